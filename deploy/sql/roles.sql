@@ -1,0 +1,30 @@
+-- Database roles for Tsunagu. Idempotent: safe to run on every deploy and by `tsunagu migrate`.
+--
+-- tsunagu_owner owns the schema and runs migrations. It never serves requests.
+-- tsunagu_app is what the server, the worker and the tests connect as: it can log in, owns nothing,
+-- is not a superuser and cannot bypass row-level security, so every tenant query is filtered by the
+-- policies the migrations install. Passwords are set outside this file (secrets never live in git).
+do $$
+begin
+  if not exists (select 1 from pg_roles where rolname = 'tsunagu_owner') then
+    create role tsunagu_owner nologin;
+  end if;
+  if not exists (select 1 from pg_roles where rolname = 'tsunagu_app') then
+    create role tsunagu_app login;
+  end if;
+end
+$$;
+
+-- Re-assert the attributes every time, so a role created by hand with the wrong ones is corrected.
+alter role tsunagu_owner nosuperuser nocreaterole nobypassrls;
+alter role tsunagu_app login nosuperuser nocreatedb nocreaterole noinherit nobypassrls;
+
+-- The role that runs this file (a superuser or a role with CREATEROLE) must be able to act as the
+-- owner to run migrations with the owner's identity.
+do $$
+begin
+  if not pg_has_role(current_user, 'tsunagu_owner', 'member') then
+    execute format('grant tsunagu_owner to %I', current_user);
+  end if;
+end
+$$;

@@ -1,0 +1,151 @@
+//! The command line: `tsunagu serve | migrate | tenant apply <path> | seed demo | preflight`.
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use tsunagu_kernel::config::{self, AdminConfig, LogFormat, ServerConfig};
+use tsunagu_kernel::Db;
+use tsunagu_tenancy::config_file::{self, ApplyOutcome};
+
+#[derive(Parser, Debug)]
+#[command(name = "tsunagu", version, about = "Tsunagu: corporate alumni networks")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Serve every site (apex, console, tenants) over HTTP.
+    Serve,
+    /// Create the database roles and the database if missing, then run pending migrations
+    /// (uses ADMIN_DATABASE_URL).
+    Migrate,
+    /// Declarative tenants.
+    Tenant {
+        #[command(subcommand)]
+        command: TenantCommand,
+    },
+    /// Development data.
+    Seed {
+        #[command(subcommand)]
+        command: SeedCommand,
+    },
+    /// Check that PostgreSQL and Redis are reachable and say how to fix it if not.
+    Preflight,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TenantCommand {
+    /// Validate and apply tenant-config files (a file or a directory of *.toml). All or nothing.
+    Apply { path: PathBuf },
+    /// Validate tenant-config files without touching the database.
+    Check { path: PathBuf },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SeedCommand {
+    /// Content for the demo tenants (idempotent).
+    Demo,
+}
+
+fn env_or(var: &str, default: &str) -> String {
+    std::env::var(var)
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .unwrap_or_else(|| default.to_owned())
+}
+
+async fn app_db() -> anyhow::Result<Db> {
+    let url = config::app_database_url_from(&|k| std::env::var(k).ok())?;
+    Db::connect(url.expose(), 2)
+        .await
+        .context("DATABASE_URL: cannot connect to PostgreSQL as tsunagu_app (did `tsunagu migrate` run?)")
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve => {
+            let config = ServerConfig::from_env()?;
+            tsunagu_kernel::telemetry::init(config.log_format);
+            crate::serve::run(config).await
+        }
+        Command::Migrate => {
+            tsunagu_kernel::telemetry::init(LogFormat::Text);
+            let admin = AdminConfig::from_env()?;
+            tsunagu_kernel::migrate::setup_database(&admin.admin_database_url, admin.app_password.as_ref())
+                .await?;
+            println!("database ready: roles checked, migrations applied");
+            Ok(())
+        }
+        Command::Tenant { command: TenantCommand::Check { path } } => {
+            match config_file::load_declarations(&path) {
+                Ok(declarations) => {
+                    println!("{} tenant file(s) valid", declarations.len());
+                    Ok(())
+                }
+                Err(errors) => Err(config_file::ApplyError::Invalid(errors).into()),
+            }
+        }
+        Command::Tenant { command: TenantCommand::Apply { path } } => {
+            // Validate before connecting: a bad file is reported even with no database.
+            let declarations = config_file::load_declarations(&path)
+                .map_err(config_file::ApplyError::Invalid)?;
+            let db = app_db().await?;
+            let report = config_file::apply_declarations(&db, &declarations).await?;
+            for (slug, outcome) in &report.results {
+                println!("  {slug}: {outcome:?}");
+            }
+            println!(
+                "tenant-config applied: {} created, {} updated, {} unchanged",
+                report.count(ApplyOutcome::Created),
+                report.count(ApplyOutcome::Updated),
+                report.count(ApplyOutcome::Unchanged)
+            );
+            if report.count(ApplyOutcome::Unchanged) < report.results.len() {
+                announce_tenant_changes(&report).await;
+            }
+            Ok(())
+        }
+        Command::Seed { command: SeedCommand::Demo } => {
+            let db = app_db().await?;
+            let report = crate::seed::seed_demo(&db).await?;
+            println!(
+                "demo content: seeded {:?}, already present {:?}",
+                report.seeded, report.skipped
+            );
+            Ok(())
+        }
+        Command::Preflight => {
+            let admin = env_or("ADMIN_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/tsunagu");
+            let redis = env_or("REDIS_URL", "redis://127.0.0.1:6379");
+            match crate::preflight::check(&admin, &redis).await {
+                Ok(()) => {
+                    println!("PostgreSQL and Redis are reachable");
+                    Ok(())
+                }
+                Err(problems) => anyhow::bail!(problems.join("\n")),
+            }
+        }
+    }
+}
+
+/// Tells running servers to drop cached tenants. Best effort: without Redis the caches expire
+/// on their own within a minute.
+async fn announce_tenant_changes(report: &config_file::ApplyReport) {
+    let Some(url) = std::env::var("REDIS_URL").ok().filter(|u| !u.is_empty()) else {
+        return;
+    };
+    let Ok(pool) = crate::state::redis_pool(&url) else {
+        return;
+    };
+    for (slug, outcome) in &report.results {
+        if *outcome != ApplyOutcome::Unchanged {
+            if let Err(error) = tsunagu_tenancy::registry::publish_invalidation(&pool, slug).await {
+                eprintln!("warning: could not notify running servers over Redis ({error}); they refresh within a minute");
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,101 @@
+//! A network's home page: the tenant's welcome text (from its branding) and the secretariat's
+//! latest announcements (a tenant table, read through a `TenantTx`).
+
+pub mod queries;
+
+use axum::extract::State;
+use axum::response::Html;
+use axum::routing::get;
+use axum::Router;
+use serde::Serialize;
+use time::{OffsetDateTime, UtcOffset};
+use tsunagu_kernel::Actor;
+use tsunagu_web::{AppError, CurrentTenant, Locale, Page};
+
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/", get(show_home))
+}
+
+#[derive(Serialize)]
+struct AnnouncementView {
+    title: String,
+    body_paragraphs: Vec<String>,
+    published_on: String,
+    published_iso: String,
+}
+
+/// Dates are shown in Japan time: the first customers are Japanese companies. Per-tenant time
+/// zones come with tenant settings.
+const JST: UtcOffset = match UtcOffset::from_hms(9, 0, 0) {
+    Ok(offset) => offset,
+    Err(_) => UtcOffset::UTC,
+};
+
+pub fn format_date(at: OffsetDateTime, lang: Locale) -> String {
+    let local = at.to_offset(JST);
+    match lang {
+        Locale::Ja => format!("{}年{}月{}日", local.year(), u8::from(local.month()), local.day()),
+        Locale::En => format!("{} {} {}", local.day(), local.month(), local.year()),
+    }
+}
+
+async fn show_home(
+    State(state): State<AppState>,
+    CurrentTenant(tenant): CurrentTenant,
+    page: Page,
+) -> Result<Html<String>, AppError> {
+    let mut tx = state.db.begin_tenant(tenant.id, Actor::Anonymous).await?;
+    let announcements = queries::list_recent_announcements(&mut tx, 10).await?;
+    tx.commit().await?;
+
+    let views: Vec<AnnouncementView> = announcements
+        .into_iter()
+        .map(|a| AnnouncementView {
+            title: a.title,
+            body_paragraphs: a
+                .body
+                .split("\n\n")
+                .map(|p| p.trim().to_owned())
+                .filter(|p| !p.is_empty())
+                .collect(),
+            published_on: state.web.catalog.t(
+                page.lang,
+                "home.published_on",
+                &[("date", &format_date(a.published_at, page.lang))],
+            ),
+            published_iso: a
+                .published_at
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default(),
+        })
+        .collect();
+
+    let mut context = page.layout(&state.web.catalog).context();
+    let welcome_title = if tenant.branding.welcome_title.is_empty() {
+        state
+            .web
+            .catalog
+            .t(page.lang, "home.welcome_fallback", &[("name", &tenant.name)])
+    } else {
+        tenant.branding.welcome_title.clone()
+    };
+    context.insert("welcome_title", &welcome_title);
+    context.insert("welcome_body", &tenant.branding.welcome_body);
+    context.insert("announcements", &views);
+    Ok(Html(state.web.render("home/index.html", &context)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn dates_are_in_japan_time_and_the_page_language() {
+        let at = datetime!(2026-11-24 16:30 UTC);
+        assert_eq!(format_date(at, Locale::Ja), "2026年11月25日");
+        assert_eq!(format_date(at, Locale::En), "25 November 2026");
+    }
+}

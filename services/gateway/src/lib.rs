@@ -1,0 +1,27 @@
+//! The `tsunagu` binary's library: the application router composed by host (apex landing,
+//! customer-success console, tenant networks), the middleware stack (request id, tracing,
+//! security headers, tenancy, same-origin checks, error pages), the CLI commands and the demo
+//! seed. `main.rs` only parses the command line and calls in here.
+
+pub mod apex;
+pub mod app;
+pub mod cli;
+pub mod common;
+pub mod console;
+pub mod home;
+pub mod preflight;
+pub mod security;
+pub mod seed;
+pub mod serve;
+pub mod state;
+pub mod tenancy_layer;
+
+pub use app::router;
+pub use state::AppState;
+
+/// Templates of the sites this crate serves, compiled in.
+pub const TEMPLATES: &[tsunagu_web::templates::EmbeddedTemplate] = tsunagu_web::templates![
+    "site/landing.html",
+    "console/sign_in.html",
+    "home/index.html",
+];

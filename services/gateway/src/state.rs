@@ -1,0 +1,58 @@
+//! Shared state of the server: configuration, the database, Redis, the tenant registry and the
+//! web kit. Cheap to clone.
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use tsunagu_kernel::config::ServerConfig;
+use tsunagu_kernel::Db;
+use tsunagu_tenancy::TenantRegistry;
+use tsunagu_web::WebKit;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<ServerConfig>,
+    pub db: Db,
+    pub redis: deadpool_redis::Pool,
+    pub registry: TenantRegistry,
+    pub web: Arc<WebKit>,
+}
+
+/// A Redis pool; connections are made on first use.
+pub fn redis_pool(url: &str) -> anyhow::Result<deadpool_redis::Pool> {
+    deadpool_redis::Config::from_url(url)
+        .create_pool(Some(deadpool_redis::Runtime::Tokio1))
+        .context("REDIS_URL: cannot build a Redis pool from this URL")
+}
+
+impl AppState {
+    /// Connects to PostgreSQL (failing fast with the variable to fix) and prepares Redis and the
+    /// templates.
+    pub async fn connect(config: ServerConfig) -> anyhow::Result<Self> {
+        let db = Db::connect(config.database_url.expose(), config.database_pool_size)
+            .await
+            .context("DATABASE_URL: cannot connect to PostgreSQL as tsunagu_app (is it running, and has `tsunagu migrate` created the roles?)")?;
+        if let Some(reason) = db.rls_escape_reason().await? {
+            anyhow::bail!(
+                "DATABASE_URL: {reason}, so row-level security would not isolate tenants; connect as tsunagu_app"
+            );
+        }
+        let redis = redis_pool(config.redis_url.expose())?;
+        Self::from_parts(config, db, redis)
+    }
+
+    pub fn from_parts(
+        config: ServerConfig,
+        db: Db,
+        redis: deadpool_redis::Pool,
+    ) -> anyhow::Result<Self> {
+        let web = WebKit::new(&[crate::TEMPLATES]).context("templates failed to load")?;
+        Ok(Self {
+            config: Arc::new(config),
+            registry: TenantRegistry::new(db.clone()),
+            db,
+            redis,
+            web: Arc::new(web),
+        })
+    }
+}

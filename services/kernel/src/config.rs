@@ -1,0 +1,351 @@
+//! Configuration, read once from the environment into typed values. Every variable is documented in
+//! the README and `.env.example`. A missing or invalid value stops start-up with one line that names
+//! the variable and what is wrong with it ([`ConfigError`]).
+
+use std::fmt;
+use std::net::{IpAddr, SocketAddr};
+
+use ipnet::IpNet;
+
+/// What is wrong with one variable. Displays as `VARIABLE: reason`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{var}: {reason}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub reason: String,
+}
+
+impl ConfigError {
+    fn new(var: &'static str, reason: impl Into<String>) -> Self {
+        Self {
+            var,
+            reason: reason.into(),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// A secret string that never prints.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// Everything `tsunagu serve` needs.
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    pub environment: Environment,
+    /// PostgreSQL as `tsunagu_app` (never the owner: RLS must apply).
+    pub database_url: Secret,
+    pub database_pool_size: u32,
+    pub redis_url: Secret,
+    /// Tenants live at `{slug}.{base_domain}`; the apex serves the landing page.
+    pub base_domain: String,
+    pub listen: SocketAddr,
+    /// Peers whose `X-Forwarded-Host` / `X-Forwarded-For` are believed.
+    pub trusted_proxies: Vec<IpNet>,
+    /// Key material for signing (sessions, CSRF, tokens). At least 32 bytes.
+    pub secret_key: Secret,
+    /// True when users reach us over https (cookies get `Secure`).
+    pub https: bool,
+    pub log_format: LogFormat,
+}
+
+/// Everything `tsunagu migrate` needs.
+#[derive(Clone, Debug)]
+pub struct AdminConfig {
+    /// A role that may create roles and databases (a superuser in development).
+    pub admin_database_url: Secret,
+    /// When set, `tsunagu migrate` sets this as the `tsunagu_app` password.
+    pub app_password: Option<Secret>,
+}
+
+type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+fn get(lookup: Lookup, var: &'static str) -> Option<String> {
+    lookup(var).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+fn require(lookup: Lookup, var: &'static str, what: &str) -> Result<String, ConfigError> {
+    get(lookup, var).ok_or_else(|| ConfigError::new(var, format!("is not set; {what}")))
+}
+
+fn postgres_url(lookup: Lookup, var: &'static str, what: &str) -> Result<Secret, ConfigError> {
+    let url = require(lookup, var, what)?;
+    if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        return Err(ConfigError::new(
+            var,
+            "must be a postgres:// URL, e.g. postgres://tsunagu_app@127.0.0.1:5432/tsunagu",
+        ));
+    }
+    Ok(Secret::new(url))
+}
+
+/// Reads the URL of the PostgreSQL role that migrates (`ADMIN_DATABASE_URL`).
+pub fn admin_from(lookup: Lookup) -> Result<AdminConfig, ConfigError> {
+    Ok(AdminConfig {
+        admin_database_url: postgres_url(
+            lookup,
+            "ADMIN_DATABASE_URL",
+            "the PostgreSQL URL of a role that may create roles and databases, e.g. postgres://postgres@127.0.0.1:5432/tsunagu",
+        )?,
+        app_password: get(lookup, "TSUNAGU_APP_DB_PASSWORD").map(Secret::new),
+    })
+}
+
+impl AdminConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        admin_from(&|k| std::env::var(k).ok())
+    }
+}
+
+/// Reads the database URL the app connects with (`DATABASE_URL`), e.g. for CLI commands that only
+/// touch data as `tsunagu_app`.
+pub fn app_database_url_from(lookup: Lookup) -> Result<Secret, ConfigError> {
+    postgres_url(
+        lookup,
+        "DATABASE_URL",
+        "the PostgreSQL URL the app connects with as tsunagu_app, e.g. postgres://tsunagu_app@127.0.0.1:5432/tsunagu",
+    )
+}
+
+/// Validates a DNS name used as the base domain: lowercase labels of letters, digits and hyphens.
+pub fn parse_base_domain(value: &str) -> Result<String, String> {
+    let domain = value.trim().trim_end_matches('.').to_ascii_lowercase();
+    if domain.is_empty() || domain.len() > 200 {
+        return Err("must be a domain name such as localhost or tsunagu.example".into());
+    }
+    for label in domain.split('.') {
+        let ok = !label.is_empty()
+            && label.len() <= 63
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+            && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+        if !ok {
+            return Err(format!(
+                "{value:?} is not a domain name (letters, digits, hyphens and dots only)"
+            ));
+        }
+    }
+    Ok(domain)
+}
+
+pub fn parse_trusted_proxies(value: &str) -> Result<Vec<IpNet>, String> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|item| {
+            item.parse::<IpNet>()
+                .or_else(|_| item.parse::<IpAddr>().map(IpNet::from))
+                .map_err(|_| format!("{item:?} is not an IP address or CIDR range"))
+        })
+        .collect()
+}
+
+impl ServerConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(&|k| std::env::var(k).ok())
+    }
+
+    pub fn from_lookup(lookup: Lookup) -> Result<Self, ConfigError> {
+        let environment = match get(lookup, "TSUNAGU_ENV").as_deref() {
+            None | Some("development") => Environment::Development,
+            Some("production") => Environment::Production,
+            Some(other) => {
+                return Err(ConfigError::new(
+                    "TSUNAGU_ENV",
+                    format!("{other:?} is not one of: development, production"),
+                ))
+            }
+        };
+        let database_url = app_database_url_from(lookup)?;
+        let database_pool_size = match get(lookup, "TSUNAGU_DB_POOL_SIZE") {
+            None => 10,
+            Some(v) => v
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=500).contains(n))
+                .ok_or_else(|| {
+                    ConfigError::new("TSUNAGU_DB_POOL_SIZE", format!("{v:?} is not a number from 1 to 500"))
+                })?,
+        };
+        let redis_url = require(
+            lookup,
+            "REDIS_URL",
+            "the Redis URL, e.g. redis://127.0.0.1:6379",
+        )?;
+        if !(redis_url.starts_with("redis://") || redis_url.starts_with("rediss://")) {
+            return Err(ConfigError::new("REDIS_URL", "must be a redis:// or rediss:// URL"));
+        }
+        let base_domain = match get(lookup, "TSUNAGU_BASE_DOMAIN") {
+            None => "localhost".to_owned(),
+            Some(v) => parse_base_domain(&v).map_err(|r| ConfigError::new("TSUNAGU_BASE_DOMAIN", r))?,
+        };
+        let listen = match get(lookup, "TSUNAGU_LISTEN") {
+            None => SocketAddr::from(([127, 0, 0, 1], 8080)),
+            Some(v) => v.parse().map_err(|_| {
+                ConfigError::new(
+                    "TSUNAGU_LISTEN",
+                    format!("{v:?} is not an address:port such as 127.0.0.1:8080"),
+                )
+            })?,
+        };
+        let trusted_proxies = match get(lookup, "TSUNAGU_TRUSTED_PROXIES") {
+            None => Vec::new(),
+            Some(v) => parse_trusted_proxies(&v)
+                .map_err(|r| ConfigError::new("TSUNAGU_TRUSTED_PROXIES", r))?,
+        };
+        let secret_key = match get(lookup, "TSUNAGU_SECRET_KEY") {
+            Some(v) if v.len() >= 32 => Secret::new(v),
+            Some(_) => {
+                return Err(ConfigError::new(
+                    "TSUNAGU_SECRET_KEY",
+                    "must be at least 32 characters (try: openssl rand -hex 32)",
+                ))
+            }
+            None if environment == Environment::Development => {
+                // Development only: a per-process key, so nothing secret is ever committed.
+                Secret::new(format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple()))
+            }
+            None => {
+                return Err(ConfigError::new(
+                    "TSUNAGU_SECRET_KEY",
+                    "is not set; required when TSUNAGU_ENV=production (try: openssl rand -hex 32)",
+                ))
+            }
+        };
+        let https = match get(lookup, "TSUNAGU_PUBLIC_SCHEME").as_deref() {
+            None => environment == Environment::Production,
+            Some("https") => true,
+            Some("http") => false,
+            Some(other) => {
+                return Err(ConfigError::new(
+                    "TSUNAGU_PUBLIC_SCHEME",
+                    format!("{other:?} is not one of: http, https"),
+                ))
+            }
+        };
+        let log_format = match get(lookup, "TSUNAGU_LOG_FORMAT").as_deref() {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                return Err(ConfigError::new(
+                    "TSUNAGU_LOG_FORMAT",
+                    format!("{other:?} is not one of: text, json"),
+                ))
+            }
+        };
+        Ok(Self {
+            environment,
+            database_url,
+            database_pool_size,
+            redis_url: Secret::new(redis_url),
+            base_domain,
+            listen,
+            trusted_proxies,
+            secret_key,
+            https,
+            log_format,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn load(vars: &[(&str, &str)]) -> Result<ServerConfig, ConfigError> {
+        let map: HashMap<String, String> =
+            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        ServerConfig::from_lookup(&move |k| map.get(k).cloned())
+    }
+
+    const MINIMAL: [(&str, &str); 2] = [
+        ("DATABASE_URL", "postgres://tsunagu_app@127.0.0.1/tsunagu"),
+        ("REDIS_URL", "redis://127.0.0.1:6379"),
+    ];
+
+    #[test]
+    fn minimal_environment_gives_development_defaults() {
+        let config = load(&MINIMAL).unwrap();
+        assert_eq!(config.base_domain, "localhost");
+        assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
+        assert!(!config.https);
+        assert!(config.secret_key.expose().len() >= 32);
+    }
+
+    #[test]
+    fn missing_database_url_names_the_variable() {
+        let err = load(&[("REDIS_URL", "redis://x")]).unwrap_err();
+        assert_eq!(err.var, "DATABASE_URL");
+        assert!(err.to_string().starts_with("DATABASE_URL: is not set"));
+    }
+
+    #[test]
+    fn invalid_values_are_refused_with_the_reason() {
+        let mut vars = MINIMAL.to_vec();
+        vars.push(("TSUNAGU_LISTEN", "eighty"));
+        assert_eq!(load(&vars).unwrap_err().var, "TSUNAGU_LISTEN");
+
+        let mut vars = MINIMAL.to_vec();
+        vars.push(("TSUNAGU_TRUSTED_PROXIES", "10.0.0.0/8, nonsense"));
+        let err = load(&vars).unwrap_err();
+        assert_eq!(err.var, "TSUNAGU_TRUSTED_PROXIES");
+        assert!(err.reason.contains("nonsense"));
+
+        let mut vars = MINIMAL.to_vec();
+        vars.push(("TSUNAGU_BASE_DOMAIN", "bad_domain!"));
+        assert_eq!(load(&vars).unwrap_err().var, "TSUNAGU_BASE_DOMAIN");
+
+        let vars = [("DATABASE_URL", "mysql://x"), ("REDIS_URL", "redis://x")];
+        assert_eq!(load(&vars).unwrap_err().var, "DATABASE_URL");
+    }
+
+    #[test]
+    fn production_requires_a_secret_key_and_https_by_default() {
+        let mut vars = MINIMAL.to_vec();
+        vars.push(("TSUNAGU_ENV", "production"));
+        assert_eq!(load(&vars).unwrap_err().var, "TSUNAGU_SECRET_KEY");
+        vars.push(("TSUNAGU_SECRET_KEY", "0123456789abcdef0123456789abcdef"));
+        assert!(load(&vars).unwrap().https);
+    }
+
+    #[test]
+    fn trusted_proxies_accept_addresses_and_ranges() {
+        let nets = parse_trusted_proxies("127.0.0.1, 10.0.0.0/8,::1").unwrap();
+        assert_eq!(nets.len(), 3);
+        assert!(nets[1].contains(&"10.1.2.3".parse::<IpAddr>().unwrap()));
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        let config = load(&MINIMAL).unwrap();
+        assert!(!format!("{config:?}").contains("tsunagu_app@"));
+    }
+}

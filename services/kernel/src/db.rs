@@ -1,0 +1,203 @@
+//! The only door to the database.
+//!
+//! Tenant data is reached through a [`TenantTx`], which [`Db::begin_tenant`] opens by starting a
+//! transaction and setting `app.tenant_id` (and the acting user) with `set_config(…, true)` in one
+//! statement. The setting is transaction-local, so it ends with the commit or rollback and never
+//! survives on a pooled connection; row-level security reads it through `app.current_tenant_id()`.
+//! Query functions take `&mut TenantTx` (or `&mut PlatformTx` for platform tables), never the pool,
+//! so "forgot to set the tenant" does not compile.
+
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{PgConnection, PgPool, Postgres, Transaction};
+use uuid::Uuid;
+
+use crate::ids::TenantId;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("database error: {0}")]
+    Sqlx(#[from] sqlx::Error),
+}
+
+impl DbError {
+    /// The name of the violated constraint, when the error is a constraint violation.
+    pub fn constraint(&self) -> Option<&str> {
+        match self {
+            DbError::Sqlx(sqlx::Error::Database(e)) => e.constraint(),
+            _ => None,
+        }
+    }
+}
+
+/// Who is acting in a transaction; recorded for audit and visible to SQL through
+/// `app.current_actor_kind()` / `app.current_actor_id()`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Actor {
+    /// The platform itself: CLI commands, seeds, background jobs.
+    System,
+    /// A visitor who is not signed in.
+    Anonymous,
+    /// A signed-in member of the tenant.
+    Member(Uuid),
+    /// Customer-success staff acting under a live support grant.
+    Staff { staff_id: Uuid, grant_id: Uuid },
+}
+
+impl Actor {
+    fn kind(&self) -> &'static str {
+        match self {
+            Actor::System => "system",
+            Actor::Anonymous => "anonymous",
+            Actor::Member(_) => "member",
+            Actor::Staff { .. } => "staff",
+        }
+    }
+
+    fn id(&self) -> String {
+        match self {
+            Actor::System | Actor::Anonymous => String::new(),
+            Actor::Member(id) => id.to_string(),
+            Actor::Staff { staff_id, .. } => staff_id.to_string(),
+        }
+    }
+}
+
+/// A pool of connections as `tsunagu_app`. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pool: PgPool,
+}
+
+impl Db {
+    /// Connects lazily-validated: fails fast when the server cannot be reached at all.
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Self, DbError> {
+        Self::connect_with(url.parse()?, max_connections).await
+    }
+
+    pub async fn connect_with(
+        options: PgConnectOptions,
+        max_connections: u32,
+    ) -> Result<Self, DbError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections)
+            .min_connections(0)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_with(options.application_name("tsunagu"))
+            .await?;
+        Ok(Self { pool })
+    }
+
+    /// Opens a transaction scoped to `tenant`: every row that row-level security lets through
+    /// belongs to it, and every row written must.
+    pub async fn begin_tenant(&self, tenant: TenantId, actor: Actor) -> Result<TenantTx, DbError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "select set_config('app.tenant_id', $1, true), \
+                    set_config('app.actor_kind', $2, true), \
+                    set_config('app.actor_id', $3, true)",
+        )
+        .bind(tenant.to_string())
+        .bind(actor.kind())
+        .bind(actor.id())
+        .execute(&mut *tx)
+        .await?;
+        Ok(TenantTx { tx, tenant, actor })
+    }
+
+    /// Opens a transaction with no tenant set: platform tables only (tenant tables read as empty).
+    pub async fn begin_platform(&self) -> Result<PlatformTx, DbError> {
+        Ok(PlatformTx {
+            tx: self.pool.begin().await?,
+        })
+    }
+
+    /// Readiness: can we run a query right now?
+    pub async fn ping(&self) -> Result<(), DbError> {
+        sqlx::query("select 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// The role we connected as, if it could escape row-level security (superuser, BYPASSRLS or
+    /// owner of a tenant table). The server refuses to start on such a connection.
+    pub async fn rls_escape_reason(&self) -> Result<Option<String>, DbError> {
+        let (role, superuser, bypass, owns_tables): (String, bool, bool, bool) = sqlx::query_as(
+            "select r.rolname::text, r.rolsuper, r.rolbypassrls, \
+                    exists (select 1 from pg_class c where c.relowner = r.oid and c.relkind = 'r' \
+                            and c.relrowsecurity) \
+             from pg_roles r where r.rolname = current_user",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(if superuser {
+            Some(format!("{role} is a superuser"))
+        } else if bypass {
+            Some(format!("{role} has BYPASSRLS"))
+        } else if owns_tables {
+            Some(format!("{role} owns tenant tables"))
+        } else {
+            None
+        })
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Pool statistics for health output: (open connections, idle connections).
+    pub fn pool_stats(&self) -> (u32, usize) {
+        (self.pool.size(), self.pool.num_idle())
+    }
+}
+
+/// A transaction in which `app.tenant_id` is set: the only way to read or write tenant data.
+pub struct TenantTx {
+    tx: Transaction<'static, Postgres>,
+    tenant: TenantId,
+    actor: Actor,
+}
+
+impl TenantTx {
+    pub fn tenant_id(&self) -> TenantId {
+        self.tenant
+    }
+
+    pub fn actor(&self) -> Actor {
+        self.actor
+    }
+
+    /// The connection, for `sqlx::query(…).fetch_all(tx.conn())`. Queries should still say
+    /// `where tenant_id = $1` for the planner (indexes lead on tenant_id) and for Citus routing.
+    pub fn conn(&mut self) -> &mut PgConnection {
+        &mut self.tx
+    }
+
+    pub async fn commit(self) -> Result<(), DbError> {
+        Ok(self.tx.commit().await?)
+    }
+
+    pub async fn rollback(self) -> Result<(), DbError> {
+        Ok(self.tx.rollback().await?)
+    }
+}
+
+/// A transaction without a tenant, for the platform schema (tenant registry, staff, billing ids).
+/// Tenant tables read as empty here and refuse writes: row-level security fails closed.
+pub struct PlatformTx {
+    tx: Transaction<'static, Postgres>,
+}
+
+impl PlatformTx {
+    pub fn conn(&mut self) -> &mut PgConnection {
+        &mut self.tx
+    }
+
+    pub async fn commit(self) -> Result<(), DbError> {
+        Ok(self.tx.commit().await?)
+    }
+
+    pub async fn rollback(self) -> Result<(), DbError> {
+        Ok(self.tx.rollback().await?)
+    }
+}

@@ -1,0 +1,13 @@
+//! The kernel: everything the other crates stand on and nothing web-specific. Validated ids and
+//! domain types, configuration read from the environment, telemetry, and the only door to the
+//! database: [`db::Db::begin_tenant`] (a [`db::TenantTx`] that row-level security scopes to one
+//! tenant) and [`db::Db::begin_platform`] (platform tables only). `kernel` never imports axum.
+
+pub mod config;
+pub mod db;
+pub mod ids;
+pub mod migrate;
+pub mod telemetry;
+
+pub use db::{Actor, Db, DbError, PlatformTx, TenantTx};
+pub use ids::TenantId;

@@ -1,0 +1,382 @@
+//! Test-only helpers.
+//!
+//! * [`TestDb`]: a fresh database per test, created from a template that holds the migrated
+//!   schema (built once per schema version), dropped when the value is dropped, even on panic.
+//!   Tests connect as `tsunagu_app`, never as the owner: a test that runs as the owner proves
+//!   nothing about isolation.
+//! * [`TestApp`]: the real router and state over a `TestDb`, driven in-process
+//!   (`oneshot`) or served on port 0 for the browser journeys.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{HeaderMap, Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt as _;
+use sqlx::postgres::{PgConnectOptions, PgConnection};
+use sqlx::{ConnectOptions, Connection, Executor};
+use tokio::sync::OnceCell;
+use tower::ServiceExt as _;
+use tsunagu_gateway::AppState;
+use tsunagu_kernel::config::ServerConfig;
+use tsunagu_kernel::migrate::{self, quote_ident, MIGRATOR};
+use tsunagu_kernel::{Db, TenantId};
+use tsunagu_tenancy::config_file::{self, TenantDeclaration};
+
+const DEFAULT_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+const DEFAULT_REDIS_URL: &str = "redis://127.0.0.1:6379";
+const DEFAULT_APP_PASSWORD: &str = "tsunagu-app-dev";
+
+fn env(var: &str, default: &str) -> String {
+    std::env::var(var)
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .unwrap_or_else(|| default.to_owned())
+}
+
+pub fn admin_options() -> PgConnectOptions {
+    let url = env("ADMIN_DATABASE_URL", DEFAULT_ADMIN_URL);
+    url.parse::<PgConnectOptions>()
+        .unwrap_or_else(|e| panic!("ADMIN_DATABASE_URL is not a PostgreSQL URL: {e}"))
+        .disable_statement_logging()
+}
+
+pub fn redis_url() -> String {
+    env("REDIS_URL", DEFAULT_REDIS_URL)
+}
+
+pub fn app_password() -> String {
+    env("TSUNAGU_APP_DB_PASSWORD", DEFAULT_APP_PASSWORD)
+}
+
+async fn maintenance() -> PgConnection {
+    let options = admin_options().database("postgres");
+    let target = migrate::describe(&options);
+    options.connect().await.unwrap_or_else(|e| {
+        panic!(
+            "tests need PostgreSQL: cannot connect to {target} ({e}). Start PostgreSQL 15+ or set \
+             ADMIN_DATABASE_URL=postgres://USER:PASSWORD@HOST:PORT/postgres (a role that may create \
+             roles and databases)"
+        )
+    })
+}
+
+/// The name of the template database for the current set of migrations.
+fn template_name() -> String {
+    let mut fingerprint = Vec::new();
+    for m in MIGRATOR.iter() {
+        fingerprint.extend_from_slice(&m.version.to_le_bytes());
+        fingerprint.extend_from_slice(&m.checksum);
+    }
+    format!("tsunagu_tpl_{}", &fnv_hex(&fingerprint)[..12])
+}
+
+fn fnv_hex(bytes: &[u8]) -> String {
+    // A tiny FNV-1a: only needs to change when the migrations do.
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        hash ^= u64::from(*b);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{hash:016x}")
+}
+
+static TEMPLATE: OnceCell<String> = OnceCell::const_new();
+
+/// Roles, password and the migrated template database; once per test process.
+async fn template() -> &'static str {
+    TEMPLATE
+        .get_or_init(|| async {
+            let name = template_name();
+            let mut conn = maintenance().await;
+            // One builder at a time across test processes.
+            conn.execute("select pg_advisory_lock(727274)").await.expect("advisory lock");
+            conn.execute(migrate::ROLES_SQL).await.expect("roles.sql");
+            let quoted: String = sqlx::query_scalar("select quote_literal($1)")
+                .bind(app_password())
+                .fetch_one(&mut conn)
+                .await
+                .expect("quote password");
+            conn.execute(format!("alter role tsunagu_app password {quoted}").as_str())
+                .await
+                .expect("set tsunagu_app password");
+
+            // Leftovers of crashed runs: test databases nobody is connected to, old templates.
+            let stale: Vec<String> = sqlx::query_scalar(
+                "select datname::text from pg_database d \
+                 where (datname like 'tsunagu\\_test\\_%' or (datname like 'tsunagu\\_tpl\\_%' and datname <> $1)) \
+                   and not exists (select 1 from pg_stat_activity a where a.datname = d.datname)",
+            )
+            .bind(&name)
+            .fetch_all(&mut conn)
+            .await
+            .expect("list stale databases");
+            for db in stale {
+                let _ = conn
+                    .execute(format!("drop database if exists {} with (force)", quote_ident(&db)).as_str())
+                    .await;
+            }
+
+            let exists: bool =
+                sqlx::query_scalar("select exists (select 1 from pg_database where datname = $1)")
+                    .bind(&name)
+                    .fetch_one(&mut conn)
+                    .await
+                    .expect("check template");
+            if !exists {
+                let building = format!("{name}_building");
+                conn.execute(format!("drop database if exists {} with (force)", quote_ident(&building)).as_str())
+                    .await
+                    .expect("drop half-built template");
+                migrate::create_database_if_missing(&mut conn, &building, None)
+                    .await
+                    .expect("create template database");
+                let mut target = admin_options()
+                    .database(&building)
+                    .connect()
+                    .await
+                    .expect("connect to template");
+                migrate::migrate_as_owner(&mut target).await.expect("migrations");
+                target.close().await.expect("close template connection");
+                conn.execute(
+                    format!("alter database {} rename to {}", quote_ident(&building), quote_ident(&name))
+                        .as_str(),
+                )
+                .await
+                .expect("publish template");
+            }
+            conn.execute("select pg_advisory_unlock(727274)").await.expect("unlock");
+            let _ = conn.close().await;
+            name
+        })
+        .await
+}
+
+/// A database of its own for one test, migrated, dropped on drop.
+pub struct TestDb {
+    pub name: String,
+}
+
+impl TestDb {
+    pub async fn create() -> TestDb {
+        let template = template().await;
+        let name = format!("tsunagu_test_{}", uuid::Uuid::new_v4().simple());
+        let mut conn = maintenance().await;
+        migrate::create_database_if_missing(&mut conn, &name, Some(template))
+            .await
+            .expect("create test database");
+        let _ = conn.close().await;
+        TestDb { name }
+    }
+
+    /// Connection options as `tsunagu_app`.
+    pub fn app_options(&self) -> PgConnectOptions {
+        admin_options()
+            .username("tsunagu_app")
+            .password(&app_password())
+            .database(&self.name)
+    }
+
+    /// A pool as `tsunagu_app`.
+    pub async fn app_db(&self, max_connections: u32) -> Db {
+        Db::connect_with(self.app_options(), max_connections)
+            .await
+            .expect("connect as tsunagu_app")
+    }
+
+    /// A single connection as `tsunagu_app`, for catalog queries and raw SQL in tests.
+    pub async fn app_connection(&self) -> PgConnection {
+        self.app_options().connect().await.expect("connect as tsunagu_app")
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        // Drop may run inside a runtime; do the async work on a thread of its own.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async move {
+                let mut conn = maintenance().await;
+                let _ = conn
+                    .execute(format!("drop database if exists {} with (force)", quote_ident(&name)).as_str())
+                    .await;
+                let _ = conn.close().await;
+            });
+        })
+        .join();
+    }
+}
+
+/// A response, fully read.
+#[derive(Debug)]
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl TestResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// The real application over a fresh database.
+pub struct TestApp {
+    pub state: AppState,
+    pub router: Router,
+    /// The TCP peer the in-process requests claim to come from.
+    pub peer: SocketAddr,
+    // Last: dropped after the pools above are closed.
+    pub db: TestDb,
+}
+
+/// Environment for a test server: development mode on `localhost`, plus overrides.
+pub fn test_config(overrides: &[(&str, &str)]) -> ServerConfig {
+    let mut vars: HashMap<String, String> = HashMap::from([
+        ("DATABASE_URL".into(), "postgres://tsunagu_app@unused/unused".into()),
+        ("REDIS_URL".into(), redis_url()),
+        ("TSUNAGU_BASE_DOMAIN".into(), "localhost".into()),
+        ("TSUNAGU_LISTEN".into(), "127.0.0.1:0".into()),
+    ]);
+    for (k, v) in overrides {
+        vars.insert((*k).into(), (*v).into());
+    }
+    ServerConfig::from_lookup(&move |k| vars.get(k).cloned()).expect("test config")
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(&[]).await
+    }
+
+    /// With configuration overrides, e.g. `[("TSUNAGU_TRUSTED_PROXIES", "10.0.0.1")]`.
+    pub async fn spawn_with(overrides: &[(&str, &str)]) -> TestApp {
+        let db = TestDb::create().await;
+        let pool = db.app_db(5).await;
+        let config = test_config(overrides);
+        let redis = tsunagu_gateway::state::redis_pool(&config.redis_url.expose().to_owned())
+            .expect("redis pool");
+        let state = AppState::from_parts(config, pool, redis).expect("state");
+        let router = tsunagu_gateway::router(state.clone());
+        TestApp {
+            state,
+            router,
+            peer: SocketAddr::from(([127, 0, 0, 1], 40000)),
+            db,
+        }
+    }
+
+    /// Applies the repository's `tenant-config/` (demo: Japanese, acme: English).
+    pub async fn apply_repository_tenants(&self) -> Vec<TenantDeclaration> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tenant-config");
+        let declarations = config_file::load_declarations(&dir).expect("tenant-config is valid");
+        config_file::apply_declarations(&self.state.db, &declarations)
+            .await
+            .expect("apply tenant-config");
+        self.state.registry.invalidate(tsunagu_tenancy::registry::INVALIDATE_ALL);
+        declarations
+    }
+
+    /// Declares one more tenant from TOML text and returns its id.
+    pub async fn create_tenant(&self, slug: &str, default_locale: &str) -> TenantId {
+        let text = format!(
+            "slug = \"{slug}\"\nname = \"{slug} network\"\ndefault_locale = \"{default_locale}\"\n\
+             [branding]\nprimary_color = \"#123456\"\naccent_color = \"#abcdef\"\nlogo_text = \"{}\"\n",
+            slug.to_uppercase()
+        );
+        let path = std::path::PathBuf::from(format!("{slug}.toml"));
+        let declaration = config_file::parse_tenant_file(&path, &text).expect("valid tenant");
+        config_file::apply_declarations(&self.state.db, &[declaration])
+            .await
+            .expect("apply tenant");
+        self.state.registry.invalidate(slug);
+        self.tenant_id(slug).await
+    }
+
+    pub async fn tenant_id(&self, slug: &str) -> TenantId {
+        let mut tx = self.state.db.begin_platform().await.unwrap();
+        let tenant = tsunagu_tenancy::registry::find_by_slug(&mut tx, slug)
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("no tenant {slug}"));
+        tx.commit().await.unwrap();
+        tenant.id
+    }
+
+    /// Sends a request in-process, as if from `self.peer`.
+    pub async fn send(&self, mut request: Request<Body>) -> TestResponse {
+        request.extensions_mut().insert(ConnectInfo(self.peer));
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("router is infallible");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("read body")
+            .to_bytes();
+        TestResponse {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    /// `GET path` with `Host: host`.
+    pub async fn get(&self, host: &str, path: &str) -> TestResponse {
+        self.send(
+            Request::get(path)
+                .header("host", host)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// Serves the app on 127.0.0.1:0; returns the port and a handle that stops it.
+    pub async fn serve(&self) -> RunningServer {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let state = self.state.clone();
+        let task = tokio::spawn(async move {
+            let _ = tsunagu_gateway::serve::serve(listener, state, async {
+                let _ = stopped.await;
+            })
+            .await;
+        });
+        RunningServer {
+            port,
+            stop: Some(stop),
+            task: Arc::new(task),
+        }
+    }
+}
+
+pub struct RunningServer {
+    pub port: u16,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Arc<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for RunningServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        self.task.abort();
+    }
+}

@@ -1,0 +1,19 @@
+//! The shared web kit: templates and i18n, static assets, branding stylesheets, error pages and
+//! the small pieces every site's handlers share. Feature crates render through [`WebKit`] and
+//! return [`error::AppError`]; the gateway turns errors into pages in the visitor's language.
+
+pub mod assets;
+pub mod error;
+pub mod i18n;
+pub mod templates;
+pub mod theme;
+
+pub use error::AppError;
+pub use i18n::Locale;
+pub use templates::{Layout, SiteView, WebKit};
+
+/// The cookie holding a visitor's chosen language (before sign-in; a member's own preference
+/// replaces it once identity lands).
+pub const LANG_COOKIE: &str = "tsunagu_lang";
+pub mod site;
+pub use site::{CurrentTenant, Page, Site};

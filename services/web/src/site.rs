@@ -1,0 +1,178 @@
+//! Which site a request is for (resolved by the gateway's tenancy layer and stored in the request
+//! extensions) and the extractors handlers use: [`CurrentTenant`] and [`Page`].
+
+use std::sync::Arc;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap};
+use tsunagu_tenancy::Tenant;
+
+use crate::error::AppError;
+use crate::i18n::{negotiate, Locale};
+use crate::templates::{Layout, SiteView};
+use crate::theme::{PLATFORM_ACCENT, PLATFORM_PRIMARY};
+use crate::LANG_COOKIE;
+
+/// The site a request is for. Unknown and suspended tenants never get this far.
+#[derive(Clone, Debug)]
+pub enum Site {
+    /// The base domain: landing and onboarding.
+    Apex,
+    /// `console.{base}`: the customer-success console.
+    Console,
+    /// An active tenant's network.
+    Tenant(Arc<Tenant>),
+}
+
+impl Site {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Site::Apex => "apex",
+            Site::Console => "console",
+            Site::Tenant(_) => "tenant",
+        }
+    }
+
+    pub fn tenant(&self) -> Option<&Arc<Tenant>> {
+        match self {
+            Site::Tenant(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    /// Brand colours: the tenant's, or the platform's.
+    pub fn colours(&self) -> (&str, &str) {
+        match self {
+            Site::Tenant(t) => (&t.branding.primary_color, &t.branding.accent_color),
+            _ => (PLATFORM_PRIMARY, PLATFORM_ACCENT),
+        }
+    }
+
+    /// `/theme.css?v=…`: the version changes whenever the colours do.
+    pub fn theme_url(&self) -> String {
+        let (primary, accent) = self.colours();
+        let version = crate::assets::content_hash(format!("{primary}{accent}").as_bytes());
+        format!("/theme.css?v={version}")
+    }
+
+    pub fn view(&self, lang: Locale, catalog: &crate::i18n::Catalog) -> SiteView {
+        let theme_url = self.theme_url();
+        match self {
+            Site::Tenant(t) => SiteView {
+                kind: "tenant",
+                name: t.name.clone(),
+                logo_text: t.branding.logo_text.clone(),
+                tagline: t.branding.tagline.clone(),
+                theme_url,
+            },
+            Site::Apex => SiteView {
+                kind: "apex",
+                name: catalog.t(lang, "common.product", &[]),
+                logo_text: "T".into(),
+                tagline: String::new(),
+                theme_url,
+            },
+            Site::Console => SiteView {
+                kind: "console",
+                name: catalog.t(lang, "console.title", &[]),
+                logo_text: "CS".into(),
+                tagline: String::new(),
+                theme_url,
+            },
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Site {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts.extensions.get::<Site>().cloned().ok_or(AppError::NotFound)
+    }
+}
+
+/// The tenant of this request. Only tenant routers use it; elsewhere it is a 404.
+#[derive(Clone, Debug)]
+pub struct CurrentTenant(pub Arc<Tenant>);
+
+impl<S: Send + Sync> FromRequestParts<S> for CurrentTenant {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        match parts.extensions.get::<Site>() {
+            Some(Site::Tenant(tenant)) => Ok(CurrentTenant(tenant.clone())),
+            _ => Err(AppError::NotFound),
+        }
+    }
+}
+
+/// The value of one cookie from the `Cookie` headers.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// The language for this request: the visitor's choice (cookie), the tenant's default, then
+/// `Accept-Language`.
+pub fn request_locale(headers: &HeaderMap, site: Option<&Site>) -> Locale {
+    let chosen = cookie(headers, LANG_COOKIE).and_then(Locale::parse);
+    let tenant_default = site
+        .and_then(Site::tenant)
+        .and_then(|t| Locale::parse(&t.default_locale));
+    let accept = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok());
+    negotiate(chosen, tenant_default, accept)
+}
+
+/// What a page handler needs to render: the site, the language and the layout context.
+#[derive(Clone, Debug)]
+pub struct Page {
+    pub site: Site,
+    pub lang: Locale,
+    pub path: String,
+}
+
+impl Page {
+    pub fn layout(&self, catalog: &crate::i18n::Catalog) -> Layout {
+        Layout::new(self.lang, self.site.view(self.lang, catalog), self.path.clone())
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Page {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let site = Site::from_request_parts(parts, state).await?;
+        let lang = request_locale(&parts.headers, Some(&site));
+        let path = parts
+            .uri
+            .path_and_query()
+            .map(|pq| pq.as_str().to_owned())
+            .unwrap_or_else(|| "/".into());
+        Ok(Page { site, lang, path })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_one_cookie_among_many() {
+        let mut headers = HeaderMap::new();
+        headers.append(header::COOKIE, "a=1; tsunagu_lang=en".parse().unwrap());
+        headers.append(header::COOKIE, "b=2".parse().unwrap());
+        assert_eq!(cookie(&headers, "tsunagu_lang"), Some("en"));
+        assert_eq!(cookie(&headers, "b"), Some("2"));
+        assert_eq!(cookie(&headers, "c"), None);
+        assert_eq!(request_locale(&headers, None), Locale::En);
+    }
+}

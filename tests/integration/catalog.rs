@@ -1,0 +1,207 @@
+//! Catalog invariants: the tenancy contract, checked against PostgreSQL's own catalog so that it
+//! holds for every table any future migration adds. Runs as `tsunagu_app` (the catalog is
+//! readable by every role).
+
+use sqlx::PgConnection;
+use tsunagu_testkit::TestDb;
+
+/// Platform tables that have a `tenant_id` column but hold no tenant data: they are read before
+/// any tenant is known (host → tenant). Adding to this list needs a reason in review.
+const PLATFORM_TABLES_WITH_TENANT_ID: &[&str] = &["platform.custom_domains"];
+
+/// Functions allowed to run with their owner's rights. Empty: nothing may escape RLS that way.
+const SECURITY_DEFINER_ALLOW_LIST: &[&str] = &[];
+
+/// Every table (schema-qualified) with a `tenant_id` column, outside the platform allow-list.
+pub async fn tenant_tables(conn: &mut PgConnection) -> Vec<String> {
+    let tables: Vec<String> = sqlx::query_scalar(
+        "select n.nspname || '.' || c.relname from pg_class c \
+         join pg_namespace n on n.oid = c.relnamespace \
+         join pg_attribute a on a.attrelid = c.oid and a.attname = 'tenant_id' and not a.attisdropped \
+         where c.relkind in ('r', 'p') and n.nspname not in ('pg_catalog', 'information_schema') \
+         order by 1",
+    )
+    .fetch_all(conn)
+    .await
+    .unwrap();
+    tables
+        .into_iter()
+        .filter(|t| !PLATFORM_TABLES_WITH_TENANT_ID.contains(&t.as_str()))
+        .collect()
+}
+
+#[tokio::test]
+async fn every_tenant_table_has_forced_rls_and_one_complete_policy() {
+    let db = TestDb::create().await;
+    let mut conn = db.app_connection().await;
+    let tables = tenant_tables(&mut conn).await;
+    assert!(tables.contains(&"public.announcements".to_string()), "{tables:?}");
+
+    let mut problems = Vec::new();
+    for table in &tables {
+        let (enabled, forced): (bool, bool) = sqlx::query_as(
+            "select relrowsecurity, relforcerowsecurity from pg_class where oid = $1::regclass",
+        )
+        .bind(table)
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+        if !enabled || !forced {
+            problems.push(format!("{table}: row level security enabled={enabled} forced={forced}"));
+        }
+        let policies: Vec<(String, String, bool, Option<String>, Option<String>)> = sqlx::query_as(
+            "select polname::text, polcmd::text, polpermissive, \
+                    pg_get_expr(polqual, polrelid), pg_get_expr(polwithcheck, polrelid) \
+             from pg_policy where polrelid = $1::regclass",
+        )
+        .bind(table)
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+        match policies.as_slice() {
+            [(name, cmd, permissive, Some(using), Some(check))] => {
+                let expected = "(tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id))";
+                if name != "tenant_isolation" || cmd != "*" || !permissive || using != expected || check != expected {
+                    problems.push(format!(
+                        "{table}: policy {name} cmd={cmd} permissive={permissive} using={using} check={check}"
+                    ));
+                }
+            }
+            other => problems.push(format!(
+                "{table}: needs exactly one policy tenant_isolation with USING and WITH CHECK, has {other:?}"
+            )),
+        }
+    }
+    assert!(problems.is_empty(), "tenancy contract broken:\n{}", problems.join("\n"));
+}
+
+#[tokio::test]
+async fn every_key_of_a_tenant_table_includes_tenant_id() {
+    let db = TestDb::create().await;
+    let mut conn = db.app_connection().await;
+    let tables = tenant_tables(&mut conn).await;
+    let keys: Vec<(String, String, String, bool)> = sqlx::query_as(
+        "select conrelid::regclass::text, conname::text, contype::text, \
+                exists (select 1 from pg_attribute a where a.attrelid = c.conrelid \
+                        and a.attnum = any (c.conkey) and a.attname = 'tenant_id') \
+         from pg_constraint c where contype in ('p', 'u', 'f') \
+           and conrelid in (select oid from pg_class where relkind in ('r', 'p'))",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    let qualify = |t: &str| if t.contains('.') { t.to_owned() } else { format!("public.{t}") };
+    let mut problems = Vec::new();
+    let mut has_primary_key: Vec<String> = Vec::new();
+    for (table, name, kind, includes_tenant) in keys {
+        let table = qualify(&table);
+        if !tables.contains(&table) {
+            continue;
+        }
+        if kind == "p" {
+            has_primary_key.push(table.clone());
+        }
+        if !includes_tenant {
+            problems.push(format!("{table}: constraint {name} ({kind}) does not include tenant_id"));
+        }
+    }
+    for table in &tables {
+        if !has_primary_key.contains(table) {
+            problems.push(format!("{table}: has no primary key"));
+        }
+    }
+    // Unique indexes made outside constraints must include tenant_id too.
+    let indexes: Vec<(String, String)> = sqlx::query_as(
+        "select i.indrelid::regclass::text, i.indexrelid::regclass::text from pg_index i \
+         where i.indisunique and not exists (select 1 from pg_constraint c where c.conindid = i.indexrelid) \
+           and not exists (select 1 from pg_attribute a where a.attrelid = i.indrelid \
+                           and a.attnum = any (i.indkey) and a.attname = 'tenant_id')",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    for (table, index) in indexes {
+        if tables.contains(&qualify(&table)) {
+            problems.push(format!("{table}: unique index {index} does not include tenant_id"));
+        }
+    }
+    assert!(problems.is_empty(), "keys must include tenant_id:\n{}", problems.join("\n"));
+}
+
+#[tokio::test]
+async fn the_app_role_cannot_bypass_rls_and_owns_nothing() {
+    let db = TestDb::create().await;
+    let mut conn = db.app_connection().await;
+    let (user, superuser, bypass, createrole, createdb): (String, bool, bool, bool, bool) =
+        sqlx::query_as(
+            "select rolname::text, rolsuper, rolbypassrls, rolcreaterole, rolcreatedb \
+             from pg_roles where rolname = current_user",
+        )
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(user, "tsunagu_app", "tests must connect as tsunagu_app");
+    assert!(!superuser && !bypass && !createrole && !createdb);
+
+    let owned: i64 = sqlx::query_scalar(
+        "select (select count(*) from pg_class where relowner = r.oid) \
+              + (select count(*) from pg_namespace where nspowner = r.oid) \
+              + (select count(*) from pg_proc where proowner = r.oid) \
+              + (select count(*) from pg_database where datdba = r.oid) \
+         from pg_roles r where r.rolname = 'tsunagu_app'",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(owned, 0, "tsunagu_app must own nothing");
+
+    let member_of_privileged: Vec<String> = sqlx::query_scalar(
+        "select g.rolname::text from pg_auth_members m \
+         join pg_roles g on g.oid = m.roleid join pg_roles r on r.oid = m.member \
+         where r.rolname = 'tsunagu_app'",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    assert!(member_of_privileged.is_empty(), "tsunagu_app is a member of {member_of_privileged:?}");
+}
+
+#[tokio::test]
+async fn no_other_escape_hatches_exist() {
+    let db = TestDb::create().await;
+    let mut conn = db.app_connection().await;
+    // Views run with their owner's rights unless security_invoker is set.
+    let views: Vec<String> = sqlx::query_scalar(
+        "select c.oid::regclass::text from pg_class c join pg_namespace n on n.oid = c.relnamespace \
+         where c.relkind in ('v', 'm') and n.nspname not in ('pg_catalog', 'information_schema') \
+           and not coalesce('security_invoker=true' = any (c.reloptions), false)",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    assert!(views.is_empty(), "views without security_invoker: {views:?}");
+
+    let definers: Vec<String> = sqlx::query_scalar(
+        "select p.oid::regprocedure::text from pg_proc p join pg_namespace n on n.oid = p.pronamespace \
+         where p.prosecdef and n.nspname not in ('pg_catalog', 'information_schema')",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    let unexpected: Vec<&String> = definers
+        .iter()
+        .filter(|f| !SECURITY_DEFINER_ALLOW_LIST.contains(&f.as_str()))
+        .collect();
+    assert!(unexpected.is_empty(), "SECURITY DEFINER functions not on the allow-list: {unexpected:?}");
+
+    // The tenant schema holds tenant tables only; platform data belongs in schema platform.
+    let untenanted: Vec<String> = sqlx::query_scalar(
+        "select c.relname::text from pg_class c join pg_namespace n on n.oid = c.relnamespace \
+         where n.nspname = 'public' and c.relkind in ('r', 'p') and c.relname <> '_sqlx_migrations' \
+           and not exists (select 1 from pg_attribute a where a.attrelid = c.oid and a.attname = 'tenant_id')",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    assert!(untenanted.is_empty(), "tables in public without tenant_id: {untenanted:?}");
+}
