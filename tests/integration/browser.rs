@@ -15,12 +15,15 @@ fn repository_root() -> PathBuf {
 async fn browser_journeys_pass_in_headless_chromium() {
     let root = repository_root();
     assert!(
-        root.join("tests/browser/node_modules/playwright-core").exists(),
+        root.join("tests/browser/node_modules/playwright-core")
+            .exists(),
         "browser test dependencies are missing: run `npm ci` in tests/browser (just test does)"
     );
     let app = TestApp::spawn().await;
     app.apply_repository_tenants().await;
-    tsunagu_gateway::seed::seed_demo(&app.state.db).await.unwrap();
+    tsunagu_gateway::seed::seed_demo(&app.state.db)
+        .await
+        .unwrap();
     let server = app.serve().await;
 
     let mut files: Vec<String> = std::fs::read_dir(root.join("tests/browser"))
@@ -47,6 +50,9 @@ async fn browser_journeys_pass_in_headless_chromium() {
     .expect("node is needed for the browser tests (apt-get install nodejs)");
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "browser journeys failed:\n{stdout}\n{stderr}");
+    assert!(
+        output.status.success(),
+        "browser journeys failed:\n{stdout}\n{stderr}"
+    );
     drop(server);
 }

@@ -14,7 +14,10 @@ async fn an_announced_change_reaches_every_replica() {
     let redis_url = tsunagu_testkit::redis_url();
 
     // Two "replicas": separate caches over the same database.
-    let replicas = [TenantRegistry::new(app.state.db.clone()), TenantRegistry::new(app.state.db.clone())];
+    let replicas = [
+        TenantRegistry::new(app.state.db.clone()),
+        TenantRegistry::new(app.state.db.clone()),
+    ];
     let listeners: Vec<_> = replicas
         .iter()
         .map(|r| r.spawn_invalidation_listener(redis_url.clone()))
@@ -36,9 +39,19 @@ async fn an_announced_change_reaches_every_replica() {
         .unwrap();
     tx.commit().await.unwrap();
     // Without an announcement the caches still hold the old answer...
-    assert_eq!(replicas[0].resolve_slug("acme").await.unwrap().unwrap().status, TenantStatus::Active);
+    assert_eq!(
+        replicas[0]
+            .resolve_slug("acme")
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        TenantStatus::Active
+    );
 
-    publish_invalidation(&app.state.redis, "acme").await.unwrap();
+    publish_invalidation(&app.state.redis, "acme")
+        .await
+        .unwrap();
     let deadline = Instant::now() + Duration::from_secs(3);
     for replica in &replicas {
         loop {
@@ -46,7 +59,10 @@ async fn an_announced_change_reaches_every_replica() {
             if status == TenantStatus::Suspended {
                 break;
             }
-            assert!(Instant::now() < deadline, "replica did not see the change within 3 s");
+            assert!(
+                Instant::now() < deadline,
+                "replica did not see the change within 3 s"
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }

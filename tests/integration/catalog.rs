@@ -12,6 +12,9 @@ const PLATFORM_TABLES_WITH_TENANT_ID: &[&str] = &["platform.custom_domains"];
 /// Functions allowed to run with their owner's rights. Empty: nothing may escape RLS that way.
 const SECURITY_DEFINER_ALLOW_LIST: &[&str] = &[];
 
+/// (name, command, permissive, USING, WITH CHECK) of one policy.
+type PolicyRow = (String, String, bool, Option<String>, Option<String>);
+
 /// Every table (schema-qualified) with a `tenant_id` column, outside the platform allow-list.
 pub async fn tenant_tables(conn: &mut PgConnection) -> Vec<String> {
     let tables: Vec<String> = sqlx::query_scalar(
@@ -35,7 +38,10 @@ async fn every_tenant_table_has_forced_rls_and_one_complete_policy() {
     let db = TestDb::create().await;
     let mut conn = db.app_connection().await;
     let tables = tenant_tables(&mut conn).await;
-    assert!(tables.contains(&"public.announcements".to_string()), "{tables:?}");
+    assert!(
+        tables.contains(&"public.announcements".to_string()),
+        "{tables:?}"
+    );
 
     let mut problems = Vec::new();
     for table in &tables {
@@ -47,9 +53,11 @@ async fn every_tenant_table_has_forced_rls_and_one_complete_policy() {
         .await
         .unwrap();
         if !enabled || !forced {
-            problems.push(format!("{table}: row level security enabled={enabled} forced={forced}"));
+            problems.push(format!(
+                "{table}: row level security enabled={enabled} forced={forced}"
+            ));
         }
-        let policies: Vec<(String, String, bool, Option<String>, Option<String>)> = sqlx::query_as(
+        let policies: Vec<PolicyRow> = sqlx::query_as(
             "select polname::text, polcmd::text, polpermissive, \
                     pg_get_expr(polqual, polrelid), pg_get_expr(polwithcheck, polrelid) \
              from pg_policy where polrelid = $1::regclass",
@@ -72,7 +80,11 @@ async fn every_tenant_table_has_forced_rls_and_one_complete_policy() {
             )),
         }
     }
-    assert!(problems.is_empty(), "tenancy contract broken:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "tenancy contract broken:\n{}",
+        problems.join("\n")
+    );
 }
 
 #[tokio::test]
@@ -90,7 +102,13 @@ async fn every_key_of_a_tenant_table_includes_tenant_id() {
     .fetch_all(&mut conn)
     .await
     .unwrap();
-    let qualify = |t: &str| if t.contains('.') { t.to_owned() } else { format!("public.{t}") };
+    let qualify = |t: &str| {
+        if t.contains('.') {
+            t.to_owned()
+        } else {
+            format!("public.{t}")
+        }
+    };
     let mut problems = Vec::new();
     let mut has_primary_key: Vec<String> = Vec::new();
     for (table, name, kind, includes_tenant) in keys {
@@ -102,7 +120,9 @@ async fn every_key_of_a_tenant_table_includes_tenant_id() {
             has_primary_key.push(table.clone());
         }
         if !includes_tenant {
-            problems.push(format!("{table}: constraint {name} ({kind}) does not include tenant_id"));
+            problems.push(format!(
+                "{table}: constraint {name} ({kind}) does not include tenant_id"
+            ));
         }
     }
     for table in &tables {
@@ -122,10 +142,16 @@ async fn every_key_of_a_tenant_table_includes_tenant_id() {
     .unwrap();
     for (table, index) in indexes {
         if tables.contains(&qualify(&table)) {
-            problems.push(format!("{table}: unique index {index} does not include tenant_id"));
+            problems.push(format!(
+                "{table}: unique index {index} does not include tenant_id"
+            ));
         }
     }
-    assert!(problems.is_empty(), "keys must include tenant_id:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "keys must include tenant_id:\n{}",
+        problems.join("\n")
+    );
 }
 
 #[tokio::test]
@@ -163,7 +189,10 @@ async fn the_app_role_cannot_bypass_rls_and_owns_nothing() {
     .fetch_all(&mut conn)
     .await
     .unwrap();
-    assert!(member_of_privileged.is_empty(), "tsunagu_app is a member of {member_of_privileged:?}");
+    assert!(
+        member_of_privileged.is_empty(),
+        "tsunagu_app is a member of {member_of_privileged:?}"
+    );
 }
 
 #[tokio::test]
@@ -179,7 +208,10 @@ async fn no_other_escape_hatches_exist() {
     .fetch_all(&mut conn)
     .await
     .unwrap();
-    assert!(views.is_empty(), "views without security_invoker: {views:?}");
+    assert!(
+        views.is_empty(),
+        "views without security_invoker: {views:?}"
+    );
 
     let definers: Vec<String> = sqlx::query_scalar(
         "select p.oid::regprocedure::text from pg_proc p join pg_namespace n on n.oid = p.pronamespace \
@@ -192,7 +224,10 @@ async fn no_other_escape_hatches_exist() {
         .iter()
         .filter(|f| !SECURITY_DEFINER_ALLOW_LIST.contains(&f.as_str()))
         .collect();
-    assert!(unexpected.is_empty(), "SECURITY DEFINER functions not on the allow-list: {unexpected:?}");
+    assert!(
+        unexpected.is_empty(),
+        "SECURITY DEFINER functions not on the allow-list: {unexpected:?}"
+    );
 
     // The tenant schema holds tenant tables only; platform data belongs in schema platform.
     let untenanted: Vec<String> = sqlx::query_scalar(
@@ -203,5 +238,8 @@ async fn no_other_escape_hatches_exist() {
     .fetch_all(&mut conn)
     .await
     .unwrap();
-    assert!(untenanted.is_empty(), "tables in public without tenant_id: {untenanted:?}");
+    assert!(
+        untenanted.is_empty(),
+        "tables in public without tenant_id: {untenanted:?}"
+    );
 }

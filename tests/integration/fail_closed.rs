@@ -10,7 +10,9 @@ use crate::catalog::tenant_tables;
 
 async fn two_tenants_with_data(app: &TestApp) -> (TenantId, TenantId) {
     app.apply_repository_tenants().await;
-    tsunagu_gateway::seed::seed_demo(&app.state.db).await.unwrap();
+    tsunagu_gateway::seed::seed_demo(&app.state.db)
+        .await
+        .unwrap();
     (app.tenant_id("demo").await, app.tenant_id("acme").await)
 }
 
@@ -20,7 +22,12 @@ async fn without_a_tenant_every_tenant_table_reads_zero_rows() {
     let (demo, _) = two_tenants_with_data(&app).await;
 
     // Control: the data is there when the tenant is set.
-    let mut tx = app.state.db.begin_tenant(demo, Actor::System).await.unwrap();
+    let mut tx = app
+        .state
+        .db
+        .begin_tenant(demo, Actor::System)
+        .await
+        .unwrap();
     assert!(queries::count_announcements(&mut tx).await.unwrap() > 0);
     tx.commit().await.unwrap();
 
@@ -50,8 +57,15 @@ async fn without_a_tenant_inserts_are_rejected() {
     .execute(tx.conn())
     .await
     .expect_err("insert without tenant must fail");
-    let code = error.as_database_error().and_then(|e| e.code()).map(|c| c.into_owned());
-    assert_eq!(code.as_deref(), Some("42501"), "expected an RLS violation, got {error}");
+    let code = error
+        .as_database_error()
+        .and_then(|e| e.code())
+        .map(|c| c.into_owned());
+    assert_eq!(
+        code.as_deref(),
+        Some("42501"),
+        "expected an RLS violation, got {error}"
+    );
 }
 
 #[tokio::test]
@@ -59,13 +73,19 @@ async fn tenant_a_cannot_read_or_write_tenant_b() {
     let app = TestApp::spawn().await;
     let (demo, acme) = two_tenants_with_data(&app).await;
 
-    let mut tx = app.state.db.begin_tenant(demo, Actor::System).await.unwrap();
-    // Even a query that names B explicitly sees nothing of B.
-    let visible: i64 = sqlx::query_scalar("select count(*) from announcements where tenant_id = $1")
-        .bind(acme)
-        .fetch_one(tx.conn())
+    let mut tx = app
+        .state
+        .db
+        .begin_tenant(demo, Actor::System)
         .await
         .unwrap();
+    // Even a query that names B explicitly sees nothing of B.
+    let visible: i64 =
+        sqlx::query_scalar("select count(*) from announcements where tenant_id = $1")
+            .bind(acme)
+            .fetch_one(tx.conn())
+            .await
+            .unwrap();
     assert_eq!(visible, 0);
     let all: Vec<TenantId> = sqlx::query_scalar("select distinct tenant_id from announcements")
         .fetch_all(tx.conn())
@@ -99,21 +119,35 @@ async fn tenant_a_cannot_read_or_write_tenant_b() {
     tx.rollback().await.unwrap();
 
     // Moving one of A's rows to B is refused by WITH CHECK.
-    let mut tx = app.state.db.begin_tenant(demo, Actor::System).await.unwrap();
+    let mut tx = app
+        .state
+        .db
+        .begin_tenant(demo, Actor::System)
+        .await
+        .unwrap();
     let moved = sqlx::query("update announcements set tenant_id = $1")
         .bind(acme)
         .execute(tx.conn())
         .await;
-    assert!(moved.is_err(), "WITH CHECK must refuse moving rows to another tenant");
+    assert!(
+        moved.is_err(),
+        "WITH CHECK must refuse moving rows to another tenant"
+    );
     tx.rollback().await.unwrap();
 
     // And B's data is intact.
-    let mut tx = app.state.db.begin_tenant(acme, Actor::System).await.unwrap();
-    let titles: Vec<String> = sqlx::query_scalar("select title from announcements where tenant_id = $1")
-        .bind(acme)
-        .fetch_all(tx.conn())
+    let mut tx = app
+        .state
+        .db
+        .begin_tenant(acme, Actor::System)
         .await
         .unwrap();
+    let titles: Vec<String> =
+        sqlx::query_scalar("select title from announcements where tenant_id = $1")
+            .bind(acme)
+            .fetch_all(tx.conn())
+            .await
+            .unwrap();
     assert_eq!(titles.len(), 3);
     assert!(titles.iter().all(|t| t != "hijacked"));
     tx.commit().await.unwrap();
@@ -123,13 +157,23 @@ async fn tenant_a_cannot_read_or_write_tenant_b() {
 async fn writes_through_a_tenant_transaction_land_in_that_tenant_only() {
     let app = TestApp::spawn().await;
     let (demo, acme) = two_tenants_with_data(&app).await;
-    let mut tx = app.state.db.begin_tenant(acme, Actor::System).await.unwrap();
+    let mut tx = app
+        .state
+        .db
+        .begin_tenant(acme, Actor::System)
+        .await
+        .unwrap();
     queries::insert_announcement(&mut tx, "Acme only", "Body", OffsetDateTime::now_utc())
         .await
         .unwrap();
     tx.commit().await.unwrap();
 
-    let mut tx = app.state.db.begin_tenant(demo, Actor::System).await.unwrap();
+    let mut tx = app
+        .state
+        .db
+        .begin_tenant(demo, Actor::System)
+        .await
+        .unwrap();
     let demo_titles: Vec<String> = queries::list_recent_announcements(&mut tx, 100)
         .await
         .unwrap()

@@ -21,23 +21,47 @@ const ACME_NAME: &str = "Acme Alumni Network";
 #[tokio::test]
 async fn unknown_hosts_get_the_404_page_in_both_languages() {
     let app = app_with_tenants().await;
-    for host in ["nope.localhost", "nope.localhost:8080", "a.demo.localhost", "demo.evil.example"] {
+    for host in [
+        "nope.localhost",
+        "nope.localhost:8080",
+        "a.demo.localhost",
+        "demo.evil.example",
+    ] {
         let response = app.get(host, "/").await;
         assert_eq!(response.status, StatusCode::NOT_FOUND, "{host}");
-        assert!(response.body.contains("ページが見つかりません"), "{host}: {}", response.body);
+        assert!(
+            response.body.contains("ページが見つかりません"),
+            "{host}: {}",
+            response.body
+        );
         assert!(response.body.contains("Page not found"), "{host}");
-        assert!(!is_tenant_page(&response.body, DEMO_NAME) && !is_tenant_page(&response.body, ACME_NAME));
+        assert!(
+            !is_tenant_page(&response.body, DEMO_NAME)
+                && !is_tenant_page(&response.body, ACME_NAME)
+        );
         assert_eq!(response.header("cache-control"), Some("no-store"));
     }
     // The link home goes to the apex, not back to the unknown host.
     let response = app.get("nope.localhost:8080", "/").await;
-    assert!(response.body.contains("href=\"http:&#x2F;&#x2F;localhost:8080&#x2F;\""), "{}", response.body);
+    assert!(
+        response
+            .body
+            .contains("href=\"http:&#x2F;&#x2F;localhost:8080&#x2F;\""),
+        "{}",
+        response.body
+    );
 }
 
 #[tokio::test]
 async fn tenant_hosts_match_regardless_of_case_port_and_trailing_dot() {
     let app = app_with_tenants().await;
-    for host in ["demo.localhost", "DEMO.LOCALHOST", "Demo.localhost:8080", "demo.localhost.", "demo.localhost.:8080"] {
+    for host in [
+        "demo.localhost",
+        "DEMO.LOCALHOST",
+        "Demo.localhost:8080",
+        "demo.localhost.",
+        "demo.localhost.:8080",
+    ] {
         let response = app.get(host, "/").await;
         assert_eq!(response.status, StatusCode::OK, "{host}");
         assert!(is_tenant_page(&response.body, DEMO_NAME), "{host}");
@@ -67,7 +91,10 @@ async fn reserved_labels_apex_and_console() {
     assert!(sign_in.body.contains("class=\"site site-console\""));
 
     // A tenant path on the apex is not served there.
-    assert_eq!(app.get("localhost:8080", "/sign-in").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get("localhost:8080", "/sign-in").await.status,
+        StatusCode::NOT_FOUND
+    );
 }
 
 #[tokio::test]
@@ -77,8 +104,14 @@ async fn requests_without_a_usable_host_are_not_found() {
         .send(Request::get("/").body(Body::empty()).unwrap())
         .await;
     assert_eq!(response.status, StatusCode::NOT_FOUND);
-    assert_eq!(app.get("127.0.0.1:8080", "/").await.status, StatusCode::NOT_FOUND);
-    assert_eq!(app.get("[::1]:8080", "/").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get("127.0.0.1:8080", "/").await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get("[::1]:8080", "/").await.status,
+        StatusCode::NOT_FOUND
+    );
 }
 
 #[tokio::test]
@@ -93,7 +126,10 @@ async fn spoofed_forwarded_host_is_ignored_from_untrusted_peers() {
                 .unwrap(),
         )
         .await;
-    assert!(is_tenant_page(&response.body, DEMO_NAME), "X-Forwarded-Host must be ignored");
+    assert!(
+        is_tenant_page(&response.body, DEMO_NAME),
+        "X-Forwarded-Host must be ignored"
+    );
 
     let response = app
         .send(
@@ -152,7 +188,10 @@ async fn suspended_tenants_get_the_410_page() {
     let response = app.get("acme.localhost", "/").await;
     assert_eq!(response.status, StatusCode::GONE);
     assert!(response.body.contains("This network is not available"));
-    assert!(response.body.contains("<html lang=\"en\">"), "tenant default language");
+    assert!(
+        response.body.contains("<html lang=\"en\">"),
+        "tenant default language"
+    );
     assert!(!is_tenant_page(&response.body, ACME_NAME));
     // Other tenants are unaffected.
     assert_eq!(app.get("demo.localhost", "/").await.status, StatusCode::OK);
@@ -176,13 +215,19 @@ async fn verified_custom_domains_resolve_to_their_tenant() {
     let response = app.get("Alumni.Acme.Example", "/").await;
     assert_eq!(response.status, StatusCode::OK);
     assert!(is_tenant_page(&response.body, ACME_NAME));
-    assert_eq!(app.get("pending.acme.example", "/").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get("pending.acme.example", "/").await.status,
+        StatusCode::NOT_FOUND
+    );
 }
 
 #[tokio::test]
 async fn a_new_tenant_is_found_once_its_cache_entry_is_invalidated() {
     let app = app_with_tenants().await;
-    assert_eq!(app.get("newco.localhost", "/").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get("newco.localhost", "/").await.status,
+        StatusCode::NOT_FOUND
+    );
     app.create_tenant("newco", "en").await;
     let response = app.get("newco.localhost", "/").await;
     assert_eq!(response.status, StatusCode::OK);

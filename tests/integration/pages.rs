@@ -8,7 +8,9 @@ use tsunagu_testkit::{TestApp, TestResponse};
 async fn app_with_content() -> TestApp {
     let app = TestApp::spawn().await;
     app.apply_repository_tenants().await;
-    tsunagu_gateway::seed::seed_demo(&app.state.db).await.unwrap();
+    tsunagu_gateway::seed::seed_demo(&app.state.db)
+        .await
+        .unwrap();
     app
 }
 
@@ -23,9 +25,18 @@ async fn get_with(app: &TestApp, host: &str, path: &str, headers: &[(&str, &str)
 #[tokio::test]
 async fn each_tenant_renders_in_its_own_language_and_branding() {
     let app = app_with_content().await;
-    let demo = get_with(&app, "demo.localhost", "/", &[("accept-language", "en-US,en;q=0.9")]).await;
+    let demo = get_with(
+        &app,
+        "demo.localhost",
+        "/",
+        &[("accept-language", "en-US,en;q=0.9")],
+    )
+    .await;
     assert_eq!(demo.status, StatusCode::OK);
-    assert!(demo.body.contains("<html lang=\"ja\">"), "tenant default beats Accept-Language");
+    assert!(
+        demo.body.contains("<html lang=\"ja\">"),
+        "tenant default beats Accept-Language"
+    );
     assert!(demo.body.contains("お知らせ"));
     assert!(demo.body.contains("年末アルムナイ交流会"));
 
@@ -33,19 +44,34 @@ async fn each_tenant_renders_in_its_own_language_and_branding() {
     assert!(acme.body.contains("<html lang=\"en\">"));
     assert!(acme.body.contains("Announcements"));
     assert!(acme.body.contains("Winter reunion"));
-    assert!(!acme.body.contains("年末アルムナイ交流会"), "no other tenant's content");
+    assert!(
+        !acme.body.contains("年末アルムナイ交流会"),
+        "no other tenant's content"
+    );
 
     // Each page links its own theme, and the theme carries the tenant's colours.
     let theme_of = |body: &str| {
-        let start = body.find("/theme.css?v=").or_else(|| body.find("&#x2F;theme.css?v=")).unwrap();
+        let start = body
+            .find("/theme.css?v=")
+            .or_else(|| body.find("&#x2F;theme.css?v="))
+            .unwrap();
         let rest = &body[start..];
         let v_start = rest.find("v=").unwrap() + 2;
         rest[v_start..v_start + 16].to_owned()
     };
     assert_ne!(theme_of(&demo.body), theme_of(&acme.body));
-    let css = get_with(&app, "demo.localhost", &format!("/theme.css?v={}", theme_of(&demo.body)), &[]).await;
+    let css = get_with(
+        &app,
+        "demo.localhost",
+        &format!("/theme.css?v={}", theme_of(&demo.body)),
+        &[],
+    )
+    .await;
     assert!(css.body.contains("--brand:#1d4e89"));
-    assert_eq!(css.header("cache-control"), Some("public, max-age=31536000, immutable"));
+    assert_eq!(
+        css.header("cache-control"),
+        Some("public, max-age=31536000, immutable")
+    );
     let css = get_with(&app, "acme.localhost", "/theme.css", &[]).await;
     assert!(css.body.contains("--brand:#0f766e"));
     assert_eq!(css.header("cache-control"), Some("public, no-cache"));
@@ -54,7 +80,13 @@ async fn each_tenant_renders_in_its_own_language_and_branding() {
 #[tokio::test]
 async fn the_visitors_choice_beats_the_tenant_default() {
     let app = app_with_content().await;
-    let demo = get_with(&app, "demo.localhost", "/", &[("cookie", "tsunagu_lang=en")]).await;
+    let demo = get_with(
+        &app,
+        "demo.localhost",
+        "/",
+        &[("cookie", "tsunagu_lang=en")],
+    )
+    .await;
     assert!(demo.body.contains("<html lang=\"en\">"));
     assert!(demo.body.contains("Announcements"));
     assert!(demo.body.contains("Published 25") || demo.body.contains("Published "));
@@ -69,7 +101,12 @@ async fn the_visitors_choice_beats_the_tenant_default() {
 async fn the_landing_page_lists_demo_networks_in_development() {
     let app = app_with_content().await;
     let apex = get_with(&app, "localhost:8080", "/", &[]).await;
-    assert!(apex.body.contains("http:&#x2F;&#x2F;demo.localhost:8080&#x2F;"), "{}", apex.body);
+    assert!(
+        apex.body
+            .contains("http:&#x2F;&#x2F;demo.localhost:8080&#x2F;"),
+        "{}",
+        apex.body
+    );
     assert!(apex.body.contains("Acme Alumni Network"));
 }
 
@@ -85,14 +122,34 @@ async fn every_response_carries_the_security_headers() {
         ("x", "/healthz"),
     ] {
         let response = get_with(&app, host, path, &[]).await;
-        let csp = response.header("content-security-policy").unwrap_or_default();
-        assert!(csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'"), "{host}{path}: {csp}");
+        let csp = response
+            .header("content-security-policy")
+            .unwrap_or_default();
+        assert!(
+            csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'"),
+            "{host}{path}: {csp}"
+        );
         assert!(!csp.contains("unsafe-inline"));
-        assert_eq!(response.header("x-content-type-options"), Some("nosniff"), "{host}{path}");
-        assert_eq!(response.header("referrer-policy"), Some("strict-origin-when-cross-origin"));
+        assert_eq!(
+            response.header("x-content-type-options"),
+            Some("nosniff"),
+            "{host}{path}"
+        );
+        assert_eq!(
+            response.header("referrer-policy"),
+            Some("strict-origin-when-cross-origin")
+        );
         assert_eq!(response.header("x-frame-options"), Some("DENY"));
-        assert!(response.header("x-request-id").is_some_and(|id| id.len() >= 32), "{host}{path}");
-        assert!(response.header("strict-transport-security").is_none(), "no HSTS over plain http");
+        assert!(
+            response
+                .header("x-request-id")
+                .is_some_and(|id| id.len() >= 32),
+            "{host}{path}"
+        );
+        assert!(
+            response.header("strict-transport-security").is_none(),
+            "no HSTS over plain http"
+        );
     }
 }
 
@@ -102,17 +159,37 @@ async fn static_assets_are_cached_by_version() {
     let page = get_with(&app, "demo.localhost", "/", &[]).await;
     let start = page.body.find("app.css?v=").unwrap() + "app.css?v=".len();
     let version = &page.body[start..start + 16];
-    let css = get_with(&app, "demo.localhost", &format!("/static/app.css?v={version}"), &[]).await;
+    let css = get_with(
+        &app,
+        "demo.localhost",
+        &format!("/static/app.css?v={version}"),
+        &[],
+    )
+    .await;
     assert_eq!(css.status, StatusCode::OK);
     assert_eq!(css.header("content-type"), Some("text/css; charset=utf-8"));
-    assert_eq!(css.header("cache-control"), Some("public, max-age=31536000, immutable"));
+    assert_eq!(
+        css.header("cache-control"),
+        Some("public, max-age=31536000, immutable")
+    );
     let etag = css.header("etag").unwrap().to_owned();
     let stale = get_with(&app, "demo.localhost", "/static/app.css?v=old", &[]).await;
     assert_eq!(stale.header("cache-control"), Some("public, no-cache"));
-    let revalidated = get_with(&app, "demo.localhost", "/static/app.css", &[("if-none-match", &etag)]).await;
+    let revalidated = get_with(
+        &app,
+        "demo.localhost",
+        "/static/app.css",
+        &[("if-none-match", &etag)],
+    )
+    .await;
     assert_eq!(revalidated.status, StatusCode::NOT_MODIFIED);
     assert!(revalidated.body.is_empty());
-    assert_eq!(get_with(&app, "demo.localhost", "/static/../Cargo.toml", &[]).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        get_with(&app, "demo.localhost", "/static/../Cargo.toml", &[])
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
     let htmx = get_with(&app, "demo.localhost", "/static/vendor/htmx.min.js", &[]).await;
     assert_eq!(htmx.status, StatusCode::OK);
 }
@@ -124,8 +201,14 @@ async fn error_pages_use_the_site_branding_and_language() {
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
     assert!(missing.body.contains("<html lang=\"en\">"));
     assert!(missing.body.contains("Page not found"));
-    assert!(missing.body.contains("ページが見つかりません"), "the other language too");
-    assert!(missing.body.contains("Acme Alumni Network"), "tenant branding on its own 404");
+    assert!(
+        missing.body.contains("ページが見つかりません"),
+        "the other language too"
+    );
+    assert!(
+        missing.body.contains("Acme Alumni Network"),
+        "tenant branding on its own 404"
+    );
 
     let wrong_method = app
         .send(
@@ -154,23 +237,38 @@ fn lang_form(host: &str, origin: Option<&str>, body: &str) -> Request<Body> {
 async fn the_language_switch_sets_a_host_only_cookie_and_returns() {
     let app = app_with_content().await;
     let response = app
-        .send(lang_form("demo.localhost:8080", Some("http://demo.localhost:8080"), "lang=en&next=%2F%3Fpage%3D2"))
+        .send(lang_form(
+            "demo.localhost:8080",
+            Some("http://demo.localhost:8080"),
+            "lang=en&next=%2F%3Fpage%3D2",
+        ))
         .await;
     assert_eq!(response.status, StatusCode::SEE_OTHER);
     assert_eq!(response.header("location"), Some("/?page=2"));
     let cookie = response.header("set-cookie").unwrap();
     assert!(cookie.starts_with("tsunagu_lang=en;"));
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"));
-    assert!(!cookie.to_ascii_lowercase().contains("domain="), "host-only: never shared across tenants");
+    assert!(
+        !cookie.to_ascii_lowercase().contains("domain="),
+        "host-only: never shared across tenants"
+    );
 
     // Not an open redirect.
     let response = app
-        .send(lang_form("demo.localhost", Some("http://demo.localhost"), "lang=en&next=https%3A%2F%2Fevil.example"))
+        .send(lang_form(
+            "demo.localhost",
+            Some("http://demo.localhost"),
+            "lang=en&next=https%3A%2F%2Fevil.example",
+        ))
         .await;
     assert_eq!(response.header("location"), Some("/"));
     // Unknown languages are refused.
     let response = app
-        .send(lang_form("demo.localhost", Some("http://demo.localhost"), "lang=fr&next=%2F"))
+        .send(lang_form(
+            "demo.localhost",
+            Some("http://demo.localhost"),
+            "lang=fr&next=%2F",
+        ))
         .await;
     assert_eq!(response.status, StatusCode::BAD_REQUEST);
 }
@@ -178,15 +276,24 @@ async fn the_language_switch_sets_a_host_only_cookie_and_returns() {
 #[tokio::test]
 async fn state_changes_from_another_origin_are_refused() {
     let app = app_with_content().await;
-    for origin in [Some("http://acme.localhost"), Some("https://evil.example"), Some("null"), None] {
-        let response = app.send(lang_form("demo.localhost", origin, "lang=en&next=%2F")).await;
+    for origin in [
+        Some("http://acme.localhost"),
+        Some("https://evil.example"),
+        Some("null"),
+        None,
+    ] {
+        let response = app
+            .send(lang_form("demo.localhost", origin, "lang=en&next=%2F"))
+            .await;
         assert_eq!(response.status, StatusCode::FORBIDDEN, "origin {origin:?}");
         assert!(response.header("set-cookie").is_none());
         assert!(response.body.contains("アクセスできません"));
     }
     // Fetch Metadata stands in when Origin is absent.
     let mut request = lang_form("demo.localhost", None, "lang=en&next=%2F");
-    request.headers_mut().insert("sec-fetch-site", "same-origin".parse().unwrap());
+    request
+        .headers_mut()
+        .insert("sec-fetch-site", "same-origin".parse().unwrap());
     assert_eq!(app.send(request).await.status, StatusCode::SEE_OTHER);
 }
 
@@ -218,9 +325,15 @@ async fn the_server_refuses_a_connection_that_bypasses_rls() {
     // As tsunagu_app: fine.
     assert_eq!(app.state.db.rls_escape_reason().await.unwrap(), None);
     // As the admin (a superuser locally): refused with the variable to fix.
-    let admin = tsunagu_kernel::Db::connect_with(tsunagu_testkit::admin_options().database(&app.db.name), 1)
-        .await
-        .unwrap();
+    let admin = tsunagu_kernel::Db::connect_with(
+        tsunagu_testkit::admin_options().database(&app.db.name),
+        1,
+    )
+    .await
+    .unwrap();
     let reason = admin.rls_escape_reason().await.unwrap();
-    assert!(reason.is_some(), "a superuser or owner connection must be detected");
+    assert!(
+        reason.is_some(),
+        "a superuser or owner connection must be detected"
+    );
 }

@@ -9,7 +9,10 @@ use tsunagu_testkit::TestApp;
 
 /// What the next user of the (only) connection sees.
 async fn leftover_tenant(db: &Db) -> (Option<String>, i64) {
-    let mut tx = db.begin_platform().await.expect("connection usable after the previous step");
+    let mut tx = db
+        .begin_platform()
+        .await
+        .expect("connection usable after the previous step");
     let (setting, rows): (Option<String>, i64) = sqlx::query_as(
         "select nullif(current_setting('app.tenant_id', true), ''), \
                 (select count(*) from announcements)",
@@ -25,7 +28,9 @@ async fn leftover_tenant(db: &Db) -> (Option<String>, i64) {
 async fn the_tenant_setting_never_survives_on_a_pooled_connection() {
     let app = TestApp::spawn().await;
     app.apply_repository_tenants().await;
-    tsunagu_gateway::seed::seed_demo(&app.state.db).await.unwrap();
+    tsunagu_gateway::seed::seed_demo(&app.state.db)
+        .await
+        .unwrap();
     let demo = app.tenant_id("demo").await;
     let acme = app.tenant_id("acme").await;
     let db = app.db.app_db(1).await;
@@ -52,7 +57,9 @@ async fn the_tenant_setting_never_survives_on_a_pooled_connection() {
 
     // An error inside the transaction, then the transaction dropped without commit/rollback.
     let mut tx = db.begin_tenant(demo, Actor::System).await.unwrap();
-    let failed = sqlx::query("select * from no_such_table").execute(tx.conn()).await;
+    let failed = sqlx::query("select * from no_such_table")
+        .execute(tx.conn())
+        .await;
     assert!(failed.is_err());
     drop(tx);
     assert_eq!(leftover_tenant(&db).await, (None, 0), "after an error");
@@ -60,15 +67,26 @@ async fn the_tenant_setting_never_survives_on_a_pooled_connection() {
     // A request cancelled mid-query (its future dropped by a timeout).
     let cancelled = tokio::time::timeout(Duration::from_millis(200), async {
         let mut tx = db.begin_tenant(acme, Actor::System).await.unwrap();
-        sqlx::query("select pg_sleep(5)").execute(tx.conn()).await.unwrap();
+        sqlx::query("select pg_sleep(5)")
+            .execute(tx.conn())
+            .await
+            .unwrap();
         tx.commit().await.unwrap();
     })
     .await;
     assert!(cancelled.is_err(), "the query should have been cancelled");
-    assert_eq!(leftover_tenant(&db).await, (None, 0), "after a cancelled transaction");
+    assert_eq!(
+        leftover_tenant(&db).await,
+        (None, 0),
+        "after a cancelled transaction"
+    );
 
     // Dropped straight after begin_tenant, with no query at all.
     let tx = db.begin_tenant(demo, Actor::System).await.unwrap();
     drop(tx);
-    assert_eq!(leftover_tenant(&db).await, (None, 0), "after an unused transaction");
+    assert_eq!(
+        leftover_tenant(&db).await,
+        (None, 0),
+        "after an unused transaction"
+    );
 }

@@ -23,22 +23,37 @@ async fn tenant_count(app: &TestApp) -> i64 {
 #[tokio::test]
 async fn repository_files_apply_idempotently() {
     let app = TestApp::spawn().await;
-    let first = config_file::apply_path(&app.state.db, &repository_config()).await.unwrap();
+    let first = config_file::apply_path(&app.state.db, &repository_config())
+        .await
+        .unwrap();
     assert_eq!(first.count(ApplyOutcome::Created), 2);
 
-    let second = config_file::apply_path(&app.state.db, &repository_config()).await.unwrap();
-    assert_eq!(second.count(ApplyOutcome::Unchanged), 2, "{:?}", second.results);
+    let second = config_file::apply_path(&app.state.db, &repository_config())
+        .await
+        .unwrap();
+    assert_eq!(
+        second.count(ApplyOutcome::Unchanged),
+        2,
+        "{:?}",
+        second.results
+    );
     assert_eq!(tenant_count(&app).await, 2);
 
     let demo = {
         let mut tx = app.state.db.begin_platform().await.unwrap();
-        let t = tsunagu_tenancy::registry::find_by_slug(&mut tx, "demo").await.unwrap().unwrap();
+        let t = tsunagu_tenancy::registry::find_by_slug(&mut tx, "demo")
+            .await
+            .unwrap()
+            .unwrap();
         tx.commit().await.unwrap();
         t
     };
     assert_eq!(demo.default_locale, "ja");
     assert_eq!(demo.branding.primary_color, "#1d4e89");
-    assert_eq!(demo.signup.employee_email_domains, vec!["demo.example.co.jp"]);
+    assert_eq!(
+        demo.signup.employee_email_domains,
+        vec!["demo.example.co.jp"]
+    );
 
     // A changed file updates only that tenant; the id stays.
     let dir = tempdir();
@@ -48,13 +63,22 @@ async fn repository_files_apply_idempotently() {
     let acme = std::fs::read_to_string(dir.join("acme.toml")).unwrap();
     std::fs::write(dir.join("acme.toml"), acme.replace("#0f766e", "#112233")).unwrap();
     let third = config_file::apply_path(&app.state.db, &dir).await.unwrap();
-    assert_eq!(third.results, vec![("acme".into(), ApplyOutcome::Updated), ("demo".into(), ApplyOutcome::Unchanged)]);
+    assert_eq!(
+        third.results,
+        vec![
+            ("acme".into(), ApplyOutcome::Updated),
+            ("demo".into(), ApplyOutcome::Unchanged)
+        ]
+    );
     assert_eq!(app.tenant_id("demo").await, demo.id);
     std::fs::remove_dir_all(dir).unwrap();
 }
 
 fn tempdir() -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("tsunagu-tenant-config-{}", uuid::Uuid::new_v4().simple()));
+    let dir = std::env::temp_dir().join(format!(
+        "tsunagu-tenant-config-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
@@ -67,27 +91,55 @@ async fn an_invalid_file_refuses_the_whole_set_and_names_file_field_and_reason()
     let acme = std::fs::read_to_string(repository_config().join("acme.toml")).unwrap();
     std::fs::write(
         dir.join("acme.toml"),
-        acme.replace("#0f766e", "teal").replace("acme.example.com", "not a domain"),
+        acme.replace("#0f766e", "teal")
+            .replace("acme.example.com", "not a domain"),
     )
     .unwrap();
 
-    let error = config_file::apply_path(&app.state.db, &dir).await.unwrap_err();
-    let ApplyError::Invalid(errors) = &error else { panic!("expected validation errors, got {error}") };
+    let error = config_file::apply_path(&app.state.db, &dir)
+        .await
+        .unwrap_err();
+    let ApplyError::Invalid(errors) = &error else {
+        panic!("expected validation errors, got {error}")
+    };
     let message = error.to_string();
-    assert!(message.starts_with("tenant-config refused, nothing was applied"), "{message}");
+    assert!(
+        message.starts_with("tenant-config refused, nothing was applied"),
+        "{message}"
+    );
     assert_eq!(errors.len(), 2, "{message}");
     assert!(errors[0].file.ends_with("acme.toml"));
     assert_eq!(errors[0].field, "branding.primary_color");
-    assert!(errors[0].reason.contains("\"teal\" is not a colour"), "{message}");
+    assert!(
+        errors[0].reason.contains("\"teal\" is not a colour"),
+        "{message}"
+    );
     assert_eq!(errors[1].field, "signup.employee_email_domains[0]");
-    assert_eq!(tenant_count(&app).await, 0, "the valid demo.toml must not be applied either");
+    assert_eq!(
+        tenant_count(&app).await,
+        0,
+        "the valid demo.toml must not be applied either"
+    );
 
     // Unknown keys and broken syntax are refused with a line number.
-    std::fs::write(dir.join("acme.toml"), acme.replace("[features]", "[features]\nteleport = true")).unwrap();
-    let message = config_file::apply_path(&app.state.db, &dir).await.unwrap_err().to_string();
-    assert!(message.contains("acme.toml: line ") && message.contains("teleport"), "{message}");
+    std::fs::write(
+        dir.join("acme.toml"),
+        acme.replace("[features]", "[features]\nteleport = true"),
+    )
+    .unwrap();
+    let message = config_file::apply_path(&app.state.db, &dir)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        message.contains("acme.toml: line ") && message.contains("teleport"),
+        "{message}"
+    );
     std::fs::write(dir.join("acme.toml"), "slug = \"acme\"\nname = ").unwrap();
-    let message = config_file::apply_path(&app.state.db, &dir).await.unwrap_err().to_string();
+    let message = config_file::apply_path(&app.state.db, &dir)
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(message.contains("acme.toml: line 2"), "{message}");
     assert_eq!(tenant_count(&app).await, 0);
 
@@ -95,7 +147,10 @@ async fn an_invalid_file_refuses_the_whole_set_and_names_file_field_and_reason()
     std::fs::write(dir.join("acme.toml"), acme).unwrap();
     let copy = std::fs::read_to_string(dir.join("demo.toml")).unwrap();
     std::fs::write(dir.join("demo-copy.toml"), copy).unwrap();
-    let message = config_file::apply_path(&app.state.db, &dir).await.unwrap_err().to_string();
+    let message = config_file::apply_path(&app.state.db, &dir)
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(message.contains("demo-copy.toml: slug:"), "{message}");
     assert_eq!(tenant_count(&app).await, 0);
     std::fs::remove_dir_all(dir).unwrap();

@@ -63,8 +63,14 @@ pub fn router(state: AppState) -> Router {
         })
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(from_fn(crate::security::require_same_origin))
-        .layer(from_fn_with_state(state.clone(), common::render_error_pages))
-        .layer(from_fn_with_state(state.clone(), crate::tenancy_layer::resolve_site));
+        .layer(from_fn_with_state(
+            state.clone(),
+            common::render_error_pages,
+        ))
+        .layer(from_fn_with_state(
+            state.clone(),
+            crate::tenancy_layer::resolve_site,
+        ));
 
     let mut app = Router::new()
         .route("/healthz", get(common::healthz))

@@ -9,7 +9,11 @@ use tsunagu_kernel::Db;
 use tsunagu_tenancy::config_file::{self, ApplyOutcome};
 
 #[derive(Parser, Debug)]
-#[command(name = "tsunagu", version, about = "Tsunagu: corporate alumni networks")]
+#[command(
+    name = "tsunagu",
+    version,
+    about = "Tsunagu: corporate alumni networks"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -59,9 +63,9 @@ fn env_or(var: &str, default: &str) -> String {
 
 async fn app_db() -> anyhow::Result<Db> {
     let url = config::app_database_url_from(&|k| std::env::var(k).ok())?;
-    Db::connect(url.expose(), 2)
-        .await
-        .context("DATABASE_URL: cannot connect to PostgreSQL as tsunagu_app (did `tsunagu migrate` run?)")
+    Db::connect(url.expose(), 2).await.context(
+        "DATABASE_URL: cannot connect to PostgreSQL as tsunagu_app (did `tsunagu migrate` run?)",
+    )
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -74,24 +78,29 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate => {
             tsunagu_kernel::telemetry::init(LogFormat::Text);
             let admin = AdminConfig::from_env()?;
-            tsunagu_kernel::migrate::setup_database(&admin.admin_database_url, admin.app_password.as_ref())
-                .await?;
+            tsunagu_kernel::migrate::setup_database(
+                &admin.admin_database_url,
+                admin.app_password.as_ref(),
+            )
+            .await?;
             println!("database ready: roles checked, migrations applied");
             Ok(())
         }
-        Command::Tenant { command: TenantCommand::Check { path } } => {
-            match config_file::load_declarations(&path) {
-                Ok(declarations) => {
-                    println!("{} tenant file(s) valid", declarations.len());
-                    Ok(())
-                }
-                Err(errors) => Err(config_file::ApplyError::Invalid(errors).into()),
+        Command::Tenant {
+            command: TenantCommand::Check { path },
+        } => match config_file::load_declarations(&path) {
+            Ok(declarations) => {
+                println!("{} tenant file(s) valid", declarations.len());
+                Ok(())
             }
-        }
-        Command::Tenant { command: TenantCommand::Apply { path } } => {
+            Err(errors) => Err(config_file::ApplyError::Invalid(errors).into()),
+        },
+        Command::Tenant {
+            command: TenantCommand::Apply { path },
+        } => {
             // Validate before connecting: a bad file is reported even with no database.
-            let declarations = config_file::load_declarations(&path)
-                .map_err(config_file::ApplyError::Invalid)?;
+            let declarations =
+                config_file::load_declarations(&path).map_err(config_file::ApplyError::Invalid)?;
             let db = app_db().await?;
             let report = config_file::apply_declarations(&db, &declarations).await?;
             for (slug, outcome) in &report.results {
@@ -108,7 +117,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Seed { command: SeedCommand::Demo } => {
+        Command::Seed {
+            command: SeedCommand::Demo,
+        } => {
             let db = app_db().await?;
             let report = crate::seed::seed_demo(&db).await?;
             println!(
@@ -118,7 +129,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Preflight => {
-            let admin = env_or("ADMIN_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/tsunagu");
+            let admin = env_or(
+                "ADMIN_DATABASE_URL",
+                "postgres://postgres@127.0.0.1:5432/tsunagu",
+            );
             let redis = env_or("REDIS_URL", "redis://127.0.0.1:6379");
             match crate::preflight::check(&admin, &redis).await {
                 Ok(()) => {

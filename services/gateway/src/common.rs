@@ -43,7 +43,10 @@ pub fn render_error_page(
     context.insert("status", &status.as_u16());
     context.insert("title_key", title_key);
     context.insert("body_key", body_key);
-    context.insert("request_id", &request_id.filter(|_| status.is_server_error()));
+    context.insert(
+        "request_id",
+        &request_id.filter(|_| status.is_server_error()),
+    );
     context.insert("show_home_link", &(status != StatusCode::GONE));
     if let Some(url) = home_url {
         context.insert("home_url", url);
@@ -52,7 +55,11 @@ pub fn render_error_page(
         Ok(html) => html,
         Err(error) => {
             tracing::error!(error = ?error, "error page failed to render");
-            format!("{} {}", status.as_u16(), status.canonical_reason().unwrap_or(""))
+            format!(
+                "{} {}",
+                status.as_u16(),
+                status.canonical_reason().unwrap_or("")
+            )
         }
     };
     let mut response = (status, Html(body)).into_response();
@@ -63,8 +70,16 @@ pub fn render_error_page(
 }
 
 /// Replaces the body of responses marked with [`ErrorPage`] by the branded page.
-pub async fn render_error_pages(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let site = request.extensions().get::<Site>().cloned().unwrap_or(Site::Apex);
+pub async fn render_error_pages(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let site = request
+        .extensions()
+        .get::<Site>()
+        .cloned()
+        .unwrap_or(Site::Apex);
     let lang = request_locale(request.headers(), Some(&site));
     let request_id = request
         .headers()
@@ -75,7 +90,8 @@ pub async fn render_error_pages(State(state): State<AppState>, request: Request,
     match response.extensions().get::<ErrorPage>() {
         Some(ErrorPage(status)) => {
             let status = *status;
-            let mut page = render_error_page(&state, status, &site, lang, request_id.as_deref(), None);
+            let mut page =
+                render_error_page(&state, status, &site, lang, request_id.as_deref(), None);
             // Keep headers the handler set on purpose (e.g. Allow on a 405).
             if let Some(allow) = response.headers().get(header::ALLOW) {
                 page.headers_mut().insert(header::ALLOW, allow.clone());
@@ -118,14 +134,16 @@ pub fn safe_local_path(next: &str) -> &str {
 }
 
 /// `POST /lang`: remembers the chosen language in a host-only cookie and goes back.
-pub async fn switch_language(State(state): State<AppState>, Form(form): Form<LanguageForm>) -> Response {
+pub async fn switch_language(
+    State(state): State<AppState>,
+    Form(form): Form<LanguageForm>,
+) -> Response {
     let Some(lang) = Locale::parse(&form.lang) else {
         return tsunagu_web::error::error_response(StatusCode::BAD_REQUEST);
     };
     let secure = if state.config.https { "; Secure" } else { "" };
-    let cookie = format!(
-        "{LANG_COOKIE}={lang}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax{secure}"
-    );
+    let cookie =
+        format!("{LANG_COOKIE}={lang}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax{secure}");
     let mut response = Redirect::to(safe_local_path(&form.next)).into_response();
     if let Ok(value) = HeaderValue::from_str(&cookie) {
         response.headers_mut().insert(header::SET_COOKIE, value);
@@ -154,11 +172,17 @@ fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
 }
 
 /// `GET /theme.css`: the site's brand colours as CSS variables.
-pub async fn theme_stylesheet(site: Site, headers: HeaderMap, Query(query): Query<VersionQuery>) -> Response {
+pub async fn theme_stylesheet(
+    site: Site,
+    headers: HeaderMap,
+    Query(query): Query<VersionQuery>,
+) -> Response {
     let (primary, accent) = site.colours();
     let css = tsunagu_web::theme::theme_css(primary, accent);
     let current = site.theme_url();
-    let versioned = query.v.is_some_and(|v| current.ends_with(&format!("v={v}")));
+    let versioned = query
+        .v
+        .is_some_and(|v| current.ends_with(&format!("v={v}")));
     let etag = format!("\"{}\"", tsunagu_web::assets::content_hash(css.as_bytes()));
     let mut response = if not_modified(&headers, &etag) {
         StatusCode::NOT_MODIFIED.into_response()
@@ -217,7 +241,11 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
         Err(_) => "error: timed out".to_owned(),
     };
     let ready = postgres == "ok" && redis == "ok";
-    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     if !ready {
         tracing::warn!(postgres = %postgres, redis = %redis, "not ready");
     }
@@ -242,7 +270,13 @@ mod tests {
     #[test]
     fn language_switch_only_returns_to_local_paths() {
         assert_eq!(safe_local_path("/posts?page=2"), "/posts?page=2");
-        for bad in ["https://evil.example/", "//evil.example", "/\\evil", "", "javascript:x"] {
+        for bad in [
+            "https://evil.example/",
+            "//evil.example",
+            "/\\evil",
+            "",
+            "javascript:x",
+        ] {
             assert_eq!(safe_local_path(bad), "/", "{bad}");
         }
     }

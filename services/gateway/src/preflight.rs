@@ -10,10 +10,16 @@ use sqlx::ConnectOptions;
 pub async fn check(admin_url: &str, redis_url: &str) -> Result<(), Vec<String>> {
     let mut problems = Vec::new();
     match admin_url.parse::<PgConnectOptions>() {
-        Err(e) => problems.push(format!("ADMIN_DATABASE_URL is not a valid PostgreSQL URL: {e}")),
+        Err(e) => problems.push(format!(
+            "ADMIN_DATABASE_URL is not a valid PostgreSQL URL: {e}"
+        )),
         Ok(options) => {
             let target = tsunagu_kernel::migrate::describe(&options);
-            let attempt = tokio::time::timeout(Duration::from_secs(5), options.database("postgres").connect()).await;
+            let attempt = tokio::time::timeout(
+                Duration::from_secs(5),
+                options.database("postgres").connect(),
+            )
+            .await;
             match attempt {
                 Ok(Ok(_)) => {}
                 Ok(Err(e)) => problems.push(format!(

@@ -43,12 +43,17 @@ pub fn header_layers(https: bool) -> Vec<SetResponseHeaderLayer<HeaderValue>> {
     }
     layers
         .into_iter()
-        .map(|(name, value)| SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value)))
+        .map(|(name, value)| {
+            SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+        })
         .collect()
 }
 
 fn is_state_changing(method: &Method) -> bool {
-    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE)
+    !matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
+    )
 }
 
 /// Does this request come from a page of the same host?
@@ -97,13 +102,31 @@ mod tests {
     #[test]
     fn same_origin_requires_the_exact_host() {
         let host = "demo.localhost:8080";
-        assert!(is_same_origin(&headers(&[("origin", "http://demo.localhost:8080")]), host));
-        assert!(is_same_origin(&headers(&[("origin", "http://DEMO.localhost:8080")]), host));
-        assert!(!is_same_origin(&headers(&[("origin", "http://acme.localhost:8080")]), host));
+        assert!(is_same_origin(
+            &headers(&[("origin", "http://demo.localhost:8080")]),
+            host
+        ));
+        assert!(is_same_origin(
+            &headers(&[("origin", "http://DEMO.localhost:8080")]),
+            host
+        ));
+        assert!(!is_same_origin(
+            &headers(&[("origin", "http://acme.localhost:8080")]),
+            host
+        ));
         assert!(!is_same_origin(&headers(&[("origin", "null")]), host));
-        assert!(!is_same_origin(&headers(&[("origin", "http://demo.localhost:8080.evil")]), host));
-        assert!(is_same_origin(&headers(&[("sec-fetch-site", "same-origin")]), host));
-        assert!(!is_same_origin(&headers(&[("sec-fetch-site", "same-site")]), host));
+        assert!(!is_same_origin(
+            &headers(&[("origin", "http://demo.localhost:8080.evil")]),
+            host
+        ));
+        assert!(is_same_origin(
+            &headers(&[("sec-fetch-site", "same-origin")]),
+            host
+        ));
+        assert!(!is_same_origin(
+            &headers(&[("sec-fetch-site", "same-site")]),
+            host
+        ));
         assert!(!is_same_origin(&HeaderMap::new(), host));
     }
 }

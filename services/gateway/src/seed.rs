@@ -89,8 +89,13 @@ pub async fn seed_demo(db: &Db) -> anyhow::Result<SeedReport> {
             EN_ANNOUNCEMENTS
         };
         for a in content {
-            queries::insert_announcement(&mut tx, a.title, a.body, now - Duration::days(a.days_ago))
-                .await?;
+            queries::insert_announcement(
+                &mut tx,
+                a.title,
+                a.body,
+                now - Duration::days(a.days_ago),
+            )
+            .await?;
         }
         tx.commit().await?;
         report.seeded.push(tenant.slug);

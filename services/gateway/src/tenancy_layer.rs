@@ -31,7 +31,11 @@ pub fn peer_ip(request: &Request) -> Option<IpAddr> {
 
 /// `X-Forwarded-Host` counts only when the TCP peer is a trusted proxy; otherwise anyone could
 /// claim to be any tenant's host.
-pub fn effective_host(headers: &HeaderMap, peer: Option<IpAddr>, trusted: &[IpNet]) -> Option<String> {
+pub fn effective_host(
+    headers: &HeaderMap,
+    peer: Option<IpAddr>,
+    trusted: &[IpNet],
+) -> Option<String> {
     let from_trusted_proxy = peer.is_some_and(|ip| trusted.iter().any(|net| net.contains(&ip)));
     if from_trusted_proxy {
         if let Some(forwarded) = headers
@@ -50,7 +54,11 @@ pub fn effective_host(headers: &HeaderMap, peer: Option<IpAddr>, trusted: &[IpNe
         .map(str::to_owned)
 }
 
-pub async fn resolve_site(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+pub async fn resolve_site(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let host = effective_host(
         request.headers(),
         peer_ip(&request),
@@ -84,7 +92,14 @@ pub async fn resolve_site(State(state): State<AppState>, mut request: Request, n
         Err(error) => {
             tracing::error!(error = %error, "tenant resolution failed");
             let lang = request_locale(request.headers(), None);
-            return render_error_page(&state, StatusCode::SERVICE_UNAVAILABLE, &Site::Apex, lang, None, None);
+            return render_error_page(
+                &state,
+                StatusCode::SERVICE_UNAVAILABLE,
+                &Site::Apex,
+                lang,
+                None,
+                None,
+            );
         }
     };
 
@@ -116,7 +131,16 @@ fn not_found(state: &AppState, headers: &HeaderMap, host: Option<&str>) -> Respo
         .unwrap_or_default();
     let scheme = if state.config.https { "https" } else { "http" };
     let apex = format!("{scheme}://{}{port}/", state.config.base_domain);
-    let mut response = render_error_page(state, StatusCode::NOT_FOUND, &Site::Apex, lang, None, Some(&apex));
-    response.extensions_mut().insert(ErrorPage(StatusCode::NOT_FOUND));
+    let mut response = render_error_page(
+        state,
+        StatusCode::NOT_FOUND,
+        &Site::Apex,
+        lang,
+        None,
+        Some(&apex),
+    );
+    response
+        .extensions_mut()
+        .insert(ErrorPage(StatusCode::NOT_FOUND));
     response.into_response()
 }

@@ -87,7 +87,9 @@ pub struct AdminConfig {
 type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
 
 fn get(lookup: Lookup, var: &'static str) -> Option<String> {
-    lookup(var).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+    lookup(var)
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
 }
 
 fn require(lookup: Lookup, var: &'static str, what: &str) -> Result<String, ConfigError> {
@@ -191,7 +193,10 @@ impl ServerConfig {
                 .ok()
                 .filter(|n| (1..=500).contains(n))
                 .ok_or_else(|| {
-                    ConfigError::new("TSUNAGU_DB_POOL_SIZE", format!("{v:?} is not a number from 1 to 500"))
+                    ConfigError::new(
+                        "TSUNAGU_DB_POOL_SIZE",
+                        format!("{v:?} is not a number from 1 to 500"),
+                    )
                 })?,
         };
         let redis_url = require(
@@ -200,11 +205,16 @@ impl ServerConfig {
             "the Redis URL, e.g. redis://127.0.0.1:6379",
         )?;
         if !(redis_url.starts_with("redis://") || redis_url.starts_with("rediss://")) {
-            return Err(ConfigError::new("REDIS_URL", "must be a redis:// or rediss:// URL"));
+            return Err(ConfigError::new(
+                "REDIS_URL",
+                "must be a redis:// or rediss:// URL",
+            ));
         }
         let base_domain = match get(lookup, "TSUNAGU_BASE_DOMAIN") {
             None => "localhost".to_owned(),
-            Some(v) => parse_base_domain(&v).map_err(|r| ConfigError::new("TSUNAGU_BASE_DOMAIN", r))?,
+            Some(v) => {
+                parse_base_domain(&v).map_err(|r| ConfigError::new("TSUNAGU_BASE_DOMAIN", r))?
+            }
         };
         let listen = match get(lookup, "TSUNAGU_LISTEN") {
             None => SocketAddr::from(([127, 0, 0, 1], 8080)),
@@ -220,25 +230,28 @@ impl ServerConfig {
             Some(v) => parse_trusted_proxies(&v)
                 .map_err(|r| ConfigError::new("TSUNAGU_TRUSTED_PROXIES", r))?,
         };
-        let secret_key = match get(lookup, "TSUNAGU_SECRET_KEY") {
-            Some(v) if v.len() >= 32 => Secret::new(v),
-            Some(_) => {
-                return Err(ConfigError::new(
-                    "TSUNAGU_SECRET_KEY",
-                    "must be at least 32 characters (try: openssl rand -hex 32)",
-                ))
-            }
-            None if environment == Environment::Development => {
-                // Development only: a per-process key, so nothing secret is ever committed.
-                Secret::new(format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple()))
-            }
-            None => {
-                return Err(ConfigError::new(
+        let secret_key =
+            match get(lookup, "TSUNAGU_SECRET_KEY") {
+                Some(v) if v.len() >= 32 => Secret::new(v),
+                Some(_) => {
+                    return Err(ConfigError::new(
+                        "TSUNAGU_SECRET_KEY",
+                        "must be at least 32 characters (try: openssl rand -hex 32)",
+                    ))
+                }
+                None if environment == Environment::Development => {
+                    // Development only: a per-process key, so nothing secret is ever committed.
+                    Secret::new(format!(
+                        "{}{}",
+                        uuid::Uuid::new_v4().simple(),
+                        uuid::Uuid::new_v4().simple()
+                    ))
+                }
+                None => return Err(ConfigError::new(
                     "TSUNAGU_SECRET_KEY",
                     "is not set; required when TSUNAGU_ENV=production (try: openssl rand -hex 32)",
-                ))
-            }
-        };
+                )),
+            };
         let https = match get(lookup, "TSUNAGU_PUBLIC_SCHEME").as_deref() {
             None => environment == Environment::Production,
             Some("https") => true,
@@ -281,8 +294,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn load(vars: &[(&str, &str)]) -> Result<ServerConfig, ConfigError> {
-        let map: HashMap<String, String> =
-            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         ServerConfig::from_lookup(&move |k| map.get(k).cloned())
     }
 

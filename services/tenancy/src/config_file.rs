@@ -80,7 +80,13 @@ pub struct FieldError {
 
 impl fmt::Display for FieldError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}: {}", self.file.display(), self.field, self.reason)
+        write!(
+            f,
+            "{}: {}: {}",
+            self.file.display(),
+            self.field,
+            self.reason
+        )
     }
 }
 
@@ -115,9 +121,7 @@ pub const LOCALES: &[&str] = &["ja", "en"];
 pub const ALUMNI_POLICIES: &[&str] = &["approval", "invitation_only"];
 
 fn is_hex_colour(value: &str) -> bool {
-    value.len() == 7
-        && value.starts_with('#')
-        && value[1..].bytes().all(|b| b.is_ascii_hexdigit())
+    value.len() == 7 && value.starts_with('#') && value[1..].bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
@@ -151,7 +155,10 @@ pub fn parse_tenant_file(path: &Path, text: &str) -> Result<TenantDeclaration, V
         if stem != slug.as_str() {
             errors.push(error(
                 "slug",
-                format!("{:?} does not match the file name {stem}.toml", slug.as_str()),
+                format!(
+                    "{:?} does not match the file name {stem}.toml",
+                    slug.as_str()
+                ),
             ));
         }
     }
@@ -162,20 +169,30 @@ pub fn parse_tenant_file(path: &Path, text: &str) -> Result<TenantDeclaration, V
     if !LOCALES.contains(&raw.default_locale.as_str()) {
         errors.push(error(
             "default_locale",
-            format!("{:?} is not one of: {}", raw.default_locale, LOCALES.join(", ")),
+            format!(
+                "{:?} is not one of: {}",
+                raw.default_locale,
+                LOCALES.join(", ")
+            ),
         ));
     }
     let status = match raw.status.as_deref() {
         None | Some("active") => TenantStatus::Active,
         Some("suspended") => TenantStatus::Suspended,
         Some(other) => {
-            errors.push(error("status", format!("{other:?} is not one of: active, suspended")));
+            errors.push(error(
+                "status",
+                format!("{other:?} is not one of: active, suspended"),
+            ));
             TenantStatus::Active
         }
     };
     let plan = raw.plan.unwrap_or_else(|| "free".to_owned());
     if !PLANS.contains(&plan.as_str()) {
-        errors.push(error("plan", format!("{plan:?} is not one of: {}", PLANS.join(", "))));
+        errors.push(error(
+            "plan",
+            format!("{plan:?} is not one of: {}", PLANS.join(", ")),
+        ));
     }
 
     let b = raw.branding;
@@ -184,7 +201,10 @@ pub fn parse_tenant_file(path: &Path, text: &str) -> Result<TenantDeclaration, V
         ("branding.accent_color", &b.accent_color),
     ] {
         if !is_hex_colour(value) {
-            errors.push(error(field, format!("{value:?} is not a colour like #1d4e89")));
+            errors.push(error(
+                field,
+                format!("{value:?} is not a colour like #1d4e89"),
+            ));
         }
     }
     let text_limits = [
@@ -210,11 +230,17 @@ pub fn parse_tenant_file(path: &Path, text: &str) -> Result<TenantDeclaration, V
             )),
         }
     }
-    let alumni_policy = raw.signup.alumni_policy.unwrap_or_else(|| "approval".into());
+    let alumni_policy = raw
+        .signup
+        .alumni_policy
+        .unwrap_or_else(|| "approval".into());
     if !ALUMNI_POLICIES.contains(&alumni_policy.as_str()) {
         errors.push(error(
             "signup.alumni_policy",
-            format!("{alumni_policy:?} is not one of: {}", ALUMNI_POLICIES.join(", ")),
+            format!(
+                "{alumni_policy:?} is not one of: {}",
+                ALUMNI_POLICIES.join(", ")
+            ),
         ));
     }
 
@@ -403,9 +429,15 @@ alumni_may_open_recruitments = false
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(
             fields,
-            ["default_locale", "branding.accent_color", "signup.employee_email_domains[0]"]
+            [
+                "default_locale",
+                "branding.accent_color",
+                "signup.employee_email_domains[0]"
+            ]
         );
-        assert!(errors[1].to_string().starts_with("tenant-config/demo.toml: branding.accent_color: "));
+        assert!(errors[1]
+            .to_string()
+            .starts_with("tenant-config/demo.toml: branding.accent_color: "));
     }
 
     #[test]

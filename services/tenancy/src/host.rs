@@ -31,7 +31,9 @@ pub fn normalize_host(raw: &str) -> Option<String> {
         return None;
     } else {
         match raw.rsplit_once(':') {
-            Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) && !port.is_empty() => host,
+            Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) && !port.is_empty() => {
+                host
+            }
             Some(_) => return None,
             None => raw,
         }
@@ -99,14 +101,26 @@ mod tests {
         ] {
             assert_eq!(classify_host(host, "localhost"), tenant("demo"), "{host}");
         }
-        assert_eq!(classify_host("acme.tsunagu.example", "tsunagu.example"), tenant("acme"));
+        assert_eq!(
+            classify_host("acme.tsunagu.example", "tsunagu.example"),
+            tenant("acme")
+        );
     }
 
     #[test]
     fn apex_console_and_reserved_labels() {
-        assert_eq!(classify_host("localhost:8080", "localhost"), HostTarget::Apex);
-        assert_eq!(classify_host("www.localhost", "localhost"), HostTarget::Apex);
-        assert_eq!(classify_host("Console.localhost:8080", "localhost"), HostTarget::Console);
+        assert_eq!(
+            classify_host("localhost:8080", "localhost"),
+            HostTarget::Apex
+        );
+        assert_eq!(
+            classify_host("www.localhost", "localhost"),
+            HostTarget::Apex
+        );
+        assert_eq!(
+            classify_host("Console.localhost:8080", "localhost"),
+            HostTarget::Console
+        );
         for label in ["api", "static", "admin"] {
             assert_eq!(
                 classify_host(&format!("{label}.localhost"), "localhost"),
@@ -128,7 +142,11 @@ mod tests {
             "-bad.localhost",
             "demo..localhost",
         ] {
-            assert_eq!(classify_host(host, "localhost"), HostTarget::Invalid, "{host:?}");
+            assert_eq!(
+                classify_host(host, "localhost"),
+                HostTarget::Invalid,
+                "{host:?}"
+            );
         }
     }
 

@@ -135,11 +135,12 @@ const TENANT_COLUMNS: &str =
     "t.id, t.slug, t.name, t.status, t.default_locale, t.plan, t.branding, t.features, t.signup";
 
 pub async fn find_by_slug(tx: &mut PlatformTx, slug: &str) -> Result<Option<Tenant>, DbError> {
-    let row: Option<TenantRow> =
-        sqlx::query_as(&format!("select {TENANT_COLUMNS} from platform.tenants t where t.slug = $1"))
-            .bind(slug)
-            .fetch_optional(tx.conn())
-            .await?;
+    let row: Option<TenantRow> = sqlx::query_as(&format!(
+        "select {TENANT_COLUMNS} from platform.tenants t where t.slug = $1"
+    ))
+    .bind(slug)
+    .fetch_optional(tx.conn())
+    .await?;
     Ok(row.map(Tenant::from))
 }
 
@@ -214,7 +215,9 @@ impl TenantRegistry {
             return Ok(hit);
         }
         let mut tx = self.db.begin_platform().await?;
-        let tenant = find_by_custom_domain(&mut tx, hostname).await?.map(Arc::new);
+        let tenant = find_by_custom_domain(&mut tx, hostname)
+            .await?
+            .map(Arc::new);
         tx.commit().await?;
         self.store(key, tenant.clone());
         Ok(tenant)
@@ -229,7 +232,11 @@ impl TenantRegistry {
     }
 
     fn store(&self, key: CacheKey, tenant: Option<Arc<Tenant>>) {
-        let ttl = if tenant.is_some() { FOUND_TTL } else { MISSING_TTL };
+        let ttl = if tenant.is_some() {
+            FOUND_TTL
+        } else {
+            MISSING_TTL
+        };
         let mut cache = self.cache.write().unwrap_or_else(|p| p.into_inner());
         if cache.len() >= MAX_ENTRIES {
             let now = Instant::now();

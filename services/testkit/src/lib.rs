@@ -189,7 +189,10 @@ impl TestDb {
 
     /// A single connection as `tsunagu_app`, for catalog queries and raw SQL in tests.
     pub async fn app_connection(&self) -> PgConnection {
-        self.app_options().connect().await.expect("connect as tsunagu_app")
+        self.app_options()
+            .connect()
+            .await
+            .expect("connect as tsunagu_app")
     }
 }
 
@@ -205,7 +208,13 @@ impl Drop for TestDb {
             runtime.block_on(async move {
                 let mut conn = maintenance().await;
                 let _ = conn
-                    .execute(format!("drop database if exists {} with (force)", quote_ident(&name)).as_str())
+                    .execute(
+                        format!(
+                            "drop database if exists {} with (force)",
+                            quote_ident(&name)
+                        )
+                        .as_str(),
+                    )
                     .await;
                 let _ = conn.close().await;
             });
@@ -241,7 +250,10 @@ pub struct TestApp {
 /// Environment for a test server: development mode on `localhost`, plus overrides.
 pub fn test_config(overrides: &[(&str, &str)]) -> ServerConfig {
     let mut vars: HashMap<String, String> = HashMap::from([
-        ("DATABASE_URL".into(), "postgres://tsunagu_app@unused/unused".into()),
+        (
+            "DATABASE_URL".into(),
+            "postgres://tsunagu_app@unused/unused".into(),
+        ),
         ("REDIS_URL".into(), redis_url()),
         ("TSUNAGU_BASE_DOMAIN".into(), "localhost".into()),
         ("TSUNAGU_LISTEN".into(), "127.0.0.1:0".into()),
@@ -262,8 +274,8 @@ impl TestApp {
         let db = TestDb::create().await;
         let pool = db.app_db(5).await;
         let config = test_config(overrides);
-        let redis = tsunagu_gateway::state::redis_pool(&config.redis_url.expose().to_owned())
-            .expect("redis pool");
+        let redis =
+            tsunagu_gateway::state::redis_pool(config.redis_url.expose()).expect("redis pool");
         let state = AppState::from_parts(config, pool, redis).expect("state");
         let router = tsunagu_gateway::router(state.clone());
         TestApp {
@@ -281,7 +293,9 @@ impl TestApp {
         config_file::apply_declarations(&self.state.db, &declarations)
             .await
             .expect("apply tenant-config");
-        self.state.registry.invalidate(tsunagu_tenancy::registry::INVALIDATE_ALL);
+        self.state
+            .registry
+            .invalidate(tsunagu_tenancy::registry::INVALIDATE_ALL);
         declarations
     }
 
@@ -348,7 +362,9 @@ impl TestApp {
 
     /// Serves the app on 127.0.0.1:0; returns the port and a handle that stops it.
     pub async fn serve(&self) -> RunningServer {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let port = listener.local_addr().expect("addr").port();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let state = self.state.clone();

@@ -17,7 +17,11 @@ pub struct Asset {
 
 macro_rules! asset {
     ($path:literal, $type:literal) => {
-        ($path, include_bytes!(concat!("../static/", $path)).as_slice(), $type)
+        (
+            $path,
+            include_bytes!(concat!("../static/", $path)).as_slice(),
+            $type,
+        )
     };
 }
 
@@ -81,13 +85,21 @@ mod tests {
                 if path.is_dir() {
                     stack.push(path);
                 } else {
-                    on_disk.push(path.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/"));
+                    on_disk.push(
+                        path.strip_prefix(root)
+                            .unwrap()
+                            .to_string_lossy()
+                            .replace('\\', "/"),
+                    );
                 }
             }
         }
         let assets = Assets::embedded();
         for file in on_disk {
-            assert!(assets.get(&file).is_some(), "static/{file} is not listed in assets.rs FILES");
+            assert!(
+                assets.get(&file).is_some(),
+                "static/{file} is not listed in assets.rs FILES"
+            );
         }
     }
 

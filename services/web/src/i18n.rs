@@ -194,15 +194,24 @@ mod tests {
         let en: BTreeSet<_> = catalog.keys(Locale::En).collect();
         let only_ja: Vec<_> = ja.difference(&en).collect();
         let only_en: Vec<_> = en.difference(&ja).collect();
-        assert!(only_ja.is_empty() && only_en.is_empty(), "only in ja: {only_ja:?}; only in en: {only_en:?}");
+        assert!(
+            only_ja.is_empty() && only_en.is_empty(),
+            "only in ja: {only_ja:?}; only in en: {only_en:?}"
+        );
         for key in ja {
             assert_eq!(
                 placeholders(catalog.get(Locale::Ja, key).unwrap()),
                 placeholders(catalog.get(Locale::En, key).unwrap()),
                 "placeholders differ for {key}"
             );
-            assert!(!catalog.get(Locale::Ja, key).unwrap().trim().is_empty(), "{key} is empty in ja");
-            assert!(!catalog.get(Locale::En, key).unwrap().trim().is_empty(), "{key} is empty in en");
+            assert!(
+                !catalog.get(Locale::Ja, key).unwrap().trim().is_empty(),
+                "{key} is empty in ja"
+            );
+            assert!(
+                !catalog.get(Locale::En, key).unwrap().trim().is_empty(),
+                "{key} is empty in en"
+            );
         }
     }
 
@@ -215,9 +224,15 @@ mod tests {
 
     #[test]
     fn negotiation_order_is_choice_then_tenant_then_browser() {
-        assert_eq!(negotiate(Some(Locale::En), Some(Locale::Ja), Some("ja")), Locale::En);
+        assert_eq!(
+            negotiate(Some(Locale::En), Some(Locale::Ja), Some("ja")),
+            Locale::En
+        );
         assert_eq!(negotiate(None, Some(Locale::En), Some("ja")), Locale::En);
-        assert_eq!(negotiate(None, None, Some("fr-FR, en;q=0.8, ja;q=0.9")), Locale::Ja);
+        assert_eq!(
+            negotiate(None, None, Some("fr-FR, en;q=0.8, ja;q=0.9")),
+            Locale::Ja
+        );
         assert_eq!(negotiate(None, None, Some("en-GB,en;q=0.9")), Locale::En);
         assert_eq!(negotiate(None, None, Some("fr")), Locale::Ja);
         assert_eq!(negotiate(None, None, None), Locale::Ja);

@@ -88,7 +88,11 @@ impl<S: Send + Sync> FromRequestParts<S> for Site {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        parts.extensions.get::<Site>().cloned().ok_or(AppError::NotFound)
+        parts
+            .extensions
+            .get::<Site>()
+            .cloned()
+            .ok_or(AppError::NotFound)
     }
 }
 
@@ -142,7 +146,11 @@ pub struct Page {
 
 impl Page {
     pub fn layout(&self, catalog: &crate::i18n::Catalog) -> Layout {
-        Layout::new(self.lang, self.site.view(self.lang, catalog), self.path.clone())
+        Layout::new(
+            self.lang,
+            self.site.view(self.lang, catalog),
+            self.path.clone(),
+        )
     }
 }
 

@@ -46,7 +46,9 @@ impl tera::Function for Translate {
             .ok_or_else(|| tera::Error::msg(format!("t(key=\"{key}\") needs lang=lang")))?;
         if self.0.get(locale, key).is_none() {
             // Fail the render in tests; the catalog test keeps both languages complete.
-            return Err(tera::Error::msg(format!("no translation for {key:?} in {locale}")));
+            return Err(tera::Error::msg(format!(
+                "no translation for {key:?} in {locale}"
+            )));
         }
         let named: Vec<(String, String)> = args
             .iter()
@@ -59,8 +61,10 @@ impl tera::Function for Translate {
                 (name.clone(), text)
             })
             .collect();
-        let borrowed: Vec<(&str, &str)> =
-            named.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+        let borrowed: Vec<(&str, &str)> = named
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
         Ok(Value::String(self.0.t(locale, key, &borrowed)))
     }
 

@@ -45,8 +45,16 @@ pub fn readable_text_on(background: &str) -> &'static str {
 
 /// The stylesheet for a brand. Invalid colours fall back to the platform's.
 pub fn theme_css(primary: &str, accent: &str) -> String {
-    let primary = if parse_hex(primary).is_some() { primary } else { PLATFORM_PRIMARY };
-    let accent = if parse_hex(accent).is_some() { accent } else { PLATFORM_ACCENT };
+    let primary = if parse_hex(primary).is_some() {
+        primary
+    } else {
+        PLATFORM_PRIMARY
+    };
+    let accent = if parse_hex(accent).is_some() {
+        accent
+    } else {
+        PLATFORM_ACCENT
+    };
     format!(
         ":root{{--brand:{primary};--brand-contrast:{};--accent:{accent};--accent-contrast:{};}}\n",
         readable_text_on(primary),

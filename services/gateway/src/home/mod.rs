@@ -36,7 +36,12 @@ const JST: UtcOffset = match UtcOffset::from_hms(9, 0, 0) {
 pub fn format_date(at: OffsetDateTime, lang: Locale) -> String {
     let local = at.to_offset(JST);
     match lang {
-        Locale::Ja => format!("{}年{}月{}日", local.year(), u8::from(local.month()), local.day()),
+        Locale::Ja => format!(
+            "{}年{}月{}日",
+            local.year(),
+            u8::from(local.month()),
+            local.day()
+        ),
         Locale::En => format!("{} {} {}", local.day(), local.month(), local.year()),
     }
 }
@@ -74,10 +79,11 @@ async fn show_home(
 
     let mut context = page.layout(&state.web.catalog).context();
     let welcome_title = if tenant.branding.welcome_title.is_empty() {
-        state
-            .web
-            .catalog
-            .t(page.lang, "home.welcome_fallback", &[("name", &tenant.name)])
+        state.web.catalog.t(
+            page.lang,
+            "home.welcome_fallback",
+            &[("name", &tenant.name)],
+        )
     } else {
         tenant.branding.welcome_title.clone()
     };
