@@ -74,6 +74,10 @@ _test-deps:
     set -euo pipefail
     if ! command -v node >/dev/null; then echo "Node.js 18+ is needed for the browser tests (apt-get install nodejs npm)" >&2; exit 1; fi
     if [ ! -d tests/browser/node_modules/playwright-core ]; then (cd tests/browser && npm ci --no-audit --no-fund --silent); fi
+    if ! python3 -c "import aiosmtpd" 2>/dev/null; then
+      echo "installing aiosmtpd (the SMTP server the mail tests talk to)"
+      python3 -m pip install --quiet aiosmtpd || { echo "Python 3 with pip is needed: python3 -m pip install aiosmtpd" >&2; exit 1; }
+    fi
     if [ -z "${TSUNAGU_CHROMIUM:-}" ] && ! command -v chromium >/dev/null; then
       echo "Chromium is needed for the browser tests: apt-get install chromium (or set TSUNAGU_CHROMIUM=/path/to/chrome)" >&2; exit 1
     fi

@@ -30,9 +30,22 @@ export async function openPage(browser, { viewport = { width: 1280, height: 900 
   const context = await browser.newContext({ viewport, locale });
   const page = await context.newPage();
   const problems = [];
-  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
+  // Pages answer 4xx on purpose (a refused form, a 404 page); Chromium logs those documents as
+  // console errors. Sub-resources (styles, scripts, images) must all load, so those are checked
+  // on their responses instead.
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource: the server responded with a status of')) {
+      problems.push(`console: ${m.text()}`);
+    }
+  });
+  page.on('response', (r) => {
+    if (r.status() >= 400 && !r.request().isNavigationRequest()) problems.push(`sub-resource ${r.status()}: ${r.url()}`);
+  });
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
+  page.on('requestfailed', (r) => {
+    // A navigation cancels the previous page's pending loads; that is not a fault.
+    if (r.failure()?.errorText !== 'net::ERR_ABORTED') problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`);
+  });
   page.assertClean = () => {
     if (problems.length) throw new Error(`browser reported problems:\n${problems.join('\n')}`);
   };

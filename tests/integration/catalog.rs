@@ -7,7 +7,9 @@ use tsunagu_testkit::TestDb;
 
 /// Platform tables that have a `tenant_id` column but hold no tenant data: they are read before
 /// any tenant is known (host → tenant). Adding to this list needs a reason in review.
-const PLATFORM_TABLES_WITH_TENANT_ID: &[&str] = &["platform.custom_domains"];
+/// `work_signals` only says "tenant X has work due at T" so the worker need not visit every tenant.
+const PLATFORM_TABLES_WITH_TENANT_ID: &[&str] =
+    &["platform.custom_domains", "platform.work_signals"];
 
 /// Functions allowed to run with their owner's rights. Empty: nothing may escape RLS that way.
 const SECURITY_DEFINER_ALLOW_LIST: &[&str] = &[];

@@ -4,8 +4,14 @@
 mod browser;
 mod cache_invalidation;
 mod catalog;
+mod console;
+mod csrf;
 mod fail_closed;
 mod host_resolution;
+mod i18n;
+mod identity;
+mod mail;
 mod pages;
 mod pool_reuse;
+mod secretariat;
 mod tenant_config;

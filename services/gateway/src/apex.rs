@@ -10,7 +10,7 @@ use serde::Serialize;
 use tsunagu_kernel::config::Environment;
 use tsunagu_web::{AppError, Page};
 
-use crate::state::AppState;
+use tsunagu_web::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/", get(show_landing))

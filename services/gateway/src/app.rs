@@ -1,13 +1,14 @@
 //! The application router. Requests flow, outermost first:
 //! request id → tracing span → security headers → tenancy (Host → site, or 404/410) → error
-//! pages → same-origin check → panic guard → the site's own router (apex, console or tenant).
+//! pages → CSRF (same origin + token) → session → panic guard → the site's own router (apex,
+//! console or tenant: home, identity, secretariat).
 //! Health checks and static assets sit before the tenancy layer: they answer on any host.
 
 use std::time::Duration;
 
 use axum::extract::Request;
 use axum::http::StatusCode;
-use axum::middleware::{from_fn, from_fn_with_state};
+use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -18,7 +19,7 @@ use tower_http::trace::TraceLayer;
 use tsunagu_web::Site;
 
 use crate::common;
-use crate::state::AppState;
+use tsunagu_web::AppState;
 
 /// One router per kind of site; a request goes to exactly one of them.
 #[derive(Clone)]
@@ -46,7 +47,12 @@ pub fn router(state: AppState) -> Router {
     let sites = Sites {
         apex: site_common(crate::apex::router()).with_state(state.clone()),
         console: site_common(crate::console::router()).with_state(state.clone()),
-        tenant: site_common(crate::home::router()).with_state(state.clone()),
+        tenant: site_common(
+            crate::home::router()
+                .merge(tsunagu_identity::router())
+                .merge(tsunagu_secretariat::router()),
+        )
+        .with_state(state.clone()),
     };
 
     let site_stack = Router::new()
@@ -62,7 +68,16 @@ pub fn router(state: AppState) -> Router {
             }
         })
         .layer(CatchPanicLayer::custom(panic_response))
-        .layer(from_fn(crate::security::require_same_origin))
+        .layer(from_fn_with_state(
+            state.clone(),
+            tsunagu_web::session::load_session,
+        ))
+        .layer(from_fn_with_state(
+            tsunagu_web::csrf::CsrfConfig {
+                https: state.config.https,
+            },
+            tsunagu_web::csrf::protect,
+        ))
         .layer(from_fn_with_state(
             state.clone(),
             common::render_error_pages,
@@ -96,6 +111,7 @@ pub fn router(state: AppState) -> Router {
                     path = %request.uri().path(),
                     request_id = %request_id,
                     tenant.id = tracing::field::Empty,
+                    member.id = tracing::field::Empty,
                 )
             })
             .on_response(

@@ -36,8 +36,30 @@ pub enum Command {
         #[command(subcommand)]
         command: SeedCommand,
     },
+    /// Deliver the email outbox (and later other background jobs) until stopped.
+    Worker,
+    /// Platform staff accounts for the console.
+    Staff {
+        #[command(subcommand)]
+        command: StaffCommand,
+    },
     /// Check that PostgreSQL and Redis are reachable and say how to fix it if not.
     Preflight,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum StaffCommand {
+    /// Create (or update) a staff account. The password is read from TSUNAGU_STAFF_PASSWORD or,
+    /// if unset, from the first line of standard input.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// cs (customer success) or admin
+        #[arg(long, default_value = "cs")]
+        role: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -126,6 +148,54 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 "demo content: seeded {:?}, already present {:?}",
                 report.seeded, report.skipped
             );
+            crate::seed::seed_demo_accounts(&db).await?;
+            println!("demo accounts (development only):");
+            for line in crate::seed::demo_account_lines() {
+                println!("  {line}");
+            }
+            Ok(())
+        }
+        Command::Worker => {
+            let config = ServerConfig::from_env()?;
+            tsunagu_kernel::telemetry::init(config.log_format);
+            let mailer = crate::worker::mailer_from_env(config.environment, &config.base_domain)?;
+            let db = Db::connect(config.database_url.expose(), 4).await?;
+            tracing::info!(dev_outbox = mailer.is_dev_outbox(), "worker started");
+            crate::worker::run(db, mailer, async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await;
+            Ok(())
+        }
+        Command::Staff {
+            command: StaffCommand::Create { email, name, role },
+        } => {
+            let email = tsunagu_identity::forms::EmailAddress::parse(&email)
+                .map_err(|_| anyhow::anyhow!("--email: {email:?} is not an email address"))?;
+            if !matches!(role.as_str(), "cs" | "admin") {
+                anyhow::bail!("--role: {role:?} is not one of: cs, admin");
+            }
+            let password = match std::env::var("TSUNAGU_STAFF_PASSWORD") {
+                Ok(p) if !p.is_empty() => p,
+                _ => {
+                    let mut line = String::new();
+                    std::io::stdin().read_line(&mut line)?;
+                    line.trim_end_matches(['\r', '\n']).to_owned()
+                }
+            };
+            let password = tsunagu_identity::forms::password(&password).map_err(|_| {
+                anyhow::anyhow!(
+                    "the password must be {} to {} characters",
+                    tsunagu_identity::password::MIN_LENGTH,
+                    tsunagu_identity::password::MAX_LENGTH
+                )
+            })?;
+            let hash = tsunagu_identity::password::hash(password).await?;
+            let db = app_db().await?;
+            let mut tx = db.begin_platform().await?;
+            crate::console::upsert_staff(&mut tx, &email, name.trim(), &hash, &role).await?;
+            tx.commit().await?;
+            println!("staff account ready: {}", email.address);
             Ok(())
         }
         Command::Preflight => {
@@ -151,7 +221,7 @@ async fn announce_tenant_changes(report: &config_file::ApplyReport) {
     let Some(url) = std::env::var("REDIS_URL").ok().filter(|u| !u.is_empty()) else {
         return;
     };
-    let Ok(pool) = crate::state::redis_pool(&url) else {
+    let Ok(pool) = tsunagu_web::state::redis_pool(&url) else {
         return;
     };
     for (slug, outcome) in &report.results {

@@ -9,11 +9,13 @@ use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::{Form, Json};
 use serde::Deserialize;
+use tsunagu_kernel::tokens::looks_like_token;
+use tsunagu_web::csrf::CSRF_COOKIE;
 use tsunagu_web::error::ErrorPage;
 use tsunagu_web::site::request_locale;
-use tsunagu_web::{Layout, Locale, Site, LANG_COOKIE};
+use tsunagu_web::{Layout, Locale, MaybeMember, Site, LANG_COOKIE};
 
-use crate::state::AppState;
+use tsunagu_web::AppState;
 
 fn error_keys(status: StatusCode) -> (&'static str, &'static str) {
     match status.as_u16() {
@@ -36,9 +38,11 @@ pub fn render_error_page(
     lang: Locale,
     request_id: Option<&str>,
     home_url: Option<&str>,
+    csrf_token: Option<&str>,
 ) -> Response {
     let (title_key, body_key) = error_keys(status);
-    let layout = Layout::new(lang, site.view(lang, &state.web.catalog), "/");
+    let mut layout = Layout::new(lang, site.view(lang, &state.web.catalog), "/");
+    layout.csrf_token = csrf_token.unwrap_or_default().to_owned();
     let mut context = layout.context();
     context.insert("status", &status.as_u16());
     context.insert("title_key", title_key);
@@ -86,13 +90,38 @@ pub async fn render_error_pages(
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
+    let existing_token = tsunagu_web::site::cookie(request.headers(), CSRF_COOKIE)
+        .filter(|t| looks_like_token(t))
+        .map(str::to_owned);
     let response = next.run(request).await;
     match response.extensions().get::<ErrorPage>() {
         Some(ErrorPage(status)) => {
             let status = *status;
-            let mut page =
-                render_error_page(&state, status, &site, lang, request_id.as_deref(), None);
-            // Keep headers the handler set on purpose (e.g. Allow on a 405).
+            // The page's own forms (the language switch) need the visitor's token: the one the
+            // inner layers just issued, or the one the browser already has.
+            let issued_token = response
+                .headers()
+                .get_all(header::SET_COOKIE)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .find_map(|c| c.strip_prefix(&format!("{CSRF_COOKIE}=")))
+                .and_then(|rest| rest.split(';').next())
+                .map(str::to_owned);
+            let token = issued_token.or(existing_token);
+            let mut page = render_error_page(
+                &state,
+                status,
+                &site,
+                lang,
+                request_id.as_deref(),
+                None,
+                token.as_deref(),
+            );
+            // Keep headers the handler set on purpose (cookies, Allow on a 405).
+            for cookie in response.headers().get_all(header::SET_COOKIE) {
+                page.headers_mut()
+                    .append(header::SET_COOKIE, cookie.clone());
+            }
             if let Some(allow) = response.headers().get(header::ALLOW) {
                 page.headers_mut().insert(header::ALLOW, allow.clone());
             }
@@ -136,11 +165,20 @@ pub fn safe_local_path(next: &str) -> &str {
 /// `POST /lang`: remembers the chosen language in a host-only cookie and goes back.
 pub async fn switch_language(
     State(state): State<AppState>,
+    MaybeMember(member): MaybeMember,
     Form(form): Form<LanguageForm>,
 ) -> Response {
     let Some(lang) = Locale::parse(&form.lang) else {
         return tsunagu_web::error::error_response(StatusCode::BAD_REQUEST);
     };
+    // A member's choice is kept in their account too, so it follows them to other devices.
+    if let Some(member) = member {
+        if let Err(error) =
+            tsunagu_identity::handlers::account::set_member_language(&state, &member, lang).await
+        {
+            return error.into_response();
+        }
+    }
     let secure = if state.config.https { "; Secure" } else { "" };
     let cookie =
         format!("{LANG_COOKIE}={lang}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax{secure}");

@@ -1,21 +1,337 @@
-//! The customer-success console (`console.{base_domain}`). For now only the page where staff
-//! will sign in; staff accounts arrive with the identity work.
+//! The customer-success console (`console.{base_domain}`): platform staff sign in here with
+//! accounts of their own (`platform.staff_users`, never tenant members) and see the tenant
+//! directory. Staff sessions live in Redis under the platform prefix (`p:staff-session:…`) with a
+//! host-only cookie, so they never reach a tenant's subdomain. Support access to a tenant
+//! (grants, audited actions) comes later.
 
-use axum::extract::State;
-use axum::response::{Html, Redirect};
-use axum::routing::get;
-use axum::Router;
-use tsunagu_web::{AppError, Page};
+use std::time::Duration;
 
-use crate::state::AppState;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde::{Deserialize, Serialize};
+use tsunagu_identity::forms::{EmailAddress, FieldErrors};
+use tsunagu_identity::handlers::redirect_with_cookies;
+use tsunagu_kernel::tokens::{looks_like_token, random_token, token_hash_hex};
+use tsunagu_kernel::{DbError, PlatformTx};
+use tsunagu_web::site::cookie;
+use tsunagu_web::{AppError, AppState, ClientIp, Page};
+use uuid::Uuid;
+
+pub const STAFF_COOKIE: &str = "tsunagu_staff_session";
+const STAFF_IDLE: Duration = Duration::from_secs(8 * 3600);
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/", get(|| async { Redirect::to("/sign-in") }))
-        .route("/sign-in", get(show_sign_in))
+        .route("/", get(show_dashboard))
+        .route("/sign-in", get(show_sign_in).post(sign_in))
+        .route("/sign-out", post(sign_out))
 }
 
-async fn show_sign_in(State(state): State<AppState>, page: Page) -> Result<Html<String>, AppError> {
-    let context = page.layout(&state.web.catalog).context();
-    Ok(Html(state.web.render("console/sign_in.html", &context)?))
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct StaffSession {
+    pub staff_id: Uuid,
+    pub name: String,
+    pub email: String,
+    pub role: String,
+}
+
+fn session_key(id: &str) -> String {
+    format!("p:staff-session:{}", token_hash_hex(id))
+}
+
+/// The signed-in staff user, or a redirect to the console's sign-in page.
+pub struct StaffUser(pub StaffSession);
+
+impl FromRequestParts<AppState> for StaffUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let to_sign_in = || Redirect::to("/sign-in").into_response();
+        let Some(id) = cookie(&parts.headers, STAFF_COOKIE).filter(|id| looks_like_token(id))
+        else {
+            return Err(to_sign_in());
+        };
+        let loaded: anyhow::Result<Option<String>> = async {
+            let mut conn = state.redis.get().await?;
+            Ok(redis::cmd("GETEX")
+                .arg(session_key(id))
+                .arg("EX")
+                .arg(STAFF_IDLE.as_secs())
+                .query_async(&mut *conn)
+                .await?)
+        }
+        .await;
+        match loaded {
+            Ok(Some(raw)) => serde_json::from_str(&raw)
+                .map(StaffUser)
+                .map_err(|_| to_sign_in()),
+            Ok(None) => Err(to_sign_in()),
+            Err(error) => {
+                tracing::warn!(%error, "staff session store unavailable");
+                Err(to_sign_in())
+            }
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct StaffRecord {
+    pub id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub password_hash: String,
+    pub role: String,
+    pub disabled: bool,
+}
+
+pub async fn find_staff(
+    tx: &mut PlatformTx,
+    normalized_email: &str,
+) -> Result<Option<StaffRecord>, DbError> {
+    Ok(sqlx::query_as(
+        "select id, email, name, password_hash, role, disabled_at is not null as disabled \
+         from platform.staff_users where email_normalized = $1",
+    )
+    .bind(normalized_email)
+    .fetch_optional(tx.conn())
+    .await?)
+}
+
+/// Creates or updates a staff account (CLI and development seed).
+pub async fn upsert_staff(
+    tx: &mut PlatformTx,
+    email: &EmailAddress,
+    name: &str,
+    password_hash: &str,
+    role: &str,
+) -> Result<Uuid, DbError> {
+    Ok(sqlx::query_scalar(
+        "insert into platform.staff_users (id, email, email_normalized, name, password_hash, role) \
+         values ($1, $2, $3, $4, $5, $6) \
+         on conflict (email_normalized) do update set name = excluded.name, \
+           password_hash = excluded.password_hash, role = excluded.role, disabled_at = null \
+         returning id",
+    )
+    .bind(Uuid::now_v7())
+    .bind(&email.address)
+    .bind(&email.normalized)
+    .bind(name)
+    .bind(password_hash)
+    .bind(role)
+    .fetch_one(tx.conn())
+    .await?)
+}
+
+#[derive(Serialize)]
+struct TenantRow {
+    name: String,
+    slug: String,
+    status: String,
+    plan: String,
+    default_locale: String,
+    url: String,
+}
+
+async fn show_dashboard(
+    State(state): State<AppState>,
+    staff: StaffUser,
+    page: Page,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let mut tx = state.db.begin_platform().await?;
+    let tenants: Vec<TenantRow> = sqlx::query_as::<_, (String, String, String, String, String)>(
+        "select name, slug, status, plan, default_locale from platform.tenants order by slug",
+    )
+    .fetch_all(tx.conn())
+    .await
+    .map_err(DbError::from)?
+    .into_iter()
+    .map(|(name, slug, status, plan, default_locale)| TenantRow {
+        url: crate::apex::tenant_url(&state, &headers, &slug),
+        name,
+        slug,
+        status,
+        plan,
+        default_locale,
+    })
+    .collect();
+    tx.commit().await?;
+    let mut context = page.layout(&state.web.catalog).context();
+    context.insert("staff", &staff.0);
+    context.insert("tenants", &tenants);
+    Ok(Html(state.web.render("console/dashboard.html", &context)?).into_response())
+}
+
+#[derive(Deserialize, Serialize, Default)]
+struct SignInForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default, skip_serializing)]
+    password: String,
+}
+
+fn render_sign_in(
+    state: &AppState,
+    page: &Page,
+    form: &SignInForm,
+    errors: &FieldErrors,
+    status: StatusCode,
+    retry_minutes: Option<String>,
+) -> Result<Response, AppError> {
+    let mut context = page.layout(&state.web.catalog).context();
+    context.insert("form", form);
+    context.insert("errors", errors);
+    context.insert("retry_minutes", &retry_minutes);
+    Ok((
+        status,
+        Html(state.web.render("console/sign_in.html", &context)?),
+    )
+        .into_response())
+}
+
+async fn show_sign_in(State(state): State<AppState>, page: Page) -> Result<Response, AppError> {
+    render_sign_in(
+        &state,
+        &page,
+        &SignInForm::default(),
+        &FieldErrors::new(),
+        StatusCode::OK,
+        None,
+    )
+}
+
+async fn sign_in(
+    State(state): State<AppState>,
+    page: Page,
+    client: Option<axum::Extension<ClientIp>>,
+    Form(form): Form<SignInForm>,
+) -> Result<Response, AppError> {
+    let mut errors = FieldErrors::new();
+    let address = match EmailAddress::parse(&form.email) {
+        Ok(address) if !form.password.is_empty() => address,
+        Ok(_) => {
+            errors.insert("password", "errors.field.required");
+            return render_sign_in(
+                &state,
+                &page,
+                &form,
+                &errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+            );
+        }
+        Err(e) => {
+            errors.insert("email", e);
+            return render_sign_in(
+                &state,
+                &page,
+                &form,
+                &errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+            );
+        }
+    };
+    let window = Duration::from_secs(15 * 60);
+    let account_bucket = format!(
+        "p:rl:staff-sign-in:acct:{}",
+        token_hash_hex(&address.normalized)
+    );
+    let mut limited = state
+        .rate_limiter
+        .hit(&account_bucket, 5, window)
+        .await
+        .err();
+    if let (None, Some(axum::Extension(ClientIp(ip)))) = (limited, client) {
+        limited = state
+            .rate_limiter
+            .hit(&format!("p:rl:staff-sign-in:ip:{ip}"), 30, window)
+            .await
+            .err();
+    }
+    if let Some(retry) = limited {
+        errors.insert("form", "errors.rate_limited");
+        let minutes = tsunagu_identity::handlers::minutes(retry);
+        return render_sign_in(
+            &state,
+            &page,
+            &form,
+            &errors,
+            StatusCode::TOO_MANY_REQUESTS,
+            Some(minutes),
+        );
+    }
+
+    let mut tx = state.db.begin_platform().await?;
+    let staff = find_staff(&mut tx, &address.normalized).await?;
+    tx.commit().await?;
+    let ok = tsunagu_identity::password::verify(
+        form.password.clone(),
+        staff.as_ref().map(|s| s.password_hash.clone()),
+    )
+    .await;
+    let staff = match staff {
+        Some(staff) if ok && !staff.disabled => staff,
+        _ => {
+            errors.insert("form", "errors.sign_in_failed");
+            return render_sign_in(
+                &state,
+                &page,
+                &form,
+                &errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+            );
+        }
+    };
+    state.rate_limiter.reset(&account_bucket).await;
+    let id = random_token();
+    let session = StaffSession {
+        staff_id: staff.id,
+        name: staff.name,
+        email: staff.email,
+        role: staff.role,
+    };
+    let mut conn = state.redis.get().await.map_err(anyhow::Error::from)?;
+    let _: () = redis::cmd("SET")
+        .arg(session_key(&id))
+        .arg(serde_json::to_string(&session).map_err(anyhow::Error::from)?)
+        .arg("EX")
+        .arg(STAFF_IDLE.as_secs())
+        .query_async(&mut *conn)
+        .await
+        .map_err(anyhow::Error::from)?;
+    tracing::info!(staff.id = %session.staff_id, "staff signed in");
+    let secure = if state.config.https { "; Secure" } else { "" };
+    Ok(redirect_with_cookies(
+        "/",
+        &[format!(
+            "{STAFF_COOKIE}={id}; Path=/; HttpOnly; SameSite=Lax{secure}"
+        )],
+    ))
+}
+
+async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {
+    if let Some(id) = cookie(&headers, STAFF_COOKIE).filter(|id| looks_like_token(id)) {
+        if let Ok(mut conn) = state.redis.get().await {
+            let _: Result<i64, _> = redis::cmd("DEL")
+                .arg(session_key(id))
+                .query_async(&mut *conn)
+                .await;
+        }
+    }
+    let secure = if state.config.https { "; Secure" } else { "" };
+    Ok(redirect_with_cookies(
+        "/sign-in?notice=signed_out",
+        &[format!(
+            "{STAFF_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}"
+        )],
+    ))
 }

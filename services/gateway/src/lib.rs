@@ -13,15 +13,23 @@ pub mod preflight;
 pub mod security;
 pub mod seed;
 pub mod serve;
-pub mod state;
 pub mod tenancy_layer;
+pub mod worker;
 
 pub use app::router;
-pub use state::AppState;
+pub use tsunagu_web::AppState;
 
 /// Templates of the sites this crate serves, compiled in.
-pub const TEMPLATES: &[tsunagu_web::templates::EmbeddedTemplate] = tsunagu_web::templates![
+const GATEWAY_TEMPLATES: &[tsunagu_web::templates::EmbeddedTemplate] = tsunagu_web::templates![
     "site/landing.html",
     "console/sign_in.html",
+    "console/dashboard.html",
     "home/index.html",
+];
+
+/// Every template of every crate the binary serves.
+pub const TEMPLATES: &[&[tsunagu_web::templates::EmbeddedTemplate]] = &[
+    GATEWAY_TEMPLATES,
+    tsunagu_identity::TEMPLATES,
+    tsunagu_secretariat::TEMPLATES,
 ];

@@ -7,13 +7,43 @@ use anyhow::Context as _;
 use tokio::net::TcpListener;
 use tsunagu_kernel::config::ServerConfig;
 
-use crate::state::AppState;
+use tsunagu_web::AppState;
 
 pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
     let listen = config.listen;
     let redis_url = config.redis_url.expose().to_owned();
-    let state = AppState::connect(config).await?;
+    let environment = config.environment;
+    let embedded_worker = match std::env::var("TSUNAGU_EMBEDDED_WORKER").ok().as_deref() {
+        None | Some("") => environment == tsunagu_kernel::config::Environment::Development,
+        Some("true") => true,
+        Some("false") => false,
+        Some(other) => {
+            anyhow::bail!("TSUNAGU_EMBEDDED_WORKER: {other:?} is not one of: true, false")
+        }
+    };
+    let mailer = if embedded_worker {
+        Some(crate::worker::mailer_from_env(
+            environment,
+            &config.base_domain,
+        )?)
+    } else {
+        None
+    };
+    let state = AppState::connect(config, crate::TEMPLATES).await?;
     state.registry.spawn_invalidation_listener(redis_url);
+    if let Some(mailer) = mailer {
+        // Development convenience: one process serves and delivers. Production runs
+        // `tsunagu worker` separately.
+        tracing::info!(
+            dev_outbox = mailer.is_dev_outbox(),
+            "running the worker in-process"
+        );
+        tokio::spawn(crate::worker::run(
+            state.db.clone(),
+            mailer,
+            std::future::pending(),
+        ));
+    }
     let listener = TcpListener::bind(listen)
         .await
         .with_context(|| format!("TSUNAGU_LISTEN: cannot listen on {listen}"))?;

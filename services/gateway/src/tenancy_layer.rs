@@ -13,14 +13,10 @@ use ipnet::IpNet;
 use tsunagu_tenancy::{classify_host, HostTarget, TenantStatus};
 use tsunagu_web::error::ErrorPage;
 use tsunagu_web::site::request_locale;
-use tsunagu_web::Site;
+use tsunagu_web::{ClientIp, EffectiveHost, Site};
 
 use crate::common::render_error_page;
-use crate::state::AppState;
-
-/// The host (with port, as sent) this request is for, after applying the trusted-proxy rule.
-#[derive(Clone, Debug)]
-pub struct EffectiveHost(pub String);
+use tsunagu_web::AppState;
 
 pub fn peer_ip(request: &Request) -> Option<IpAddr> {
     request
@@ -52,6 +48,31 @@ pub fn effective_host(
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned)
+}
+
+/// The visitor's address: from a trusted proxy, the right-most `X-Forwarded-For` entry that is
+/// not itself a trusted proxy (entries further left can be forged by the client); otherwise the
+/// TCP peer.
+pub fn client_ip(headers: &HeaderMap, peer: Option<IpAddr>, trusted: &[IpNet]) -> Option<IpAddr> {
+    let peer = peer?;
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+    if !is_trusted(&peer) {
+        return Some(peer);
+    }
+    let forwarded: Vec<IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    Some(
+        forwarded
+            .into_iter()
+            .rev()
+            .find(|ip| !is_trusted(ip))
+            .unwrap_or(peer),
+    )
 }
 
 pub async fn resolve_site(
@@ -99,6 +120,7 @@ pub async fn resolve_site(
                 lang,
                 None,
                 None,
+                None,
             );
         }
     };
@@ -108,10 +130,25 @@ pub async fn resolve_site(
         if tenant.status == TenantStatus::Suspended {
             let lang = request_locale(request.headers(), Some(&site));
             // Platform branding: a suspended network is not shown as if it were running.
-            return render_error_page(&state, StatusCode::GONE, &Site::Apex, lang, None, None);
+            return render_error_page(
+                &state,
+                StatusCode::GONE,
+                &Site::Apex,
+                lang,
+                None,
+                None,
+                None,
+            );
         }
     }
 
+    if let Some(ip) = client_ip(
+        request.headers(),
+        peer_ip(&request),
+        &state.config.trusted_proxies,
+    ) {
+        request.extensions_mut().insert(ClientIp(ip));
+    }
     request
         .extensions_mut()
         .insert(EffectiveHost(host.unwrap_or_default()));
@@ -138,9 +175,36 @@ fn not_found(state: &AppState, headers: &HeaderMap, host: Option<&str>) -> Respo
         lang,
         None,
         Some(&apex),
+        None,
     );
     response
         .extensions_mut()
         .insert(ErrorPage(StatusCode::NOT_FOUND));
     response.into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_ip_trusts_forwarded_for_only_from_proxies() {
+        let trusted: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "x-forwarded-for",
+            "6.6.6.6, 203.0.113.7, 10.0.0.9".parse().unwrap(),
+        );
+        let proxy: IpAddr = "10.1.1.1".parse().unwrap();
+        let direct: IpAddr = "198.51.100.2".parse().unwrap();
+        assert_eq!(
+            client_ip(&headers, Some(proxy), &trusted),
+            Some("203.0.113.7".parse().unwrap())
+        );
+        assert_eq!(client_ip(&headers, Some(direct), &trusted), Some(direct));
+        assert_eq!(
+            client_ip(&HeaderMap::new(), Some(proxy), &trusted),
+            Some(proxy)
+        );
+    }
 }

@@ -145,6 +145,11 @@ impl Db {
         self.pool.close().await;
     }
 
+    /// The pool, for a LISTEN connection only (it carries no tenant and runs no queries).
+    pub fn pool_for_listener(&self) -> &PgPool {
+        &self.pool
+    }
+
     /// Pool statistics for health output: (open connections, idle connections).
     pub fn pool_stats(&self) -> (u32, usize) {
         (self.pool.size(), self.pool.num_idle())

@@ -3,11 +3,14 @@
 //! database: [`db::Db::begin_tenant`] (a [`db::TenantTx`] that row-level security scopes to one
 //! tenant) and [`db::Db::begin_platform`] (platform tables only). `kernel` never imports axum.
 
+pub mod audit;
 pub mod config;
 pub mod db;
 pub mod ids;
 pub mod migrate;
+pub mod outbox;
 pub mod telemetry;
+pub mod tokens;
 
 pub use db::{Actor, Db, DbError, PlatformTx, TenantTx};
 pub use ids::TenantId;

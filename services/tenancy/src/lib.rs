@@ -13,5 +13,5 @@ pub mod registry;
 pub mod slug;
 
 pub use host::{classify_host, HostTarget};
-pub use registry::{Branding, Features, Tenant, TenantRegistry, TenantStatus};
+pub use registry::{Branding, Features, Signup, Tenant, TenantRegistry, TenantStatus};
 pub use slug::Slug;

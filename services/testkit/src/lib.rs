@@ -274,9 +274,10 @@ impl TestApp {
         let db = TestDb::create().await;
         let pool = db.app_db(5).await;
         let config = test_config(overrides);
-        let redis =
-            tsunagu_gateway::state::redis_pool(config.redis_url.expose()).expect("redis pool");
-        let state = AppState::from_parts(config, pool, redis).expect("state");
+        let redis = tsunagu_web::state::redis_pool(config.redis_url.expose()).expect("redis pool");
+        let state = AppState::from_parts(config, pool, redis, tsunagu_gateway::TEMPLATES)
+            .await
+            .expect("state");
         let router = tsunagu_gateway::router(state.clone());
         TestApp {
             state,
@@ -395,4 +396,276 @@ impl Drop for RunningServer {
         }
         self.task.abort();
     }
+}
+
+/// A real SMTP server process (Python's aiosmtpd, `tests/support/smtp_sink.py`) on a free
+/// loopback port; what it receives is read back with [`SmtpSink::messages`].
+pub struct SmtpSink {
+    pub port: u16,
+    file: std::path::PathBuf,
+    child: std::process::Child,
+}
+
+/// One email as the SMTP server received it.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct ReceivedEmail {
+    pub from: String,
+    pub to: Vec<String>,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+impl ReceivedEmail {
+    /// The first `http…` link in the text part containing `needle`.
+    pub fn link_containing(&self, needle: &str) -> Option<String> {
+        self.text
+            .split_whitespace()
+            .find(|w| w.starts_with("http") && w.contains(needle))
+            .map(str::to_owned)
+    }
+}
+
+impl SmtpSink {
+    pub fn start() -> SmtpSink {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let file = std::env::temp_dir().join(format!(
+            "tsunagu-smtp-{}.jsonl",
+            uuid::Uuid::new_v4().simple()
+        ));
+        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/support/smtp_sink.py");
+        let mut child = std::process::Command::new("python3")
+            .arg(script)
+            .arg(port.to_string())
+            .arg(&file)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("python3 is needed for the SMTP test server");
+        let mut line = String::new();
+        let stdout = child.stdout.take().expect("stdout");
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line)
+            .expect("smtp sink output");
+        assert_eq!(
+            line.trim(),
+            "ready",
+            "the SMTP test server did not start (pip install aiosmtpd; just test does)"
+        );
+        SmtpSink { port, file, child }
+    }
+
+    pub fn messages(&self) -> Vec<ReceivedEmail> {
+        std::fs::read_to_string(&self.file)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("sink writes JSON lines"))
+            .collect()
+    }
+
+    /// Emails to `address`, oldest first.
+    pub fn to(&self, address: &str) -> Vec<ReceivedEmail> {
+        self.messages()
+            .into_iter()
+            .filter(|m| m.to.iter().any(|t| t.eq_ignore_ascii_case(address)))
+            .collect()
+    }
+
+    pub fn mailer(&self) -> tsunagu_gateway::worker::Mailer {
+        let url = tsunagu_kernel::config::Secret::new(format!("smtp://127.0.0.1:{}", self.port));
+        tsunagu_gateway::worker::Mailer::new(
+            tsunagu_gateway::worker::Transport::Smtp(
+                tsunagu_gateway::worker::smtp_transport(&url).expect("smtp transport"),
+            ),
+            "no-reply@localhost.test".parse().expect("address"),
+        )
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.file);
+    }
+}
+
+/// A member made directly in the database (fixtures).
+pub struct MemberFixture<'a> {
+    pub email: &'a str,
+    pub password: &'a str,
+    pub kind: &'a str,
+    pub role: &'a str,
+    pub status: &'a str,
+    pub name: &'a str,
+}
+
+impl TestApp {
+    /// Runs the worker once against `sink`: every due email is delivered.
+    pub async fn deliver_mail(&self, sink: &SmtpSink) -> usize {
+        tsunagu_gateway::worker::deliver_due(&self.state.db, &sink.mailer())
+            .await
+            .expect("worker pass")
+    }
+
+    pub async fn create_member(&self, slug: &str, m: MemberFixture<'_>) -> uuid::Uuid {
+        let tenant = self.tenant_id(slug).await;
+        let hash = tsunagu_identity::password::hash(m.password.to_owned())
+            .await
+            .unwrap();
+        let email = tsunagu_identity::forms::EmailAddress::parse(m.email).unwrap();
+        let mut tx = self
+            .state
+            .db
+            .begin_tenant(tenant, tsunagu_kernel::Actor::System)
+            .await
+            .unwrap();
+        let id = tsunagu_identity::queries::insert_member(
+            &mut tx,
+            &tsunagu_identity::queries::NewMember {
+                email: &email.address,
+                email_normalized: &email.normalized,
+                password_hash: &hash,
+                kind: m.kind,
+                status: m.status,
+                email_verified: true,
+                name_kanji: m.name,
+                name_kana: "",
+                name_romaji: "",
+                joined_year: None,
+                left_year: None,
+                department: "",
+                current_organisation: "",
+                preferred_locale: None,
+            },
+        )
+        .await
+        .unwrap();
+        if m.role != "member" {
+            tsunagu_identity::queries::set_role(&mut tx, id, m.role)
+                .await
+                .unwrap();
+        }
+        tx.commit().await.unwrap();
+        id
+    }
+
+    /// A browser-like client for one host: keeps that host's cookies, sends `Origin` and the
+    /// CSRF token with every form.
+    pub fn client(&self, host: &str) -> TestClient<'_> {
+        TestClient {
+            app: self,
+            host: host.to_owned(),
+            cookies: std::collections::BTreeMap::new(),
+        }
+    }
+}
+
+pub struct TestClient<'a> {
+    pub app: &'a TestApp,
+    pub host: String,
+    pub cookies: std::collections::BTreeMap<String, String>,
+}
+
+impl TestClient<'_> {
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    fn remember(&mut self, response: &TestResponse) {
+        for value in response.headers.get_all("set-cookie") {
+            let Ok(text) = value.to_str() else { continue };
+            let pair = text.split(';').next().unwrap_or_default();
+            if let Some((name, value)) = pair.split_once('=') {
+                let expired = text.to_ascii_lowercase().contains("max-age=0");
+                if expired || value.is_empty() {
+                    self.cookies.remove(name);
+                } else {
+                    self.cookies.insert(name.to_owned(), value.to_owned());
+                }
+            }
+        }
+    }
+
+    pub async fn get(&mut self, path: &str) -> TestResponse {
+        let request = Request::get(path)
+            .header("host", &self.host)
+            .header("cookie", self.cookie_header())
+            .body(Body::empty())
+            .unwrap();
+        let response = self.app.send(request).await;
+        self.remember(&response);
+        response
+    }
+
+    /// Posts a form the way a browser on this host would (Origin + the CSRF token).
+    pub async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> TestResponse {
+        if !self.cookies.contains_key("tsunagu_csrf") {
+            self.get("/").await;
+        }
+        let token = self
+            .cookies
+            .get("tsunagu_csrf")
+            .cloned()
+            .unwrap_or_default();
+        let mut all: Vec<(&str, &str)> = vec![("_csrf", token.as_str())];
+        all.extend_from_slice(fields);
+        self.post_raw(path, &all, Some(&format!("http://{}", self.host)))
+            .await
+    }
+
+    /// Posts exactly these fields with this Origin (for negative tests).
+    pub async fn post_raw(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        origin: Option<&str>,
+    ) -> TestResponse {
+        let body = fields
+            .iter()
+            .map(|(k, v)| format!("{}={}", form_encode(k), form_encode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let mut request = Request::post(path)
+            .header("host", &self.host)
+            .header("cookie", self.cookie_header())
+            .header("content-type", "application/x-www-form-urlencoded");
+        if let Some(origin) = origin {
+            request = request.header("origin", origin);
+        }
+        let response = self.app.send(request.body(Body::from(body)).unwrap()).await;
+        self.remember(&response);
+        response
+    }
+
+    /// Signs in with the form; returns the response.
+    pub async fn sign_in(&mut self, email: &str, password: &str) -> TestResponse {
+        self.get("/sign-in").await;
+        self.post(
+            "/sign-in",
+            &[("email", email), ("password", password), ("next", "/")],
+        )
+        .await
+    }
+}
+
+/// `application/x-www-form-urlencoded` encoding of one value.
+pub fn form_encode(value: &str) -> String {
+    let mut out = String::new();
+    for b in value.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'*' => {
+                out.push(b as char)
+            }
+            b' ' => out.push('+'),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
 }

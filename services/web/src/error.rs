@@ -18,6 +18,9 @@ pub enum AppError {
     BadRequest(String),
     #[error("forbidden")]
     Forbidden,
+    /// Not signed in: redirect to the sign-in page, then back to this path.
+    #[error("sign-in required")]
+    SignInRequired(String),
     #[error("internal error: {0:#}")]
     Internal(#[from] anyhow::Error),
 }
@@ -26,6 +29,25 @@ impl From<tsunagu_kernel::DbError> for AppError {
     fn from(e: tsunagu_kernel::DbError) -> Self {
         AppError::Internal(e.into())
     }
+}
+
+impl From<tsunagu_authz::Denied> for AppError {
+    fn from(_: tsunagu_authz::Denied) -> Self {
+        AppError::Forbidden
+    }
+}
+
+/// Percent-encodes everything but unreserved characters (for a `next=` parameter).
+pub fn percent_encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'/') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 impl From<tera::Error> for AppError {
@@ -40,6 +62,7 @@ impl AppError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::SignInRequired(_) => StatusCode::SEE_OTHER,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -49,6 +72,10 @@ impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         if let AppError::Internal(error) = &self {
             tracing::error!(error = format!("{error:#}"), "request failed");
+        }
+        if let AppError::SignInRequired(next) = &self {
+            let target = format!("/sign-in?next={}", percent_encode(next));
+            return axum::response::Redirect::to(&target).into_response();
         }
         error_response(self.status())
     }

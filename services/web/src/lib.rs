@@ -3,8 +3,12 @@
 //! return [`error::AppError`]; the gateway turns errors into pages in the visitor's language.
 
 pub mod assets;
+pub mod csrf;
 pub mod error;
 pub mod i18n;
+pub mod rate_limit;
+pub mod session;
+pub mod state;
 pub mod templates;
 pub mod theme;
 
@@ -16,4 +20,5 @@ pub use templates::{Layout, SiteView, WebKit};
 /// replaces it once identity lands).
 pub const LANG_COOKIE: &str = "tsunagu_lang";
 pub mod site;
-pub use site::{CurrentTenant, Page, Site};
+pub use site::{ClientIp, CurrentMember, CurrentTenant, EffectiveHost, MaybeMember, Page, Site};
+pub use state::AppState;

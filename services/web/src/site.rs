@@ -8,8 +8,10 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
 use tsunagu_tenancy::Tenant;
 
+use crate::csrf::CsrfToken;
 use crate::error::AppError;
 use crate::i18n::{negotiate, Locale};
+use crate::session::{Session, SessionData};
 use crate::templates::{Layout, SiteView};
 use crate::theme::{PLATFORM_ACCENT, PLATFORM_PRIMARY};
 use crate::LANG_COOKIE;
@@ -136,21 +138,118 @@ pub fn request_locale(headers: &HeaderMap, site: Option<&Site>) -> Locale {
     negotiate(chosen, tenant_default, accept)
 }
 
-/// What a page handler needs to render: the site, the language and the layout context.
+/// The host (with port, as sent) this request is for, after the trusted-proxy rule.
+#[derive(Clone, Debug)]
+pub struct EffectiveHost(pub String);
+
+/// The visitor's address: the TCP peer, or the client named by a trusted proxy.
+#[derive(Clone, Copy, Debug)]
+pub struct ClientIp(pub std::net::IpAddr);
+
+/// The signed-in member of this request (from the session), or a redirect to sign in.
+#[derive(Clone, Debug)]
+pub struct CurrentMember {
+    pub tenant: Arc<Tenant>,
+    pub session_id: String,
+    pub data: SessionData,
+}
+
+impl CurrentMember {
+    pub fn id(&self) -> uuid::Uuid {
+        self.data.member_id
+    }
+
+    /// The casbin subjects of this member: kind and role.
+    pub fn subjects(&self) -> [&str; 2] {
+        [self.data.kind.as_str(), self.data.role.as_str()]
+    }
+
+    pub fn actor(&self) -> tsunagu_kernel::Actor {
+        tsunagu_kernel::Actor::Member(self.data.member_id)
+    }
+
+    pub fn is_secretariat(&self) -> bool {
+        self.data.role == "secretariat"
+    }
+}
+
+fn path_and_query(parts: &Parts) -> String {
+    parts
+        .uri
+        .path_and_query()
+        .map(|pq| pq.as_str().to_owned())
+        .unwrap_or_else(|| "/".into())
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for CurrentMember {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let tenant = match parts.extensions.get::<Site>() {
+            Some(Site::Tenant(tenant)) => tenant.clone(),
+            _ => return Err(AppError::NotFound),
+        };
+        match parts.extensions.get::<Session>() {
+            Some(session) if session.data.tenant_id == tenant.id => Ok(CurrentMember {
+                tenant,
+                session_id: session.id.clone(),
+                data: session.data.clone(),
+            }),
+            _ => Err(AppError::SignInRequired(path_and_query(parts))),
+        }
+    }
+}
+
+/// The signed-in member, if any.
+#[derive(Clone, Debug)]
+pub struct MaybeMember(pub Option<CurrentMember>);
+
+impl<S: Send + Sync> FromRequestParts<S> for MaybeMember {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Ok(MaybeMember(
+            CurrentMember::from_request_parts(parts, state).await.ok(),
+        ))
+    }
+}
+
+/// The member as templates see it (header menu).
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct MemberView {
+    pub display_name: String,
+    pub is_secretariat: bool,
+}
+
+/// What a page handler needs to render: the site, the language, the visitor, the CSRF token and
+/// the layout context.
 #[derive(Clone, Debug)]
 pub struct Page {
     pub site: Site,
     pub lang: Locale,
     pub path: String,
+    pub csrf_token: String,
+    pub member: Option<MemberView>,
+    /// A whitelisted notice key from `?notice=` (shown as a flash message).
+    pub notice: Option<String>,
 }
 
 impl Page {
     pub fn layout(&self, catalog: &crate::i18n::Catalog) -> Layout {
-        Layout::new(
-            self.lang,
-            self.site.view(self.lang, catalog),
-            self.path.clone(),
-        )
+        let notice = self
+            .notice
+            .as_ref()
+            .map(|key| format!("notices.{key}"))
+            .filter(|key| catalog.get(self.lang, key).is_some());
+        Layout {
+            lang: self.lang,
+            other_lang: self.lang.other(),
+            site: self.site.view(self.lang, catalog),
+            current_path: self.path.clone(),
+            csrf_token: self.csrf_token.clone(),
+            member: self.member.clone(),
+            notice,
+        }
     }
 }
 
@@ -159,13 +258,39 @@ impl<S: Send + Sync> FromRequestParts<S> for Page {
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let site = Site::from_request_parts(parts, state).await?;
-        let lang = request_locale(&parts.headers, Some(&site));
-        let path = parts
-            .uri
-            .path_and_query()
-            .map(|pq| pq.as_str().to_owned())
-            .unwrap_or_else(|| "/".into());
-        Ok(Page { site, lang, path })
+        let session = parts.extensions.get::<Session>();
+        let chosen = session
+            .and_then(|s| s.data.locale.as_deref())
+            .and_then(Locale::parse);
+        let lang = match chosen {
+            Some(lang) => lang,
+            None => request_locale(&parts.headers, Some(&site)),
+        };
+        let member = session.map(|s| MemberView {
+            display_name: s.data.display_name.clone(),
+            is_secretariat: s.data.role == "secretariat",
+        });
+        let csrf_token = parts
+            .extensions
+            .get::<CsrfToken>()
+            .map(|t| t.0.clone())
+            .unwrap_or_default();
+        let notice = parts.uri.query().and_then(|q| {
+            q.split('&')
+                .find_map(|pair| pair.strip_prefix("notice="))
+                .filter(|key| {
+                    !key.is_empty() && key.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+                })
+                .map(str::to_owned)
+        });
+        Ok(Page {
+            site,
+            lang,
+            path: path_and_query(parts),
+            csrf_token,
+            member,
+            notice,
+        })
     }
 }
 

@@ -118,7 +118,8 @@ impl WebKit {
     }
 }
 
-/// What every page's layout needs: language, which site (tenant or platform) and its branding.
+/// What every page's layout needs: language, which site (tenant or platform) and its branding,
+/// the visitor, the CSRF token for forms and an optional notice.
 #[derive(Clone, Debug, Serialize)]
 pub struct Layout {
     pub lang: Locale,
@@ -126,6 +127,10 @@ pub struct Layout {
     pub site: SiteView,
     /// Path (and query) of the current page, to come back to after switching language.
     pub current_path: String,
+    pub csrf_token: String,
+    pub member: Option<crate::site::MemberView>,
+    /// An i18n key (`notices.…`) to show as a flash message.
+    pub notice: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -140,12 +145,16 @@ pub struct SiteView {
 }
 
 impl Layout {
+    /// A layout without a visitor (error pages rendered outside the site stack).
     pub fn new(lang: Locale, site: SiteView, current_path: impl Into<String>) -> Self {
         Self {
             lang,
             other_lang: lang.other(),
             site,
             current_path: current_path.into(),
+            csrf_token: String::new(),
+            member: None,
+            notice: None,
         }
     }
 
@@ -156,6 +165,9 @@ impl Layout {
         context.insert("other_lang", &self.other_lang);
         context.insert("site", &self.site);
         context.insert("current_path", &self.current_path);
+        context.insert("csrf_token", &self.csrf_token);
+        context.insert("member", &self.member);
+        context.insert("notice", &self.notice);
         context
     }
 }

@@ -9,10 +9,9 @@ use axum::routing::get;
 use axum::Router;
 use serde::Serialize;
 use time::{OffsetDateTime, UtcOffset};
-use tsunagu_kernel::Actor;
-use tsunagu_web::{AppError, CurrentTenant, Locale, Page};
+use tsunagu_web::{AppError, CurrentTenant, Locale, MaybeMember, Page};
 
-use crate::state::AppState;
+use tsunagu_web::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/", get(show_home))
@@ -49,11 +48,19 @@ pub fn format_date(at: OffsetDateTime, lang: Locale) -> String {
 async fn show_home(
     State(state): State<AppState>,
     CurrentTenant(tenant): CurrentTenant,
+    MaybeMember(member): MaybeMember,
     page: Page,
 ) -> Result<Html<String>, AppError> {
-    let mut tx = state.db.begin_tenant(tenant.id, Actor::Anonymous).await?;
-    let announcements = queries::list_recent_announcements(&mut tx, 10).await?;
-    tx.commit().await?;
+    // The network is for its members: visitors see the welcome and the way in, nothing else.
+    let announcements = match &member {
+        Some(member) => {
+            let mut tx = state.db.begin_tenant(tenant.id, member.actor()).await?;
+            let rows = queries::list_recent_announcements(&mut tx, 10).await?;
+            tx.commit().await?;
+            rows
+        }
+        None => Vec::new(),
+    };
 
     let views: Vec<AnnouncementView> = announcements
         .into_iter()
@@ -90,6 +97,7 @@ async fn show_home(
     context.insert("welcome_title", &welcome_title);
     context.insert("welcome_body", &tenant.branding.welcome_body);
     context.insert("announcements", &views);
+    context.insert("signed_in", &member.is_some());
     Ok(Html(state.web.render("home/index.html", &context)?))
 }
 

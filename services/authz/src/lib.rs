@@ -1,0 +1,249 @@
+//! Authorisation: may this member do this here?
+//!
+//! casbin holds the role → permission matrix (`model.conf`, `policy.csv`, embedded and versioned),
+//! with domains = tenants: rules for every tenant use the domain `*`, and the switches a tenant
+//! turns on in its tenant-config (`switches.csv`) become rules in that tenant's domain. Handlers
+//! call [`Authz::require`] explicitly at the top; there is no implicit route-level magic.
+
+use std::collections::HashMap;
+
+use casbin::{CoreApi, DefaultModel, Enforcer, MgmtApi, StringAdapter};
+use tokio::sync::RwLock;
+use tsunagu_kernel::TenantId;
+use tsunagu_tenancy::{Features, Tenant};
+
+const MODEL: &str = include_str!("../model.conf");
+const POLICY: &str = include_str!("../policy.csv");
+const SWITCHES: &str = include_str!("../switches.csv");
+
+/// Everything a handler may check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Permission {
+    ViewNetwork,
+    ManageOwnAccount,
+    OpenRecruitment,
+    ManageApprovals,
+    ManageInvitations,
+    ManageMembers,
+    ViewAudit,
+}
+
+impl Permission {
+    fn object_action(self) -> (&'static str, &'static str) {
+        match self {
+            Permission::ViewNetwork => ("network", "view"),
+            Permission::ManageOwnAccount => ("own_account", "manage"),
+            Permission::OpenRecruitment => ("recruitments", "open"),
+            Permission::ManageApprovals => ("approvals", "manage"),
+            Permission::ManageInvitations => ("invitations", "manage"),
+            Permission::ManageMembers => ("members", "manage"),
+            Permission::ViewAudit => ("audit", "view"),
+        }
+    }
+}
+
+/// The member lacks the permission; handlers turn this into 403 (or 404 where existence is secret).
+#[derive(Debug, thiserror::Error)]
+#[error("permission denied")]
+pub struct Denied;
+
+struct Switch {
+    feature: String,
+    subject: String,
+    object: String,
+    action: String,
+}
+
+fn parse_switches() -> Vec<Switch> {
+    SWITCHES
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .filter_map(|line| {
+            let parts: Vec<&str> = line.split(',').map(str::trim).collect();
+            match parts.as_slice() {
+                [feature, subject, object, action] => Some(Switch {
+                    feature: (*feature).into(),
+                    subject: (*subject).into(),
+                    object: (*object).into(),
+                    action: (*action).into(),
+                }),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+fn feature_enabled(features: &Features, name: &str) -> bool {
+    match name {
+        "alumni_may_open_recruitments" => features.alumni_may_open_recruitments,
+        "casual_posts" => features.casual_posts,
+        "events" => features.events,
+        "surveys" => features.surveys,
+        "messages" => features.messages,
+        _ => false,
+    }
+}
+
+pub struct Authz {
+    enforcer: RwLock<Enforcer>,
+    switches: Vec<Switch>,
+    /// The features each tenant's domain rules were last built from.
+    synced: RwLock<HashMap<TenantId, Features>>,
+}
+
+impl Authz {
+    pub async fn new() -> Result<Self, casbin::Error> {
+        let model = DefaultModel::from_str(MODEL).await?;
+        let adapter = StringAdapter::new(POLICY);
+        let mut enforcer = Enforcer::new(model, adapter).await?;
+        // The matrix is code, not data: runtime rules (tenant switches) are never written back.
+        enforcer.enable_auto_save(false);
+        let switches = parse_switches();
+        Ok(Self {
+            enforcer: RwLock::new(enforcer),
+            switches,
+            synced: RwLock::new(HashMap::new()),
+        })
+    }
+
+    /// Rebuilds the tenant's domain rules when its features changed since the last look.
+    async fn sync_tenant(&self, tenant: &Tenant) {
+        if self.synced.read().await.get(&tenant.id) == Some(&tenant.features) {
+            return;
+        }
+        let domain = tenant.id.to_string();
+        let mut enforcer = self.enforcer.write().await;
+        let _ = enforcer
+            .remove_filtered_policy(1, vec![domain.clone()])
+            .await;
+        let rules: Vec<Vec<String>> = self
+            .switches
+            .iter()
+            .filter(|s| feature_enabled(&tenant.features, &s.feature))
+            .map(|s| {
+                vec![
+                    s.subject.clone(),
+                    domain.clone(),
+                    s.object.clone(),
+                    s.action.clone(),
+                ]
+            })
+            .collect();
+        if !rules.is_empty() {
+            if let Err(error) = enforcer.add_policies(rules).await {
+                tracing::error!(%error, "could not add tenant permission switches");
+            }
+        }
+        self.synced
+            .write()
+            .await
+            .insert(tenant.id, tenant.features.clone());
+    }
+
+    /// Does any of `subjects` (a member's kind and role) have `permission` in `tenant`?
+    pub async fn can(&self, tenant: &Tenant, subjects: &[&str], permission: Permission) -> bool {
+        self.sync_tenant(tenant).await;
+        let (object, action) = permission.object_action();
+        let domain = tenant.id.to_string();
+        let enforcer = self.enforcer.read().await;
+        subjects.iter().any(|subject| {
+            enforcer
+                .enforce((*subject, domain.as_str(), object, action))
+                .unwrap_or(false)
+        })
+    }
+
+    pub async fn require(
+        &self,
+        tenant: &Tenant,
+        subjects: &[&str],
+        permission: Permission,
+    ) -> Result<(), Denied> {
+        if self.can(tenant, subjects, permission).await {
+            Ok(())
+        } else {
+            Err(Denied)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tsunagu_tenancy::{Branding, Signup, TenantStatus};
+
+    fn tenant(alumni_may_open_recruitments: bool) -> Tenant {
+        Tenant {
+            id: TenantId::new(),
+            slug: "t".into(),
+            name: "T".into(),
+            status: TenantStatus::Active,
+            default_locale: "ja".into(),
+            plan: "free".into(),
+            branding: Branding::default(),
+            features: Features {
+                alumni_may_open_recruitments,
+                ..Features::default()
+            },
+            signup: Signup::default(),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_permission_matrix() {
+        use Permission::*;
+        let authz = Authz::new().await.unwrap();
+        let t = tenant(false);
+        let alumni = ["alumni", "member"];
+        let employee = ["employee", "member"];
+        let secretariat = ["alumni", "secretariat"];
+        for (subjects, permission, expected) in [
+            (&alumni, ViewNetwork, true),
+            (&alumni, ManageOwnAccount, true),
+            (&alumni, OpenRecruitment, false),
+            (&alumni, ManageApprovals, false),
+            (&alumni, ManageMembers, false),
+            (&employee, OpenRecruitment, true),
+            (&employee, ManageInvitations, false),
+            (&employee, ViewAudit, false),
+            (&secretariat, ManageApprovals, true),
+            (&secretariat, ManageInvitations, true),
+            (&secretariat, ManageMembers, true),
+            (&secretariat, ViewAudit, true),
+            (&secretariat, OpenRecruitment, true),
+        ] {
+            assert_eq!(
+                authz.can(&t, subjects, permission).await,
+                expected,
+                "{subjects:?} {permission:?}"
+            );
+        }
+        assert!(!authz.can(&t, &["stranger"], ViewNetwork).await);
+    }
+
+    #[tokio::test]
+    async fn tenant_switches_apply_to_that_tenant_only() {
+        let authz = Authz::new().await.unwrap();
+        let open = tenant(true);
+        let closed = tenant(false);
+        assert!(
+            authz
+                .can(&open, &["alumni"], Permission::OpenRecruitment)
+                .await
+        );
+        assert!(
+            !authz
+                .can(&closed, &["alumni"], Permission::OpenRecruitment)
+                .await
+        );
+        // Switching it off again takes effect.
+        let mut reopened = open.clone();
+        reopened.features.alumni_may_open_recruitments = false;
+        assert!(
+            !authz
+                .can(&reopened, &["alumni"], Permission::OpenRecruitment)
+                .await
+        );
+    }
+}

@@ -1,0 +1,164 @@
+//! `tsunagu worker`: delivers the email outbox (and, later, other background jobs).
+//!
+//! The worker claims tenants with due work from `platform.work_signals` (`for update skip locked`,
+//! so several workers share the load), opens each tenant's own transaction (`begin_tenant` as the
+//! system actor: jobs carry their tenant and RLS applies), sends that tenant's due emails, and
+//! reschedules failures with exponential backoff. It wakes on `NOTIFY tsunagu_work` (sent when an
+//! email is enqueued) or every few seconds.
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+use lettre::message::{Mailbox, MultiPart};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use tsunagu_kernel::config::{Environment, Secret};
+use tsunagu_kernel::outbox::{self, PendingEmail};
+use tsunagu_kernel::{Actor, Db};
+
+/// How mail leaves: over SMTP, or (development only, without `SMTP_URL`) into the development
+/// outbox page `/_dev/mail`.
+pub enum Transport {
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    DevOutbox,
+}
+
+pub struct Mailer {
+    transport: Transport,
+    from: lettre::Address,
+}
+
+/// Mail settings from the environment: `SMTP_URL` (e.g. `smtp://127.0.0.1:1025`,
+/// `smtp://user:pass@host:587?tls=required`, `smtps://host`) and `TSUNAGU_MAIL_FROM`
+/// (default `no-reply@{base_domain}`).
+pub fn mailer_from_env(environment: Environment, base_domain: &str) -> anyhow::Result<Mailer> {
+    let smtp_url = std::env::var("SMTP_URL")
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .map(Secret::new);
+    let from_text = std::env::var("TSUNAGU_MAIL_FROM")
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .unwrap_or_else(|| format!("no-reply@{base_domain}"));
+    let from: lettre::Address = from_text.parse().map_err(|e| {
+        anyhow::anyhow!("TSUNAGU_MAIL_FROM: {from_text:?} is not an email address ({e})")
+    })?;
+    let transport = match smtp_url {
+        Some(url) => Transport::Smtp(smtp_transport(&url)?),
+        None if environment == Environment::Development => Transport::DevOutbox,
+        None => anyhow::bail!("SMTP_URL: is not set; required in production, e.g. smtp://user:pass@smtp.example.com:587?tls=required"),
+    };
+    Ok(Mailer { transport, from })
+}
+
+pub fn smtp_transport(url: &Secret) -> anyhow::Result<AsyncSmtpTransport<Tokio1Executor>> {
+    Ok(AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose())
+        .map_err(|e| anyhow::anyhow!("SMTP_URL: not a usable SMTP URL ({e})"))?
+        .timeout(Some(Duration::from_secs(15)))
+        .build())
+}
+
+impl Mailer {
+    pub fn new(transport: Transport, from: lettre::Address) -> Self {
+        Self { transport, from }
+    }
+
+    pub fn is_dev_outbox(&self) -> bool {
+        matches!(self.transport, Transport::DevOutbox)
+    }
+
+    async fn send(&self, sender_name: &str, email: &PendingEmail) -> anyhow::Result<()> {
+        let Transport::Smtp(smtp) = &self.transport else {
+            return Ok(());
+        };
+        let to: Mailbox = email
+            .to_address
+            .parse()
+            .with_context(|| "recipient address rejected by the mail library")?;
+        let message = Message::builder()
+            .from(Mailbox::new(
+                Some(sender_name.to_owned()),
+                self.from.clone(),
+            ))
+            .to(to)
+            .subject(&email.subject)
+            .multipart(MultiPart::alternative_plain_html(
+                email.text_body.clone(),
+                email.html_body.clone(),
+            ))?;
+        smtp.send(message).await?;
+        Ok(())
+    }
+}
+
+/// One pass: every tenant with due email, up to a batch each. Returns the number sent.
+pub async fn deliver_due(db: &Db, mailer: &Mailer) -> anyhow::Result<usize> {
+    let mut platform = db.begin_platform().await?;
+    let tenants = outbox::claim_due_tenants(&mut platform, 20).await?;
+    let mut sent = 0;
+    for tenant_id in tenants {
+        let sender: String = sqlx::query_scalar("select name from platform.tenants where id = $1")
+            .bind(tenant_id)
+            .fetch_optional(platform.conn())
+            .await?
+            .unwrap_or_else(|| "Tsunagu".to_owned());
+        let mut tx = db.begin_tenant(tenant_id, Actor::System).await?;
+        for email in outbox::due_emails(&mut tx, 50).await? {
+            match mailer.send(&sender, &email).await {
+                Ok(()) => {
+                    outbox::mark_sent(&mut tx, email.id).await?;
+                    sent += 1;
+                    if mailer.is_dev_outbox() {
+                        tracing::info!(tenant.id = %tenant_id, "email kept in the development outbox (see /_dev/mail)");
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(tenant.id = %tenant_id, attempts = email.attempts + 1, error = format!("{error:#}"), "email delivery failed; will retry");
+                    outbox::mark_failed_attempt(&mut tx, &email, &format!("{error:#}")).await?;
+                }
+            }
+        }
+        outbox::reschedule_tenant(&mut platform, &mut tx).await?;
+        tx.commit().await?;
+    }
+    platform.commit().await?;
+    Ok(sent)
+}
+
+/// Runs until `shutdown` completes.
+pub async fn run(db: Db, mailer: Mailer, shutdown: impl std::future::Future<Output = ()>) {
+    tokio::pin!(shutdown);
+    let mut listener = None;
+    loop {
+        if listener.is_none() {
+            listener = match outbox::listen(&db).await {
+                Ok(l) => Some(l),
+                Err(error) => {
+                    tracing::warn!(%error, "worker cannot LISTEN; polling only");
+                    None
+                }
+            };
+        }
+        match deliver_due(&db, &mailer).await {
+            Ok(0) => {}
+            Ok(sent) => tracing::info!(sent, "emails delivered"),
+            Err(error) => tracing::error!(error = format!("{error:#}"), "worker pass failed"),
+        }
+        let wake = async {
+            match listener.as_mut() {
+                Some(l) => {
+                    if l.recv().await.is_err() {
+                        return false;
+                    }
+                    true
+                }
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            ok = wake => if !ok { listener = None; },
+            _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+            _ = &mut shutdown => break,
+        }
+    }
+    tracing::info!("worker stopped");
+}

@@ -1,0 +1,205 @@
+//! Email verification. The link opens a page with a button: the token is used by the POST, so
+//! mail scanners that fetch links cannot use it up.
+
+use std::time::Duration;
+
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::Form;
+use serde::Deserialize;
+use tsunagu_kernel::tokens::looks_like_token;
+use tsunagu_kernel::Actor;
+use tsunagu_web::{AppError, AppState, ClientIp, CurrentTenant, EffectiveHost, Page};
+
+use super::{account_key, client_key, message_page, origin, render_page};
+use crate::email::{self, EmailSpec};
+use crate::forms::EmailAddress;
+use crate::queries::{self, TokenPurpose};
+
+#[derive(Deserialize)]
+pub struct TokenQuery {
+    #[serde(default)]
+    token: String,
+}
+
+#[derive(Deserialize)]
+pub struct TokenForm {
+    #[serde(default)]
+    token: String,
+}
+
+fn invalid_link(state: &AppState, page: &Page) -> Result<Response, AppError> {
+    render_page(
+        state,
+        page,
+        "identity/verify_email.html",
+        StatusCode::NOT_FOUND,
+        |c| {
+            c.insert("invalid", &true);
+        },
+    )
+}
+
+pub async fn show_verify(
+    State(state): State<AppState>,
+    CurrentTenant(tenant): CurrentTenant,
+    page: Page,
+    Query(query): Query<TokenQuery>,
+) -> Result<Response, AppError> {
+    if !looks_like_token(&query.token) {
+        return invalid_link(&state, &page);
+    }
+    let mut tx = state.db.begin_tenant(tenant.id, Actor::Anonymous).await?;
+    let valid = queries::token_is_valid(&mut tx, &query.token, TokenPurpose::VerifyEmail).await?;
+    tx.commit().await?;
+    if !valid {
+        return invalid_link(&state, &page);
+    }
+    render_page(
+        &state,
+        &page,
+        "identity/verify_email.html",
+        StatusCode::OK,
+        |c| {
+            c.insert("token", &query.token);
+        },
+    )
+}
+
+pub async fn verify_email(
+    State(state): State<AppState>,
+    CurrentTenant(tenant): CurrentTenant,
+    page: Page,
+    Form(form): Form<TokenForm>,
+) -> Result<Response, AppError> {
+    if !looks_like_token(&form.token) {
+        return invalid_link(&state, &page);
+    }
+    let mut tx = state.db.begin_tenant(tenant.id, Actor::Anonymous).await?;
+    let Some(member_id) =
+        queries::consume_token(&mut tx, &form.token, TokenPurpose::VerifyEmail).await?
+    else {
+        tx.rollback().await?;
+        return invalid_link(&state, &page);
+    };
+    queries::mark_email_verified(&mut tx, member_id).await?;
+    let member = queries::find_by_id(&mut tx, member_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    // Employees were checked against the company domains at sign-up: verified means active.
+    // Alumni wait for the secretariat.
+    let next_status = if member.kind == "employee" {
+        "active"
+    } else {
+        "pending_approval"
+    };
+    queries::transition_status(&mut tx, member_id, &["pending_verification"], next_status).await?;
+    tx.commit().await?;
+    tracing::info!(member.id = %member_id, status = next_status, "email verified");
+    let (title, body) = match (member.status.as_str(), next_status) {
+        ("pending_verification", "active") => {
+            ("identity.verified_title", "identity.verified_active_body")
+        }
+        ("pending_verification", _) => {
+            ("identity.verified_title", "identity.verified_pending_body")
+        }
+        _ => ("identity.verified_title", "identity.verified_again_body"),
+    };
+    message_page(
+        &state,
+        &page,
+        StatusCode::OK,
+        title,
+        body,
+        Some(("/sign-in", "identity.sign_in_link")),
+    )
+}
+
+#[derive(Deserialize)]
+pub struct ResendForm {
+    #[serde(default)]
+    email: String,
+}
+
+/// Sends a new verification link to an unverified account, if there is one. Same answer either
+/// way.
+pub async fn resend_verification(
+    State(state): State<AppState>,
+    CurrentTenant(tenant): CurrentTenant,
+    page: Page,
+    host: axum::Extension<EffectiveHost>,
+    client: Option<axum::Extension<ClientIp>>,
+    Form(form): Form<ResendForm>,
+) -> Result<Response, AppError> {
+    let done = || {
+        message_page(
+            &state,
+            &page,
+            StatusCode::OK,
+            "identity.check_email_title",
+            "identity.check_email_body",
+            None,
+        )
+    };
+    let Ok(address) = EmailAddress::parse(&form.email) else {
+        return done();
+    };
+    if let Some(axum::Extension(ClientIp(ip))) = client {
+        if state
+            .rate_limiter
+            .hit(
+                &client_key(&tenant, "resend", ip),
+                10,
+                Duration::from_secs(3600),
+            )
+            .await
+            .is_err()
+        {
+            return done();
+        }
+    }
+    if state
+        .rate_limiter
+        .hit(
+            &account_key(&tenant, "resend", &address.normalized),
+            3,
+            Duration::from_secs(3600),
+        )
+        .await
+        .is_err()
+    {
+        return done();
+    }
+    let mut tx = state.db.begin_tenant(tenant.id, Actor::Anonymous).await?;
+    if let Some(member) = queries::find_by_email(&mut tx, &address.normalized).await? {
+        if member.status == "pending_verification" {
+            let token = queries::issue_token(&mut tx, member.id, TokenPurpose::VerifyEmail).await?;
+            email::send(
+                &mut tx,
+                &state.web,
+                &tenant,
+                &EmailSpec {
+                    kind: "verify_email",
+                    to: &member.email,
+                    recipient_name: Some(&member.name_kanji),
+                    locale: email::member_locale(member.preferred_locale.as_deref(), &tenant),
+                    args: vec![(
+                        "hours",
+                        TokenPurpose::VerifyEmail
+                            .lifetime()
+                            .whole_hours()
+                            .to_string(),
+                    )],
+                    action_url: Some(format!(
+                        "{}/verify-email?token={token}",
+                        origin(&state, &host.0)
+                    )),
+                },
+            )
+            .await?;
+        }
+    }
+    tx.commit().await?;
+    done()
+}

@@ -1,0 +1,465 @@
+//! SQL for members, their one-time tokens and invitations. Every function takes a `TenantTx` and
+//! names the tenant explicitly (indexes lead on tenant_id); RLS backs every one of them.
+
+use time::{Duration, OffsetDateTime};
+use tsunagu_kernel::tokens::{random_token, token_hash};
+use tsunagu_kernel::{DbError, TenantTx};
+use uuid::Uuid;
+
+#[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
+pub struct Member {
+    pub id: Uuid,
+    pub email: String,
+    #[serde(skip)]
+    pub password_hash: String,
+    pub kind: String,
+    pub status: String,
+    pub role: String,
+    pub name_kanji: String,
+    pub name_kana: String,
+    pub name_romaji: String,
+    pub joined_year: Option<i32>,
+    pub left_year: Option<i32>,
+    pub department: String,
+    pub current_organisation: String,
+    pub preferred_locale: Option<String>,
+    pub rejection_reason: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+const MEMBER_COLUMNS: &str =
+    "id, email, password_hash, kind, status, role, name_kanji, name_kana, \
+    name_romaji, joined_year, left_year, department, current_organisation, preferred_locale, \
+    rejection_reason, created_at";
+
+pub struct NewMember<'a> {
+    pub email: &'a str,
+    pub email_normalized: &'a str,
+    pub password_hash: &'a str,
+    pub kind: &'a str,
+    pub status: &'a str,
+    pub email_verified: bool,
+    pub name_kanji: &'a str,
+    pub name_kana: &'a str,
+    pub name_romaji: &'a str,
+    pub joined_year: Option<i32>,
+    pub left_year: Option<i32>,
+    pub department: &'a str,
+    pub current_organisation: &'a str,
+    pub preferred_locale: Option<&'a str>,
+}
+
+pub async fn insert_member(tx: &mut TenantTx, m: &NewMember<'_>) -> Result<Uuid, DbError> {
+    let id = tsunagu_kernel::ids::new_row_id();
+    let tenant_id = tx.tenant_id();
+    sqlx::query(
+        "insert into members (tenant_id, id, email, email_normalized, password_hash, kind, status, \
+           email_verified_at, name_kanji, name_kana, name_romaji, joined_year, left_year, department, \
+           current_organisation, preferred_locale) \
+         values ($1, $2, $3, $4, $5, $6, $7, case when $8 then now() end, $9, $10, $11, $12, $13, $14, $15, $16)",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .bind(m.email)
+    .bind(m.email_normalized)
+    .bind(m.password_hash)
+    .bind(m.kind)
+    .bind(m.status)
+    .bind(m.email_verified)
+    .bind(m.name_kanji)
+    .bind(m.name_kana)
+    .bind(m.name_romaji)
+    .bind(m.joined_year)
+    .bind(m.left_year)
+    .bind(m.department)
+    .bind(m.current_organisation)
+    .bind(m.preferred_locale)
+    .execute(tx.conn())
+    .await?;
+    Ok(id)
+}
+
+pub async fn find_by_email(tx: &mut TenantTx, normalized: &str) -> Result<Option<Member>, DbError> {
+    let tenant_id = tx.tenant_id();
+    Ok(sqlx::query_as(&format!(
+        "select {MEMBER_COLUMNS} from members where tenant_id = $1 and email_normalized = $2"
+    ))
+    .bind(tenant_id)
+    .bind(normalized)
+    .fetch_optional(tx.conn())
+    .await?)
+}
+
+pub async fn find_by_id(tx: &mut TenantTx, id: Uuid) -> Result<Option<Member>, DbError> {
+    let tenant_id = tx.tenant_id();
+    Ok(sqlx::query_as(&format!(
+        "select {MEMBER_COLUMNS} from members where tenant_id = $1 and id = $2"
+    ))
+    .bind(tenant_id)
+    .bind(id)
+    .fetch_optional(tx.conn())
+    .await?)
+}
+
+/// Members with a given status, oldest first (the approval queue).
+pub async fn list_by_status(tx: &mut TenantTx, status: &str) -> Result<Vec<Member>, DbError> {
+    let tenant_id = tx.tenant_id();
+    Ok(sqlx::query_as(&format!(
+        "select {MEMBER_COLUMNS} from members where tenant_id = $1 and status = $2 \
+         order by created_at, id limit 500"
+    ))
+    .bind(tenant_id)
+    .bind(status)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+/// Everyone but removed members, newest first.
+pub async fn list_members(tx: &mut TenantTx) -> Result<Vec<Member>, DbError> {
+    let tenant_id = tx.tenant_id();
+    Ok(sqlx::query_as(&format!(
+        "select {MEMBER_COLUMNS} from members where tenant_id = $1 and status <> 'removed' \
+         order by created_at desc, id desc limit 1000"
+    ))
+    .bind(tenant_id)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+pub async fn count_by_status(tx: &mut TenantTx) -> Result<Vec<(String, i64)>, DbError> {
+    let tenant_id = tx.tenant_id();
+    Ok(
+        sqlx::query_as("select status, count(*) from members where tenant_id = $1 group by status")
+            .bind(tenant_id)
+            .fetch_all(tx.conn())
+            .await?,
+    )
+}
+
+/// Changes status when the current one is among `from`; returns whether a row changed.
+pub async fn transition_status(
+    tx: &mut TenantTx,
+    id: Uuid,
+    from: &[&str],
+    to: &str,
+) -> Result<bool, DbError> {
+    let tenant_id = tx.tenant_id();
+    let from: Vec<String> = from.iter().map(|s| s.to_string()).collect();
+    let changed = sqlx::query(
+        "update members set status = $4, updated_at = now(), \
+           approved_at = case when $4 = 'active' and approved_at is null then now() else approved_at end, \
+           approved_by = case when $4 = 'active' and approved_by is null then app.current_actor_id() else approved_by end \
+         where tenant_id = $1 and id = $2 and status = any($3)",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .bind(&from)
+    .bind(to)
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
+    Ok(changed == 1)
+}
+
+pub async fn reject(tx: &mut TenantTx, id: Uuid, reason: &str) -> Result<bool, DbError> {
+    let tenant_id = tx.tenant_id();
+    let changed = sqlx::query(
+        "update members set status = 'rejected', rejection_reason = $3, updated_at = now() \
+         where tenant_id = $1 and id = $2 and status = 'pending_approval'",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .bind(reason)
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
+    Ok(changed == 1)
+}
+
+pub async fn mark_email_verified(tx: &mut TenantTx, id: Uuid) -> Result<(), DbError> {
+    let tenant_id = tx.tenant_id();
+    sqlx::query(
+        "update members set email_verified_at = coalesce(email_verified_at, now()), updated_at = now() \
+         where tenant_id = $1 and id = $2",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+pub async fn set_password(tx: &mut TenantTx, id: Uuid, password_hash: &str) -> Result<(), DbError> {
+    let tenant_id = tx.tenant_id();
+    sqlx::query("update members set password_hash = $3, updated_at = now() where tenant_id = $1 and id = $2")
+        .bind(tenant_id)
+        .bind(id)
+        .bind(password_hash)
+        .execute(tx.conn())
+        .await?;
+    Ok(())
+}
+
+pub async fn set_role(tx: &mut TenantTx, id: Uuid, role: &str) -> Result<bool, DbError> {
+    let tenant_id = tx.tenant_id();
+    Ok(sqlx::query(
+        "update members set role = $3, updated_at = now() \
+         where tenant_id = $1 and id = $2 and status <> 'removed' and role <> $3",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .bind(role)
+    .execute(tx.conn())
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+pub async fn set_preferred_locale(
+    tx: &mut TenantTx,
+    id: Uuid,
+    locale: &str,
+) -> Result<(), DbError> {
+    let tenant_id = tx.tenant_id();
+    sqlx::query("update members set preferred_locale = $3, updated_at = now() where tenant_id = $1 and id = $2")
+        .bind(tenant_id)
+        .bind(id)
+        .bind(locale)
+        .execute(tx.conn())
+        .await?;
+    Ok(())
+}
+
+pub async fn count_active_secretariat(tx: &mut TenantTx) -> Result<i64, DbError> {
+    let tenant_id = tx.tenant_id();
+    Ok(sqlx::query_scalar(
+        "select count(*) from members where tenant_id = $1 and role = 'secretariat' and status = 'active'",
+    )
+    .bind(tenant_id)
+    .fetch_one(tx.conn())
+    .await?)
+}
+
+/// Email-verification and password-reset tokens.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenPurpose {
+    VerifyEmail,
+    ResetPassword,
+}
+
+impl TokenPurpose {
+    fn as_str(self) -> &'static str {
+        match self {
+            TokenPurpose::VerifyEmail => "verify_email",
+            TokenPurpose::ResetPassword => "reset_password",
+        }
+    }
+
+    pub fn lifetime(self) -> Duration {
+        match self {
+            TokenPurpose::VerifyEmail => Duration::hours(48),
+            TokenPurpose::ResetPassword => Duration::hours(1),
+        }
+    }
+}
+
+/// Issues a token (returned once, stored hashed). Earlier unused tokens of the same purpose for
+/// this member stop working: only the newest link counts.
+pub async fn issue_token(
+    tx: &mut TenantTx,
+    member_id: Uuid,
+    purpose: TokenPurpose,
+) -> Result<String, DbError> {
+    let tenant_id = tx.tenant_id();
+    sqlx::query(
+        "update member_tokens set used_at = now() \
+         where tenant_id = $1 and member_id = $2 and purpose = $3 and used_at is null",
+    )
+    .bind(tenant_id)
+    .bind(member_id)
+    .bind(purpose.as_str())
+    .execute(tx.conn())
+    .await?;
+    let token = random_token();
+    sqlx::query(
+        "insert into member_tokens (tenant_id, id, member_id, purpose, token_hash, expires_at) \
+         values ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(tenant_id)
+    .bind(tsunagu_kernel::ids::new_row_id())
+    .bind(member_id)
+    .bind(purpose.as_str())
+    .bind(token_hash(&token))
+    .bind(OffsetDateTime::now_utc() + purpose.lifetime())
+    .execute(tx.conn())
+    .await?;
+    Ok(token)
+}
+
+/// Uses a token once: the member it belongs to, if it is valid, unused and unexpired.
+pub async fn consume_token(
+    tx: &mut TenantTx,
+    token: &str,
+    purpose: TokenPurpose,
+) -> Result<Option<Uuid>, DbError> {
+    let tenant_id = tx.tenant_id();
+    Ok(sqlx::query_scalar(
+        "update member_tokens set used_at = now() \
+         where tenant_id = $1 and token_hash = $2 and purpose = $3 and used_at is null and expires_at > now() \
+         returning member_id",
+    )
+    .bind(tenant_id)
+    .bind(token_hash(token))
+    .bind(purpose.as_str())
+    .fetch_optional(tx.conn())
+    .await?)
+}
+
+/// Is the token currently usable (without using it)? For the GET page before the POST.
+pub async fn token_is_valid(
+    tx: &mut TenantTx,
+    token: &str,
+    purpose: TokenPurpose,
+) -> Result<bool, DbError> {
+    let tenant_id = tx.tenant_id();
+    Ok(sqlx::query_scalar(
+        "select exists (select 1 from member_tokens where tenant_id = $1 and token_hash = $2 \
+           and purpose = $3 and used_at is null and expires_at > now())",
+    )
+    .bind(tenant_id)
+    .bind(token_hash(token))
+    .bind(purpose.as_str())
+    .fetch_one(tx.conn())
+    .await?)
+}
+
+#[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
+pub struct Invitation {
+    pub id: Uuid,
+    pub email: String,
+    pub kind: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+    pub sent_count: i32,
+    #[serde(with = "time::serde::rfc3339")]
+    pub last_sent_at: OffsetDateTime,
+}
+
+pub const INVITATION_LIFETIME: Duration = Duration::days(14);
+
+/// An open (unaccepted, unrevoked, unexpired) invitation by its token.
+pub async fn find_open_invitation(
+    tx: &mut TenantTx,
+    token: &str,
+) -> Result<Option<Invitation>, DbError> {
+    let tenant_id = tx.tenant_id();
+    Ok(sqlx::query_as(
+        "select id, email, kind, expires_at, sent_count, last_sent_at from invitations \
+         where tenant_id = $1 and token_hash = $2 and accepted_at is null and revoked_at is null \
+           and expires_at > now()",
+    )
+    .bind(tenant_id)
+    .bind(token_hash(token))
+    .fetch_optional(tx.conn())
+    .await?)
+}
+
+pub async fn accept_invitation(
+    tx: &mut TenantTx,
+    invitation_id: Uuid,
+    member_id: Uuid,
+) -> Result<bool, DbError> {
+    let tenant_id = tx.tenant_id();
+    Ok(sqlx::query(
+        "update invitations set accepted_at = now(), accepted_member_id = $3 \
+         where tenant_id = $1 and id = $2 and accepted_at is null and revoked_at is null",
+    )
+    .bind(tenant_id)
+    .bind(invitation_id)
+    .bind(member_id)
+    .execute(tx.conn())
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+/// Open invitations, newest first (the secretariat's list).
+pub async fn list_open_invitations(tx: &mut TenantTx) -> Result<Vec<Invitation>, DbError> {
+    let tenant_id = tx.tenant_id();
+    Ok(sqlx::query_as(
+        "select id, email, kind, expires_at, sent_count, last_sent_at from invitations \
+         where tenant_id = $1 and accepted_at is null and revoked_at is null \
+         order by created_at desc limit 500",
+    )
+    .bind(tenant_id)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+/// Creates an invitation, or — if one is open for this address — renews it with a new token.
+/// Returns the invitation id and the token for the email.
+pub async fn upsert_invitation(
+    tx: &mut TenantTx,
+    email: &str,
+    email_normalized: &str,
+    kind: &str,
+    invited_by: Uuid,
+) -> Result<(Uuid, String), DbError> {
+    let tenant_id = tx.tenant_id();
+    let token = random_token();
+    let id: Uuid = sqlx::query_scalar(
+        "insert into invitations (tenant_id, id, email, email_normalized, kind, token_hash, invited_by, expires_at) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8) \
+         on conflict (tenant_id, email_normalized) where accepted_at is null and revoked_at is null \
+         do update set token_hash = excluded.token_hash, kind = excluded.kind, expires_at = excluded.expires_at, \
+           sent_count = invitations.sent_count + 1, last_sent_at = now() \
+         returning id",
+    )
+    .bind(tenant_id)
+    .bind(tsunagu_kernel::ids::new_row_id())
+    .bind(email)
+    .bind(email_normalized)
+    .bind(kind)
+    .bind(token_hash(&token))
+    .bind(invited_by)
+    .bind(OffsetDateTime::now_utc() + INVITATION_LIFETIME)
+    .fetch_one(tx.conn())
+    .await?;
+    Ok((id, token))
+}
+
+/// A new token and expiry for an open invitation; `None` if it is not open (or not ours).
+pub async fn renew_invitation(
+    tx: &mut TenantTx,
+    id: Uuid,
+) -> Result<Option<(Invitation, String)>, DbError> {
+    let tenant_id = tx.tenant_id();
+    let token = random_token();
+    let invitation: Option<Invitation> = sqlx::query_as(
+        "update invitations set token_hash = $3, expires_at = $4, sent_count = sent_count + 1, last_sent_at = now() \
+         where tenant_id = $1 and id = $2 and accepted_at is null and revoked_at is null \
+         returning id, email, kind, expires_at, sent_count, last_sent_at",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .bind(token_hash(&token))
+    .bind(OffsetDateTime::now_utc() + INVITATION_LIFETIME)
+    .fetch_optional(tx.conn())
+    .await?;
+    Ok(invitation.map(|i| (i, token)))
+}
+
+pub async fn revoke_invitation(tx: &mut TenantTx, id: Uuid) -> Result<bool, DbError> {
+    let tenant_id = tx.tenant_id();
+    Ok(sqlx::query(
+        "update invitations set revoked_at = now() \
+         where tenant_id = $1 and id = $2 and accepted_at is null and revoked_at is null",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .execute(tx.conn())
+    .await?
+    .rows_affected()
+        == 1)
+}

@@ -1,0 +1,738 @@
+//! Handlers of the secretariat area.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{Redirect, Response};
+use axum::{Extension, Form};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use tsunagu_authz::Permission;
+use tsunagu_identity::email::{self, EmailSpec};
+use tsunagu_identity::forms::{self, EmailAddress, FieldErrors};
+use tsunagu_identity::handlers::{origin, render_page};
+use tsunagu_identity::queries;
+use tsunagu_kernel::audit;
+use tsunagu_kernel::TenantTx;
+use tsunagu_web::{AppError, AppState, CurrentMember, EffectiveHost, Page};
+use uuid::Uuid;
+
+/// Opens the member's tenant transaction after checking the permission.
+async fn begin(
+    state: &AppState,
+    member: &CurrentMember,
+    permission: Permission,
+) -> Result<TenantTx, AppError> {
+    state
+        .authz
+        .require(&member.tenant, &member.subjects(), permission)
+        .await?;
+    Ok(state
+        .db
+        .begin_tenant(member.tenant.id, member.actor())
+        .await?)
+}
+
+fn back(path: &str, notice: &str) -> Response {
+    axum::response::IntoResponse::into_response(Redirect::to(&format!("{path}?notice={notice}")))
+}
+
+fn date(at: OffsetDateTime) -> String {
+    at.format(&time::macros::format_description!("[year]-[month]-[day]"))
+        .unwrap_or_default()
+}
+
+#[derive(Serialize)]
+struct Counts {
+    pending_approval: i64,
+    active: i64,
+    suspended: i64,
+    open_invitations: usize,
+}
+
+pub async fn show_dashboard(
+    State(state): State<AppState>,
+    member: CurrentMember,
+    page: Page,
+) -> Result<Response, AppError> {
+    let mut tx = begin(&state, &member, Permission::ManageMembers).await?;
+    let by_status = queries::count_by_status(&mut tx).await?;
+    let invitations = queries::list_open_invitations(&mut tx).await?;
+    tx.commit().await?;
+    let count = |s: &str| {
+        by_status
+            .iter()
+            .find(|(k, _)| k == s)
+            .map(|(_, n)| *n)
+            .unwrap_or(0)
+    };
+    let counts = Counts {
+        pending_approval: count("pending_approval"),
+        active: count("active"),
+        suspended: count("suspended"),
+        open_invitations: invitations.len(),
+    };
+    render_page(
+        &state,
+        &page,
+        "secretariat/dashboard.html",
+        StatusCode::OK,
+        |c| {
+            c.insert("counts", &counts);
+            c.insert("section", "dashboard");
+        },
+    )
+}
+
+#[derive(Serialize)]
+struct PendingView {
+    id: Uuid,
+    name_kanji: String,
+    name_kana: String,
+    name_romaji: String,
+    email: String,
+    kind: String,
+    joined_year: Option<i32>,
+    left_year: Option<i32>,
+    department: String,
+    current_organisation: String,
+    requested_on: String,
+}
+
+async fn render_approvals(
+    state: &AppState,
+    page: &Page,
+    tx: &mut TenantTx,
+    errors: &FieldErrors,
+    failed_id: Option<Uuid>,
+    status: StatusCode,
+) -> Result<Response, AppError> {
+    let pending: Vec<PendingView> = queries::list_by_status(tx, "pending_approval")
+        .await?
+        .into_iter()
+        .map(|m| PendingView {
+            requested_on: date(m.created_at),
+            id: m.id,
+            name_kanji: m.name_kanji,
+            name_kana: m.name_kana,
+            name_romaji: m.name_romaji,
+            email: m.email,
+            kind: m.kind,
+            joined_year: m.joined_year,
+            left_year: m.left_year,
+            department: m.department,
+            current_organisation: m.current_organisation,
+        })
+        .collect();
+    render_page(state, page, "secretariat/approvals.html", status, |c| {
+        c.insert("pending", &pending);
+        c.insert("errors", errors);
+        c.insert("failed_id", &failed_id);
+        c.insert("section", "approvals");
+    })
+}
+
+pub async fn list_approvals(
+    State(state): State<AppState>,
+    member: CurrentMember,
+    page: Page,
+) -> Result<Response, AppError> {
+    let mut tx = begin(&state, &member, Permission::ManageApprovals).await?;
+    let response = render_approvals(
+        &state,
+        &page,
+        &mut tx,
+        &FieldErrors::new(),
+        None,
+        StatusCode::OK,
+    )
+    .await;
+    tx.commit().await?;
+    response
+}
+
+pub async fn approve_member(
+    State(state): State<AppState>,
+    member: CurrentMember,
+    host: Extension<EffectiveHost>,
+    Path(id): Path<Uuid>,
+) -> Result<Response, AppError> {
+    let mut tx = begin(&state, &member, Permission::ManageApprovals).await?;
+    if !queries::transition_status(&mut tx, id, &["pending_approval"], "active").await? {
+        tx.rollback().await?;
+        return Err(AppError::NotFound);
+    }
+    let approved = queries::find_by_id(&mut tx, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    audit::record(
+        &mut tx,
+        "member.approved",
+        "member",
+        Some(id),
+        serde_json::json!({}),
+    )
+    .await?;
+    email::send(
+        &mut tx,
+        &state.web,
+        &member.tenant,
+        &EmailSpec {
+            kind: "approved",
+            to: &approved.email,
+            recipient_name: Some(&approved.name_kanji),
+            locale: email::member_locale(approved.preferred_locale.as_deref(), &member.tenant),
+            args: vec![],
+            action_url: Some(format!("{}/sign-in", origin(&state, &host.0))),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(back("/secretariat/approvals", "approved"))
+}
+
+#[derive(Deserialize)]
+pub struct RejectForm {
+    #[serde(default)]
+    reason: String,
+}
+
+pub async fn reject_member(
+    State(state): State<AppState>,
+    member: CurrentMember,
+    page: Page,
+    Path(id): Path<Uuid>,
+    Form(form): Form<RejectForm>,
+) -> Result<Response, AppError> {
+    let mut tx = begin(&state, &member, Permission::ManageApprovals).await?;
+    let reason = match forms::text(&form.reason, 1, 1000) {
+        Ok(reason) => reason,
+        Err(e) => {
+            let mut errors = FieldErrors::new();
+            errors.insert("reason", e);
+            let response = render_approvals(
+                &state,
+                &page,
+                &mut tx,
+                &errors,
+                Some(id),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+            tx.rollback().await?;
+            return response;
+        }
+    };
+    if !queries::reject(&mut tx, id, &reason).await? {
+        tx.rollback().await?;
+        return Err(AppError::NotFound);
+    }
+    let rejected = queries::find_by_id(&mut tx, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    audit::record(
+        &mut tx,
+        "member.rejected",
+        "member",
+        Some(id),
+        serde_json::json!({ "reason": reason }),
+    )
+    .await?;
+    email::send(
+        &mut tx,
+        &state.web,
+        &member.tenant,
+        &EmailSpec {
+            kind: "rejected",
+            to: &rejected.email,
+            recipient_name: Some(&rejected.name_kanji),
+            locale: email::member_locale(rejected.preferred_locale.as_deref(), &member.tenant),
+            args: vec![("reason", reason)],
+            action_url: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(back("/secretariat/approvals", "rejected"))
+}
+
+#[derive(Serialize)]
+struct InvitationView {
+    id: Uuid,
+    email: String,
+    kind: String,
+    expires_on: String,
+    expired: bool,
+    sent_count: i32,
+    last_sent_on: String,
+}
+
+#[derive(Deserialize, Serialize, Default)]
+pub struct InviteForm {
+    #[serde(default)]
+    emails: String,
+    #[serde(default)]
+    kind: String,
+}
+
+async fn render_invitations(
+    state: &AppState,
+    page: &Page,
+    tx: &mut TenantTx,
+    form: &InviteForm,
+    errors: &FieldErrors,
+    invalid: &[String],
+    status: StatusCode,
+) -> Result<Response, AppError> {
+    let now = OffsetDateTime::now_utc();
+    let invitations: Vec<InvitationView> = queries::list_open_invitations(tx)
+        .await?
+        .into_iter()
+        .map(|i| InvitationView {
+            id: i.id,
+            email: i.email,
+            kind: i.kind,
+            expires_on: date(i.expires_at),
+            expired: i.expires_at <= now,
+            sent_count: i.sent_count,
+            last_sent_on: date(i.last_sent_at),
+        })
+        .collect();
+    render_page(state, page, "secretariat/invitations.html", status, |c| {
+        c.insert("invitations", &invitations);
+        c.insert("form", form);
+        c.insert("errors", errors);
+        c.insert("invalid_addresses", invalid);
+        c.insert("section", "invitations");
+    })
+}
+
+pub async fn list_invitations(
+    State(state): State<AppState>,
+    member: CurrentMember,
+    page: Page,
+) -> Result<Response, AppError> {
+    let mut tx = begin(&state, &member, Permission::ManageInvitations).await?;
+    let form = InviteForm {
+        kind: "alumni".into(),
+        ..InviteForm::default()
+    };
+    let response = render_invitations(
+        &state,
+        &page,
+        &mut tx,
+        &form,
+        &FieldErrors::new(),
+        &[],
+        StatusCode::OK,
+    )
+    .await;
+    tx.commit().await?;
+    response
+}
+
+/// Splits pasted text (one per line, or separated by commas, semicolons or spaces).
+pub fn split_addresses(text: &str) -> Vec<&str> {
+    let mut seen = std::collections::HashSet::new();
+    text.split(|c: char| c.is_whitespace() || c == ',' || c == ';' || c == '、')
+        .map(|s| s.trim().trim_matches(|c| c == '<' || c == '>'))
+        .filter(|s| !s.is_empty())
+        .filter(|s| seen.insert(s.to_lowercase()))
+        .collect()
+}
+
+pub const MAX_INVITATIONS_PER_BATCH: usize = 200;
+
+async fn send_invitation(
+    state: &AppState,
+    tx: &mut TenantTx,
+    member: &CurrentMember,
+    origin: &str,
+    email_address: &str,
+    kind: &str,
+    token: &str,
+) -> Result<(), AppError> {
+    email::send(
+        tx,
+        &state.web,
+        &member.tenant,
+        &EmailSpec {
+            kind: "invitation",
+            to: email_address,
+            recipient_name: None,
+            locale: email::member_locale(None, &member.tenant),
+            args: vec![
+                ("inviter", member.data.display_name.clone()),
+                (
+                    "kind",
+                    state.web.catalog.t(
+                        email::member_locale(None, &member.tenant),
+                        &format!("member.kind.{kind}"),
+                        &[],
+                    ),
+                ),
+                (
+                    "days",
+                    queries::INVITATION_LIFETIME.whole_days().to_string(),
+                ),
+            ],
+            action_url: Some(format!("{origin}/join?invitation={token}")),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn create_invitations(
+    State(state): State<AppState>,
+    member: CurrentMember,
+    page: Page,
+    host: Extension<EffectiveHost>,
+    Form(form): Form<InviteForm>,
+) -> Result<Response, AppError> {
+    let mut tx = begin(&state, &member, Permission::ManageInvitations).await?;
+    let mut errors = FieldErrors::new();
+    let kind = forms::kind(&form.kind)
+        .map_err(|e| errors.insert("kind", e))
+        .ok();
+    let candidates = split_addresses(&form.emails);
+    let mut invalid = Vec::new();
+    let mut addresses = Vec::new();
+    for candidate in &candidates {
+        match EmailAddress::parse(candidate) {
+            Ok(address) => addresses.push(address),
+            Err(_) => invalid.push((*candidate).to_owned()),
+        }
+    }
+    if candidates.is_empty() {
+        errors.insert("emails", "errors.field.required");
+    } else if candidates.len() > MAX_INVITATIONS_PER_BATCH {
+        errors.insert("emails", "errors.field.too_many_addresses");
+    } else if !invalid.is_empty() {
+        errors.insert("emails", "errors.field.invalid_addresses");
+    }
+    let Some(kind) = kind.filter(|_| errors.is_empty()) else {
+        let response = render_invitations(
+            &state,
+            &page,
+            &mut tx,
+            &form,
+            &errors,
+            &invalid,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        tx.rollback().await?;
+        return response;
+    };
+
+    let origin = origin(&state, &host.0);
+    let (mut invited, mut already_members) = (0usize, 0usize);
+    for address in &addresses {
+        if queries::find_by_email(&mut tx, &address.normalized)
+            .await?
+            .is_some()
+        {
+            already_members += 1;
+            continue;
+        }
+        let (id, token) = queries::upsert_invitation(
+            &mut tx,
+            &address.address,
+            &address.normalized,
+            kind,
+            member.id(),
+        )
+        .await?;
+        audit::record(
+            &mut tx,
+            "invitation.sent",
+            "invitation",
+            Some(id),
+            serde_json::json!({ "kind": kind }),
+        )
+        .await?;
+        send_invitation(
+            &state,
+            &mut tx,
+            &member,
+            &origin,
+            &address.address,
+            kind,
+            &token,
+        )
+        .await?;
+        invited += 1;
+    }
+    tx.commit().await?;
+    tracing::info!(invited, already_members, "invitations sent");
+    let notice = if already_members > 0 {
+        "invited_some_members"
+    } else {
+        "invited"
+    };
+    Ok(back("/secretariat/invitations", notice))
+}
+
+pub async fn resend_invitation(
+    State(state): State<AppState>,
+    member: CurrentMember,
+    host: Extension<EffectiveHost>,
+    Path(id): Path<Uuid>,
+) -> Result<Response, AppError> {
+    let mut tx = begin(&state, &member, Permission::ManageInvitations).await?;
+    let Some((invitation, token)) = queries::renew_invitation(&mut tx, id).await? else {
+        tx.rollback().await?;
+        return Err(AppError::NotFound);
+    };
+    audit::record(
+        &mut tx,
+        "invitation.resent",
+        "invitation",
+        Some(id),
+        serde_json::json!({}),
+    )
+    .await?;
+    let origin = origin(&state, &host.0);
+    send_invitation(
+        &state,
+        &mut tx,
+        &member,
+        &origin,
+        &invitation.email,
+        &invitation.kind,
+        &token,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(back("/secretariat/invitations", "resent"))
+}
+
+pub async fn revoke_invitation(
+    State(state): State<AppState>,
+    member: CurrentMember,
+    Path(id): Path<Uuid>,
+) -> Result<Response, AppError> {
+    let mut tx = begin(&state, &member, Permission::ManageInvitations).await?;
+    if !queries::revoke_invitation(&mut tx, id).await? {
+        tx.rollback().await?;
+        return Err(AppError::NotFound);
+    }
+    audit::record(
+        &mut tx,
+        "invitation.revoked",
+        "invitation",
+        Some(id),
+        serde_json::json!({}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(back("/secretariat/invitations", "revoked"))
+}
+
+#[derive(Serialize)]
+struct MemberRow {
+    id: Uuid,
+    name_kanji: String,
+    email: String,
+    kind: String,
+    role: String,
+    status: String,
+    joined_on: String,
+    is_self: bool,
+}
+
+pub async fn list_members(
+    State(state): State<AppState>,
+    member: CurrentMember,
+    page: Page,
+) -> Result<Response, AppError> {
+    let mut tx = begin(&state, &member, Permission::ManageMembers).await?;
+    let rows: Vec<MemberRow> = queries::list_members(&mut tx)
+        .await?
+        .into_iter()
+        .map(|m| MemberRow {
+            is_self: m.id == member.id(),
+            joined_on: date(m.created_at),
+            id: m.id,
+            name_kanji: m.name_kanji,
+            email: m.email,
+            kind: m.kind,
+            role: m.role,
+            status: m.status,
+        })
+        .collect();
+    tx.commit().await?;
+    render_page(
+        &state,
+        &page,
+        "secretariat/members.html",
+        StatusCode::OK,
+        |c| {
+            c.insert("members", &rows);
+            c.insert("section", "members");
+        },
+    )
+}
+
+#[derive(Deserialize)]
+pub struct RoleForm {
+    #[serde(default)]
+    role: String,
+}
+
+pub async fn update_role(
+    State(state): State<AppState>,
+    member: CurrentMember,
+    Path(id): Path<Uuid>,
+    Form(form): Form<RoleForm>,
+) -> Result<Response, AppError> {
+    let role = match form.role.as_str() {
+        "member" => "member",
+        "secretariat" => "secretariat",
+        _ => return Err(AppError::BadRequest("unknown role".into())),
+    };
+    let mut tx = begin(&state, &member, Permission::ManageMembers).await?;
+    let target = queries::find_by_id(&mut tx, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if id == member.id() {
+        tx.rollback().await?;
+        return Ok(back("/secretariat/members", "cannot_change_self"));
+    }
+    if target.role == "secretariat"
+        && role == "member"
+        && queries::count_active_secretariat(&mut tx).await? <= 1
+    {
+        tx.rollback().await?;
+        return Ok(back("/secretariat/members", "last_secretariat"));
+    }
+    if queries::set_role(&mut tx, id, role).await? {
+        audit::record(
+            &mut tx,
+            "member.role_changed",
+            "member",
+            Some(id),
+            serde_json::json!({ "from": target.role, "to": role }),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    state
+        .sessions
+        .update_all(member.tenant.id, id, |s| s.role = role.to_owned())
+        .await?;
+    Ok(back("/secretariat/members", "saved"))
+}
+
+#[derive(Deserialize)]
+pub struct StatusForm {
+    #[serde(default)]
+    action: String,
+}
+
+pub async fn update_status(
+    State(state): State<AppState>,
+    member: CurrentMember,
+    Path(id): Path<Uuid>,
+    Form(form): Form<StatusForm>,
+) -> Result<Response, AppError> {
+    let (from, to): (&[&str], &str) = match form.action.as_str() {
+        "suspend" => (&["active"], "suspended"),
+        "reactivate" => (&["suspended"], "active"),
+        "remove" => (
+            &[
+                "active",
+                "suspended",
+                "pending_approval",
+                "pending_verification",
+                "rejected",
+            ],
+            "removed",
+        ),
+        _ => return Err(AppError::BadRequest("unknown action".into())),
+    };
+    let mut tx = begin(&state, &member, Permission::ManageMembers).await?;
+    let target = queries::find_by_id(&mut tx, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if id == member.id() {
+        tx.rollback().await?;
+        return Ok(back("/secretariat/members", "cannot_change_self"));
+    }
+    if !queries::transition_status(&mut tx, id, from, to).await? {
+        tx.rollback().await?;
+        return Ok(back("/secretariat/members", "nothing_changed"));
+    }
+    audit::record(
+        &mut tx,
+        &format!("member.{}", form.action),
+        "member",
+        Some(id),
+        serde_json::json!({ "from": target.status, "to": to }),
+    )
+    .await?;
+    tx.commit().await?;
+    if to != "active" {
+        // A suspended or removed member is signed out everywhere at once.
+        state.sessions.destroy_all(member.tenant.id, id).await?;
+    }
+    Ok(back("/secretariat/members", "saved"))
+}
+
+#[derive(Serialize, sqlx::FromRow)]
+struct AuditRow {
+    actor_kind: String,
+    actor_name: Option<String>,
+    action: String,
+    subject_type: String,
+    subject_name: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    created_at: OffsetDateTime,
+}
+
+pub async fn list_audit(
+    State(state): State<AppState>,
+    member: CurrentMember,
+    page: Page,
+) -> Result<Response, AppError> {
+    let mut tx = begin(&state, &member, Permission::ViewAudit).await?;
+    let tenant_id = tx.tenant_id();
+    let rows: Vec<AuditRow> = sqlx::query_as(
+        "select e.actor_kind, a.name_kanji as actor_name, e.action, e.subject_type, \
+                coalesce(s.name_kanji, i.email) as subject_name, e.created_at \
+         from audit_events e \
+         left join members a on a.tenant_id = e.tenant_id and a.id = e.actor_id \
+         left join members s on s.tenant_id = e.tenant_id and s.id = e.subject_id \
+         left join invitations i on i.tenant_id = e.tenant_id and i.id = e.subject_id \
+         where e.tenant_id = $1 order by e.created_at desc, e.id desc limit 200",
+    )
+    .bind(tenant_id)
+    .fetch_all(tx.conn())
+    .await
+    .map_err(tsunagu_kernel::DbError::from)?;
+    tx.commit().await?;
+    render_page(
+        &state,
+        &page,
+        "secretariat/audit.html",
+        StatusCode::OK,
+        |c| {
+            c.insert("events", &rows);
+            c.insert("section", "audit");
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_addresses;
+
+    #[test]
+    fn pasted_addresses_are_split_and_deduplicated() {
+        let text = "a@x.jp, b@x.jp;c@x.jp\n\nA@X.jp  <d@x.jp>、e@x.jp";
+        assert_eq!(
+            split_addresses(text),
+            vec!["a@x.jp", "b@x.jp", "c@x.jp", "d@x.jp", "e@x.jp"]
+        );
+    }
+}

@@ -1,0 +1,200 @@
+//! Cross-site request forgery protection for every state-changing request, on every site.
+//!
+//! Two independent checks, both required for POST/PUT/PATCH/DELETE:
+//! 1. the request comes from a page of this very host (`Origin`, else `Sec-Fetch-Site`), see
+//!    `docs/adr/0002-csrf-by-origin-check.md`;
+//! 2. it carries the token from this visitor's `tsunagu_csrf` cookie, as the form field `_csrf`
+//!    or the `X-CSRF-Token` header (htmx sends it from `hx-headers` on `<body>`). The cookie is
+//!    host-only and HttpOnly; pages put the token into their forms.
+//!
+//! The layer applies to whole site routers, so a new route cannot forget it; a test also checks
+//! that every `method="post"` form in the templates carries the field.
+
+use axum::body::{Body, Bytes};
+use axum::extract::Request;
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::Response;
+use http_body_util::BodyExt as _;
+use subtle::ConstantTimeEq;
+use tsunagu_kernel::tokens::{looks_like_token, random_token};
+
+use crate::site::{cookie, EffectiveHost};
+
+pub const CSRF_COOKIE: &str = "tsunagu_csrf";
+pub const CSRF_FIELD: &str = "_csrf";
+pub const CSRF_HEADER: &str = "x-csrf-token";
+/// Forms larger than this are refused before parsing (uploads will use the header instead).
+const MAX_FORM_BYTES: usize = 1024 * 1024;
+
+/// This visitor's token, for templates.
+#[derive(Clone, Debug)]
+pub struct CsrfToken(pub String);
+
+/// Whether the layer serves over https (for the cookie's `Secure`).
+#[derive(Clone, Copy, Debug)]
+pub struct CsrfConfig {
+    pub https: bool,
+}
+
+fn is_state_changing(method: &Method) -> bool {
+    !matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
+    )
+}
+
+/// Does this request come from a page of the same host?
+pub fn is_same_origin(headers: &HeaderMap, host: &str) -> bool {
+    if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        let authority = origin
+            .strip_prefix("https://")
+            .or_else(|| origin.strip_prefix("http://"));
+        return authority.is_some_and(|a| a.eq_ignore_ascii_case(host));
+    }
+    headers
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == "same-origin")
+}
+
+fn form_field(body: &[u8], name: &str) -> Option<String> {
+    body.split(|b| *b == b'&').find_map(|pair| {
+        let mut parts = pair.splitn(2, |b| *b == b'=');
+        let key = parts.next()?;
+        (key == name.as_bytes())
+            .then(|| String::from_utf8_lossy(parts.next().unwrap_or_default()).into_owned())
+    })
+}
+
+fn forbidden() -> Response {
+    crate::error::error_response(StatusCode::FORBIDDEN)
+}
+
+pub async fn protect(
+    config: axum::extract::State<CsrfConfig>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let existing = cookie(request.headers(), CSRF_COOKIE)
+        .filter(|t| looks_like_token(t))
+        .map(str::to_owned);
+    let token = existing.clone().unwrap_or_else(random_token);
+
+    let request = if is_state_changing(request.method()) {
+        let host = request
+            .extensions()
+            .get::<EffectiveHost>()
+            .map(|h| h.0.clone())
+            .unwrap_or_default();
+        if !is_same_origin(request.headers(), &host) {
+            tracing::warn!(method = %request.method(), path = %request.uri().path(), "cross-origin state change refused");
+            return forbidden();
+        }
+        let Some(expected) = existing.as_deref() else {
+            tracing::info!(path = %request.uri().path(), "state change without a CSRF cookie refused");
+            return forbidden();
+        };
+        let from_header = request
+            .headers()
+            .get(CSRF_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let is_form = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        let (submitted, request) = match (from_header, is_form) {
+            (Some(value), _) => (Some(value), request),
+            (None, true) => {
+                let (parts, body) = request.into_parts();
+                let bytes: Bytes = match http_body_util::Limited::new(body, MAX_FORM_BYTES)
+                    .collect()
+                    .await
+                {
+                    Ok(collected) => collected.to_bytes(),
+                    Err(_) => return crate::error::error_response(StatusCode::PAYLOAD_TOO_LARGE),
+                };
+                let value = form_field(&bytes, CSRF_FIELD);
+                (value, Request::from_parts(parts, Body::from(bytes)))
+            }
+            (None, false) => (None, request),
+        };
+        let valid = submitted.is_some_and(|s| bool::from(s.as_bytes().ct_eq(expected.as_bytes())));
+        if !valid {
+            tracing::info!(path = %request.uri().path(), "state change with a missing or wrong CSRF token refused");
+            return forbidden();
+        }
+        request
+    } else {
+        request
+    };
+
+    let mut request = request;
+    request.extensions_mut().insert(CsrfToken(token.clone()));
+    let mut response = next.run(request).await;
+    if existing.is_none() {
+        let secure = if config.https { "; Secure" } else { "" };
+        if let Ok(value) = HeaderValue::from_str(&format!(
+            "{CSRF_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax{secure}"
+        )) {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_token_field_in_a_form() {
+        assert_eq!(
+            form_field(b"a=1&_csrf=abc&b=2", "_csrf").as_deref(),
+            Some("abc")
+        );
+        assert_eq!(form_field(b"a=1", "_csrf"), None);
+        assert_eq!(form_field(b"_csrf", "_csrf").as_deref(), Some(""));
+    }
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, HeaderValue::from_static(v));
+        }
+        h
+    }
+
+    #[test]
+    fn same_origin_requires_the_exact_host() {
+        let host = "demo.localhost:8080";
+        assert!(is_same_origin(
+            &headers(&[("origin", "http://demo.localhost:8080")]),
+            host
+        ));
+        assert!(is_same_origin(
+            &headers(&[("origin", "http://DEMO.localhost:8080")]),
+            host
+        ));
+        assert!(!is_same_origin(
+            &headers(&[("origin", "http://acme.localhost:8080")]),
+            host
+        ));
+        assert!(!is_same_origin(&headers(&[("origin", "null")]), host));
+        assert!(!is_same_origin(
+            &headers(&[("origin", "http://demo.localhost:8080.evil")]),
+            host
+        ));
+        assert!(is_same_origin(
+            &headers(&[("sec-fetch-site", "same-origin")]),
+            host
+        ));
+        assert!(!is_same_origin(
+            &headers(&[("sec-fetch-site", "same-site")]),
+            host
+        ));
+        assert!(!is_same_origin(&HeaderMap::new(), host));
+    }
+}

@@ -1,0 +1,230 @@
+//! Sessions in Redis.
+//!
+//! A session id is 256 random bits, sent only in a host-only cookie (`HttpOnly`, `SameSite=Lax`,
+//! `Secure` over https, no `Domain`, so it never reaches another tenant's subdomain). Redis holds
+//! the session under `t:{<tenant>}:session:<sha256(id)>`: a request for tenant B looks in B's key
+//! space, so A's cookie is simply unknown there. Sessions expire after `IDLE_TIMEOUT` without use
+//! (sliding, via GETEX) and `ABSOLUTE_TIMEOUT` after sign-in whatever happens. An index per member
+//! lets us end all of a member's sessions (sign out everywhere, suspension, removal).
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use tsunagu_kernel::tokens::{looks_like_token, random_token, token_hash_hex};
+use tsunagu_kernel::TenantId;
+use uuid::Uuid;
+
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(3 * 24 * 3600);
+pub const ABSOLUTE_TIMEOUT: Duration = Duration::from_secs(30 * 24 * 3600);
+
+/// What a member's session remembers. Role and status changes update or end sessions, so the
+/// handler can trust these fields for the session's lifetime.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SessionData {
+    pub tenant_id: TenantId,
+    pub member_id: Uuid,
+    /// `alumni` or `employee`.
+    pub kind: String,
+    /// `member` or `secretariat`.
+    pub role: String,
+    pub display_name: String,
+    pub locale: Option<String>,
+    /// Unix seconds at sign-in.
+    pub signed_in_at: i64,
+}
+
+/// The session of this request, loaded by the session layer.
+#[derive(Clone, Debug)]
+pub struct Session {
+    pub id: String,
+    pub data: SessionData,
+}
+
+#[derive(Clone)]
+pub struct SessionStore {
+    redis: deadpool_redis::Pool,
+}
+
+fn session_key(tenant: TenantId, id: &str) -> String {
+    format!("t:{{{tenant}}}:session:{}", token_hash_hex(id))
+}
+
+fn index_key(tenant: TenantId, member: Uuid) -> String {
+    format!("t:{{{tenant}}}:member-sessions:{member}")
+}
+
+impl SessionStore {
+    pub fn new(redis: deadpool_redis::Pool) -> Self {
+        Self { redis }
+    }
+
+    /// Starts a session and returns its id (for the cookie). Always a new id: never reuse one
+    /// from before sign-in.
+    pub async fn create(&self, data: &SessionData) -> anyhow::Result<String> {
+        let id = random_token();
+        let key = session_key(data.tenant_id, &id);
+        let index = index_key(data.tenant_id, data.member_id);
+        let mut conn = self.redis.get().await?;
+        redis::pipe()
+            .atomic()
+            .cmd("SET")
+            .arg(&key)
+            .arg(serde_json::to_string(data)?)
+            .arg("EX")
+            .arg(IDLE_TIMEOUT.as_secs())
+            .ignore()
+            .cmd("SADD")
+            .arg(&index)
+            .arg(&key)
+            .ignore()
+            .cmd("EXPIRE")
+            .arg(&index)
+            .arg(ABSOLUTE_TIMEOUT.as_secs())
+            .ignore()
+            .query_async::<()>(&mut *conn)
+            .await?;
+        Ok(id)
+    }
+
+    /// The session for `id` in `tenant`, extending its idle timeout. `None` when unknown, expired,
+    /// past its absolute lifetime, or belonging to another tenant.
+    pub async fn load(&self, tenant: TenantId, id: &str) -> anyhow::Result<Option<SessionData>> {
+        if !looks_like_token(id) {
+            return Ok(None);
+        }
+        let key = session_key(tenant, id);
+        let mut conn = self.redis.get().await?;
+        let raw: Option<String> = redis::cmd("GETEX")
+            .arg(&key)
+            .arg("EX")
+            .arg(IDLE_TIMEOUT.as_secs())
+            .query_async(&mut *conn)
+            .await?;
+        let Some(raw) = raw else { return Ok(None) };
+        let data: SessionData = match serde_json::from_str(&raw) {
+            Ok(data) => data,
+            Err(_) => return Ok(None),
+        };
+        let age = OffsetDateTime::now_utc().unix_timestamp() - data.signed_in_at;
+        if data.tenant_id != tenant || age > ABSOLUTE_TIMEOUT.as_secs() as i64 {
+            let _: i64 = redis::cmd("DEL").arg(&key).query_async(&mut *conn).await?;
+            return Ok(None);
+        }
+        Ok(Some(data))
+    }
+
+    pub async fn destroy(&self, tenant: TenantId, id: &str) -> anyhow::Result<()> {
+        let key = session_key(tenant, id);
+        let mut conn = self.redis.get().await?;
+        let _: i64 = redis::cmd("DEL").arg(&key).query_async(&mut *conn).await?;
+        Ok(())
+    }
+
+    /// Ends every session of a member (sign out everywhere, suspension, removal).
+    pub async fn destroy_all(&self, tenant: TenantId, member: Uuid) -> anyhow::Result<usize> {
+        let index = index_key(tenant, member);
+        let mut conn = self.redis.get().await?;
+        let keys: Vec<String> = redis::cmd("SMEMBERS")
+            .arg(&index)
+            .query_async(&mut *conn)
+            .await?;
+        let mut pipe = redis::pipe();
+        for key in &keys {
+            pipe.cmd("DEL").arg(key).ignore();
+        }
+        pipe.cmd("DEL").arg(&index).ignore();
+        pipe.query_async::<()>(&mut *conn).await?;
+        Ok(keys.len())
+    }
+
+    /// Rewrites every live session of a member (e.g. after a role change), keeping their TTLs.
+    pub async fn update_all(
+        &self,
+        tenant: TenantId,
+        member: Uuid,
+        change: impl Fn(&mut SessionData),
+    ) -> anyhow::Result<()> {
+        let index = index_key(tenant, member);
+        let mut conn = self.redis.get().await?;
+        let keys: Vec<String> = redis::cmd("SMEMBERS")
+            .arg(&index)
+            .query_async(&mut *conn)
+            .await?;
+        for key in keys {
+            let raw: Option<String> = redis::cmd("GET").arg(&key).query_async(&mut *conn).await?;
+            let Some(mut data) = raw.and_then(|r| serde_json::from_str::<SessionData>(&r).ok())
+            else {
+                continue;
+            };
+            change(&mut data);
+            let _: Option<String> = redis::cmd("SET")
+                .arg(&key)
+                .arg(serde_json::to_string(&data)?)
+                .arg("KEEPTTL")
+                .arg("XX")
+                .query_async(&mut *conn)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+/// The cookie name: `__Host-` (which browsers only accept with Secure, Path=/ and no Domain)
+/// whenever we are served over https.
+pub fn cookie_name(https: bool) -> &'static str {
+    if https {
+        "__Host-tsunagu_session"
+    } else {
+        "tsunagu_session"
+    }
+}
+
+/// `Set-Cookie` for a new session.
+pub fn session_cookie(https: bool, id: &str) -> String {
+    let secure = if https { "; Secure" } else { "" };
+    format!(
+        "{}={id}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
+        cookie_name(https),
+        ABSOLUTE_TIMEOUT.as_secs()
+    )
+}
+
+/// `Set-Cookie` that removes the session cookie.
+pub fn clear_session_cookie(https: bool) -> String {
+    let secure = if https { "; Secure" } else { "" };
+    format!(
+        "{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}",
+        cookie_name(https)
+    )
+}
+
+/// Loads the session named by the cookie (tenant sites only) into the request extensions.
+pub async fn load_session(
+    axum::extract::State(state): axum::extract::State<crate::AppState>,
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let tenant = match request.extensions().get::<crate::Site>() {
+        Some(crate::Site::Tenant(tenant)) => Some(tenant.id),
+        _ => None,
+    };
+    if let Some(tenant) = tenant {
+        let id = crate::site::cookie(request.headers(), cookie_name(state.config.https))
+            .map(str::to_owned);
+        if let Some(id) = id {
+            match state.sessions.load(tenant, &id).await {
+                Ok(Some(data)) => {
+                    tracing::Span::current()
+                        .record("member.id", tracing::field::display(data.member_id));
+                    request.extensions_mut().insert(Session { id, data });
+                }
+                Ok(None) => {}
+                Err(error) => {
+                    tracing::warn!(error = %error, "session store unavailable; treating the visitor as signed out")
+                }
+            }
+        }
+    }
+    next.run(request).await
+}

@@ -1,0 +1,90 @@
+//! Shared state of the server: configuration, the database, Redis, the tenant registry, the
+//! permission matrix, sessions, rate limits and the web kit. Cheap to clone. Every feature router
+//! is a `Router<AppState>`.
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use tsunagu_authz::Authz;
+use tsunagu_kernel::config::ServerConfig;
+use tsunagu_kernel::Db;
+use tsunagu_tenancy::TenantRegistry;
+
+use crate::rate_limit::RateLimiter;
+use crate::session::SessionStore;
+use crate::templates::EmbeddedTemplate;
+use crate::WebKit;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<ServerConfig>,
+    pub db: Db,
+    pub redis: deadpool_redis::Pool,
+    pub registry: TenantRegistry,
+    pub authz: Arc<Authz>,
+    pub sessions: SessionStore,
+    pub rate_limiter: RateLimiter,
+    pub web: Arc<WebKit>,
+}
+
+/// A Redis pool; connections are made on first use.
+pub fn redis_pool(url: &str) -> anyhow::Result<deadpool_redis::Pool> {
+    deadpool_redis::Config::from_url(url)
+        .create_pool(Some(deadpool_redis::Runtime::Tokio1))
+        .context("REDIS_URL: cannot build a Redis pool from this URL")
+}
+
+impl AppState {
+    /// Connects to PostgreSQL (failing fast with the variable to fix), refuses a connection that
+    /// could bypass row-level security, and prepares Redis, the matrix and the templates.
+    pub async fn connect(
+        config: ServerConfig,
+        templates: &[&[EmbeddedTemplate]],
+    ) -> anyhow::Result<Self> {
+        let db = Db::connect(config.database_url.expose(), config.database_pool_size)
+            .await
+            .context("DATABASE_URL: cannot connect to PostgreSQL as tsunagu_app (is it running, and has `tsunagu migrate` created the roles?)")?;
+        if let Some(reason) = db.rls_escape_reason().await? {
+            anyhow::bail!(
+                "DATABASE_URL: {reason}, so row-level security would not isolate tenants; connect as tsunagu_app"
+            );
+        }
+        let redis = redis_pool(config.redis_url.expose())?;
+        Self::from_parts(config, db, redis, templates).await
+    }
+
+    pub async fn from_parts(
+        config: ServerConfig,
+        db: Db,
+        redis: deadpool_redis::Pool,
+        templates: &[&[EmbeddedTemplate]],
+    ) -> anyhow::Result<Self> {
+        let web = WebKit::new(templates).context("templates failed to load")?;
+        let authz = Authz::new()
+            .await
+            .context("the permission matrix failed to load")?;
+        Ok(Self {
+            config: Arc::new(config),
+            registry: TenantRegistry::new(db.clone()),
+            sessions: SessionStore::new(redis.clone()),
+            rate_limiter: RateLimiter::new(redis.clone()),
+            db,
+            redis,
+            authz: Arc::new(authz),
+            web: Arc::new(web),
+        })
+    }
+
+    /// `http` or `https`, as visitors reach us.
+    pub fn scheme(&self) -> &'static str {
+        if self.config.https {
+            "https"
+        } else {
+            "http"
+        }
+    }
+
+    pub fn is_development(&self) -> bool {
+        self.config.environment == tsunagu_kernel::config::Environment::Development
+    }
+}

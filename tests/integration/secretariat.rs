@@ -1,0 +1,490 @@
+//! The secretariat area: permissions, the other tenant's ids, invitations, member status and
+//! role changes, audit.
+
+use axum::http::StatusCode;
+use tsunagu_testkit::{SmtpSink, TestApp};
+
+use crate::identity::{active_member, app, secretariat, PASSWORD};
+
+async fn find_member(app: &TestApp, slug: &str, email: &str) -> tsunagu_identity::queries::Member {
+    let tenant = app.tenant_id(slug).await;
+    let mut tx = app
+        .state
+        .db
+        .begin_tenant(tenant, tsunagu_kernel::Actor::System)
+        .await
+        .unwrap();
+    let m = tsunagu_identity::queries::find_by_email(&mut tx, email)
+        .await
+        .unwrap()
+        .unwrap();
+    tx.commit().await.unwrap();
+    m
+}
+
+const PAGES: &[&str] = &[
+    "/secretariat",
+    "/secretariat/approvals",
+    "/secretariat/invitations",
+    "/secretariat/members",
+    "/secretariat/audit",
+];
+
+#[tokio::test]
+async fn only_the_secretariat_may_enter() {
+    let app = app().await;
+    secretariat(&app, "demo", "office@demo.example.co.jp").await;
+    active_member(&app, "demo", "member@example.jp").await;
+
+    let mut anonymous = app.client("demo.localhost");
+    for page in PAGES {
+        let r = anonymous.get(page).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{page}");
+        assert!(r.header("location").unwrap().starts_with("/sign-in?next="));
+    }
+    let mut member = app.client("demo.localhost");
+    member.sign_in("member@example.jp", PASSWORD).await;
+    for page in PAGES {
+        assert_eq!(
+            member.get(page).await.status,
+            StatusCode::FORBIDDEN,
+            "{page}"
+        );
+    }
+    let target = find_member(&app, "demo", "office@demo.example.co.jp")
+        .await
+        .id;
+    let r = member
+        .post(
+            &format!("/secretariat/members/{target}/status"),
+            &[("action", "suspend")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = member
+        .post(
+            "/secretariat/invitations",
+            &[("emails", "x@example.jp"), ("kind", "alumni")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+    let mut office = app.client("demo.localhost");
+    office.sign_in("office@demo.example.co.jp", PASSWORD).await;
+    for page in PAGES {
+        assert_eq!(office.get(page).await.status, StatusCode::OK, "{page}");
+    }
+}
+
+#[tokio::test]
+async fn the_other_tenants_ids_are_not_found() {
+    let app = app().await;
+    secretariat(&app, "demo", "office@demo.example.co.jp").await;
+    secretariat(&app, "acme", "office@acme.example.com").await;
+    let acme_member = active_member(&app, "acme", "victim@example.org").await;
+    let acme_pending = app
+        .create_member(
+            "acme",
+            tsunagu_testkit::MemberFixture {
+                email: "pending@example.org",
+                password: PASSWORD,
+                kind: "alumni",
+                role: "member",
+                status: "pending_approval",
+                name: "Pending",
+            },
+        )
+        .await;
+    let mut acme_office = app.client("acme.localhost");
+    acme_office
+        .sign_in("office@acme.example.com", PASSWORD)
+        .await;
+    acme_office
+        .post(
+            "/secretariat/invitations",
+            &[("emails", "invitee@example.org"), ("kind", "alumni")],
+        )
+        .await;
+    let invitation_id: uuid::Uuid = {
+        let tenant = app.tenant_id("acme").await;
+        let mut tx = app
+            .state
+            .db
+            .begin_tenant(tenant, tsunagu_kernel::Actor::System)
+            .await
+            .unwrap();
+        let id = sqlx::query_scalar("select id from invitations")
+            .fetch_one(tx.conn())
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        id
+    };
+
+    let mut demo_office = app.client("demo.localhost");
+    demo_office
+        .sign_in("office@demo.example.co.jp", PASSWORD)
+        .await;
+    for (path, fields) in [
+        (
+            format!("/secretariat/approvals/{acme_pending}/approve"),
+            vec![],
+        ),
+        (
+            format!("/secretariat/approvals/{acme_pending}/reject"),
+            vec![("reason", "no")],
+        ),
+        (
+            format!("/secretariat/members/{acme_member}/status"),
+            vec![("action", "suspend")],
+        ),
+        (
+            format!("/secretariat/members/{acme_member}/role"),
+            vec![("role", "secretariat")],
+        ),
+        (
+            format!("/secretariat/invitations/{invitation_id}/resend"),
+            vec![],
+        ),
+        (
+            format!("/secretariat/invitations/{invitation_id}/revoke"),
+            vec![],
+        ),
+    ] {
+        let r = demo_office.post(&path, &fields).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}");
+    }
+    // Nothing changed in acme.
+    assert_eq!(
+        find_member(&app, "acme", "victim@example.org").await.status,
+        "active"
+    );
+    assert_eq!(
+        find_member(&app, "acme", "victim@example.org").await.role,
+        "member"
+    );
+    assert_eq!(
+        find_member(&app, "acme", "pending@example.org")
+            .await
+            .status,
+        "pending_approval"
+    );
+    // Control: the same requests from acme's own secretariat work.
+    let r = acme_office
+        .post(
+            &format!("/secretariat/approvals/{acme_pending}/approve"),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn rejecting_needs_a_reason_and_emails_it() {
+    let app = app().await;
+    let sink = SmtpSink::start();
+    secretariat(&app, "acme", "office@acme.example.com").await;
+    let pending = app
+        .create_member(
+            "acme",
+            tsunagu_testkit::MemberFixture {
+                email: "maybe@example.org",
+                password: PASSWORD,
+                kind: "alumni",
+                role: "member",
+                status: "pending_approval",
+                name: "Maybe",
+            },
+        )
+        .await;
+    let mut office = app.client("acme.localhost");
+    office.sign_in("office@acme.example.com", PASSWORD).await;
+    let empty = office
+        .post(
+            &format!("/secretariat/approvals/{pending}/reject"),
+            &[("reason", "  ")],
+        )
+        .await;
+    assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(empty.body.contains("field-error"));
+    assert_eq!(
+        find_member(&app, "acme", "maybe@example.org").await.status,
+        "pending_approval"
+    );
+    let done = office
+        .post(
+            &format!("/secretariat/approvals/{pending}/reject"),
+            &[("reason", "We could not confirm your time at Acme.")],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        find_member(&app, "acme", "maybe@example.org").await.status,
+        "rejected"
+    );
+    app.deliver_mail(&sink).await;
+    let mail = sink.to("maybe@example.org").pop().unwrap();
+    assert!(mail
+        .text
+        .contains("We could not confirm your time at Acme."));
+    let mut rejected = app.client("acme.localhost");
+    assert_eq!(
+        rejected.sign_in("maybe@example.org", PASSWORD).await.status,
+        StatusCode::FORBIDDEN
+    );
+}
+
+#[tokio::test]
+async fn invitations_single_bulk_resend_revoke_and_join() {
+    let app = app().await;
+    let sink = SmtpSink::start();
+    secretariat(&app, "demo", "office@demo.example.co.jp").await;
+    active_member(&app, "demo", "already@example.jp").await;
+    let mut office = app.client("demo.localhost");
+    office.sign_in("office@demo.example.co.jp", PASSWORD).await;
+
+    // One bad address refuses the whole batch, and says which.
+    let bad = office
+        .post(
+            "/secretariat/invitations",
+            &[
+                (
+                    "emails",
+                    "good@example.jp\nnot an address, other@example.jp",
+                ),
+                ("kind", "alumni"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("not"), "{}", bad.body);
+    app.deliver_mail(&sink).await;
+    assert!(sink.messages().is_empty(), "nothing sent");
+
+    let ok = office
+        .post(
+            "/secretariat/invitations",
+            &[
+                (
+                    "emails",
+                    "one@example.jp, two@example.jp\nthree@example.jp\nalready@example.jp",
+                ),
+                ("kind", "alumni"),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER);
+    app.deliver_mail(&sink).await;
+    assert_eq!(
+        sink.messages().len(),
+        3,
+        "members already in the network are skipped"
+    );
+    let list = office.get("/secretariat/invitations").await;
+    assert!(list.body.contains("one@example.jp") && list.body.contains("three@example.jp"));
+
+    // Resend: a new link, the old one stops working.
+    let first_link = sink.to("two@example.jp")[0]
+        .link_containing("invitation=")
+        .unwrap();
+    let two_id: uuid::Uuid = {
+        let tenant = app.tenant_id("demo").await;
+        let mut tx = app
+            .state
+            .db
+            .begin_tenant(tenant, tsunagu_kernel::Actor::System)
+            .await
+            .unwrap();
+        let id = sqlx::query_scalar("select id from invitations where email = 'two@example.jp'")
+            .fetch_one(tx.conn())
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        id
+    };
+    assert_eq!(
+        office
+            .post(&format!("/secretariat/invitations/{two_id}/resend"), &[])
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    app.deliver_mail(&sink).await;
+    let second_link = sink.to("two@example.jp")[1]
+        .link_containing("invitation=")
+        .unwrap();
+    assert_ne!(first_link, second_link);
+    let mut invitee = app.client("demo.localhost");
+    let old_path = first_link
+        .split_once("demo.localhost")
+        .unwrap()
+        .1
+        .to_owned();
+    assert_eq!(invitee.get(&old_path).await.status, StatusCode::NOT_FOUND);
+
+    // Joining through the invitation: active at once, signed in, email fixed by the invitation.
+    let path = second_link
+        .split_once("demo.localhost")
+        .unwrap()
+        .1
+        .to_owned();
+    let form = invitee.get(&path).await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(form.body.contains("two@example.jp"));
+    let token = path.split_once("invitation=").unwrap().1.to_owned();
+    let joined = invitee
+        .post(
+            "/join",
+            &[
+                ("email", "someone-else@example.jp"),
+                ("password", PASSWORD),
+                ("kind", "employee"),
+                ("name_kanji", "招待 二郎"),
+                ("invitation", &token),
+            ],
+        )
+        .await;
+    assert_eq!(joined.status, StatusCode::SEE_OTHER, "{}", joined.body);
+    let member = find_member(&app, "demo", "two@example.jp").await;
+    assert_eq!(
+        (member.status.as_str(), member.kind.as_str()),
+        ("active", "alumni")
+    );
+    assert_eq!(invitee.get("/account").await.status, StatusCode::OK);
+    // The invitation is used up.
+    let mut late = app.client("demo.localhost");
+    assert_eq!(late.get(&path).await.status, StatusCode::NOT_FOUND);
+
+    // Revoke.
+    let three_id: uuid::Uuid = {
+        let tenant = app.tenant_id("demo").await;
+        let mut tx = app
+            .state
+            .db
+            .begin_tenant(tenant, tsunagu_kernel::Actor::System)
+            .await
+            .unwrap();
+        let id = sqlx::query_scalar("select id from invitations where email = 'three@example.jp'")
+            .fetch_one(tx.conn())
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        id
+    };
+    assert_eq!(
+        office
+            .post(&format!("/secretariat/invitations/{three_id}/revoke"), &[])
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    let three_link = sink.to("three@example.jp")[0]
+        .link_containing("invitation=")
+        .unwrap();
+    let mut revoked = app.client("demo.localhost");
+    assert_eq!(
+        revoked
+            .get(three_link.split_once("demo.localhost").unwrap().1)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+
+    let audit = office.get("/secretariat/audit").await;
+    assert!(audit.body.contains("three@example.jp"));
+}
+
+#[tokio::test]
+async fn suspending_or_removing_ends_sessions_and_roles_apply_at_once() {
+    let app = app().await;
+    secretariat(&app, "demo", "office@demo.example.co.jp").await;
+    let member_id = active_member(&app, "demo", "member@example.jp").await;
+    let mut office = app.client("demo.localhost");
+    office.sign_in("office@demo.example.co.jp", PASSWORD).await;
+    let mut member = app.client("demo.localhost");
+    member.sign_in("member@example.jp", PASSWORD).await;
+    assert_eq!(
+        member.get("/secretariat").await.status,
+        StatusCode::FORBIDDEN
+    );
+
+    // Promotion reaches the live session.
+    office
+        .post(
+            &format!("/secretariat/members/{member_id}/role"),
+            &[("role", "secretariat")],
+        )
+        .await;
+    assert_eq!(member.get("/secretariat").await.status, StatusCode::OK);
+    office
+        .post(
+            &format!("/secretariat/members/{member_id}/role"),
+            &[("role", "member")],
+        )
+        .await;
+    assert_eq!(
+        member.get("/secretariat").await.status,
+        StatusCode::FORBIDDEN
+    );
+
+    let suspended = office
+        .post(
+            &format!("/secretariat/members/{member_id}/status"),
+            &[("action", "suspend")],
+        )
+        .await;
+    assert_eq!(suspended.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        member.get("/account").await.status,
+        StatusCode::SEE_OTHER,
+        "signed out at once"
+    );
+    assert_eq!(
+        member.sign_in("member@example.jp", PASSWORD).await.status,
+        StatusCode::FORBIDDEN
+    );
+    office
+        .post(
+            &format!("/secretariat/members/{member_id}/status"),
+            &[("action", "reactivate")],
+        )
+        .await;
+    assert_eq!(
+        member.sign_in("member@example.jp", PASSWORD).await.status,
+        StatusCode::SEE_OTHER
+    );
+    office
+        .post(
+            &format!("/secretariat/members/{member_id}/status"),
+            &[("action", "remove")],
+        )
+        .await;
+    assert_eq!(member.get("/account").await.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        find_member(&app, "demo", "member@example.jp").await.status,
+        "removed"
+    );
+
+    // The secretariat cannot lock itself out.
+    let own = find_member(&app, "demo", "office@demo.example.co.jp")
+        .await
+        .id;
+    office
+        .post(
+            &format!("/secretariat/members/{own}/status"),
+            &[("action", "suspend")],
+        )
+        .await;
+    assert_eq!(
+        find_member(&app, "demo", "office@demo.example.co.jp")
+            .await
+            .status,
+        "active"
+    );
+
+    let audit = office.get("/secretariat/audit").await;
+    assert!(
+        audit.body.matches("<tr").count() >= 5,
+        "role, suspend, reactivate and remove are audited"
+    );
+}

@@ -1,0 +1,53 @@
+"""A real SMTP server on loopback for the test suite.
+
+Accepts every message and appends it, decoded, as one JSON line (from, to, subject, text, html)
+to the file named on the command line. Prints "ready" once it listens. Started and stopped by
+tsunagu_testkit::SmtpSink.
+"""
+import email
+import json
+import signal
+import sys
+from email import policy
+
+from aiosmtpd.controller import Controller
+
+
+class Handler:
+    def __init__(self, path):
+        self.path = path
+
+    async def handle_DATA(self, server, session, envelope):
+        message = email.message_from_bytes(envelope.content, policy=policy.default)
+        text = html = ""
+        for part in message.walk():
+            if part.get_content_type() == "text/plain":
+                text = part.get_content()
+            elif part.get_content_type() == "text/html":
+                html = part.get_content()
+        record = {
+            "from": str(message["From"]),
+            "to": envelope.rcpt_tos,
+            "subject": str(message["Subject"]),
+            "text": text,
+            "html": html,
+        }
+        with open(self.path, "a", encoding="utf-8") as out:
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        return "250 Message accepted"
+
+
+def main():
+    port, path = int(sys.argv[1]), sys.argv[2]
+    controller = Controller(Handler(path), hostname="127.0.0.1", port=port)
+    controller.start()
+    print("ready", flush=True)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        signal.pause()
+    finally:
+        controller.stop()
+
+
+if __name__ == "__main__":
+    main()
