@@ -27,6 +27,9 @@ async fn browser_journeys_pass_in_headless_chromium() {
     tsunagu_gateway::seed::seed_demo_accounts(&app.state.db)
         .await
         .unwrap();
+    tsunagu_gateway::seed::seed_demo_community(&app.state.db)
+        .await
+        .unwrap();
     let server = app.serve().await;
 
     let mut files: Vec<String> = std::fs::read_dir(root.join("tests/browser"))

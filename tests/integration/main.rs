@@ -4,6 +4,7 @@
 mod browser;
 mod cache_invalidation;
 mod catalog;
+mod community;
 mod console;
 mod csrf;
 mod fail_closed;

@@ -26,6 +26,12 @@ pub enum Permission {
     ManageInvitations,
     ManageMembers,
     ViewAudit,
+    ViewDirectory,
+    Post,
+    ModerateTimeline,
+    ReactToRecruitment,
+    /// See who reacted and gather them, on any recruitment (authors may on their own).
+    ManageRecruitments,
 }
 
 impl Permission {
@@ -38,6 +44,11 @@ impl Permission {
             Permission::ManageInvitations => ("invitations", "manage"),
             Permission::ManageMembers => ("members", "manage"),
             Permission::ViewAudit => ("audit", "view"),
+            Permission::ViewDirectory => ("directory", "view"),
+            Permission::Post => ("timeline", "post"),
+            Permission::ModerateTimeline => ("timeline", "moderate"),
+            Permission::ReactToRecruitment => ("recruitments", "react"),
+            Permission::ManageRecruitments => ("recruitments", "manage"),
         }
     }
 }
@@ -212,6 +223,13 @@ mod tests {
             (&secretariat, ManageMembers, true),
             (&secretariat, ViewAudit, true),
             (&secretariat, OpenRecruitment, true),
+            (&alumni, ViewDirectory, true),
+            (&alumni, Post, true),
+            (&alumni, ReactToRecruitment, true),
+            (&alumni, ModerateTimeline, false),
+            (&employee, ManageRecruitments, false),
+            (&secretariat, ModerateTimeline, true),
+            (&secretariat, ManageRecruitments, true),
         ] {
             assert_eq!(
                 authz.can(&t, subjects, permission).await,

@@ -50,7 +50,8 @@ pub fn router(state: AppState) -> Router {
         tenant: site_common(
             crate::home::router()
                 .merge(tsunagu_identity::router())
-                .merge(tsunagu_secretariat::router()),
+                .merge(tsunagu_secretariat::router())
+                .merge(tsunagu_community::router()),
         )
         .with_state(state.clone()),
     };

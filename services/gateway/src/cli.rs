@@ -149,6 +149,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 report.seeded, report.skipped
             );
             crate::seed::seed_demo_accounts(&db).await?;
+            crate::seed::seed_demo_community(&db).await?;
             println!("demo accounts (development only):");
             for line in crate::seed::demo_account_lines() {
                 println!("  {line}");

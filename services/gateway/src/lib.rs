@@ -32,4 +32,5 @@ pub const TEMPLATES: &[&[tsunagu_web::templates::EmbeddedTemplate]] = &[
     GATEWAY_TEMPLATES,
     tsunagu_identity::TEMPLATES,
     tsunagu_secretariat::TEMPLATES,
+    tsunagu_community::TEMPLATES,
 ];

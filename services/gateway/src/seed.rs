@@ -288,3 +288,289 @@ pub fn demo_account_lines() -> Vec<String> {
     lines.push(format!("password for all of them: {DEMO_PASSWORD}"));
     lines
 }
+
+struct DemoPerson {
+    email: &'static str,
+    kind: &'static str,
+    name: &'static str,
+    kana: &'static str,
+    romaji: &'static str,
+    joined: i32,
+    left: Option<i32>,
+    department: &'static str,
+    organisation: &'static str,
+    title: &'static str,
+    skills: &'static [&'static str],
+}
+
+const PEOPLE_JA: &[DemoPerson] = &[
+    DemoPerson {
+        email: "haruka.ito@example.jp",
+        kind: "alumni",
+        name: "伊藤 遥",
+        kana: "いとう はるか",
+        romaji: "Haruka Ito",
+        joined: 2013,
+        left: Some(2020),
+        department: "営業本部",
+        organisation: "株式会社グローバルリンク",
+        title: "事業開発マネージャー",
+        skills: &["法人営業", "新規事業"],
+    },
+    DemoPerson {
+        email: "daisuke.watanabe@example.jp",
+        kind: "alumni",
+        name: "渡辺 大輔",
+        kana: "わたなべ だいすけ",
+        romaji: "Daisuke Watanabe",
+        joined: 2008,
+        left: Some(2017),
+        department: "開発本部",
+        organisation: "ワタナベ技術事務所",
+        title: "代表",
+        skills: &["Rust", "組込み", "技術顧問"],
+    },
+    DemoPerson {
+        email: "aoi.nakamura@demo.example.co.jp",
+        kind: "employee",
+        name: "中村 葵",
+        kana: "なかむら あおい",
+        romaji: "Aoi Nakamura",
+        joined: 2018,
+        left: None,
+        department: "人事部",
+        organisation: "デモ株式会社",
+        title: "採用担当",
+        skills: &["採用", "広報"],
+    },
+    DemoPerson {
+        email: "sho.kobayashi@demo.example.co.jp",
+        kind: "employee",
+        name: "小林 翔",
+        kana: "こばやし しょう",
+        romaji: "Sho Kobayashi",
+        joined: 2016,
+        left: None,
+        department: "開発本部",
+        organisation: "デモ株式会社",
+        title: "テックリード",
+        skills: &["Go", "クラウド"],
+    },
+];
+
+const PEOPLE_EN: &[DemoPerson] = &[
+    DemoPerson {
+        email: "maria.garcia@example.org",
+        kind: "alumni",
+        name: "Maria Garcia",
+        kana: "",
+        romaji: "Maria Garcia",
+        joined: 2012,
+        left: Some(2019),
+        department: "Sales",
+        organisation: "Northwind",
+        title: "VP Partnerships",
+        skills: &["Partnerships", "Enterprise sales"],
+    },
+    DemoPerson {
+        email: "tom.becker@example.org",
+        kind: "alumni",
+        name: "Tom Becker",
+        kana: "",
+        romaji: "Tom Becker",
+        joined: 2009,
+        left: Some(2016),
+        department: "Engineering",
+        organisation: "Becker Labs",
+        title: "Founder",
+        skills: &["Rust", "Embedded"],
+    },
+    DemoPerson {
+        email: "lena.fischer@acme.example.com",
+        kind: "employee",
+        name: "Lena Fischer",
+        kana: "",
+        romaji: "Lena Fischer",
+        joined: 2019,
+        left: None,
+        department: "Talent",
+        organisation: "Acme",
+        title: "Recruiter",
+        skills: &["Hiring", "Employer branding"],
+    },
+    DemoPerson {
+        email: "raj.mehta@acme.example.com",
+        kind: "employee",
+        name: "Raj Mehta",
+        kana: "",
+        romaji: "Raj Mehta",
+        joined: 2015,
+        left: None,
+        department: "Engineering",
+        organisation: "Acme",
+        title: "Tech lead",
+        skills: &["Go", "Cloud"],
+    },
+];
+
+const POSTS_JA: &[(&str, &str)] = &[
+    ("haruka.ito@example.jp", "この春から新しいチームで事業開発を担当しています。デモ社時代の営業の経験がとても活きています。近況交換できる方、ぜひ声をかけてください！"),
+    ("sho.kobayashi@demo.example.co.jp", "社内でRustの勉強会を始めました。卒業生の方の飛び入り参加も大歓迎です。"),
+    ("daisuke.watanabe@example.jp", "独立して5年になりました。技術顧問の相談をいただくことが増えています。https://example.jp/watanabe"),
+];
+
+const POSTS_EN: &[(&str, &str)] = &[
+    ("maria.garcia@example.org", "Just joined Northwind to lead partnerships. Happy to compare notes with anyone working on enterprise deals!"),
+    ("raj.mehta@acme.example.com", "We started a Rust reading group at Acme. Alumni are very welcome to drop in."),
+    ("tom.becker@example.org", "Five years of Becker Labs this month. Thanks to everyone from Acme who helped along the way."),
+];
+
+/// Members with profiles, posts with likes and comments, and a 募集 with reactions, in each demo
+/// tenant's language. Idempotent: a tenant that already has posts is left alone.
+pub async fn seed_demo_community(db: &Db) -> anyhow::Result<()> {
+    let hash = tsunagu_identity::password::hash(DEMO_PASSWORD.to_owned()).await?;
+    let mut platform = db.begin_platform().await?;
+    let mut tenants = Vec::new();
+    for slug in DEMO_SLUGS {
+        if let Some(t) = tsunagu_tenancy::registry::find_by_slug(&mut platform, slug).await? {
+            tenants.push(t);
+        }
+    }
+    platform.commit().await?;
+    for tenant in tenants {
+        let (people, posts, secretariat_email) = if tenant.default_locale == "ja" {
+            (PEOPLE_JA, POSTS_JA, "jimukyoku@demo.example.co.jp")
+        } else {
+            (PEOPLE_EN, POSTS_EN, "alumni-office@acme.example.com")
+        };
+        let mut tx = db.begin_tenant(tenant.id, Actor::System).await?;
+        let has_posts: bool =
+            sqlx::query_scalar("select exists (select 1 from posts where tenant_id = $1)")
+                .bind(tenant.id)
+                .fetch_one(tx.conn())
+                .await?;
+        if has_posts {
+            tx.rollback().await?;
+            continue;
+        }
+        let mut ids = std::collections::HashMap::new();
+        for p in people {
+            let email = tsunagu_identity::forms::EmailAddress::parse(p.email)
+                .map_err(anyhow::Error::msg)?;
+            let id =
+                match tsunagu_identity::queries::find_by_email(&mut tx, &email.normalized).await? {
+                    Some(existing) => existing.id,
+                    None => {
+                        tsunagu_identity::queries::insert_member(
+                            &mut tx,
+                            &tsunagu_identity::queries::NewMember {
+                                email: &email.address,
+                                email_normalized: &email.normalized,
+                                password_hash: &hash,
+                                kind: p.kind,
+                                status: "active",
+                                email_verified: true,
+                                name_kanji: p.name,
+                                name_kana: p.kana,
+                                name_romaji: p.romaji,
+                                joined_year: Some(p.joined),
+                                left_year: p.left,
+                                department: p.department,
+                                current_organisation: p.organisation,
+                                preferred_locale: Some(&tenant.default_locale),
+                            },
+                        )
+                        .await?
+                    }
+                };
+            let skills: Vec<String> = p.skills.iter().map(|s| s.to_string()).collect();
+            tsunagu_community::directory::queries::update_profile(
+                &mut tx,
+                id,
+                &tsunagu_community::directory::queries::ProfileUpdate {
+                    name_kanji: p.name,
+                    name_kana: p.kana,
+                    name_romaji: p.romaji,
+                    joined_year: Some(p.joined),
+                    left_year: p.left,
+                    department: p.department,
+                    current_organisation: p.organisation,
+                    title: p.title,
+                    skills: &skills,
+                    ask_me_about: "",
+                    links: &[],
+                    field_visibility: &Default::default(),
+                },
+            )
+            .await?;
+            ids.insert(p.email, id);
+        }
+        let mut post_ids = Vec::new();
+        for (author, body) in posts {
+            post_ids.push(
+                tsunagu_community::timeline::queries::create_post(
+                    &mut tx,
+                    ids[author],
+                    body,
+                    "post",
+                    None,
+                )
+                .await?,
+            );
+        }
+        // Likes and a comment between people, so the timeline looks alive.
+        let everyone: Vec<uuid::Uuid> = ids.values().copied().collect();
+        for (i, post) in post_ids.iter().enumerate() {
+            for liker in everyone.iter().skip(i).take(2) {
+                tsunagu_community::timeline::queries::toggle_like(&mut tx, *post, *liker).await?;
+            }
+        }
+        let comment = if tenant.default_locale == "ja" {
+            "おめでとうございます！今度ぜひお話を聞かせてください。"
+        } else {
+            "Congratulations! Would love to hear more over coffee."
+        };
+        tsunagu_community::timeline::queries::add_comment(
+            &mut tx,
+            post_ids[0],
+            everyone[everyone.len() - 1],
+            comment,
+        )
+        .await?;
+
+        let secretariat =
+            tsunagu_identity::queries::find_by_email(&mut tx, secretariat_email).await?;
+        if let Some(secretariat) = secretariat {
+            let (title, body) = if tenant.default_locale == "ja" {
+                ("アルムナイインタビューに登場してくださる方を募集します", "社内報とこのネットワークで、退職後のキャリアを紹介するインタビューを連載しています。\n\n在籍時の経験がいまどう活きているか、30分ほどオンラインでお話を伺えませんか。")
+            } else {
+                ("Looking for alumni to feature in our interview series", "We publish a short interview every month about life after Acme.\n\nCould we talk for 30 minutes about what you do now and how your time here helped?")
+            };
+            let deadline = time::OffsetDateTime::now_utc().date() + time::Duration::days(21);
+            let recruitment = tsunagu_community::recruitments::queries::create(
+                &mut tx,
+                secretariat.id,
+                title,
+                body,
+                Some(deadline),
+            )
+            .await?;
+            for (i, member) in everyone.iter().enumerate() {
+                let reaction = match i % 3 {
+                    0 => "interested",
+                    1 => "cheer",
+                    _ => "see_later",
+                };
+                tsunagu_community::recruitments::queries::toggle_reaction(
+                    &mut tx,
+                    recruitment,
+                    *member,
+                    reaction,
+                )
+                .await?;
+            }
+        }
+        tx.commit().await?;
+    }
+    Ok(())
+}

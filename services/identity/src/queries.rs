@@ -53,6 +53,16 @@ pub struct NewMember<'a> {
 pub async fn insert_member(tx: &mut TenantTx, m: &NewMember<'_>) -> Result<Uuid, DbError> {
     let id = tsunagu_kernel::ids::new_row_id();
     let tenant_id = tx.tenant_id();
+    // Directory search covers the names and what every member may see (all fields start
+    // visible to members; the profile page recomputes this when visibility changes).
+    let search_text = [
+        m.name_kanji,
+        m.name_kana,
+        m.name_romaji,
+        m.department,
+        m.current_organisation,
+    ]
+    .join(" ");
     sqlx::query(
         "insert into members (tenant_id, id, email, email_normalized, password_hash, kind, status, \
            email_verified_at, name_kanji, name_kana, name_romaji, joined_year, left_year, department, \
@@ -77,7 +87,38 @@ pub async fn insert_member(tx: &mut TenantTx, m: &NewMember<'_>) -> Result<Uuid,
     .bind(m.preferred_locale)
     .execute(tx.conn())
     .await?;
+    set_search_text(tx, id, &search_text).await?;
     Ok(id)
+}
+
+/// Stores what the directory searches for a member: the normalised text (for the final substring
+/// check) and its tokens (for the index), replacing the previous ones.
+pub async fn set_search_text(
+    tx: &mut TenantTx,
+    member_id: Uuid,
+    text: &str,
+) -> Result<(), DbError> {
+    let tenant_id = tx.tenant_id();
+    sqlx::query("update members set search_text = $3 where tenant_id = $1 and id = $2")
+        .bind(tenant_id)
+        .bind(member_id)
+        .bind(tsunagu_kernel::search::normalize(text))
+        .execute(tx.conn())
+        .await?;
+    sqlx::query("delete from member_search_tokens where tenant_id = $1 and member_id = $2")
+        .bind(tenant_id)
+        .bind(member_id)
+        .execute(tx.conn())
+        .await?;
+    sqlx::query(
+        "insert into member_search_tokens (tenant_id, token, member_id) select $1, unnest($3::text[]), $2",
+    )
+    .bind(tenant_id)
+    .bind(member_id)
+    .bind(tsunagu_kernel::search::tokens(text))
+    .execute(tx.conn())
+    .await?;
+    Ok(())
 }
 
 pub async fn find_by_email(tx: &mut TenantTx, normalized: &str) -> Result<Option<Member>, DbError> {

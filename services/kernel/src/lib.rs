@@ -9,6 +9,7 @@ pub mod db;
 pub mod ids;
 pub mod migrate;
 pub mod outbox;
+pub mod search;
 pub mod telemetry;
 pub mod tokens;
 

@@ -1,0 +1,519 @@
+//! The member directory and profiles: search that works for Japanese (kanji, kana, romaji,
+//! partial matches) and English, facets (alumni/employee, department, "here at the same time as
+//! me"), keyset pagination; profile pages that show each field only to its audience; editing
+//! one's own profile with per-field visibility.
+
+pub mod queries;
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::{Form, Router};
+use serde::{Deserialize, Serialize};
+use tsunagu_authz::Permission;
+use tsunagu_identity::forms::{self, FieldErrors};
+use tsunagu_web::{AppError, AppState, CurrentMember, Page};
+use uuid::Uuid;
+
+use crate::view::render;
+use queries::{DirectoryFilter, DirectoryRow, ProfileUpdate};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/members", get(list_members))
+        .route("/members/{id}", get(show_member))
+        .route("/profile", get(edit_profile).post(update_profile))
+}
+
+/// Who may see a field.
+pub const AUDIENCES: &[&str] = &["members", "employees", "secretariat"];
+/// Fields whose visibility the member chooses, with their default audience.
+pub const VISIBLE_FIELDS: &[(&str, &str)] = &[
+    ("email", "secretariat"),
+    ("years", "members"),
+    ("department", "members"),
+    ("current_organisation", "members"),
+    ("title", "members"),
+    ("skills", "members"),
+    ("ask_me_about", "members"),
+    ("links", "members"),
+];
+
+/// Can `viewer` see a field meant for `audience`?
+pub fn can_see(viewer: &CurrentMember, owner: Uuid, audience: &str) -> bool {
+    if viewer.id() == owner || viewer.is_secretariat() {
+        return true;
+    }
+    match audience {
+        "members" => true,
+        "employees" => viewer.data.kind == "employee",
+        _ => false,
+    }
+}
+
+fn audience_of<'a>(visibility: &'a BTreeMap<String, String>, field: &str) -> &'a str {
+    visibility
+        .get(field)
+        .map(String::as_str)
+        .unwrap_or_else(|| {
+            VISIBLE_FIELDS
+                .iter()
+                .find(|(f, _)| *f == field)
+                .map(|(_, d)| *d)
+                .unwrap_or("members")
+        })
+}
+
+#[derive(Deserialize, Default)]
+pub struct DirectoryQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    department: String,
+    #[serde(default)]
+    same_time: String,
+    #[serde(default)]
+    after: String,
+}
+
+#[derive(Serialize)]
+struct DirectoryCard {
+    id: Uuid,
+    name_kanji: String,
+    name_kana: String,
+    name_romaji: String,
+    kind: String,
+    years: Option<String>,
+    department: Option<String>,
+    organisation: Option<String>,
+    title: Option<String>,
+}
+
+fn years_label(joined: Option<i32>, left: Option<i32>) -> Option<String> {
+    match (joined, left) {
+        (None, None) => None,
+        (j, l) => Some(format!(
+            "{}–{}",
+            j.map(|y| y.to_string()).unwrap_or_default(),
+            l.map(|y| y.to_string()).unwrap_or_default()
+        )),
+    }
+}
+
+fn card(viewer: &CurrentMember, row: DirectoryRow) -> DirectoryCard {
+    let visibility: BTreeMap<String, String> =
+        serde_json::from_value(row.field_visibility.0.clone()).unwrap_or_default();
+    let show = |field: &str, value: String| {
+        (!value.is_empty() && can_see(viewer, row.id, audience_of(&visibility, field)))
+            .then_some(value)
+    };
+    DirectoryCard {
+        years: years_label(row.joined_year, row.left_year)
+            .filter(|_| can_see(viewer, row.id, audience_of(&visibility, "years"))),
+        department: show("department", row.department),
+        organisation: show("current_organisation", row.current_organisation),
+        title: show("title", row.title),
+        id: row.id,
+        name_kanji: row.name_kanji,
+        name_kana: row.name_kana,
+        name_romaji: row.name_romaji,
+        kind: row.kind,
+    }
+}
+
+pub async fn list_members(
+    State(state): State<AppState>,
+    member: CurrentMember,
+    page: Page,
+    Query(query): Query<DirectoryQuery>,
+) -> Result<Response, AppError> {
+    state
+        .authz
+        .require(
+            &member.tenant,
+            &member.subjects(),
+            Permission::ViewDirectory,
+        )
+        .await?;
+    let mut tx = state
+        .db
+        .begin_tenant(member.tenant.id, member.actor())
+        .await?;
+    let q = query.q.trim();
+    let tokens = tsunagu_kernel::search::query_tokens(q);
+    let mut filter = DirectoryFilter {
+        query: (!tokens.is_empty()).then(|| (tsunagu_kernel::search::normalize(q), tokens)),
+        kind: Some(query.kind.clone()).filter(|k| k == "alumni" || k == "employee"),
+        department: Some(query.department.trim().to_owned()).filter(|d| !d.is_empty()),
+        ..DirectoryFilter::default()
+    };
+    let me = tsunagu_identity::queries::find_by_id(&mut tx, member.id())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let can_overlap = me.joined_year.is_some();
+    if query.same_time == "1" {
+        if let Some(joined) = me.joined_year {
+            let this_year = time::OffsetDateTime::now_utc().year();
+            filter.overlapping = Some((joined, me.left_year.unwrap_or(this_year)));
+        }
+    }
+    if let Some((kana, id)) = query.after.split_once('|') {
+        if let Ok(id) = id.parse::<Uuid>() {
+            filter.after = Some((kana.to_owned(), id));
+        }
+    }
+    let mut rows = queries::search(&mut tx, &filter).await?;
+    let departments = queries::departments(&mut tx).await?;
+    tx.commit().await?;
+    let more = rows.len() as i64 > queries::PAGE_SIZE;
+    rows.truncate(queries::PAGE_SIZE as usize);
+    let next_cursor = more
+        .then(|| rows.last().map(|r| format!("{}|{}", r.name_kana, r.id)))
+        .flatten();
+    let cards: Vec<DirectoryCard> = rows.into_iter().map(|r| card(&member, r)).collect();
+    render(&state, &page, "directory/index.html", StatusCode::OK, |c| {
+        c.insert("members", &cards);
+        c.insert("q", q);
+        c.insert("kind", &query.kind);
+        c.insert("department", &query.department);
+        c.insert("same_time", &(query.same_time == "1"));
+        c.insert("can_overlap", &can_overlap);
+        c.insert("departments", &departments);
+        c.insert("next_cursor", &next_cursor);
+    })
+}
+
+#[derive(Serialize)]
+struct ProfileView {
+    id: Uuid,
+    name_kanji: String,
+    name_kana: String,
+    name_romaji: String,
+    kind: String,
+    is_self: bool,
+    /// (field, value) pairs the viewer may see, in display order.
+    fields: Vec<(String, String)>,
+    skills: Vec<String>,
+    links: Vec<String>,
+    stale: bool,
+}
+
+/// A profile older than this gets the "still at …?" nudge on its owner's view.
+pub const STALE_AFTER_DAYS: i64 = 365;
+
+pub async fn show_member(
+    State(state): State<AppState>,
+    member: CurrentMember,
+    page: Page,
+    Path(id): Path<Uuid>,
+) -> Result<Response, AppError> {
+    state
+        .authz
+        .require(
+            &member.tenant,
+            &member.subjects(),
+            Permission::ViewDirectory,
+        )
+        .await?;
+    let mut tx = state
+        .db
+        .begin_tenant(member.tenant.id, member.actor())
+        .await?;
+    let profile = queries::find_profile(&mut tx, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    tx.commit().await?;
+    let visibility = &profile.field_visibility.0;
+    let sees = |field: &str| can_see(&member, profile.id, audience_of(visibility, field));
+    let mut fields = Vec::new();
+    if sees("years") {
+        if let Some(years) = years_label(profile.joined_year, profile.left_year) {
+            fields.push(("years".to_owned(), years));
+        }
+    }
+    for (field, value) in [
+        ("department", &profile.department),
+        ("current_organisation", &profile.current_organisation),
+        ("title", &profile.title),
+        ("ask_me_about", &profile.ask_me_about),
+        ("email", &profile.email),
+    ] {
+        if sees(field) && !value.is_empty() {
+            fields.push((field.to_owned(), value.clone()));
+        }
+    }
+    let is_self = profile.id == member.id();
+    let age = time::OffsetDateTime::now_utc() - profile.profile_updated_at;
+    let view = ProfileView {
+        skills: if sees("skills") {
+            profile.skills.clone()
+        } else {
+            Vec::new()
+        },
+        links: if sees("links") {
+            profile.links.0.clone()
+        } else {
+            Vec::new()
+        },
+        stale: is_self && age.whole_days() > STALE_AFTER_DAYS,
+        id: profile.id,
+        name_kanji: profile.name_kanji,
+        name_kana: profile.name_kana,
+        name_romaji: profile.name_romaji,
+        kind: profile.kind,
+        is_self,
+        fields,
+    };
+    render(
+        &state,
+        &page,
+        "directory/profile.html",
+        StatusCode::OK,
+        |c| {
+            c.insert("profile", &view);
+        },
+    )
+}
+
+#[derive(Deserialize, Serialize, Default)]
+pub struct ProfileForm {
+    #[serde(default)]
+    name_kanji: String,
+    #[serde(default)]
+    name_kana: String,
+    #[serde(default)]
+    name_romaji: String,
+    #[serde(default)]
+    joined_year: String,
+    #[serde(default)]
+    left_year: String,
+    #[serde(default)]
+    department: String,
+    #[serde(default)]
+    current_organisation: String,
+    #[serde(default)]
+    title: String,
+    /// Comma- or newline-separated.
+    #[serde(default)]
+    skills: String,
+    #[serde(default)]
+    ask_me_about: String,
+    /// One per line.
+    #[serde(default)]
+    links: String,
+    #[serde(default)]
+    visibility_email: String,
+    #[serde(default)]
+    visibility_years: String,
+    #[serde(default)]
+    visibility_department: String,
+    #[serde(default)]
+    visibility_current_organisation: String,
+    #[serde(default)]
+    visibility_title: String,
+    #[serde(default)]
+    visibility_skills: String,
+    #[serde(default)]
+    visibility_ask_me_about: String,
+    #[serde(default)]
+    visibility_links: String,
+}
+
+impl ProfileForm {
+    fn visibility_of(&self, field: &str) -> &str {
+        match field {
+            "email" => &self.visibility_email,
+            "years" => &self.visibility_years,
+            "department" => &self.visibility_department,
+            "current_organisation" => &self.visibility_current_organisation,
+            "title" => &self.visibility_title,
+            "skills" => &self.visibility_skills,
+            "ask_me_about" => &self.visibility_ask_me_about,
+            _ => &self.visibility_links,
+        }
+    }
+}
+
+fn render_edit(
+    state: &AppState,
+    page: &Page,
+    form: &ProfileForm,
+    errors: &FieldErrors,
+    status: StatusCode,
+) -> Result<Response, AppError> {
+    render(state, page, "directory/edit_profile.html", status, |c| {
+        c.insert("form", form);
+        c.insert("errors", errors);
+        c.insert("audiences", AUDIENCES);
+        c.insert(
+            "visible_fields",
+            &VISIBLE_FIELDS.iter().map(|(f, _)| *f).collect::<Vec<_>>(),
+        );
+    })
+}
+
+pub async fn edit_profile(
+    State(state): State<AppState>,
+    member: CurrentMember,
+    page: Page,
+) -> Result<Response, AppError> {
+    state
+        .authz
+        .require(
+            &member.tenant,
+            &member.subjects(),
+            Permission::ManageOwnAccount,
+        )
+        .await?;
+    let mut tx = state
+        .db
+        .begin_tenant(member.tenant.id, member.actor())
+        .await?;
+    let p = queries::find_profile(&mut tx, member.id())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    tx.commit().await?;
+    let v = &p.field_visibility.0;
+    let form = ProfileForm {
+        visibility_email: audience_of(v, "email").to_owned(),
+        visibility_years: audience_of(v, "years").to_owned(),
+        visibility_department: audience_of(v, "department").to_owned(),
+        visibility_current_organisation: audience_of(v, "current_organisation").to_owned(),
+        visibility_title: audience_of(v, "title").to_owned(),
+        visibility_skills: audience_of(v, "skills").to_owned(),
+        visibility_ask_me_about: audience_of(v, "ask_me_about").to_owned(),
+        visibility_links: audience_of(v, "links").to_owned(),
+        name_kanji: p.name_kanji,
+        name_kana: p.name_kana,
+        name_romaji: p.name_romaji,
+        joined_year: p.joined_year.map(|y| y.to_string()).unwrap_or_default(),
+        left_year: p.left_year.map(|y| y.to_string()).unwrap_or_default(),
+        department: p.department,
+        current_organisation: p.current_organisation,
+        title: p.title,
+        skills: p.skills.join(", "),
+        ask_me_about: p.ask_me_about,
+        links: p.links.0.join("\n"),
+    };
+    render_edit(&state, &page, &form, &FieldErrors::new(), StatusCode::OK)
+}
+
+pub async fn update_profile(
+    State(state): State<AppState>,
+    member: CurrentMember,
+    page: Page,
+    Form(form): Form<ProfileForm>,
+) -> Result<Response, AppError> {
+    state
+        .authz
+        .require(
+            &member.tenant,
+            &member.subjects(),
+            Permission::ManageOwnAccount,
+        )
+        .await?;
+    let mut errors = FieldErrors::new();
+    let mut check = |field: &'static str, r: Result<String, &'static str>| {
+        r.map_err(|e| errors.insert(field, e)).unwrap_or_default()
+    };
+    let name_kanji = check("name_kanji", forms::text(&form.name_kanji, 1, 100));
+    let name_kana = check("name_kana", forms::text(&form.name_kana, 0, 100));
+    let name_romaji = check("name_romaji", forms::text(&form.name_romaji, 0, 100));
+    let department = check("department", forms::text(&form.department, 0, 200));
+    let current_organisation = check(
+        "current_organisation",
+        forms::text(&form.current_organisation, 0, 200),
+    );
+    let title = check("title", forms::text(&form.title, 0, 200));
+    let ask_me_about = check("ask_me_about", forms::text(&form.ask_me_about, 0, 1000));
+    let joined_year = forms::year(&form.joined_year)
+        .map_err(|e| errors.insert("joined_year", e))
+        .ok()
+        .flatten();
+    let left_year = forms::year(&form.left_year)
+        .map_err(|e| errors.insert("left_year", e))
+        .ok()
+        .flatten();
+    if let (Some(j), Some(l)) = (joined_year, left_year) {
+        if l < j {
+            errors.insert("left_year", "errors.field.left_before_joined");
+        }
+    }
+    let skills: Vec<String> = form
+        .skills
+        .split([',', '\n', '、'])
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect();
+    if skills.len() > 30 || skills.iter().any(|s| s.chars().count() > 50) {
+        errors.insert("skills", "errors.field.too_long");
+    }
+    let links: Vec<String> = form
+        .links
+        .lines()
+        .map(|l| l.trim().to_owned())
+        .filter(|l| !l.is_empty())
+        .collect();
+    if links.len() > 10
+        || links.iter().any(|l| {
+            !(l.starts_with("https://") || l.starts_with("http://"))
+                || l.len() > 300
+                || l.contains(['"', '<', '>', ' '])
+        })
+    {
+        errors.insert("links", "errors.field.links");
+    }
+    let mut visibility = BTreeMap::new();
+    for (field, _) in VISIBLE_FIELDS {
+        let audience = form.visibility_of(field);
+        if !AUDIENCES.contains(&audience) {
+            errors.insert("visibility", "errors.field.invalid");
+        }
+        visibility.insert((*field).to_owned(), audience.to_owned());
+    }
+    if !errors.is_empty() {
+        return render_edit(
+            &state,
+            &page,
+            &form,
+            &errors,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
+    }
+    let mut tx = state
+        .db
+        .begin_tenant(member.tenant.id, member.actor())
+        .await?;
+    queries::update_profile(
+        &mut tx,
+        member.id(),
+        &ProfileUpdate {
+            name_kanji: &name_kanji,
+            name_kana: &name_kana,
+            name_romaji: &name_romaji,
+            joined_year,
+            left_year,
+            department: &department,
+            current_organisation: &current_organisation,
+            title: &title,
+            skills: &skills,
+            ask_me_about: &ask_me_about,
+            links: &links,
+            field_visibility: &visibility,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    state
+        .sessions
+        .update_all(member.tenant.id, member.id(), |s| {
+            s.display_name = name_kanji.clone()
+        })
+        .await?;
+    Ok(Redirect::to(&format!("/members/{}?notice=saved", member.id())).into_response())
+}

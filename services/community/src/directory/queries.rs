@@ -1,0 +1,228 @@
+//! Directory SQL. Every query names the tenant and filters on `status = 'active'`; search uses
+//! the GIN index on `(tenant_id, search_tokens)` for candidates and rechecks the normalised text.
+
+use serde::Serialize;
+use sqlx::{Postgres, QueryBuilder};
+use tsunagu_kernel::{DbError, TenantTx};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, sqlx::FromRow, Serialize)]
+pub struct DirectoryRow {
+    pub id: Uuid,
+    pub name_kanji: String,
+    pub name_kana: String,
+    pub name_romaji: String,
+    pub kind: String,
+    pub joined_year: Option<i32>,
+    pub left_year: Option<i32>,
+    pub department: String,
+    pub current_organisation: String,
+    pub title: String,
+    #[serde(skip)]
+    pub field_visibility: sqlx::types::Json<serde_json::Value>,
+}
+
+/// Filters of a directory search.
+#[derive(Debug, Default, Clone)]
+pub struct DirectoryFilter {
+    /// Normalised query text and its tokens (kernel::search).
+    pub query: Option<(String, Vec<String>)>,
+    pub kind: Option<String>,
+    pub department: Option<String>,
+    /// Years to overlap ("here at the same time as me"): (joined, left or this year).
+    pub overlapping: Option<(i32, i32)>,
+    /// Keyset cursor: (name_kana, id) of the last row shown.
+    pub after: Option<(String, Uuid)>,
+}
+
+pub const PAGE_SIZE: i64 = 20;
+
+/// Builds a directory page query from only the clauses the filter needs. Each combination is its
+/// own statement, so every prepared plan can use its indexes (optional `$n is null or …` clauses
+/// would defeat them in generic plans). Every operator used as an index condition is leakproof
+/// (text and uuid equality and ordering), which row-level security requires; the substring
+/// check (`like`, not leakproof) only filters rows already found through the token index.
+pub fn build_search<'a>(
+    prefix: &str,
+    tenant_id: tsunagu_kernel::TenantId,
+    filter: &'a DirectoryFilter,
+) -> QueryBuilder<'a, Postgres> {
+    let mut q = QueryBuilder::new(prefix);
+    q.push(
+        "select m.id, m.name_kanji, m.name_kana, m.name_romaji, m.kind, m.joined_year, m.left_year, \
+           m.department, m.current_organisation, m.title, m.field_visibility \
+         from members m where m.tenant_id = ",
+    );
+    q.push_bind(tenant_id);
+    q.push(" and m.status = 'active'");
+    if let Some((text, tokens)) = &filter.query {
+        q.push(" and m.id in (select t.member_id from member_search_tokens t where t.tenant_id = ");
+        q.push_bind(tenant_id);
+        q.push(" and t.token = any(");
+        q.push_bind(tokens.clone());
+        q.push(") group by t.member_id having count(*) = ");
+        q.push_bind(tokens.len() as i64);
+        q.push(") and m.search_text like ");
+        q.push_bind(format!(
+            "%{}%",
+            text.replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        ));
+    }
+    if let Some(kind) = &filter.kind {
+        q.push(" and m.kind = ");
+        q.push_bind(kind.clone());
+    }
+    if let Some(department) = &filter.department {
+        q.push(" and m.department = ");
+        q.push_bind(department.clone());
+        q.push(" and coalesce(m.field_visibility->>'department', 'members') = 'members'");
+    }
+    if let Some((joined, left)) = filter.overlapping {
+        q.push(" and coalesce(m.joined_year, 9999) <= ");
+        q.push_bind(left);
+        q.push(" and coalesce(m.left_year, extract(year from now())::int) >= ");
+        q.push_bind(joined);
+        q.push(" and coalesce(m.field_visibility->>'years', 'members') = 'members'");
+    }
+    if let Some((kana, id)) = &filter.after {
+        q.push(" and (m.name_kana, m.id) > (");
+        q.push_bind(kana.clone());
+        q.push(", ");
+        q.push_bind(*id);
+        q.push(")");
+    }
+    q.push(" order by m.name_kana, m.id limit ");
+    q.push_bind(PAGE_SIZE + 1);
+    q
+}
+
+pub async fn search(
+    tx: &mut TenantTx,
+    filter: &DirectoryFilter,
+) -> Result<Vec<DirectoryRow>, DbError> {
+    let tenant_id = tx.tenant_id();
+    let mut q = build_search("", tenant_id, filter);
+    Ok(q.build_query_as().fetch_all(tx.conn()).await?)
+}
+
+/// Departments offered as a facet (those visible to every member).
+pub async fn departments(tx: &mut TenantTx) -> Result<Vec<String>, DbError> {
+    let tenant_id = tx.tenant_id();
+    Ok(sqlx::query_scalar(
+        "select distinct department from members where tenant_id = $1 and status = 'active' \
+           and department <> '' and coalesce(field_visibility->>'department', 'members') = 'members' \
+         order by department limit 100",
+    )
+    .bind(tenant_id)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow, Serialize)]
+pub struct Profile {
+    pub id: Uuid,
+    pub email: String,
+    pub kind: String,
+    pub role: String,
+    pub status: String,
+    pub name_kanji: String,
+    pub name_kana: String,
+    pub name_romaji: String,
+    pub joined_year: Option<i32>,
+    pub left_year: Option<i32>,
+    pub department: String,
+    pub current_organisation: String,
+    pub title: String,
+    pub skills: Vec<String>,
+    pub ask_me_about: String,
+    pub links: sqlx::types::Json<Vec<String>>,
+    pub field_visibility: sqlx::types::Json<std::collections::BTreeMap<String, String>>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub profile_updated_at: time::OffsetDateTime,
+}
+
+pub async fn find_profile(tx: &mut TenantTx, id: Uuid) -> Result<Option<Profile>, DbError> {
+    let tenant_id = tx.tenant_id();
+    Ok(sqlx::query_as(
+        "select id, email, kind, role, status, name_kanji, name_kana, name_romaji, joined_year, left_year, \
+                department, current_organisation, title, skills, ask_me_about, links, field_visibility, \
+                profile_updated_at \
+         from members where tenant_id = $1 and id = $2 and status = 'active'",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .fetch_optional(tx.conn())
+    .await?)
+}
+
+pub struct ProfileUpdate<'a> {
+    pub name_kanji: &'a str,
+    pub name_kana: &'a str,
+    pub name_romaji: &'a str,
+    pub joined_year: Option<i32>,
+    pub left_year: Option<i32>,
+    pub department: &'a str,
+    pub current_organisation: &'a str,
+    pub title: &'a str,
+    pub skills: &'a [String],
+    pub ask_me_about: &'a str,
+    pub links: &'a [String],
+    pub field_visibility: &'a std::collections::BTreeMap<String, String>,
+}
+
+/// Saves the profile and recomputes its search text from the parts every member may see.
+pub async fn update_profile(
+    tx: &mut TenantTx,
+    id: Uuid,
+    p: &ProfileUpdate<'_>,
+) -> Result<(), DbError> {
+    let tenant_id = tx.tenant_id();
+    let public = |field: &str| {
+        p.field_visibility
+            .get(field)
+            .map(String::as_str)
+            .unwrap_or("members")
+            == "members"
+    };
+    let mut parts: Vec<&str> = vec![p.name_kanji, p.name_kana, p.name_romaji];
+    if public("department") {
+        parts.push(p.department);
+    }
+    if public("current_organisation") {
+        parts.push(p.current_organisation);
+    }
+    if public("title") {
+        parts.push(p.title);
+    }
+    let skills = p.skills.join(" ");
+    if public("skills") {
+        parts.push(&skills);
+    }
+    let text = parts.join(" ");
+    sqlx::query(
+        "update members set name_kanji = $3, name_kana = $4, name_romaji = $5, joined_year = $6, left_year = $7, \
+           department = $8, current_organisation = $9, title = $10, skills = $11, ask_me_about = $12, links = $13, \
+           field_visibility = $14, profile_updated_at = now(), updated_at = now() \
+         where tenant_id = $1 and id = $2",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .bind(p.name_kanji)
+    .bind(p.name_kana)
+    .bind(p.name_romaji)
+    .bind(p.joined_year)
+    .bind(p.left_year)
+    .bind(p.department)
+    .bind(p.current_organisation)
+    .bind(p.title)
+    .bind(p.skills)
+    .bind(p.ask_me_about)
+    .bind(sqlx::types::Json(p.links))
+    .bind(sqlx::types::Json(p.field_visibility))
+    .execute(tx.conn())
+    .await?;
+    tsunagu_identity::queries::set_search_text(tx, id, &text).await?;
+    Ok(())
+}

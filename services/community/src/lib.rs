@@ -1,0 +1,34 @@
+//! What members do in their network, without the secretariat: find each other in the directory,
+//! keep a profile, post on the timeline, and answer 募集 recruitments. One module per feature,
+//! each with its router, handlers and `queries.rs` (SQL taking `&mut TenantTx`).
+
+pub mod directory;
+pub mod recruitments;
+pub mod timeline;
+pub mod view;
+
+use axum::Router;
+use tsunagu_web::AppState;
+
+pub const TEMPLATES: &[tsunagu_web::templates::EmbeddedTemplate] = tsunagu_web::templates![
+    "directory/index.html",
+    "directory/profile.html",
+    "directory/edit_profile.html",
+    "timeline/index.html",
+    "timeline/post.html",
+    "timeline/edit_post.html",
+    "timeline/_like.html",
+    "timeline/_post.html",
+    "recruitments/index.html",
+    "recruitments/new.html",
+    "recruitments/show.html",
+    "recruitments/_reactions.html",
+    "recruitments/_card.html",
+    "recruitments/saved.html",
+];
+
+pub fn router() -> Router<AppState> {
+    directory::router()
+        .merge(timeline::router())
+        .merge(recruitments::router())
+}

@@ -1,0 +1,468 @@
+//! 募集 Recruitments: calls for participation. Members react with 応援する cheer / 興味ある
+//! interested / あとで見る see later (independent toggles, with counts; htmx updates them in
+//! place, plain form posts work too). The author and the secretariat see who reacted and gather
+//! the interested into a follow-up list with one action. Whether alumni may open recruitments
+//! follows the tenant's permissions.
+
+pub mod queries;
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde::{Deserialize, Serialize};
+use time::Date;
+use tsunagu_authz::Permission;
+use tsunagu_identity::forms::{self, FieldErrors};
+use tsunagu_web::{AppError, AppState, CurrentMember, Page};
+use uuid::Uuid;
+
+use crate::view::{datetime, fragment_or_redirect, linkify, render, Segment};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/recruitments",
+            get(list_recruitments).post(create_recruitment),
+        )
+        .route("/recruitments/new", get(new_recruitment))
+        .route("/recruitments/{id}", get(show_recruitment))
+        .route("/recruitments/{id}/react", post(react))
+        .route("/recruitments/{id}/status", post(update_status))
+        .route("/recruitments/{id}/gather", post(gather_interested))
+        .route(
+            "/recruitments/{id}/followups/{member_id}",
+            post(update_followup),
+        )
+        .route("/saved", get(list_saved))
+}
+
+pub const FOLLOWUP_STATUSES: &[&str] = &["to_contact", "contacted", "met", "declined"];
+
+#[derive(Serialize)]
+pub struct RecruitmentView {
+    id: Uuid,
+    title: String,
+    author_name: String,
+    author_id: Uuid,
+    paragraphs: Vec<Vec<Segment>>,
+    deadline: Option<String>,
+    open: bool,
+    created_label: String,
+    counts: serde_json::Value,
+    mine: Vec<String>,
+}
+
+fn view(r: queries::Recruitment, lang: tsunagu_web::Locale) -> RecruitmentView {
+    RecruitmentView {
+        paragraphs: linkify(&r.body),
+        deadline: r.deadline.map(|d| d.to_string()),
+        open: r.status == "open",
+        created_label: datetime(r.created_at, lang),
+        counts: serde_json::json!({ "cheer": r.cheer_count, "interested": r.interested_count, "see_later": r.see_later_count }),
+        id: r.id,
+        title: r.title,
+        author_name: r.author_name,
+        author_id: r.author_id,
+        mine: r.mine,
+    }
+}
+
+pub async fn list_recruitments(
+    State(state): State<AppState>,
+    member: CurrentMember,
+    page: Page,
+) -> Result<Response, AppError> {
+    state
+        .authz
+        .require(&member.tenant, &member.subjects(), Permission::ViewNetwork)
+        .await?;
+    let mut tx = state
+        .db
+        .begin_tenant(member.tenant.id, member.actor())
+        .await?;
+    let rows = queries::list(&mut tx, member.id()).await?;
+    tx.commit().await?;
+    let can_open = state
+        .authz
+        .can(
+            &member.tenant,
+            &member.subjects(),
+            Permission::OpenRecruitment,
+        )
+        .await;
+    let views: Vec<RecruitmentView> = rows.into_iter().map(|r| view(r, page.lang)).collect();
+    render(
+        &state,
+        &page,
+        "recruitments/index.html",
+        StatusCode::OK,
+        |c| {
+            c.insert("recruitments", &views);
+            c.insert("can_open", &can_open);
+            c.insert("reactions", queries::REACTIONS);
+        },
+    )
+}
+
+pub async fn list_saved(
+    State(state): State<AppState>,
+    member: CurrentMember,
+    page: Page,
+) -> Result<Response, AppError> {
+    state
+        .authz
+        .require(&member.tenant, &member.subjects(), Permission::ViewNetwork)
+        .await?;
+    let mut tx = state
+        .db
+        .begin_tenant(member.tenant.id, member.actor())
+        .await?;
+    let rows = queries::saved(&mut tx, member.id()).await?;
+    tx.commit().await?;
+    let views: Vec<RecruitmentView> = rows.into_iter().map(|r| view(r, page.lang)).collect();
+    render(
+        &state,
+        &page,
+        "recruitments/saved.html",
+        StatusCode::OK,
+        |c| {
+            c.insert("recruitments", &views);
+            c.insert("reactions", queries::REACTIONS);
+        },
+    )
+}
+
+#[derive(Deserialize, Serialize, Default)]
+pub struct RecruitmentForm {
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    body: String,
+    /// YYYY-MM-DD, optional.
+    #[serde(default)]
+    deadline: String,
+}
+
+fn render_new(
+    state: &AppState,
+    page: &Page,
+    form: &RecruitmentForm,
+    errors: &FieldErrors,
+    status: StatusCode,
+) -> Result<Response, AppError> {
+    render(state, page, "recruitments/new.html", status, |c| {
+        c.insert("form", form);
+        c.insert("errors", errors);
+    })
+}
+
+pub async fn new_recruitment(
+    State(state): State<AppState>,
+    member: CurrentMember,
+    page: Page,
+) -> Result<Response, AppError> {
+    state
+        .authz
+        .require(
+            &member.tenant,
+            &member.subjects(),
+            Permission::OpenRecruitment,
+        )
+        .await?;
+    render_new(
+        &state,
+        &page,
+        &RecruitmentForm::default(),
+        &FieldErrors::new(),
+        StatusCode::OK,
+    )
+}
+
+fn parse_date(value: &str) -> Result<Option<Date>, &'static str> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    Date::parse(
+        value,
+        &time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .map(Some)
+    .map_err(|_| "errors.field.date")
+}
+
+pub async fn create_recruitment(
+    State(state): State<AppState>,
+    member: CurrentMember,
+    page: Page,
+    Form(form): Form<RecruitmentForm>,
+) -> Result<Response, AppError> {
+    state
+        .authz
+        .require(
+            &member.tenant,
+            &member.subjects(),
+            Permission::OpenRecruitment,
+        )
+        .await?;
+    let mut errors = FieldErrors::new();
+    let title = forms::text(&form.title, 1, 200)
+        .map_err(|e| errors.insert("title", e))
+        .ok();
+    let body = forms::text(&form.body, 1, 10_000)
+        .map_err(|e| errors.insert("body", e))
+        .ok();
+    let deadline = parse_date(&form.deadline)
+        .map_err(|e| errors.insert("deadline", e))
+        .ok()
+        .flatten();
+    if let Some(d) = deadline {
+        if d < time::OffsetDateTime::now_utc().date() {
+            errors.insert("deadline", "errors.field.date_past");
+        }
+    }
+    let (Some(title), Some(body)) = (title, body) else {
+        return render_new(
+            &state,
+            &page,
+            &form,
+            &errors,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
+    };
+    if !errors.is_empty() {
+        return render_new(
+            &state,
+            &page,
+            &form,
+            &errors,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
+    }
+    let mut tx = state
+        .db
+        .begin_tenant(member.tenant.id, member.actor())
+        .await?;
+    let id = queries::create(&mut tx, member.id(), &title, &body, deadline).await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/recruitments/{id}?notice=published")).into_response())
+}
+
+/// May this member see who reacted and manage follow-ups? The author, or the secretariat.
+async fn can_manage(state: &AppState, member: &CurrentMember, author: Uuid) -> bool {
+    author == member.id()
+        || state
+            .authz
+            .can(
+                &member.tenant,
+                &member.subjects(),
+                Permission::ManageRecruitments,
+            )
+            .await
+}
+
+#[derive(Serialize)]
+struct ReactorGroup {
+    reaction: &'static str,
+    people: Vec<queries::Reactor>,
+}
+
+pub async fn show_recruitment(
+    State(state): State<AppState>,
+    member: CurrentMember,
+    page: Page,
+    Path(id): Path<Uuid>,
+) -> Result<Response, AppError> {
+    state
+        .authz
+        .require(&member.tenant, &member.subjects(), Permission::ViewNetwork)
+        .await?;
+    let mut tx = state
+        .db
+        .begin_tenant(member.tenant.id, member.actor())
+        .await?;
+    let recruitment = queries::find(&mut tx, id, member.id())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let manage = can_manage(&state, &member, recruitment.author_id).await;
+    let (groups, followups) = if manage {
+        let all = queries::reactors(&mut tx, id).await?;
+        let groups: Vec<ReactorGroup> = queries::REACTIONS
+            .iter()
+            .map(|reaction| ReactorGroup {
+                reaction,
+                people: all
+                    .iter()
+                    .filter(|r| r.reaction == *reaction)
+                    .cloned()
+                    .collect(),
+            })
+            .collect();
+        (groups, queries::followups(&mut tx, id).await?)
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    tx.commit().await?;
+    let v = view(recruitment, page.lang);
+    render(
+        &state,
+        &page,
+        "recruitments/show.html",
+        StatusCode::OK,
+        |c| {
+            c.insert("recruitment", &v);
+            c.insert("reactions", queries::REACTIONS);
+            c.insert("can_manage", &manage);
+            c.insert("reactor_groups", &groups);
+            c.insert("followups", &followups);
+            c.insert("followup_statuses", FOLLOWUP_STATUSES);
+        },
+    )
+}
+
+#[derive(Deserialize)]
+pub struct ReactForm {
+    #[serde(default)]
+    reaction: String,
+}
+
+pub async fn react(
+    State(state): State<AppState>,
+    member: CurrentMember,
+    page: Page,
+    headers: HeaderMap,
+    Path(id): Path<Uuid>,
+    Form(form): Form<ReactForm>,
+) -> Result<Response, AppError> {
+    state
+        .authz
+        .require(
+            &member.tenant,
+            &member.subjects(),
+            Permission::ReactToRecruitment,
+        )
+        .await?;
+    if !queries::REACTIONS.contains(&form.reaction.as_str()) {
+        return Err(AppError::BadRequest("unknown reaction".into()));
+    }
+    let mut tx = state
+        .db
+        .begin_tenant(member.tenant.id, member.actor())
+        .await?;
+    queries::toggle_reaction(&mut tx, id, member.id(), &form.reaction)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let recruitment = queries::find(&mut tx, id, member.id())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    tx.commit().await?;
+    let v = view(recruitment, page.lang);
+    fragment_or_redirect(
+        &state,
+        &page,
+        &headers,
+        "recruitments/_reactions.html",
+        &format!("/recruitments/{id}"),
+        |c| {
+            c.insert("recruitment", &v);
+            c.insert("reactions", queries::REACTIONS);
+        },
+    )
+}
+
+#[derive(Deserialize)]
+pub struct StatusForm {
+    #[serde(default)]
+    status: String,
+}
+
+pub async fn update_status(
+    State(state): State<AppState>,
+    member: CurrentMember,
+    Path(id): Path<Uuid>,
+    Form(form): Form<StatusForm>,
+) -> Result<Response, AppError> {
+    if !matches!(form.status.as_str(), "open" | "closed") {
+        return Err(AppError::BadRequest("unknown status".into()));
+    }
+    let mut tx = state
+        .db
+        .begin_tenant(member.tenant.id, member.actor())
+        .await?;
+    let recruitment = queries::find(&mut tx, id, member.id())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !can_manage(&state, &member, recruitment.author_id).await {
+        return Err(AppError::Forbidden);
+    }
+    queries::set_status(&mut tx, id, &form.status).await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/recruitments/{id}?notice=saved")).into_response())
+}
+
+pub async fn gather_interested(
+    State(state): State<AppState>,
+    member: CurrentMember,
+    Path(id): Path<Uuid>,
+) -> Result<Response, AppError> {
+    let mut tx = state
+        .db
+        .begin_tenant(member.tenant.id, member.actor())
+        .await?;
+    let recruitment = queries::find(&mut tx, id, member.id())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !can_manage(&state, &member, recruitment.author_id).await {
+        return Err(AppError::Forbidden);
+    }
+    let added = queries::gather_interested(&mut tx, id).await?;
+    tsunagu_kernel::audit::record(
+        &mut tx,
+        "recruitment.gathered",
+        "recruitment",
+        Some(id),
+        serde_json::json!({ "added": added }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/recruitments/{id}?notice=gathered#followups")).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct FollowupForm {
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    note: String,
+}
+
+pub async fn update_followup(
+    State(state): State<AppState>,
+    member: CurrentMember,
+    Path((id, member_id)): Path<(Uuid, Uuid)>,
+    Form(form): Form<FollowupForm>,
+) -> Result<Response, AppError> {
+    if !FOLLOWUP_STATUSES.contains(&form.status.as_str()) {
+        return Err(AppError::BadRequest("unknown follow-up status".into()));
+    }
+    let note = forms::text(&form.note, 0, 2000)
+        .map_err(|_| AppError::BadRequest("note too long".into()))?;
+    let mut tx = state
+        .db
+        .begin_tenant(member.tenant.id, member.actor())
+        .await?;
+    let recruitment = queries::find(&mut tx, id, member.id())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !can_manage(&state, &member, recruitment.author_id).await {
+        return Err(AppError::Forbidden);
+    }
+    if !queries::update_followup(&mut tx, id, member_id, &form.status, &note).await? {
+        tx.rollback().await?;
+        return Err(AppError::NotFound);
+    }
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/recruitments/{id}?notice=saved#followups")).into_response())
+}

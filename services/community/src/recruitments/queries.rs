@@ -1,0 +1,246 @@
+//! 募集 recruitment SQL: recruitments, the three independent reactions (counts kept on the
+//! recruitment row in the same transaction), and the follow-up list.
+
+use time::{Date, OffsetDateTime};
+use tsunagu_kernel::{DbError, TenantTx};
+use uuid::Uuid;
+
+pub const REACTIONS: &[&str] = &["cheer", "interested", "see_later"];
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Recruitment {
+    pub id: Uuid,
+    pub author_id: Uuid,
+    pub author_name: String,
+    pub title: String,
+    pub body: String,
+    pub deadline: Option<Date>,
+    pub status: String,
+    pub cheer_count: i32,
+    pub interested_count: i32,
+    pub see_later_count: i32,
+    pub created_at: OffsetDateTime,
+    /// The viewer's own reactions.
+    pub mine: Vec<String>,
+}
+
+const COLUMNS: &str =
+    "r.id, r.author_id, m.name_kanji as author_name, r.title, r.body, r.deadline, r.status, \
+    r.cheer_count, r.interested_count, r.see_later_count, r.created_at, \
+    array(select x.reaction from recruitment_reactions x where x.tenant_id = r.tenant_id \
+          and x.recruitment_id = r.id and x.member_id = $2 order by x.reaction) as mine";
+
+pub async fn list(tx: &mut TenantTx, viewer: Uuid) -> Result<Vec<Recruitment>, DbError> {
+    let tenant_id = tx.tenant_id();
+    Ok(sqlx::query_as(&format!(
+        "select {COLUMNS} from recruitments r join members m on m.tenant_id = r.tenant_id and m.id = r.author_id \
+         where r.tenant_id = $1 order by (r.status = 'open') desc, r.created_at desc, r.id desc limit 100"
+    ))
+    .bind(tenant_id)
+    .bind(viewer)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+pub async fn find(
+    tx: &mut TenantTx,
+    id: Uuid,
+    viewer: Uuid,
+) -> Result<Option<Recruitment>, DbError> {
+    let tenant_id = tx.tenant_id();
+    Ok(sqlx::query_as(&format!(
+        "select {COLUMNS} from recruitments r join members m on m.tenant_id = r.tenant_id and m.id = r.author_id \
+         where r.tenant_id = $1 and r.id = $3"
+    ))
+    .bind(tenant_id)
+    .bind(viewer)
+    .bind(id)
+    .fetch_optional(tx.conn())
+    .await?)
+}
+
+/// The member's "see later" list.
+pub async fn saved(tx: &mut TenantTx, viewer: Uuid) -> Result<Vec<Recruitment>, DbError> {
+    let tenant_id = tx.tenant_id();
+    Ok(sqlx::query_as(&format!(
+        "select {COLUMNS} from recruitment_reactions s \
+         join recruitments r on r.tenant_id = s.tenant_id and r.id = s.recruitment_id \
+         join members m on m.tenant_id = r.tenant_id and m.id = r.author_id \
+         where s.tenant_id = $1 and s.member_id = $2 and s.reaction = 'see_later' \
+         order by s.created_at desc limit 200"
+    ))
+    .bind(tenant_id)
+    .bind(viewer)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+pub async fn create(
+    tx: &mut TenantTx,
+    author: Uuid,
+    title: &str,
+    body: &str,
+    deadline: Option<Date>,
+) -> Result<Uuid, DbError> {
+    let tenant_id = tx.tenant_id();
+    let id = tsunagu_kernel::ids::new_row_id();
+    sqlx::query("insert into recruitments (tenant_id, id, author_id, title, body, deadline) values ($1, $2, $3, $4, $5, $6)")
+        .bind(tenant_id)
+        .bind(id)
+        .bind(author)
+        .bind(title)
+        .bind(body)
+        .bind(deadline)
+        .execute(tx.conn())
+        .await?;
+    Ok(id)
+}
+
+pub async fn set_status(tx: &mut TenantTx, id: Uuid, status: &str) -> Result<bool, DbError> {
+    let tenant_id = tx.tenant_id();
+    Ok(sqlx::query(
+        "update recruitments set status = $3, updated_at = now() where tenant_id = $1 and id = $2",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .bind(status)
+    .execute(tx.conn())
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+/// Toggles one reaction; returns whether it is now on, or None if the recruitment is not ours
+/// to see. The count column is chosen from a fixed list, never from input.
+pub async fn toggle_reaction(
+    tx: &mut TenantTx,
+    id: Uuid,
+    member: Uuid,
+    reaction: &str,
+) -> Result<Option<bool>, DbError> {
+    let column = match reaction {
+        "cheer" => "cheer_count",
+        "interested" => "interested_count",
+        "see_later" => "see_later_count",
+        _ => return Ok(None),
+    };
+    let tenant_id = tx.tenant_id();
+    let exists: Option<bool> = sqlx::query_scalar(
+        "select exists (select 1 from recruitment_reactions where tenant_id = $1 and recruitment_id = $2 \
+           and member_id = $3 and reaction = $4) \
+         from recruitments where tenant_id = $1 and id = $2 for update",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .bind(member)
+    .bind(reaction)
+    .fetch_optional(tx.conn())
+    .await?;
+    let Some(on) = exists else { return Ok(None) };
+    if on {
+        sqlx::query("delete from recruitment_reactions where tenant_id = $1 and recruitment_id = $2 and member_id = $3 and reaction = $4")
+            .bind(tenant_id)
+            .bind(id)
+            .bind(member)
+            .bind(reaction)
+            .execute(tx.conn())
+            .await?;
+    } else {
+        sqlx::query("insert into recruitment_reactions (tenant_id, recruitment_id, member_id, reaction) values ($1, $2, $3, $4)")
+            .bind(tenant_id)
+            .bind(id)
+            .bind(member)
+            .bind(reaction)
+            .execute(tx.conn())
+            .await?;
+    }
+    sqlx::query(&format!(
+        "update recruitments set {column} = {column} + $3 where tenant_id = $1 and id = $2"
+    ))
+    .bind(tenant_id)
+    .bind(id)
+    .bind(if on { -1 } else { 1 })
+    .execute(tx.conn())
+    .await?;
+    Ok(Some(!on))
+}
+
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct Reactor {
+    pub member_id: Uuid,
+    pub name: String,
+    pub reaction: String,
+}
+
+pub async fn reactors(tx: &mut TenantTx, id: Uuid) -> Result<Vec<Reactor>, DbError> {
+    let tenant_id = tx.tenant_id();
+    Ok(sqlx::query_as(
+        "select x.member_id, m.name_kanji as name, x.reaction from recruitment_reactions x \
+         join members m on m.tenant_id = x.tenant_id and m.id = x.member_id \
+         where x.tenant_id = $1 and x.recruitment_id = $2 order by x.reaction, x.created_at",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+/// Adds everyone currently "interested" to the follow-up list; returns how many were added.
+pub async fn gather_interested(tx: &mut TenantTx, id: Uuid) -> Result<u64, DbError> {
+    let tenant_id = tx.tenant_id();
+    Ok(sqlx::query(
+        "insert into recruitment_followups (tenant_id, recruitment_id, member_id) \
+         select tenant_id, recruitment_id, member_id from recruitment_reactions \
+         where tenant_id = $1 and recruitment_id = $2 and reaction = 'interested' \
+         on conflict (tenant_id, recruitment_id, member_id) do nothing",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .execute(tx.conn())
+    .await?
+    .rows_affected())
+}
+
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct Followup {
+    pub member_id: Uuid,
+    pub name: String,
+    pub status: String,
+    pub note: String,
+}
+
+pub async fn followups(tx: &mut TenantTx, id: Uuid) -> Result<Vec<Followup>, DbError> {
+    let tenant_id = tx.tenant_id();
+    Ok(sqlx::query_as(
+        "select f.member_id, m.name_kanji as name, f.status, f.note from recruitment_followups f \
+         join members m on m.tenant_id = f.tenant_id and m.id = f.member_id \
+         where f.tenant_id = $1 and f.recruitment_id = $2 order by m.name_kana, m.id",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+pub async fn update_followup(
+    tx: &mut TenantTx,
+    id: Uuid,
+    member: Uuid,
+    status: &str,
+    note: &str,
+) -> Result<bool, DbError> {
+    let tenant_id = tx.tenant_id();
+    Ok(sqlx::query(
+        "update recruitment_followups set status = $4, note = $5, updated_at = now() \
+         where tenant_id = $1 and recruitment_id = $2 and member_id = $3",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .bind(member)
+    .bind(status)
+    .bind(note)
+    .execute(tx.conn())
+    .await?
+    .rows_affected()
+        == 1)
+}

@@ -1,0 +1,539 @@
+//! The timeline: members post (text with auto-linked URLs; "casual" posts may expire), like and
+//! comment; authors edit and delete their own posts; the secretariat hides posts and comments.
+//! Likes update in place with htmx and work as plain form posts without JavaScript.
+
+pub mod queries;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde::{Deserialize, Serialize};
+use time::{Duration, OffsetDateTime};
+use tsunagu_authz::Permission;
+use tsunagu_identity::forms::{self, FieldErrors};
+use tsunagu_web::{AppError, AppState, CurrentMember, Page};
+use uuid::Uuid;
+
+use crate::view::{datetime, fragment_or_redirect, iso, linkify, render, Segment};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/timeline", get(list_posts))
+        .route("/posts", post(create_post))
+        .route("/posts/{id}", get(show_post))
+        .route("/posts/{id}/edit", get(edit_post_form).post(update_post))
+        .route("/posts/{id}/delete", post(delete_post))
+        .route("/posts/{id}/like", post(toggle_like))
+        .route("/posts/{id}/comments", post(create_comment))
+        .route("/posts/{id}/hide", post(hide_post))
+        .route("/posts/{id}/comments/{comment_id}/hide", post(hide_comment))
+}
+
+pub const MAX_POST_CHARS: usize = 5000;
+pub const MAX_COMMENT_CHARS: usize = 2000;
+
+#[derive(Serialize)]
+pub struct PostView {
+    id: Uuid,
+    author_id: Uuid,
+    author_name: String,
+    paragraphs: Vec<Vec<Segment>>,
+    casual: bool,
+    expires_label: Option<String>,
+    like_count: i32,
+    comment_count: i32,
+    liked: bool,
+    created_label: String,
+    created_iso: String,
+    edited: bool,
+    is_mine: bool,
+}
+
+fn post_view(p: queries::FeedPost, viewer: &CurrentMember, lang: tsunagu_web::Locale) -> PostView {
+    PostView {
+        paragraphs: linkify(&p.body),
+        casual: p.kind == "casual",
+        expires_label: p.expires_at.map(|at| datetime(at, lang)),
+        created_label: datetime(p.created_at, lang),
+        created_iso: iso(p.created_at),
+        edited: p.edited_at.is_some(),
+        is_mine: p.author_id == viewer.id(),
+        id: p.id,
+        author_id: p.author_id,
+        author_name: p.author_name,
+        like_count: p.like_count,
+        comment_count: p.comment_count,
+        liked: p.liked,
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct FeedQuery {
+    #[serde(default)]
+    before: String,
+}
+
+#[derive(Deserialize, Serialize, Default)]
+pub struct PostForm {
+    #[serde(default)]
+    body: String,
+    /// "post" or "casual".
+    #[serde(default)]
+    kind: String,
+    /// For casual posts: show it for this many days (1–30).
+    #[serde(default)]
+    expires_in_days: String,
+}
+
+async fn render_feed(
+    state: &AppState,
+    member: &CurrentMember,
+    page: &Page,
+    before: Option<(OffsetDateTime, Uuid)>,
+    form: &PostForm,
+    errors: &FieldErrors,
+    status: StatusCode,
+) -> Result<Response, AppError> {
+    let mut tx = state
+        .db
+        .begin_tenant(member.tenant.id, member.actor())
+        .await?;
+    let mut posts = queries::feed(&mut tx, member.id(), before).await?;
+    tx.commit().await?;
+    let more = posts.len() as i64 > queries::PAGE_SIZE;
+    posts.truncate(queries::PAGE_SIZE as usize);
+    let next = more
+        .then(|| {
+            posts
+                .last()
+                .map(|p| format!("{}|{}", p.created_at.unix_timestamp_nanos(), p.id))
+        })
+        .flatten();
+    let views: Vec<PostView> = posts
+        .into_iter()
+        .map(|p| post_view(p, member, page.lang))
+        .collect();
+    let can_moderate = state
+        .authz
+        .can(
+            &member.tenant,
+            &member.subjects(),
+            Permission::ModerateTimeline,
+        )
+        .await;
+    render(state, page, "timeline/index.html", status, |c| {
+        c.insert("posts", &views);
+        c.insert("next_cursor", &next);
+        c.insert("form", form);
+        c.insert("errors", errors);
+        c.insert("can_moderate", &can_moderate);
+        c.insert("casual_posts", &member.tenant.features.casual_posts);
+        c.insert("max_chars", &MAX_POST_CHARS);
+    })
+}
+
+fn parse_cursor(value: &str) -> Option<(OffsetDateTime, Uuid)> {
+    let (nanos, id) = value.split_once('|')?;
+    let at = OffsetDateTime::from_unix_timestamp_nanos(nanos.parse().ok()?).ok()?;
+    Some((at, id.parse().ok()?))
+}
+
+pub async fn list_posts(
+    State(state): State<AppState>,
+    member: CurrentMember,
+    page: Page,
+    Query(query): Query<FeedQuery>,
+) -> Result<Response, AppError> {
+    state
+        .authz
+        .require(&member.tenant, &member.subjects(), Permission::ViewNetwork)
+        .await?;
+    let form = PostForm {
+        kind: "post".into(),
+        ..PostForm::default()
+    };
+    render_feed(
+        &state,
+        &member,
+        &page,
+        parse_cursor(&query.before),
+        &form,
+        &FieldErrors::new(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+pub async fn create_post(
+    State(state): State<AppState>,
+    member: CurrentMember,
+    page: Page,
+    Form(form): Form<PostForm>,
+) -> Result<Response, AppError> {
+    state
+        .authz
+        .require(&member.tenant, &member.subjects(), Permission::Post)
+        .await?;
+    let mut errors = FieldErrors::new();
+    let body = forms::text(&form.body, 1, MAX_POST_CHARS)
+        .map_err(|e| errors.insert("body", e))
+        .ok();
+    let casual = form.kind == "casual" && member.tenant.features.casual_posts;
+    let expires_at = if casual {
+        match form.expires_in_days.trim().parse::<i64>() {
+            Ok(days) if (1..=30).contains(&days) => {
+                Some(OffsetDateTime::now_utc() + Duration::days(days))
+            }
+            _ if form.expires_in_days.trim().is_empty() => None,
+            _ => {
+                errors.insert("expires_in_days", "errors.field.days");
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let Some(body) = body.filter(|_| errors.is_empty()) else {
+        return render_feed(
+            &state,
+            &member,
+            &page,
+            None,
+            &form,
+            &errors,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    };
+    let mut tx = state
+        .db
+        .begin_tenant(member.tenant.id, member.actor())
+        .await?;
+    queries::create_post(
+        &mut tx,
+        member.id(),
+        &body,
+        if casual { "casual" } else { "post" },
+        expires_at,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Redirect::to("/timeline?notice=posted").into_response())
+}
+
+#[derive(Serialize)]
+struct CommentView {
+    id: Uuid,
+    author_id: Uuid,
+    author_name: String,
+    paragraphs: Vec<Vec<Segment>>,
+    created_label: String,
+}
+
+#[derive(Deserialize, Serialize, Default)]
+pub struct CommentForm {
+    #[serde(default)]
+    body: String,
+}
+
+async fn render_post(
+    state: &AppState,
+    member: &CurrentMember,
+    page: &Page,
+    id: Uuid,
+    form: &CommentForm,
+    errors: &FieldErrors,
+    status: StatusCode,
+) -> Result<Response, AppError> {
+    let mut tx = state
+        .db
+        .begin_tenant(member.tenant.id, member.actor())
+        .await?;
+    let post = queries::find_post(&mut tx, id, member.id())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let comments = queries::comments(&mut tx, id).await?;
+    tx.commit().await?;
+    let comments: Vec<CommentView> = comments
+        .into_iter()
+        .map(|c| CommentView {
+            paragraphs: linkify(&c.body),
+            created_label: datetime(c.created_at, page.lang),
+            id: c.id,
+            author_id: c.author_id,
+            author_name: c.author_name,
+        })
+        .collect();
+    let can_moderate = state
+        .authz
+        .can(
+            &member.tenant,
+            &member.subjects(),
+            Permission::ModerateTimeline,
+        )
+        .await;
+    let view = post_view(post, member, page.lang);
+    render(state, page, "timeline/post.html", status, |c| {
+        c.insert("post", &view);
+        c.insert("comments", &comments);
+        c.insert("form", form);
+        c.insert("errors", errors);
+        c.insert("can_moderate", &can_moderate);
+    })
+}
+
+pub async fn show_post(
+    State(state): State<AppState>,
+    member: CurrentMember,
+    page: Page,
+    Path(id): Path<Uuid>,
+) -> Result<Response, AppError> {
+    state
+        .authz
+        .require(&member.tenant, &member.subjects(), Permission::ViewNetwork)
+        .await?;
+    render_post(
+        &state,
+        &member,
+        &page,
+        id,
+        &CommentForm::default(),
+        &FieldErrors::new(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+pub async fn create_comment(
+    State(state): State<AppState>,
+    member: CurrentMember,
+    page: Page,
+    Path(id): Path<Uuid>,
+    Form(form): Form<CommentForm>,
+) -> Result<Response, AppError> {
+    state
+        .authz
+        .require(&member.tenant, &member.subjects(), Permission::Post)
+        .await?;
+    let body = match forms::text(&form.body, 1, MAX_COMMENT_CHARS) {
+        Ok(body) => body,
+        Err(e) => {
+            let mut errors = FieldErrors::new();
+            errors.insert("body", e);
+            return render_post(
+                &state,
+                &member,
+                &page,
+                id,
+                &form,
+                &errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
+    };
+    let mut tx = state
+        .db
+        .begin_tenant(member.tenant.id, member.actor())
+        .await?;
+    if !queries::add_comment(&mut tx, id, member.id(), &body).await? {
+        tx.rollback().await?;
+        return Err(AppError::NotFound);
+    }
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/posts/{id}#comments")).into_response())
+}
+
+pub async fn toggle_like(
+    State(state): State<AppState>,
+    member: CurrentMember,
+    page: Page,
+    headers: HeaderMap,
+    Path(id): Path<Uuid>,
+) -> Result<Response, AppError> {
+    state
+        .authz
+        .require(&member.tenant, &member.subjects(), Permission::Post)
+        .await?;
+    let mut tx = state
+        .db
+        .begin_tenant(member.tenant.id, member.actor())
+        .await?;
+    let (liked, count) = queries::toggle_like(&mut tx, id, member.id())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    tx.commit().await?;
+    fragment_or_redirect(
+        &state,
+        &page,
+        &headers,
+        "timeline/_like.html",
+        &format!("/posts/{id}"),
+        |c| {
+            c.insert(
+                "post",
+                &serde_json::json!({ "id": id, "liked": liked, "like_count": count }),
+            );
+        },
+    )
+}
+
+pub async fn edit_post_form(
+    State(state): State<AppState>,
+    member: CurrentMember,
+    page: Page,
+    Path(id): Path<Uuid>,
+) -> Result<Response, AppError> {
+    let mut tx = state
+        .db
+        .begin_tenant(member.tenant.id, member.actor())
+        .await?;
+    let post = queries::find_post(&mut tx, id, member.id())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    tx.commit().await?;
+    if post.author_id != member.id() {
+        return Err(AppError::NotFound);
+    }
+    render(
+        &state,
+        &page,
+        "timeline/edit_post.html",
+        StatusCode::OK,
+        |c| {
+            c.insert("post_id", &id);
+            c.insert(
+                "form",
+                &PostForm {
+                    body: post.body,
+                    ..PostForm::default()
+                },
+            );
+            c.insert("errors", &FieldErrors::new());
+            c.insert("max_chars", &MAX_POST_CHARS);
+        },
+    )
+}
+
+pub async fn update_post(
+    State(state): State<AppState>,
+    member: CurrentMember,
+    page: Page,
+    Path(id): Path<Uuid>,
+    Form(form): Form<PostForm>,
+) -> Result<Response, AppError> {
+    let body = match forms::text(&form.body, 1, MAX_POST_CHARS) {
+        Ok(body) => body,
+        Err(e) => {
+            let mut errors = FieldErrors::new();
+            errors.insert("body", e);
+            return render(
+                &state,
+                &page,
+                "timeline/edit_post.html",
+                StatusCode::UNPROCESSABLE_ENTITY,
+                |c| {
+                    c.insert("post_id", &id);
+                    c.insert("form", &form);
+                    c.insert("errors", &errors);
+                    c.insert("max_chars", &MAX_POST_CHARS);
+                },
+            );
+        }
+    };
+    let mut tx = state
+        .db
+        .begin_tenant(member.tenant.id, member.actor())
+        .await?;
+    if !queries::edit_post(&mut tx, id, member.id(), &body).await? {
+        tx.rollback().await?;
+        return Err(AppError::NotFound);
+    }
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/posts/{id}?notice=saved")).into_response())
+}
+
+pub async fn delete_post(
+    State(state): State<AppState>,
+    member: CurrentMember,
+    Path(id): Path<Uuid>,
+) -> Result<Response, AppError> {
+    let mut tx = state
+        .db
+        .begin_tenant(member.tenant.id, member.actor())
+        .await?;
+    if !queries::delete_post(&mut tx, id, member.id()).await? {
+        tx.rollback().await?;
+        return Err(AppError::NotFound);
+    }
+    tx.commit().await?;
+    Ok(Redirect::to("/timeline?notice=deleted").into_response())
+}
+
+pub async fn hide_post(
+    State(state): State<AppState>,
+    member: CurrentMember,
+    Path(id): Path<Uuid>,
+) -> Result<Response, AppError> {
+    state
+        .authz
+        .require(
+            &member.tenant,
+            &member.subjects(),
+            Permission::ModerateTimeline,
+        )
+        .await?;
+    let mut tx = state
+        .db
+        .begin_tenant(member.tenant.id, member.actor())
+        .await?;
+    if !queries::hide_post(&mut tx, id, member.id()).await? {
+        tx.rollback().await?;
+        return Err(AppError::NotFound);
+    }
+    tsunagu_kernel::audit::record(
+        &mut tx,
+        "post.hidden",
+        "post",
+        Some(id),
+        serde_json::json!({}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Redirect::to("/timeline?notice=hidden").into_response())
+}
+
+pub async fn hide_comment(
+    State(state): State<AppState>,
+    member: CurrentMember,
+    Path((id, comment_id)): Path<(Uuid, Uuid)>,
+) -> Result<Response, AppError> {
+    state
+        .authz
+        .require(
+            &member.tenant,
+            &member.subjects(),
+            Permission::ModerateTimeline,
+        )
+        .await?;
+    let mut tx = state
+        .db
+        .begin_tenant(member.tenant.id, member.actor())
+        .await?;
+    if !queries::hide_comment(&mut tx, id, comment_id).await? {
+        tx.rollback().await?;
+        return Err(AppError::NotFound);
+    }
+    tsunagu_kernel::audit::record(
+        &mut tx,
+        "comment.hidden",
+        "comment",
+        Some(comment_id),
+        serde_json::json!({ "post_id": id }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/posts/{id}?notice=hidden")).into_response())
+}

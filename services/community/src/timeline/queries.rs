@@ -1,0 +1,260 @@
+//! Timeline SQL: posts, likes and comments. Counts are kept on the post row in the same
+//! transaction as the like or comment, so the feed reads one row per post.
+
+use time::OffsetDateTime;
+use tsunagu_kernel::{DbError, TenantTx};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct FeedPost {
+    pub id: Uuid,
+    pub author_id: Uuid,
+    pub author_name: String,
+    pub body: String,
+    pub kind: String,
+    pub expires_at: Option<OffsetDateTime>,
+    pub like_count: i32,
+    pub comment_count: i32,
+    pub created_at: OffsetDateTime,
+    pub edited_at: Option<OffsetDateTime>,
+    pub liked: bool,
+}
+
+pub const PAGE_SIZE: i64 = 20;
+
+/// The feed page SQL (also used by the benchmark and plan tests).
+pub const FEED_SQL: &str = "select p.id, p.author_id, m.name_kanji as author_name, p.body, p.kind, p.expires_at, \
+        p.like_count, p.comment_count, p.created_at, p.edited_at, \
+        exists (select 1 from post_likes l where l.tenant_id = p.tenant_id and l.post_id = p.id and l.member_id = $2) as liked \
+     from posts p join members m on m.tenant_id = p.tenant_id and m.id = p.author_id \
+     where p.tenant_id = $1 and p.hidden_at is null and (p.expires_at is null or p.expires_at > now()) \
+       and ($3::timestamptz is null or (p.created_at, p.id) < ($3, $4)) \
+     order by p.created_at desc, p.id desc limit $5";
+
+pub async fn feed(
+    tx: &mut TenantTx,
+    viewer: Uuid,
+    before: Option<(OffsetDateTime, Uuid)>,
+) -> Result<Vec<FeedPost>, DbError> {
+    let tenant_id = tx.tenant_id();
+    Ok(sqlx::query_as(FEED_SQL)
+        .bind(tenant_id)
+        .bind(viewer)
+        .bind(before.map(|(at, _)| at))
+        .bind(before.map(|(_, id)| id))
+        .bind(PAGE_SIZE + 1)
+        .fetch_all(tx.conn())
+        .await?)
+}
+
+pub async fn find_post(
+    tx: &mut TenantTx,
+    id: Uuid,
+    viewer: Uuid,
+) -> Result<Option<FeedPost>, DbError> {
+    let tenant_id = tx.tenant_id();
+    Ok(sqlx::query_as(
+        "select p.id, p.author_id, m.name_kanji as author_name, p.body, p.kind, p.expires_at, \
+                p.like_count, p.comment_count, p.created_at, p.edited_at, \
+                exists (select 1 from post_likes l where l.tenant_id = p.tenant_id and l.post_id = p.id and l.member_id = $3) as liked \
+         from posts p join members m on m.tenant_id = p.tenant_id and m.id = p.author_id \
+         where p.tenant_id = $1 and p.id = $2 and p.hidden_at is null",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .bind(viewer)
+    .fetch_optional(tx.conn())
+    .await?)
+}
+
+pub async fn create_post(
+    tx: &mut TenantTx,
+    author: Uuid,
+    body: &str,
+    kind: &str,
+    expires_at: Option<OffsetDateTime>,
+) -> Result<Uuid, DbError> {
+    let tenant_id = tx.tenant_id();
+    let id = tsunagu_kernel::ids::new_row_id();
+    sqlx::query(
+        "insert into posts (tenant_id, id, author_id, body, kind, expires_at) values ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .bind(author)
+    .bind(body)
+    .bind(kind)
+    .bind(expires_at)
+    .execute(tx.conn())
+    .await?;
+    Ok(id)
+}
+
+/// Edits the author's own post; false if it is not theirs (or gone).
+pub async fn edit_post(
+    tx: &mut TenantTx,
+    id: Uuid,
+    author: Uuid,
+    body: &str,
+) -> Result<bool, DbError> {
+    let tenant_id = tx.tenant_id();
+    Ok(sqlx::query(
+        "update posts set body = $4, edited_at = now() \
+         where tenant_id = $1 and id = $2 and author_id = $3 and hidden_at is null",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .bind(author)
+    .bind(body)
+    .execute(tx.conn())
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+pub async fn delete_post(tx: &mut TenantTx, id: Uuid, author: Uuid) -> Result<bool, DbError> {
+    let tenant_id = tx.tenant_id();
+    Ok(
+        sqlx::query("delete from posts where tenant_id = $1 and id = $2 and author_id = $3")
+            .bind(tenant_id)
+            .bind(id)
+            .bind(author)
+            .execute(tx.conn())
+            .await?
+            .rows_affected()
+            == 1,
+    )
+}
+
+pub async fn hide_post(tx: &mut TenantTx, id: Uuid, by: Uuid) -> Result<bool, DbError> {
+    let tenant_id = tx.tenant_id();
+    Ok(sqlx::query(
+        "update posts set hidden_at = now(), hidden_by = $3 where tenant_id = $1 and id = $2 and hidden_at is null",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .bind(by)
+    .execute(tx.conn())
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+/// Toggles the member's like; returns (liked now, like count) or None if the post is not visible.
+pub async fn toggle_like(
+    tx: &mut TenantTx,
+    post: Uuid,
+    member: Uuid,
+) -> Result<Option<(bool, i32)>, DbError> {
+    let tenant_id = tx.tenant_id();
+    let exists: Option<bool> = sqlx::query_scalar(
+        "select exists (select 1 from post_likes where tenant_id = $1 and post_id = $2 and member_id = $3) \
+         from posts where tenant_id = $1 and id = $2 and hidden_at is null for update",
+    )
+    .bind(tenant_id)
+    .bind(post)
+    .bind(member)
+    .fetch_optional(tx.conn())
+    .await?;
+    let Some(liked) = exists else { return Ok(None) };
+    if liked {
+        sqlx::query(
+            "delete from post_likes where tenant_id = $1 and post_id = $2 and member_id = $3",
+        )
+        .bind(tenant_id)
+        .bind(post)
+        .bind(member)
+        .execute(tx.conn())
+        .await?;
+    } else {
+        sqlx::query("insert into post_likes (tenant_id, post_id, member_id) values ($1, $2, $3)")
+            .bind(tenant_id)
+            .bind(post)
+            .bind(member)
+            .execute(tx.conn())
+            .await?;
+    }
+    let count: i32 = sqlx::query_scalar(
+        "update posts set like_count = like_count + $3 where tenant_id = $1 and id = $2 returning like_count",
+    )
+    .bind(tenant_id)
+    .bind(post)
+    .bind(if liked { -1 } else { 1 })
+    .fetch_one(tx.conn())
+    .await?;
+    Ok(Some((!liked, count)))
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Comment {
+    pub id: Uuid,
+    pub author_id: Uuid,
+    pub author_name: String,
+    pub body: String,
+    pub created_at: OffsetDateTime,
+}
+
+pub async fn comments(tx: &mut TenantTx, post: Uuid) -> Result<Vec<Comment>, DbError> {
+    let tenant_id = tx.tenant_id();
+    Ok(sqlx::query_as(
+        "select c.id, c.author_id, m.name_kanji as author_name, c.body, c.created_at \
+         from post_comments c join members m on m.tenant_id = c.tenant_id and m.id = c.author_id \
+         where c.tenant_id = $1 and c.post_id = $2 and c.hidden_at is null order by c.created_at, c.id limit 500",
+    )
+    .bind(tenant_id)
+    .bind(post)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+/// Adds a comment to a visible post; false if the post is not visible.
+pub async fn add_comment(
+    tx: &mut TenantTx,
+    post: Uuid,
+    author: Uuid,
+    body: &str,
+) -> Result<bool, DbError> {
+    let tenant_id = tx.tenant_id();
+    let updated = sqlx::query(
+        "update posts set comment_count = comment_count + 1 where tenant_id = $1 and id = $2 and hidden_at is null",
+    )
+    .bind(tenant_id)
+    .bind(post)
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
+    if updated != 1 {
+        return Ok(false);
+    }
+    sqlx::query("insert into post_comments (tenant_id, id, post_id, author_id, body) values ($1, $2, $3, $4, $5)")
+        .bind(tenant_id)
+        .bind(tsunagu_kernel::ids::new_row_id())
+        .bind(post)
+        .bind(author)
+        .bind(body)
+        .execute(tx.conn())
+        .await?;
+    Ok(true)
+}
+
+pub async fn hide_comment(tx: &mut TenantTx, post: Uuid, comment: Uuid) -> Result<bool, DbError> {
+    let tenant_id = tx.tenant_id();
+    let hidden = sqlx::query(
+        "update post_comments set hidden_at = now() where tenant_id = $1 and post_id = $2 and id = $3 and hidden_at is null",
+    )
+    .bind(tenant_id)
+    .bind(post)
+    .bind(comment)
+    .execute(tx.conn())
+    .await?
+    .rows_affected()
+        == 1;
+    if hidden {
+        sqlx::query("update posts set comment_count = greatest(comment_count - 1, 0) where tenant_id = $1 and id = $2")
+            .bind(tenant_id)
+            .bind(post)
+            .execute(tx.conn())
+            .await?;
+    }
+    Ok(hidden)
+}
