@@ -97,3 +97,30 @@ test('the directory finds a member by kana', async () => {
   await page.shot('directory-search-ja');
   page.assertClean();
 });
+
+test('the secretariat publishes an interview article featuring a member', async () => {
+  const title = `アルムナイインタビュー：渡辺 大輔さん ${Date.now()}`;
+  const office = await signedIn('jimukyoku@demo.example.co.jp');
+  await office.goto(url('demo', '/articles/new'));
+  await office.fill('input[name=title]', title);
+  await office.fill('textarea[name=summary]', '独立して5年、技術顧問として活躍する渡辺さんに伺いました。');
+  await office.fill('textarea[name=body]', '在籍時に学んだことは何ですか。\n\n「お客様の現場に行くこと」です。今も大切にしています。');
+  await office.selectOption('select[name=featured]', { label: '渡辺 大輔' });
+  await office.check('input[name=status][value=publish]');
+  await office.click('form[action="/articles"] [type=submit]');
+  await office.waitForLoadState('load');
+  assert.match(await office.textContent('h1'), /アルムナイインタビュー/);
+  await office.shot('article-ja');
+  office.assertClean();
+
+  const reader = await signedIn('kenta.yamamoto@example.jp');
+  await reader.goto(url('demo', '/articles'));
+  await reader.click(`a:has-text("${title}")`);
+  await reader.waitForLoadState('load');
+  const featured = reader.locator('a[href^="/members/"]', { hasText: '渡辺 大輔' }).first();
+  assert.ok(await featured.isVisible());
+  await featured.click();
+  await reader.waitForLoadState('load');
+  assert.match(reader.url(), /\/members\//);
+  reader.assertClean();
+});

@@ -6,6 +6,7 @@ mod cache_invalidation;
 mod catalog;
 mod community;
 mod console;
+mod content;
 mod csrf;
 mod fail_closed;
 mod host_resolution;

@@ -32,6 +32,8 @@ pub enum Permission {
     ReactToRecruitment,
     /// See who reacted and gather them, on any recruitment (authors may on their own).
     ManageRecruitments,
+    /// Write, schedule and publish articles.
+    ManageArticles,
 }
 
 impl Permission {
@@ -49,6 +51,7 @@ impl Permission {
             Permission::ModerateTimeline => ("timeline", "moderate"),
             Permission::ReactToRecruitment => ("recruitments", "react"),
             Permission::ManageRecruitments => ("recruitments", "manage"),
+            Permission::ManageArticles => ("articles", "manage"),
         }
     }
 }
@@ -230,6 +233,9 @@ mod tests {
             (&employee, ManageRecruitments, false),
             (&secretariat, ModerateTimeline, true),
             (&secretariat, ManageRecruitments, true),
+            (&secretariat, ManageArticles, true),
+            (&employee, ManageArticles, false),
+            (&alumni, ManageArticles, false),
         ] {
             assert_eq!(
                 authz.can(&t, subjects, permission).await,

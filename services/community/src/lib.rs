@@ -2,7 +2,10 @@
 //! keep a profile, post on the timeline, and answer 募集 recruitments. One module per feature,
 //! each with its router, handlers and `queries.rs` (SQL taking `&mut TenantTx`).
 
+pub mod articles;
 pub mod directory;
+pub mod media;
+pub mod notifications;
 pub mod recruitments;
 pub mod timeline;
 pub mod view;
@@ -25,10 +28,17 @@ pub const TEMPLATES: &[tsunagu_web::templates::EmbeddedTemplate] = tsunagu_web::
     "recruitments/_reactions.html",
     "recruitments/_card.html",
     "recruitments/saved.html",
+    "articles/index.html",
+    "articles/form.html",
+    "articles/show.html",
+    "articles/_like.html",
+    "notifications/index.html",
 ];
 
 pub fn router() -> Router<AppState> {
     directory::router()
         .merge(timeline::router())
         .merge(recruitments::router())
+        .merge(articles::router())
+        .merge(notifications::router())
 }

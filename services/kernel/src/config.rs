@@ -73,6 +73,8 @@ pub struct ServerConfig {
     /// True when users reach us over https (cookies get `Secure`).
     pub https: bool,
     pub log_format: LogFormat,
+    /// Where uploaded images are kept, under `tenants/<tenant id>/…`.
+    pub data_dir: std::path::PathBuf,
 }
 
 /// Everything `tsunagu migrate` needs.
@@ -273,7 +275,11 @@ impl ServerConfig {
                 ))
             }
         };
+        let data_dir = std::path::PathBuf::from(
+            get(lookup, "TSUNAGU_DATA_DIR").unwrap_or_else(|| "data".to_owned()),
+        );
         Ok(Self {
+            data_dir,
             environment,
             database_url,
             database_pool_size,

@@ -229,6 +229,7 @@ pub struct TestResponse {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: String,
+    pub bytes: Vec<u8>,
 }
 
 impl TestResponse {
@@ -257,6 +258,16 @@ pub fn test_config(overrides: &[(&str, &str)]) -> ServerConfig {
         ("REDIS_URL".into(), redis_url()),
         ("TSUNAGU_BASE_DOMAIN".into(), "localhost".into()),
         ("TSUNAGU_LISTEN".into(), "127.0.0.1:0".into()),
+        (
+            "TSUNAGU_DATA_DIR".into(),
+            std::env::temp_dir()
+                .join(format!(
+                    "tsunagu-test-data-{}",
+                    uuid::Uuid::new_v4().simple()
+                ))
+                .to_string_lossy()
+                .into_owned(),
+        ),
     ]);
     for (k, v) in overrides {
         vars.insert((*k).into(), (*v).into());
@@ -347,6 +358,7 @@ impl TestApp {
             status,
             headers,
             body: String::from_utf8_lossy(&bytes).into_owned(),
+            bytes: bytes.to_vec(),
         }
     }
 
@@ -668,4 +680,70 @@ pub fn form_encode(value: &str) -> String {
         }
     }
     out
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // Uploaded images of this test (a directory of its own, see test_config).
+        let _ = std::fs::remove_dir_all(&self.state.config.data_dir);
+    }
+}
+
+/// A file for [`TestClient::post_multipart`].
+pub struct Upload<'a> {
+    pub field: &'a str,
+    pub filename: &'a str,
+    pub content_type: &'a str,
+    pub bytes: &'a [u8],
+}
+
+impl TestClient<'_> {
+    /// Posts a multipart form as a browser would (the CSRF token as the first field).
+    pub async fn post_multipart(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        files: &[Upload<'_>],
+    ) -> TestResponse {
+        if !self.cookies.contains_key("tsunagu_csrf") {
+            self.get("/").await;
+        }
+        let token = self
+            .cookies
+            .get("tsunagu_csrf")
+            .cloned()
+            .unwrap_or_default();
+        let boundary = "tsunagu-test-boundary-7MA4YWxkTrZu0gW";
+        let mut body: Vec<u8> = Vec::new();
+        let mut all = vec![("_csrf", token.as_str())];
+        all.extend_from_slice(fields);
+        for (name, value) in all {
+            body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes());
+        }
+        for file in files {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{}\"; filename=\"{}\"\r\nContent-Type: {}\r\n\r\n",
+                    file.field, file.filename, file.content_type
+                )
+                .as_bytes(),
+            );
+            body.extend_from_slice(file.bytes);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let request = Request::post(path)
+            .header("host", &self.host)
+            .header("cookie", self.cookie_header())
+            .header("origin", format!("http://{}", self.host))
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(Body::from(body))
+            .unwrap();
+        let response = self.app.send(request).await;
+        self.remember(&response);
+        response
+    }
 }

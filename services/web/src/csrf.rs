@@ -24,8 +24,10 @@ use crate::site::{cookie, EffectiveHost};
 pub const CSRF_COOKIE: &str = "tsunagu_csrf";
 pub const CSRF_FIELD: &str = "_csrf";
 pub const CSRF_HEADER: &str = "x-csrf-token";
-/// Forms larger than this are refused before parsing (uploads will use the header instead).
+/// Forms larger than this are refused before parsing.
 const MAX_FORM_BYTES: usize = 1024 * 1024;
+/// Multipart forms carry images (at most 5 MB each, see community::media).
+const MAX_MULTIPART_BYTES: usize = 6 * 1024 * 1024;
 
 /// This visitor's token, for templates.
 #[derive(Clone, Debug)]
@@ -67,6 +69,18 @@ fn form_field(body: &[u8], name: &str) -> Option<String> {
     })
 }
 
+/// The value of a (small, text) field in a multipart body: the part with `name="<name>"`.
+fn multipart_field(body: &[u8], name: &str) -> Option<String> {
+    fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+        haystack.windows(needle.len()).position(|w| w == needle)
+    }
+    let header = format!("name=\"{name}\"");
+    let after = &body[find(body, header.as_bytes())?..];
+    let value = &after[find(after, b"\r\n\r\n")? + 4..];
+    let end = find(value, b"\r\n")?;
+    String::from_utf8(value[..end].to_vec()).ok()
+}
+
 fn forbidden() -> Response {
     crate::error::error_response(StatusCode::FORBIDDEN)
 }
@@ -100,26 +114,35 @@ pub async fn protect(
             .get(CSRF_HEADER)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let is_form = request
+        let content_type = request
             .headers()
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-        let (submitted, request) = match (from_header, is_form) {
-            (Some(value), _) => (Some(value), request),
-            (None, true) => {
+            .unwrap_or_default()
+            .to_owned();
+        let is_form = content_type.starts_with("application/x-www-form-urlencoded");
+        let is_multipart = content_type.starts_with("multipart/form-data");
+        let (submitted, request) = match from_header {
+            Some(value) => (Some(value), request),
+            None if is_form || is_multipart => {
+                let limit = if is_multipart {
+                    MAX_MULTIPART_BYTES
+                } else {
+                    MAX_FORM_BYTES
+                };
                 let (parts, body) = request.into_parts();
-                let bytes: Bytes = match http_body_util::Limited::new(body, MAX_FORM_BYTES)
-                    .collect()
-                    .await
-                {
+                let bytes: Bytes = match http_body_util::Limited::new(body, limit).collect().await {
                     Ok(collected) => collected.to_bytes(),
                     Err(_) => return crate::error::error_response(StatusCode::PAYLOAD_TOO_LARGE),
                 };
-                let value = form_field(&bytes, CSRF_FIELD);
+                let value = if is_multipart {
+                    multipart_field(&bytes, CSRF_FIELD)
+                } else {
+                    form_field(&bytes, CSRF_FIELD)
+                };
                 (value, Request::from_parts(parts, Body::from(bytes)))
             }
-            (None, false) => (None, request),
+            None => (None, request),
         };
         let valid = submitted.is_some_and(|s| bool::from(s.as_bytes().ct_eq(expected.as_bytes())));
         if !valid {
@@ -148,6 +171,13 @@ pub async fn protect(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn finds_the_token_field_in_a_multipart_body() {
+        let body = b"--b\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\nabc123\r\n--b\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"x.png\"\r\n\r\n\x89PNG\r\n--b--\r\n";
+        assert_eq!(multipart_field(body, "_csrf").as_deref(), Some("abc123"));
+        assert_eq!(multipart_field(body, "other"), None);
+    }
 
     #[test]
     fn finds_the_token_field_in_a_form() {

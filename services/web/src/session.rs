@@ -217,6 +217,8 @@ pub async fn load_session(
                 Ok(Some(data)) => {
                     tracing::Span::current()
                         .record("member.id", tracing::field::display(data.member_id));
+                    let unread = unread_notifications(&state, tenant, data.member_id).await;
+                    request.extensions_mut().insert(UnreadNotifications(unread));
                     request.extensions_mut().insert(Session { id, data });
                 }
                 Ok(None) => {}
@@ -227,4 +229,58 @@ pub async fn load_session(
         }
     }
     next.run(request).await
+}
+
+/// How many unread notifications the signed-in member has (for the header badge).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct UnreadNotifications(pub i64);
+
+/// The Redis key caching a member's unread count; notification writers delete it after commit.
+pub fn unread_key(tenant: TenantId, member: Uuid) -> String {
+    format!("t:{{{tenant}}}:unread:{member}")
+}
+
+/// Cached for a minute in Redis (fan-outs to a whole network rely on that expiry; direct
+/// notifications delete the key). Errors count as zero: a badge is never worth a failed page.
+async fn unread_notifications(state: &crate::AppState, tenant: TenantId, member: Uuid) -> i64 {
+    let key = unread_key(tenant, member);
+    let cached: Option<i64> = match state.redis.get().await {
+        Ok(mut conn) => redis::cmd("GET")
+            .arg(&key)
+            .query_async(&mut *conn)
+            .await
+            .unwrap_or(None),
+        Err(_) => None,
+    };
+    if let Some(count) = cached {
+        return count;
+    }
+    let counted: Result<i64, tsunagu_kernel::DbError> = async {
+        let mut tx = state
+            .db
+            .begin_tenant(tenant, tsunagu_kernel::Actor::Member(member))
+            .await?;
+        let count: i64 = sqlx::query_scalar(
+            "select count(*) from notifications where tenant_id = $1 and member_id = $2 \
+               and read_at is null and created_at <= now()",
+        )
+        .bind(tenant)
+        .bind(member)
+        .fetch_one(tx.conn())
+        .await?;
+        tx.commit().await?;
+        Ok(count)
+    }
+    .await;
+    let count = counted.unwrap_or(0);
+    if let Ok(mut conn) = state.redis.get().await {
+        let _: Result<(), _> = redis::cmd("SET")
+            .arg(&key)
+            .arg(count)
+            .arg("EX")
+            .arg(60)
+            .query_async(&mut *conn)
+            .await;
+    }
+    count
 }

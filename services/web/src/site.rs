@@ -219,6 +219,7 @@ impl<S: Send + Sync> FromRequestParts<S> for MaybeMember {
 pub struct MemberView {
     pub display_name: String,
     pub is_secretariat: bool,
+    pub unread_notifications: i64,
 }
 
 /// What a page handler needs to render: the site, the language, the visitor, the CSRF token and
@@ -266,9 +267,15 @@ impl<S: Send + Sync> FromRequestParts<S> for Page {
             Some(lang) => lang,
             None => request_locale(&parts.headers, Some(&site)),
         };
+        let unread = parts
+            .extensions
+            .get::<crate::session::UnreadNotifications>()
+            .map(|u| u.0)
+            .unwrap_or_default();
         let member = session.map(|s| MemberView {
             display_name: s.data.display_name.clone(),
             is_secretariat: s.data.role == "secretariat",
+            unread_notifications: unread,
         });
         let csrf_token = parts
             .extensions

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::{Deserialize, Serialize};
 use tsunagu_authz::Permission;
@@ -26,6 +26,14 @@ pub fn router() -> Router<AppState> {
         .route("/members", get(list_members))
         .route("/members/{id}", get(show_member))
         .route("/profile", get(edit_profile).post(update_profile))
+        .route(
+            "/profile/photo",
+            post(upload_photo).layer(axum::extract::DefaultBodyLimit::max(
+                crate::media::MAX_UPLOAD_BYTES + 512 * 1024,
+            )),
+        )
+        .route("/profile/photo/delete", post(delete_photo))
+        .route("/media/photos/{id}", get(show_photo))
 }
 
 /// Who may see a field.
@@ -92,6 +100,8 @@ struct DirectoryCard {
     department: Option<String>,
     organisation: Option<String>,
     title: Option<String>,
+    /// Cache-busting version of the photo, when there is one.
+    photo: Option<String>,
 }
 
 fn years_label(joined: Option<i32>, left: Option<i32>) -> Option<String> {
@@ -118,6 +128,7 @@ fn card(viewer: &CurrentMember, row: DirectoryRow) -> DirectoryCard {
         department: show("department", row.department),
         organisation: show("current_organisation", row.current_organisation),
         title: show("title", row.title),
+        photo: row.photo_key,
         id: row.id,
         name_kanji: row.name_kanji,
         name_kana: row.name_kana,
@@ -201,6 +212,7 @@ struct ProfileView {
     skills: Vec<String>,
     links: Vec<String>,
     stale: bool,
+    photo: Option<String>,
 }
 
 /// A profile older than this gets the "still at …?" nudge on its owner's view.
@@ -261,6 +273,7 @@ pub async fn show_member(
             Vec::new()
         },
         stale: is_self && age.whole_days() > STALE_AFTER_DAYS,
+        photo: profile.photo_key.clone(),
         id: profile.id,
         name_kanji: profile.name_kanji,
         name_kana: profile.name_kana,
@@ -339,12 +352,39 @@ impl ProfileForm {
     }
 }
 
+/// The edit form filled from a stored profile.
+fn form_from_profile(p: &queries::Profile) -> ProfileForm {
+    let v = &p.field_visibility.0;
+    ProfileForm {
+        visibility_email: audience_of(v, "email").to_owned(),
+        visibility_years: audience_of(v, "years").to_owned(),
+        visibility_department: audience_of(v, "department").to_owned(),
+        visibility_current_organisation: audience_of(v, "current_organisation").to_owned(),
+        visibility_title: audience_of(v, "title").to_owned(),
+        visibility_skills: audience_of(v, "skills").to_owned(),
+        visibility_ask_me_about: audience_of(v, "ask_me_about").to_owned(),
+        visibility_links: audience_of(v, "links").to_owned(),
+        name_kanji: p.name_kanji.clone(),
+        name_kana: p.name_kana.clone(),
+        name_romaji: p.name_romaji.clone(),
+        joined_year: p.joined_year.map(|y| y.to_string()).unwrap_or_default(),
+        left_year: p.left_year.map(|y| y.to_string()).unwrap_or_default(),
+        department: p.department.clone(),
+        current_organisation: p.current_organisation.clone(),
+        title: p.title.clone(),
+        skills: p.skills.join(", "),
+        ask_me_about: p.ask_me_about.clone(),
+        links: p.links.0.join("\n"),
+    }
+}
+
 fn render_edit(
     state: &AppState,
     page: &Page,
     form: &ProfileForm,
     errors: &FieldErrors,
     status: StatusCode,
+    photo: Option<&str>,
 ) -> Result<Response, AppError> {
     render(state, page, "directory/edit_profile.html", status, |c| {
         c.insert("form", form);
@@ -354,6 +394,7 @@ fn render_edit(
             "visible_fields",
             &VISIBLE_FIELDS.iter().map(|(f, _)| *f).collect::<Vec<_>>(),
         );
+        c.insert("photo", &photo);
     })
 }
 
@@ -378,29 +419,15 @@ pub async fn edit_profile(
         .await?
         .ok_or(AppError::NotFound)?;
     tx.commit().await?;
-    let v = &p.field_visibility.0;
-    let form = ProfileForm {
-        visibility_email: audience_of(v, "email").to_owned(),
-        visibility_years: audience_of(v, "years").to_owned(),
-        visibility_department: audience_of(v, "department").to_owned(),
-        visibility_current_organisation: audience_of(v, "current_organisation").to_owned(),
-        visibility_title: audience_of(v, "title").to_owned(),
-        visibility_skills: audience_of(v, "skills").to_owned(),
-        visibility_ask_me_about: audience_of(v, "ask_me_about").to_owned(),
-        visibility_links: audience_of(v, "links").to_owned(),
-        name_kanji: p.name_kanji,
-        name_kana: p.name_kana,
-        name_romaji: p.name_romaji,
-        joined_year: p.joined_year.map(|y| y.to_string()).unwrap_or_default(),
-        left_year: p.left_year.map(|y| y.to_string()).unwrap_or_default(),
-        department: p.department,
-        current_organisation: p.current_organisation,
-        title: p.title,
-        skills: p.skills.join(", "),
-        ask_me_about: p.ask_me_about,
-        links: p.links.0.join("\n"),
-    };
-    render_edit(&state, &page, &form, &FieldErrors::new(), StatusCode::OK)
+    let form = form_from_profile(&p);
+    render_edit(
+        &state,
+        &page,
+        &form,
+        &FieldErrors::new(),
+        StatusCode::OK,
+        p.photo_key.as_deref(),
+    )
 }
 
 pub async fn update_profile(
@@ -477,12 +504,19 @@ pub async fn update_profile(
         visibility.insert((*field).to_owned(), audience.to_owned());
     }
     if !errors.is_empty() {
+        let mut tx = state
+            .db
+            .begin_tenant(member.tenant.id, member.actor())
+            .await?;
+        let current_photo = queries::photo_key(&mut tx, member.id()).await?;
+        tx.commit().await?;
         return render_edit(
             &state,
             &page,
             &form,
             &errors,
             StatusCode::UNPROCESSABLE_ENTITY,
+            current_photo.as_deref(),
         );
     }
     let mut tx = state
@@ -516,4 +550,126 @@ pub async fn update_profile(
         })
         .await?;
     Ok(Redirect::to(&format!("/members/{}?notice=saved", member.id())).into_response())
+}
+
+/// `POST /profile/photo` (multipart, field `photo`): checks, resizes and stores the image, then
+/// replaces the member's photo. A bad file shows its reason on the profile form and changes
+/// nothing.
+pub async fn upload_photo(
+    State(state): State<AppState>,
+    member: CurrentMember,
+    page: Page,
+    mut multipart: axum::extract::Multipart,
+) -> Result<Response, AppError> {
+    state
+        .authz
+        .require(
+            &member.tenant,
+            &member.subjects(),
+            Permission::ManageOwnAccount,
+        )
+        .await?;
+    let mut bytes = Vec::new();
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| AppError::BadRequest(format!("unreadable form: {e}")))?
+    {
+        if field.name() == Some("photo") {
+            bytes = field
+                .bytes()
+                .await
+                .map_err(|e| AppError::BadRequest(format!("unreadable upload: {e}")))?
+                .to_vec();
+        }
+    }
+    let store = crate::media::MediaStore::new(&state.config.data_dir);
+    let key = match store
+        .save(member.tenant.id, crate::media::MediaKind::Photo, bytes)
+        .await
+        .map_err(anyhow::Error::from)?
+    {
+        Ok(key) => key,
+        Err(e) => {
+            let mut errors = FieldErrors::new();
+            errors.insert("photo", e.message_key());
+            let mut tx = state
+                .db
+                .begin_tenant(member.tenant.id, member.actor())
+                .await?;
+            let p = queries::find_profile(&mut tx, member.id())
+                .await?
+                .ok_or(AppError::NotFound)?;
+            tx.commit().await?;
+            let form = form_from_profile(&p);
+            return render_edit(
+                &state,
+                &page,
+                &form,
+                &errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                p.photo_key.as_deref(),
+            );
+        }
+    };
+    let mut tx = state
+        .db
+        .begin_tenant(member.tenant.id, member.actor())
+        .await?;
+    let previous = queries::set_photo(&mut tx, member.id(), Some(&key)).await?;
+    tx.commit().await?;
+    if let Some(previous) = previous {
+        store
+            .delete(member.tenant.id, crate::media::MediaKind::Photo, &previous)
+            .await;
+    }
+    Ok(Redirect::to(&format!("/members/{}?notice=saved", member.id())).into_response())
+}
+
+pub async fn delete_photo(
+    State(state): State<AppState>,
+    member: CurrentMember,
+) -> Result<Response, AppError> {
+    let mut tx = state
+        .db
+        .begin_tenant(member.tenant.id, member.actor())
+        .await?;
+    let previous = queries::set_photo(&mut tx, member.id(), None).await?;
+    tx.commit().await?;
+    if let Some(previous) = previous {
+        crate::media::MediaStore::new(&state.config.data_dir)
+            .delete(member.tenant.id, crate::media::MediaKind::Photo, &previous)
+            .await;
+    }
+    Ok(Redirect::to("/profile?notice=saved").into_response())
+}
+
+/// `GET /media/photos/{member}`: only for members of the same tenant (the file lives under this
+/// tenant's directory and the key comes from this tenant's row).
+pub async fn show_photo(
+    State(state): State<AppState>,
+    member: CurrentMember,
+    Path(id): Path<Uuid>,
+) -> Result<Response, AppError> {
+    state
+        .authz
+        .require(
+            &member.tenant,
+            &member.subjects(),
+            Permission::ViewDirectory,
+        )
+        .await?;
+    let mut tx = state
+        .db
+        .begin_tenant(member.tenant.id, member.actor())
+        .await?;
+    let key = queries::photo_key(&mut tx, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    tx.commit().await?;
+    let bytes = crate::media::MediaStore::new(&state.config.data_dir)
+        .read(member.tenant.id, crate::media::MediaKind::Photo, &key)
+        .await
+        .ok_or(AppError::NotFound)?;
+    Ok(crate::articles::image_response(bytes))
 }

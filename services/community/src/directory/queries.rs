@@ -20,6 +20,7 @@ pub struct DirectoryRow {
     pub title: String,
     #[serde(skip)]
     pub field_visibility: sqlx::types::Json<serde_json::Value>,
+    pub photo_key: Option<String>,
 }
 
 /// Filters of a directory search.
@@ -50,7 +51,7 @@ pub fn build_search<'a>(
     let mut q = QueryBuilder::new(prefix);
     q.push(
         "select m.id, m.name_kanji, m.name_kana, m.name_romaji, m.kind, m.joined_year, m.left_year, \
-           m.department, m.current_organisation, m.title, m.field_visibility \
+           m.department, m.current_organisation, m.title, m.field_visibility, m.photo_key \
          from members m where m.tenant_id = ",
     );
     q.push_bind(tenant_id);
@@ -141,6 +142,7 @@ pub struct Profile {
     pub field_visibility: sqlx::types::Json<std::collections::BTreeMap<String, String>>,
     #[serde(with = "time::serde::rfc3339")]
     pub profile_updated_at: time::OffsetDateTime,
+    pub photo_key: Option<String>,
 }
 
 pub async fn find_profile(tx: &mut TenantTx, id: Uuid) -> Result<Option<Profile>, DbError> {
@@ -148,7 +150,7 @@ pub async fn find_profile(tx: &mut TenantTx, id: Uuid) -> Result<Option<Profile>
     Ok(sqlx::query_as(
         "select id, email, kind, role, status, name_kanji, name_kana, name_romaji, joined_year, left_year, \
                 department, current_organisation, title, skills, ask_me_about, links, field_visibility, \
-                profile_updated_at \
+                                profile_updated_at, photo_key \
          from members where tenant_id = $1 and id = $2 and status = 'active'",
     )
     .bind(tenant_id)
@@ -225,4 +227,37 @@ pub async fn update_profile(
     .await?;
     tsunagu_identity::queries::set_search_text(tx, id, &text).await?;
     Ok(())
+}
+
+/// Sets (or clears) a member's photo; returns the previous key, to delete its file.
+pub async fn set_photo(
+    tx: &mut TenantTx,
+    id: Uuid,
+    key: Option<&str>,
+) -> Result<Option<String>, DbError> {
+    let tenant_id = tx.tenant_id();
+    let previous: Option<Option<String>> = sqlx::query_scalar(
+        "update members m set photo_key = $3, profile_updated_at = now() \
+         from (select photo_key from members where tenant_id = $1 and id = $2) old \
+         where m.tenant_id = $1 and m.id = $2 returning old.photo_key",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .bind(key)
+    .fetch_optional(tx.conn())
+    .await?;
+    Ok(previous.flatten())
+}
+
+/// The photo key of an active member of this tenant.
+pub async fn photo_key(tx: &mut TenantTx, id: Uuid) -> Result<Option<String>, DbError> {
+    let tenant_id = tx.tenant_id();
+    let key: Option<Option<String>> = sqlx::query_scalar(
+        "select photo_key from members where tenant_id = $1 and id = $2 and status = 'active'",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .fetch_optional(tx.conn())
+    .await?;
+    Ok(key.flatten())
 }

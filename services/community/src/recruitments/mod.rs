@@ -351,13 +351,27 @@ pub async fn react(
         .db
         .begin_tenant(member.tenant.id, member.actor())
         .await?;
-    queries::toggle_reaction(&mut tx, id, member.id(), &form.reaction)
+    let on = queries::toggle_reaction(&mut tx, id, member.id(), &form.reaction)
         .await?
         .ok_or(AppError::NotFound)?;
     let recruitment = queries::find(&mut tx, id, member.id())
         .await?
         .ok_or(AppError::NotFound)?;
+    let mut notified = Vec::new();
+    // The author hears about cheers and interest, not about "see later".
+    if on && form.reaction != "see_later" {
+        notified = crate::notifications::notify(
+            &mut tx,
+            &[recruitment.author_id],
+            "recruitment_reacted",
+            Some(member.id()),
+            &recruitment.title,
+            &format!("/recruitments/{id}"),
+        )
+        .await?;
+    }
     tx.commit().await?;
+    crate::notifications::forget_counts(&state, member.tenant.id, &notified).await;
     let v = view(recruitment, page.lang);
     fragment_or_redirect(
         &state,
@@ -398,7 +412,24 @@ pub async fn update_status(
         return Err(AppError::Forbidden);
     }
     queries::set_status(&mut tx, id, &form.status).await?;
+    // Everyone who said they were interested hears that it opened or closed.
+    let interested: Vec<Uuid> = queries::reactors(&mut tx, id)
+        .await?
+        .into_iter()
+        .filter(|r| r.reaction == "interested")
+        .map(|r| r.member_id)
+        .collect();
+    let notified = crate::notifications::notify(
+        &mut tx,
+        &interested,
+        "recruitment_changed",
+        Some(member.id()),
+        &recruitment.title,
+        &format!("/recruitments/{id}"),
+    )
+    .await?;
     tx.commit().await?;
+    crate::notifications::forget_counts(&state, member.tenant.id, &notified).await;
     Ok(Redirect::to(&format!("/recruitments/{id}?notice=saved")).into_response())
 }
 

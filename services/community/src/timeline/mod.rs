@@ -342,7 +342,20 @@ pub async fn create_comment(
         tx.rollback().await?;
         return Err(AppError::NotFound);
     }
+    let post = queries::find_post(&mut tx, id, member.id())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let notified = crate::notifications::notify(
+        &mut tx,
+        &[post.author_id],
+        "post_commented",
+        Some(member.id()),
+        &post.body,
+        &format!("/posts/{id}#comments"),
+    )
+    .await?;
     tx.commit().await?;
+    crate::notifications::forget_counts(&state, member.tenant.id, &notified).await;
     Ok(Redirect::to(&format!("/posts/{id}#comments")).into_response())
 }
 
@@ -364,7 +377,22 @@ pub async fn toggle_like(
     let (liked, count) = queries::toggle_like(&mut tx, id, member.id())
         .await?
         .ok_or(AppError::NotFound)?;
+    let mut notified = Vec::new();
+    if liked {
+        if let Some(post) = queries::find_post(&mut tx, id, member.id()).await? {
+            notified = crate::notifications::notify(
+                &mut tx,
+                &[post.author_id],
+                "post_liked",
+                Some(member.id()),
+                &post.body,
+                &format!("/posts/{id}"),
+            )
+            .await?;
+        }
+    }
     tx.commit().await?;
+    crate::notifications::forget_counts(&state, member.tenant.id, &notified).await;
     fragment_or_redirect(
         &state,
         &page,

@@ -1,0 +1,786 @@
+//! Articles (コンテンツ): the secretariat writes interviews and news with a cover image, rich text
+//! (a small HTML allow-list, sanitised with ammonia on save), featured members linked to their
+//! profiles, and publishes them now, on a schedule, or keeps a draft. Members read, like and
+//! comment. Publishing notifies every member (at the publish time for scheduled articles).
+
+pub mod queries;
+
+use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde::{Deserialize, Serialize};
+use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
+use tsunagu_authz::Permission;
+use tsunagu_identity::forms::{self, FieldErrors};
+use tsunagu_web::{AppError, AppState, CurrentMember, Page};
+use uuid::Uuid;
+
+use crate::media::{MediaKind, MediaStore, MAX_UPLOAD_BYTES};
+use crate::view::{datetime, fragment_or_redirect, linkify, render, Segment};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/articles", get(list_articles).post(create_article))
+        .route("/articles/new", get(new_article))
+        .route("/articles/{id}", get(show_article))
+        .route(
+            "/articles/{id}/edit",
+            get(edit_article).post(update_article),
+        )
+        .route("/articles/{id}/like", post(toggle_like))
+        .route("/articles/{id}/comments", post(create_comment))
+        .route("/media/covers/{id}", get(show_cover))
+        .layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES + 512 * 1024))
+}
+
+/// Tags an article may use; everything else is removed on save.
+const ALLOWED_TAGS: &[&str] = &[
+    "p",
+    "br",
+    "h2",
+    "h3",
+    "h4",
+    "strong",
+    "em",
+    "b",
+    "i",
+    "u",
+    "s",
+    "a",
+    "ul",
+    "ol",
+    "li",
+    "blockquote",
+    "hr",
+    "code",
+    "pre",
+];
+
+/// Sanitises article HTML. Plain text (no tags) becomes paragraphs.
+pub fn sanitize_body(input: &str) -> String {
+    const TAGS: &[&str] = &[
+        "<p",
+        "<h2",
+        "<h3",
+        "<h4",
+        "<br",
+        "<strong",
+        "<em",
+        "<b>",
+        "<i>",
+        "<u>",
+        "<s>",
+        "<a ",
+        "<ul",
+        "<ol",
+        "<li",
+        "<blockquote",
+        "<hr",
+        "<code",
+        "<pre",
+    ];
+    let lower = input.to_ascii_lowercase();
+    let html = if TAGS.iter().any(|t| lower.contains(t)) {
+        input.to_owned()
+    } else {
+        input
+            .replace("\r\n", "\n")
+            .split("\n\n")
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(|p| format!("<p>{}</p>", ammonia::clean_text(p).replace('\n', "<br>")))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    ammonia::Builder::default()
+        .tags(ALLOWED_TAGS.iter().copied().collect())
+        .generic_attributes(Default::default())
+        .tag_attributes(std::iter::once(("a", std::iter::once("href").collect())).collect())
+        .url_schemes(["http", "https", "mailto"].into_iter().collect())
+        .link_rel(Some("noopener noreferrer nofollow"))
+        .clean(&html)
+        .to_string()
+}
+
+const JST: UtcOffset = match UtcOffset::from_hms(9, 0, 0) {
+    Ok(offset) => offset,
+    Err(_) => UtcOffset::UTC,
+};
+
+/// `YYYY-MM-DDTHH:MM` from a datetime-local input, in Japan time.
+fn parse_local(value: &str) -> Option<OffsetDateTime> {
+    let format = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
+    PrimitiveDateTime::parse(value.trim(), &format)
+        .ok()
+        .map(|t| t.assume_offset(JST))
+}
+
+fn format_local(at: OffsetDateTime) -> String {
+    let local = at.to_offset(JST);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}",
+        local.year(),
+        u8::from(local.month()),
+        local.day(),
+        local.hour(),
+        local.minute()
+    )
+}
+
+#[derive(Serialize, Default, Clone)]
+pub struct ArticleForm {
+    title: String,
+    summary: String,
+    body: String,
+    /// draft | publish | schedule
+    status: String,
+    publish_at: String,
+    featured: Vec<String>,
+}
+
+struct Submitted {
+    form: ArticleForm,
+    cover: Option<Vec<u8>>,
+}
+
+async fn read_form(mut multipart: Multipart) -> Result<Submitted, AppError> {
+    let mut form = ArticleForm::default();
+    let mut cover = None;
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| AppError::BadRequest(format!("unreadable form: {e}")))?
+    {
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "cover" {
+            let bytes = field
+                .bytes()
+                .await
+                .map_err(|e| AppError::BadRequest(format!("unreadable upload: {e}")))?;
+            if !bytes.is_empty() {
+                cover = Some(bytes.to_vec());
+            }
+            continue;
+        }
+        let text = field
+            .text()
+            .await
+            .map_err(|e| AppError::BadRequest(format!("unreadable form: {e}")))?;
+        match name.as_str() {
+            "title" => form.title = text,
+            "summary" => form.summary = text,
+            "body" => form.body = text,
+            "status" => form.status = text,
+            "publish_at" => form.publish_at = text,
+            "featured" => form.featured.push(text),
+            _ => {}
+        }
+    }
+    Ok(Submitted { form, cover })
+}
+
+async fn render_form(
+    state: &AppState,
+    member: &CurrentMember,
+    page: &Page,
+    article_id: Option<Uuid>,
+    form: &ArticleForm,
+    errors: &FieldErrors,
+    status: StatusCode,
+) -> Result<Response, AppError> {
+    let mut tx = state
+        .db
+        .begin_tenant(member.tenant.id, member.actor())
+        .await?;
+    let options = queries::member_options(&mut tx).await?;
+    tx.commit().await?;
+    render(state, page, "articles/form.html", status, |c| {
+        c.insert("article_id", &article_id);
+        c.insert("form", form);
+        c.insert("errors", errors);
+        c.insert("member_options", &options);
+    })
+}
+
+pub async fn new_article(
+    State(state): State<AppState>,
+    member: CurrentMember,
+    page: Page,
+) -> Result<Response, AppError> {
+    state
+        .authz
+        .require(
+            &member.tenant,
+            &member.subjects(),
+            Permission::ManageArticles,
+        )
+        .await?;
+    let form = ArticleForm {
+        status: "draft".into(),
+        ..ArticleForm::default()
+    };
+    render_form(
+        &state,
+        &member,
+        &page,
+        None,
+        &form,
+        &FieldErrors::new(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// Validates and saves; shared by create and update.
+async fn save_article(
+    state: &AppState,
+    member: &CurrentMember,
+    page: &Page,
+    id: Option<Uuid>,
+    submitted: Submitted,
+) -> Result<Response, AppError> {
+    let Submitted { form, cover } = submitted;
+    let mut errors = FieldErrors::new();
+    let title = forms::text(&form.title, 1, 200)
+        .map_err(|e| errors.insert("title", e))
+        .ok();
+    let summary = forms::text(&form.summary, 0, 500)
+        .map_err(|e| errors.insert("summary", e))
+        .ok();
+    let body = forms::text(&form.body, 1, 100_000)
+        .map_err(|e| errors.insert("body", e))
+        .ok();
+    let now = OffsetDateTime::now_utc();
+    let (status, publish_at) = match form.status.as_str() {
+        "draft" => ("draft", None),
+        "publish" => ("published", Some(now)),
+        "schedule" => match parse_local(&form.publish_at) {
+            Some(at) if at > now => ("scheduled", Some(at)),
+            Some(_) => {
+                errors.insert("publish_at", "errors.field.date_past");
+                ("scheduled", None)
+            }
+            None => {
+                errors.insert("publish_at", "errors.field.date");
+                ("scheduled", None)
+            }
+        },
+        _ => {
+            errors.insert("status", "errors.field.required");
+            ("draft", None)
+        }
+    };
+    let featured: Vec<Uuid> = form
+        .featured
+        .iter()
+        .filter_map(|f| f.parse().ok())
+        .collect();
+    let body_html = body.as_deref().map(sanitize_body).unwrap_or_default();
+    if body.is_some() && body_html.trim().is_empty() {
+        errors.insert("body", "errors.field.required");
+    }
+    // Check the image before anything is written, so a bad file changes nothing.
+    let store = MediaStore::new(&state.config.data_dir);
+    let cover_key = match cover {
+        Some(bytes) if errors.is_empty() => match store
+            .save(member.tenant.id, MediaKind::Cover, bytes)
+            .await
+            .map_err(anyhow::Error::from)?
+        {
+            Ok(key) => Some(key),
+            Err(e) => {
+                errors.insert("cover", e.message_key());
+                None
+            }
+        },
+        _ => None,
+    };
+    let (Some(title), Some(summary)) = (title, summary) else {
+        return render_form(
+            state,
+            member,
+            page,
+            id,
+            &form,
+            &errors,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    };
+    if !errors.is_empty() {
+        return render_form(
+            state,
+            member,
+            page,
+            id,
+            &form,
+            &errors,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+
+    let mut tx = state
+        .db
+        .begin_tenant(member.tenant.id, member.actor())
+        .await?;
+    let existing = match id {
+        Some(id) => Some(
+            queries::find(&mut tx, id, member.id(), true)
+                .await?
+                .ok_or(AppError::NotFound)?,
+        ),
+        None => None,
+    };
+    let was_visible = existing
+        .as_ref()
+        .is_some_and(|a| a.status != "draft" && a.publish_at.is_some_and(|at| at <= now));
+    // Editing a published article keeps its date.
+    let publish_at = match (&existing, status) {
+        (Some(a), "published") if was_visible => a.publish_at,
+        _ => publish_at,
+    };
+    let input = queries::ArticleInput {
+        title: &title,
+        summary: &summary,
+        body_html: &body_html,
+        status,
+        publish_at,
+        featured: &featured,
+    };
+    let id = queries::save(&mut tx, id, member.id(), &input)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let mut old_cover = None;
+    if let Some(key) = &cover_key {
+        old_cover = queries::set_cover(&mut tx, id, key).await?;
+    }
+    tsunagu_kernel::audit::record(
+        &mut tx,
+        "article.saved",
+        "article",
+        Some(id),
+        serde_json::json!({ "status": status }),
+    )
+    .await?;
+    if let (false, Some(at)) = (was_visible, publish_at) {
+        crate::notifications::notify_everyone(
+            &mut tx,
+            "article_published",
+            Some(member.id()),
+            &title,
+            &format!("/articles/{id}"),
+            at,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    if let Some(old) = old_cover {
+        store.delete(member.tenant.id, MediaKind::Cover, &old).await;
+    }
+    Ok(Redirect::to(&format!("/articles/{id}?notice=saved")).into_response())
+}
+
+pub async fn create_article(
+    State(state): State<AppState>,
+    member: CurrentMember,
+    page: Page,
+    multipart: Multipart,
+) -> Result<Response, AppError> {
+    state
+        .authz
+        .require(
+            &member.tenant,
+            &member.subjects(),
+            Permission::ManageArticles,
+        )
+        .await?;
+    let submitted = read_form(multipart).await?;
+    save_article(&state, &member, &page, None, submitted).await
+}
+
+pub async fn edit_article(
+    State(state): State<AppState>,
+    member: CurrentMember,
+    page: Page,
+    Path(id): Path<Uuid>,
+) -> Result<Response, AppError> {
+    state
+        .authz
+        .require(
+            &member.tenant,
+            &member.subjects(),
+            Permission::ManageArticles,
+        )
+        .await?;
+    let mut tx = state
+        .db
+        .begin_tenant(member.tenant.id, member.actor())
+        .await?;
+    let article = queries::find(&mut tx, id, member.id(), true)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let featured = queries::featured(&mut tx, id).await?;
+    tx.commit().await?;
+    let form = ArticleForm {
+        title: article.title,
+        summary: article.summary,
+        body: article.body_html,
+        status: match article.status.as_str() {
+            "draft" => "draft".into(),
+            "scheduled" => "schedule".into(),
+            _ => "publish".into(),
+        },
+        publish_at: article.publish_at.map(format_local).unwrap_or_default(),
+        featured: featured.iter().map(|f| f.id.to_string()).collect(),
+    };
+    render_form(
+        &state,
+        &member,
+        &page,
+        Some(id),
+        &form,
+        &FieldErrors::new(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+pub async fn update_article(
+    State(state): State<AppState>,
+    member: CurrentMember,
+    page: Page,
+    Path(id): Path<Uuid>,
+    multipart: Multipart,
+) -> Result<Response, AppError> {
+    state
+        .authz
+        .require(
+            &member.tenant,
+            &member.subjects(),
+            Permission::ManageArticles,
+        )
+        .await?;
+    let submitted = read_form(multipart).await?;
+    save_article(&state, &member, &page, Some(id), submitted).await
+}
+
+#[derive(Serialize)]
+struct ArticleCard {
+    id: Uuid,
+    title: String,
+    summary: String,
+    author_name: String,
+    status: String,
+    published_label: Option<String>,
+    has_cover: bool,
+    cover_version: Option<String>,
+    like_count: i32,
+    comment_count: i32,
+}
+
+pub async fn list_articles(
+    State(state): State<AppState>,
+    member: CurrentMember,
+    page: Page,
+) -> Result<Response, AppError> {
+    state
+        .authz
+        .require(&member.tenant, &member.subjects(), Permission::ViewNetwork)
+        .await?;
+    let manage = state
+        .authz
+        .can(
+            &member.tenant,
+            &member.subjects(),
+            Permission::ManageArticles,
+        )
+        .await;
+    let mut tx = state
+        .db
+        .begin_tenant(member.tenant.id, member.actor())
+        .await?;
+    let articles = queries::list(&mut tx, member.id(), manage).await?;
+    tx.commit().await?;
+    let cards: Vec<ArticleCard> = articles
+        .into_iter()
+        .map(|a| ArticleCard {
+            published_label: a.publish_at.map(|at| datetime(at, page.lang)),
+            has_cover: a.cover_key.is_some(),
+            status: effective_status(&a.status, a.publish_at).to_owned(),
+            cover_version: a.cover_key,
+            id: a.id,
+            title: a.title,
+            summary: a.summary,
+            author_name: a.author_name,
+            like_count: a.like_count,
+            comment_count: a.comment_count,
+        })
+        .collect();
+    render(&state, &page, "articles/index.html", StatusCode::OK, |c| {
+        c.insert("articles", &cards);
+        c.insert("can_manage", &manage);
+    })
+}
+
+#[derive(Serialize)]
+struct CommentView {
+    author_id: Uuid,
+    author_name: String,
+    paragraphs: Vec<Vec<Segment>>,
+    created_label: String,
+}
+
+#[derive(Serialize, Deserialize, Default)]
+pub struct CommentForm {
+    #[serde(default)]
+    body: String,
+}
+
+async fn render_article(
+    state: &AppState,
+    member: &CurrentMember,
+    page: &Page,
+    id: Uuid,
+    form: &CommentForm,
+    errors: &FieldErrors,
+    status: StatusCode,
+) -> Result<Response, AppError> {
+    let manage = state
+        .authz
+        .can(
+            &member.tenant,
+            &member.subjects(),
+            Permission::ManageArticles,
+        )
+        .await;
+    let mut tx = state
+        .db
+        .begin_tenant(member.tenant.id, member.actor())
+        .await?;
+    let article = queries::find(&mut tx, id, member.id(), manage)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let featured = queries::featured(&mut tx, id).await?;
+    let comments = queries::comments(&mut tx, id).await?;
+    tx.commit().await?;
+    let comments: Vec<CommentView> = comments
+        .into_iter()
+        .map(|c| CommentView {
+            paragraphs: linkify(&c.body),
+            created_label: datetime(c.created_at, page.lang),
+            author_id: c.author_id,
+            author_name: c.author_name,
+        })
+        .collect();
+    render(state, page, "articles/show.html", status, |c| {
+        c.insert(
+            "article",
+            &serde_json::json!({
+                "id": article.id,
+                "title": article.title,
+                "summary": article.summary,
+                "author_name": article.author_name,
+                                "status": effective_status(&article.status, article.publish_at),
+                "published_label": article.publish_at.map(|at| datetime(at, page.lang)),
+                "has_cover": article.cover_key.is_some(),
+                "cover_version": article.cover_key,
+                "like_count": article.like_count,
+                "comment_count": article.comment_count,
+                "liked": article.liked,
+            }),
+        );
+        // Sanitised when it was saved (sanitize_body); the template marks it safe.
+        c.insert("body_html", &article.body_html);
+        c.insert("featured", &featured);
+        c.insert("comments", &comments);
+        c.insert("form", form);
+        c.insert("errors", errors);
+        c.insert("can_manage", &manage);
+    })
+}
+
+pub async fn show_article(
+    State(state): State<AppState>,
+    member: CurrentMember,
+    page: Page,
+    Path(id): Path<Uuid>,
+) -> Result<Response, AppError> {
+    state
+        .authz
+        .require(&member.tenant, &member.subjects(), Permission::ViewNetwork)
+        .await?;
+    render_article(
+        &state,
+        &member,
+        &page,
+        id,
+        &CommentForm::default(),
+        &FieldErrors::new(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+pub async fn toggle_like(
+    State(state): State<AppState>,
+    member: CurrentMember,
+    page: Page,
+    headers: HeaderMap,
+    Path(id): Path<Uuid>,
+) -> Result<Response, AppError> {
+    state
+        .authz
+        .require(&member.tenant, &member.subjects(), Permission::Post)
+        .await?;
+    let mut tx = state
+        .db
+        .begin_tenant(member.tenant.id, member.actor())
+        .await?;
+    queries::find(&mut tx, id, member.id(), false)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let (liked, count) = queries::toggle_like(&mut tx, id, member.id()).await?;
+    tx.commit().await?;
+    fragment_or_redirect(
+        &state,
+        &page,
+        &headers,
+        "articles/_like.html",
+        &format!("/articles/{id}"),
+        |c| {
+            c.insert(
+                "article",
+                &serde_json::json!({ "id": id, "liked": liked, "like_count": count }),
+            );
+        },
+    )
+}
+
+pub async fn create_comment(
+    State(state): State<AppState>,
+    member: CurrentMember,
+    page: Page,
+    Path(id): Path<Uuid>,
+    Form(form): Form<CommentForm>,
+) -> Result<Response, AppError> {
+    state
+        .authz
+        .require(&member.tenant, &member.subjects(), Permission::Post)
+        .await?;
+    let body = match forms::text(&form.body, 1, 2000) {
+        Ok(body) => body,
+        Err(e) => {
+            let mut errors = FieldErrors::new();
+            errors.insert("body", e);
+            return render_article(
+                &state,
+                &member,
+                &page,
+                id,
+                &form,
+                &errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
+    };
+    let mut tx = state
+        .db
+        .begin_tenant(member.tenant.id, member.actor())
+        .await?;
+    let article = queries::find(&mut tx, id, member.id(), false)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    queries::add_comment(&mut tx, id, member.id(), &body).await?;
+    let notified = crate::notifications::notify(
+        &mut tx,
+        &[article.author_id],
+        "article_commented",
+        Some(member.id()),
+        &article.title,
+        &format!("/articles/{id}#comments"),
+    )
+    .await?;
+    tx.commit().await?;
+    crate::notifications::forget_counts(&state, member.tenant.id, &notified).await;
+    Ok(Redirect::to(&format!("/articles/{id}#comments")).into_response())
+}
+
+/// The cover of an article the viewer may see.
+pub async fn show_cover(
+    State(state): State<AppState>,
+    member: CurrentMember,
+    Path(id): Path<Uuid>,
+) -> Result<Response, AppError> {
+    let manage = state
+        .authz
+        .can(
+            &member.tenant,
+            &member.subjects(),
+            Permission::ManageArticles,
+        )
+        .await;
+    let mut tx = state
+        .db
+        .begin_tenant(member.tenant.id, member.actor())
+        .await?;
+    let article = queries::find(&mut tx, id, member.id(), manage)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    tx.commit().await?;
+    let key = article.cover_key.ok_or(AppError::NotFound)?;
+    let bytes = MediaStore::new(&state.config.data_dir)
+        .read(member.tenant.id, MediaKind::Cover, &key)
+        .await
+        .ok_or(AppError::NotFound)?;
+    Ok(image_response(bytes))
+}
+
+/// A stored JPEG, cacheable only by the member's own browser (it is not public).
+pub fn image_response(bytes: Vec<u8>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "image/jpeg"),
+            (header::CACHE_CONTROL, "private, max-age=86400"),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+/// A scheduled article whose time has come is published.
+pub fn effective_status(status: &str, publish_at: Option<OffsetDateTime>) -> &str {
+    match (status, publish_at) {
+        ("scheduled", Some(at)) if at <= OffsetDateTime::now_utc() => "published",
+        _ => status,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sanitize_body;
+
+    #[test]
+    fn article_html_is_sanitised() {
+        let clean = sanitize_body("<h2>Hi</h2><p onclick=\"x()\">ok <a href=\"javascript:alert(1)\">bad</a> <a href=\"https://example.com\">good</a></p><script>alert(1)</script><img src=x onerror=y><iframe></iframe>");
+        assert!(clean.contains("<h2>Hi</h2>"));
+        assert!(
+            !clean.contains("onclick")
+                && !clean.contains("script")
+                && !clean.contains("<img")
+                && !clean.contains("iframe")
+        );
+        assert!(!clean.contains("javascript:"));
+        assert!(
+            clean.contains("href=\"https://example.com\"")
+                && clean.contains("rel=\"noopener noreferrer nofollow\"")
+        );
+        let text = sanitize_body("first <b>line\n\nsecond & third");
+        assert!(text.contains("<b>line"), "{text}");
+        let plain = sanitize_body("第一段落\n\n第二段落 & 記号");
+        assert_eq!(plain, "<p>第一段落</p>\n<p>第二段落 &amp; 記号</p>");
+    }
+}
