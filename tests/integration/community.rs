@@ -891,3 +891,59 @@ async fn the_other_tenants_posts_and_profiles_are_not_found() {
     }
     assert!(acme.get("/timeline").await.body.contains("Acme only"));
 }
+
+#[tokio::test]
+async fn custom_profile_fields_from_tenant_config_respect_visibility() {
+    let app = app().await;
+    let owner = member(&app, "demo", "custom@example.jp", "項目 太郎", "alumni").await;
+    member(&app, "demo", "alum@example.jp", "卒業 生", "alumni").await;
+    member(
+        &app,
+        "demo",
+        "staff@demo.example.co.jp",
+        "社員 一",
+        "employee",
+    )
+    .await;
+    let mut client = signed_in(&app, "demo.localhost", "custom@example.jp").await;
+    let form = client.get("/profile").await;
+    assert!(
+        form.body.contains("name=\"custom__office\""),
+        "demo.toml declares an office field"
+    );
+    let mut fields = profile_fields(
+        "項目 太郎",
+        "こうもく たろう",
+        "Taro Komoku",
+        "Org",
+        "members",
+    );
+    fields.push(("custom__office", "大阪支社"));
+    fields.push(("visibility__custom__office", "employees"));
+    fields.push(("custom__alumni_message", "現場を大切に"));
+    fields.push(("visibility__custom__alumni_message", "members"));
+    assert_eq!(
+        save_profile(&mut client, &fields).await.status,
+        StatusCode::SEE_OTHER
+    );
+
+    let path = format!("/members/{owner}");
+    let mut alum = signed_in(&app, "demo.localhost", "alum@example.jp").await;
+    let seen = alum.get(&path).await.body;
+    assert!(seen.contains("現場を大切に") && !seen.contains("大阪支社"));
+    let mut employee = signed_in(&app, "demo.localhost", "staff@demo.example.co.jp").await;
+    assert!(employee.get(&path).await.body.contains("大阪支社"));
+
+    let too_long = "あ".repeat(201);
+    let mut bad = fields.clone();
+    bad.retain(|(k, _)| *k != "custom__office");
+    bad.push(("custom__office", &too_long));
+    assert_eq!(
+        save_profile(&mut client, &bad).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert!(
+        employee.get(&path).await.body.contains("大阪支社"),
+        "nothing changed"
+    );
+}

@@ -201,6 +201,7 @@ mod tests {
                 ..Features::default()
             },
             signup: Signup::default(),
+            profile_fields: Vec::new(),
         }
     }
 

@@ -500,6 +500,7 @@ pub async fn seed_demo_community(db: &Db) -> anyhow::Result<()> {
                     ask_me_about: "",
                     links: &[],
                     field_visibility: &Default::default(),
+                    custom_fields: &Default::default(),
                 },
             )
             .await?;

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use sqlx::types::Json;
 use tsunagu_kernel::{Db, DbError, TenantId};
 
-use crate::registry::{Branding, Features, Signup, TenantStatus};
+use crate::registry::{Branding, Features, ProfileField, Signup, TenantStatus};
 use crate::slug::Slug;
 
 /// The file as written. Unknown keys are errors, so a typo never passes silently.
@@ -31,6 +31,8 @@ struct RawTenantFile {
     signup: RawSignup,
     #[serde(default)]
     features: Features,
+    #[serde(default)]
+    profile_fields: Vec<ProfileField>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -68,6 +70,7 @@ pub struct TenantDeclaration {
     pub branding: Branding,
     pub signup: Signup,
     pub features: Features,
+    pub profile_fields: Vec<ProfileField>,
 }
 
 /// One problem in one file.
@@ -244,6 +247,42 @@ pub fn parse_tenant_file(path: &Path, text: &str) -> Result<TenantDeclaration, V
         ));
     }
 
+    if raw.profile_fields.len() > 10 {
+        errors.push(error("profile_fields", "at most 10 custom fields".into()));
+    }
+    let mut seen_keys = Vec::new();
+    for (i, field) in raw.profile_fields.iter().enumerate() {
+        let key_ok = (1..=30).contains(&field.key.len())
+            && field
+                .key
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+            && field.key.as_bytes()[0].is_ascii_lowercase();
+        if !key_ok {
+            errors.push(error(
+                &format!("profile_fields[{i}].key"),
+                format!(
+                    "{:?} must be 1-30 of a-z, 0-9 and _, starting with a letter",
+                    field.key
+                ),
+            ));
+        } else if seen_keys.contains(&field.key) {
+            errors.push(error(
+                &format!("profile_fields[{i}].key"),
+                format!("{:?} is declared twice", field.key),
+            ));
+        }
+        seen_keys.push(field.key.clone());
+        for (name, label) in [("label_ja", &field.label_ja), ("label_en", &field.label_en)] {
+            if !(1..=60).contains(&label.trim().chars().count()) {
+                errors.push(error(
+                    &format!("profile_fields[{i}].{name}"),
+                    "must be 1 to 60 characters".into(),
+                ));
+            }
+        }
+    }
+
     match slug {
         Some(slug) if errors.is_empty() => Ok(TenantDeclaration {
             source: path.to_owned(),
@@ -265,6 +304,7 @@ pub fn parse_tenant_file(path: &Path, text: &str) -> Result<TenantDeclaration, V
                 alumni_policy,
             },
             features: raw.features,
+            profile_fields: raw.profile_fields,
         }),
         _ => Err(errors),
     }
@@ -349,18 +389,18 @@ pub async fn apply_declarations(
         // file returns no row and leaves updated_at alone.
         let created: Option<bool> = sqlx::query_scalar(
             "insert into platform.tenants \
-               (id, slug, name, status, default_locale, plan, branding, features, signup) \
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                              (id, slug, name, status, default_locale, plan, branding, features, signup, profile_fields) \
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
              on conflict (slug) do update set \
                name = excluded.name, status = excluded.status, \
                default_locale = excluded.default_locale, plan = excluded.plan, \
                branding = excluded.branding, features = excluded.features, \
-               signup = excluded.signup, updated_at = now() \
+                              signup = excluded.signup, profile_fields = excluded.profile_fields, updated_at = now() \
              where (tenants.name, tenants.status, tenants.default_locale, tenants.plan, \
-                    tenants.branding, tenants.features, tenants.signup) \
+                    tenants.branding, tenants.features, tenants.signup, tenants.profile_fields) \
                    is distinct from \
                    (excluded.name, excluded.status, excluded.default_locale, excluded.plan, \
-                    excluded.branding, excluded.features, excluded.signup) \
+                    excluded.branding, excluded.features, excluded.signup, excluded.profile_fields) \
              returning (xmax = 0)",
         )
         .bind(TenantId::new())
@@ -371,7 +411,8 @@ pub async fn apply_declarations(
         .bind(&d.plan)
         .bind(Json(&d.branding))
         .bind(Json(&d.features))
-        .bind(Json(&d.signup))
+                .bind(Json(&d.signup))
+        .bind(Json(&d.profile_fields))
         .fetch_optional(tx.conn())
         .await
         .map_err(DbError::from)?;

@@ -13,5 +13,7 @@ pub mod registry;
 pub mod slug;
 
 pub use host::{classify_host, HostTarget};
-pub use registry::{Branding, Features, Signup, Tenant, TenantRegistry, TenantStatus};
+pub use registry::{
+    Branding, Features, ProfileField, Signup, Tenant, TenantRegistry, TenantStatus,
+};
 pub use slug::Slug;

@@ -85,6 +85,15 @@ pub struct Signup {
     pub alumni_policy: String,
 }
 
+/// A profile field a tenant adds (tenant-config `[[profile_fields]]`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileField {
+    pub key: String,
+    pub label_ja: String,
+    pub label_en: String,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Tenant {
     pub id: TenantId,
@@ -96,6 +105,7 @@ pub struct Tenant {
     pub branding: Branding,
     pub features: Features,
     pub signup: Signup,
+    pub profile_fields: Vec<ProfileField>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -109,6 +119,7 @@ struct TenantRow {
     branding: Json<Branding>,
     features: Json<Features>,
     signup: Json<Signup>,
+    profile_fields: Json<Vec<ProfileField>>,
 }
 
 impl From<TenantRow> for Tenant {
@@ -127,12 +138,13 @@ impl From<TenantRow> for Tenant {
             branding: row.branding.0,
             features: row.features.0,
             signup: row.signup.0,
+            profile_fields: row.profile_fields.0,
         }
     }
 }
 
 const TENANT_COLUMNS: &str =
-    "t.id, t.slug, t.name, t.status, t.default_locale, t.plan, t.branding, t.features, t.signup";
+        "t.id, t.slug, t.name, t.status, t.default_locale, t.plan, t.branding, t.features, t.signup, t.profile_fields";
 
 pub async fn find_by_slug(tx: &mut PlatformTx, slug: &str) -> Result<Option<Tenant>, DbError> {
     let row: Option<TenantRow> = sqlx::query_as(&format!(

@@ -11,7 +11,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::Router;
 use serde::{Deserialize, Serialize};
 use tsunagu_authz::Permission;
 use tsunagu_identity::forms::{self, FieldErrors};
@@ -213,6 +213,8 @@ struct ProfileView {
     links: Vec<String>,
     stale: bool,
     photo: Option<String>,
+    /// (label, value) of the tenant's custom fields the viewer may see.
+    custom: Vec<(String, String)>,
 }
 
 /// A profile older than this gets the "still at …?" nudge on its owner's view.
@@ -274,6 +276,25 @@ pub async fn show_member(
         },
         stale: is_self && age.whole_days() > STALE_AFTER_DAYS,
         photo: profile.photo_key.clone(),
+        custom: member
+            .tenant
+            .profile_fields
+            .iter()
+            .filter(|f| sees(&format!("custom.{}", f.key)))
+            .filter_map(|f| {
+                let value = profile
+                    .custom_fields
+                    .0
+                    .get(&f.key)
+                    .filter(|v| !v.is_empty())?;
+                let label = if page.lang == tsunagu_web::Locale::Ja {
+                    &f.label_ja
+                } else {
+                    &f.label_en
+                };
+                Some((label.clone(), value.clone()))
+            })
+            .collect(),
         id: profile.id,
         name_kanji: profile.name_kanji,
         name_kana: profile.name_kana,
@@ -335,6 +356,42 @@ pub struct ProfileForm {
     visibility_ask_me_about: String,
     #[serde(default)]
     visibility_links: String,
+    /// The tenant's custom fields (`custom__<key>` and `visibility__custom__<key>` in the form).
+    #[serde(skip_deserializing)]
+    custom: Vec<CustomFieldInput>,
+}
+
+#[derive(Serialize, Default, Clone)]
+pub struct CustomFieldInput {
+    key: String,
+    label: String,
+    value: String,
+    visibility: String,
+}
+
+fn custom_inputs(
+    tenant: &tsunagu_tenancy::Tenant,
+    lang: tsunagu_web::Locale,
+    values: &BTreeMap<String, String>,
+    visibility: &BTreeMap<String, String>,
+) -> Vec<CustomFieldInput> {
+    tenant
+        .profile_fields
+        .iter()
+        .map(|f| CustomFieldInput {
+            key: f.key.clone(),
+            label: if lang == tsunagu_web::Locale::Ja {
+                f.label_ja.clone()
+            } else {
+                f.label_en.clone()
+            },
+            value: values.get(&f.key).cloned().unwrap_or_default(),
+            visibility: visibility
+                .get(&format!("custom.{}", f.key))
+                .cloned()
+                .unwrap_or_else(|| "members".into()),
+        })
+        .collect()
 }
 
 impl ProfileForm {
@@ -375,6 +432,7 @@ fn form_from_profile(p: &queries::Profile) -> ProfileForm {
         skills: p.skills.join(", "),
         ask_me_about: p.ask_me_about.clone(),
         links: p.links.0.join("\n"),
+        custom: Vec::new(),
     }
 }
 
@@ -419,7 +477,13 @@ pub async fn edit_profile(
         .await?
         .ok_or(AppError::NotFound)?;
     tx.commit().await?;
-    let form = form_from_profile(&p);
+    let mut form = form_from_profile(&p);
+    form.custom = custom_inputs(
+        &member.tenant,
+        page.lang,
+        &p.custom_fields.0,
+        &p.field_visibility.0,
+    );
     render_edit(
         &state,
         &page,
@@ -434,7 +498,7 @@ pub async fn update_profile(
     State(state): State<AppState>,
     member: CurrentMember,
     page: Page,
-    Form(form): Form<ProfileForm>,
+    body: axum::body::Bytes,
 ) -> Result<Response, AppError> {
     state
         .authz
@@ -444,6 +508,41 @@ pub async fn update_profile(
             Permission::ManageOwnAccount,
         )
         .await?;
+    // The fixed fields by name, and the tenant's custom fields from the raw pairs.
+    let mut form: ProfileForm = serde_urlencoded::from_bytes(&body)
+        .map_err(|e| AppError::BadRequest(format!("unreadable form: {e}")))?;
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body)
+        .map_err(|e| AppError::BadRequest(format!("unreadable form: {e}")))?;
+    let submitted = |name: String| {
+        pairs
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let mut custom_values = BTreeMap::new();
+    let mut custom_visibility = BTreeMap::new();
+    for field in &member.tenant.profile_fields {
+        custom_values.insert(
+            field.key.clone(),
+            submitted(format!("custom__{}", field.key)),
+        );
+        let audience = submitted(format!("visibility__custom__{}", field.key));
+        custom_visibility.insert(
+            format!("custom.{}", field.key),
+            if audience.is_empty() {
+                "members".to_owned()
+            } else {
+                audience
+            },
+        );
+    }
+    form.custom = custom_inputs(
+        &member.tenant,
+        page.lang,
+        &custom_values,
+        &custom_visibility,
+    );
     let mut errors = FieldErrors::new();
     let mut check = |field: &'static str, r: Result<String, &'static str>| {
         r.map_err(|e| errors.insert(field, e)).unwrap_or_default()
@@ -495,7 +594,24 @@ pub async fn update_profile(
     {
         errors.insert("links", "errors.field.links");
     }
+    let mut custom_fields = BTreeMap::new();
+    for (key, value) in &custom_values {
+        match forms::text(value, 0, 200) {
+            Ok(value) => {
+                custom_fields.insert(key.clone(), value);
+            }
+            Err(e) => {
+                errors.insert("custom", e);
+            }
+        }
+    }
     let mut visibility = BTreeMap::new();
+    for (key, audience) in &custom_visibility {
+        if !AUDIENCES.contains(&audience.as_str()) {
+            errors.insert("visibility", "errors.field.invalid");
+        }
+        visibility.insert(key.clone(), audience.clone());
+    }
     for (field, _) in VISIBLE_FIELDS {
         let audience = form.visibility_of(field);
         if !AUDIENCES.contains(&audience) {
@@ -539,6 +655,7 @@ pub async fn update_profile(
             ask_me_about: &ask_me_about,
             links: &links,
             field_visibility: &visibility,
+            custom_fields: &custom_fields,
         },
     )
     .await?;
@@ -601,7 +718,13 @@ pub async fn upload_photo(
                 .await?
                 .ok_or(AppError::NotFound)?;
             tx.commit().await?;
-            let form = form_from_profile(&p);
+            let mut form = form_from_profile(&p);
+            form.custom = custom_inputs(
+                &member.tenant,
+                page.lang,
+                &p.custom_fields.0,
+                &p.field_visibility.0,
+            );
             return render_edit(
                 &state,
                 &page,

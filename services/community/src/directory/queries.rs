@@ -143,6 +143,7 @@ pub struct Profile {
     #[serde(with = "time::serde::rfc3339")]
     pub profile_updated_at: time::OffsetDateTime,
     pub photo_key: Option<String>,
+    pub custom_fields: sqlx::types::Json<std::collections::BTreeMap<String, String>>,
 }
 
 pub async fn find_profile(tx: &mut TenantTx, id: Uuid) -> Result<Option<Profile>, DbError> {
@@ -150,7 +151,7 @@ pub async fn find_profile(tx: &mut TenantTx, id: Uuid) -> Result<Option<Profile>
     Ok(sqlx::query_as(
         "select id, email, kind, role, status, name_kanji, name_kana, name_romaji, joined_year, left_year, \
                 department, current_organisation, title, skills, ask_me_about, links, field_visibility, \
-                                profile_updated_at, photo_key \
+                                                profile_updated_at, photo_key, custom_fields \
          from members where tenant_id = $1 and id = $2 and status = 'active'",
     )
     .bind(tenant_id)
@@ -172,6 +173,8 @@ pub struct ProfileUpdate<'a> {
     pub ask_me_about: &'a str,
     pub links: &'a [String],
     pub field_visibility: &'a std::collections::BTreeMap<String, String>,
+    /// Values of the tenant's custom fields, by key.
+    pub custom_fields: &'a std::collections::BTreeMap<String, String>,
 }
 
 /// Saves the profile and recomputes its search text from the parts every member may see.
@@ -206,7 +209,7 @@ pub async fn update_profile(
     sqlx::query(
         "update members set name_kanji = $3, name_kana = $4, name_romaji = $5, joined_year = $6, left_year = $7, \
            department = $8, current_organisation = $9, title = $10, skills = $11, ask_me_about = $12, links = $13, \
-           field_visibility = $14, profile_updated_at = now(), updated_at = now() \
+                      field_visibility = $14, custom_fields = $15, profile_updated_at = now(), updated_at = now() \
          where tenant_id = $1 and id = $2",
     )
     .bind(tenant_id)
@@ -222,7 +225,8 @@ pub async fn update_profile(
     .bind(p.skills)
     .bind(p.ask_me_about)
     .bind(sqlx::types::Json(p.links))
-    .bind(sqlx::types::Json(p.field_visibility))
+        .bind(sqlx::types::Json(p.field_visibility))
+    .bind(sqlx::types::Json(p.custom_fields))
     .execute(tx.conn())
     .await?;
     tsunagu_identity::queries::set_search_text(tx, id, &text).await?;
