@@ -947,3 +947,72 @@ async fn custom_profile_fields_from_tenant_config_respect_visibility() {
         "nothing changed"
     );
 }
+
+#[tokio::test]
+async fn saved_recruitments_are_reminded_once() {
+    let app = app().await;
+    let sink = tsunagu_testkit::SmtpSink::start();
+    member(
+        &app,
+        "acme",
+        "emp@acme.example.com",
+        "Eve Employee",
+        "employee",
+    )
+    .await;
+    member(&app, "acme", "saver@example.org", "Sam Saver", "alumni").await;
+    let mut eve = signed_in(&app, "acme.localhost", "emp@acme.example.com").await;
+    let created = eve
+        .post(
+            "/recruitments",
+            &[
+                ("title", "Mentors for our interns"),
+                ("body", "Two hours a month."),
+            ],
+        )
+        .await;
+    let id = created
+        .header("location")
+        .unwrap()
+        .trim_start_matches("/recruitments/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    let mut sam = signed_in(&app, "acme.localhost", "saver@example.org").await;
+    sam.post(
+        &format!("/recruitments/{id}/react"),
+        &[("reaction", "see_later")],
+    )
+    .await;
+
+    let remind = || {
+        tsunagu_gateway::worker::send_see_later_reminders(
+            &app.state.db,
+            &app.state.web,
+            &app.state.config,
+        )
+    };
+    assert_eq!(remind().await.unwrap(), 0, "not yet: saved moments ago");
+    let tenant = app.tenant_id("acme").await;
+    let mut tx = app
+        .state
+        .db
+        .begin_tenant(tenant, tsunagu_kernel::Actor::System)
+        .await
+        .unwrap();
+    sqlx::query("update recruitment_reactions set created_at = now() - interval '4 days'")
+        .execute(tx.conn())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(remind().await.unwrap(), 1);
+    assert_eq!(remind().await.unwrap(), 0, "once per saved item");
+    app.deliver_mail(&sink).await;
+    let mail = sink
+        .to("saver@example.org")
+        .pop()
+        .expect("a reminder email");
+    assert!(mail.text.contains("Mentors for our interns"));
+    assert!(mail.link_containing("/saved").is_some());
+}

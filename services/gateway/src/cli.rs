@@ -162,9 +162,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let mailer = crate::worker::mailer_from_env(config.environment, &config.base_domain)?;
             let db = Db::connect(config.database_url.expose(), 4).await?;
             tracing::info!(dev_outbox = mailer.is_dev_outbox(), "worker started");
-            crate::worker::run(db, mailer, async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
+            let web = tsunagu_web::WebKit::new(crate::TEMPLATES).map_err(anyhow::Error::from)?;
+            crate::worker::run(
+                db,
+                mailer,
+                std::sync::Arc::new(web),
+                std::sync::Arc::new(config),
+                async {
+                    let _ = tokio::signal::ctrl_c().await;
+                },
+            )
             .await;
             Ok(())
         }

@@ -41,6 +41,8 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
         tokio::spawn(crate::worker::run(
             state.db.clone(),
             mailer,
+            state.web.clone(),
+            state.config.clone(),
             std::future::pending(),
         ));
     }

@@ -172,6 +172,21 @@ pub fn parse_trusted_proxies(value: &str) -> Result<Vec<IpNet>, String> {
 }
 
 impl ServerConfig {
+    /// `scheme://{slug}.{base}[:port]/` for links in emails sent outside a request (the worker).
+    /// In development the listen port is part of the address; in production the load balancer
+    /// serves the standard port.
+    pub fn tenant_origin(&self, slug: &str) -> String {
+        let scheme = if self.https { "https" } else { "http" };
+        match self.environment {
+            Environment::Development => format!(
+                "{scheme}://{slug}.{}:{}",
+                self.base_domain,
+                self.listen.port()
+            ),
+            Environment::Production => format!("{scheme}://{slug}.{}", self.base_domain),
+        }
+    }
+
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(&|k| std::env::var(k).ok())
     }

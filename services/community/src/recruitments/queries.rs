@@ -244,3 +244,47 @@ pub async fn update_followup(
     .rows_affected()
         == 1)
 }
+
+/// A member's "see later" items old enough to remind them of (still open, not yet reminded).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DueReminder {
+    pub member_id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub preferred_locale: Option<String>,
+    pub titles: Vec<String>,
+}
+
+/// Collects and marks, in one transaction, the reminders due in this tenant.
+pub async fn take_due_reminders(
+    tx: &mut TenantTx,
+    older_than: time::Duration,
+) -> Result<Vec<DueReminder>, DbError> {
+    let tenant_id = tx.tenant_id();
+    let cutoff = OffsetDateTime::now_utc() - older_than;
+    let due: Vec<DueReminder> = sqlx::query_as(
+        "select x.member_id, m.email, m.name_kanji as name, m.preferred_locale, \
+                array_agg(r.title order by x.created_at) as titles \
+         from recruitment_reactions x \
+         join recruitments r on r.tenant_id = x.tenant_id and r.id = x.recruitment_id \
+         join members m on m.tenant_id = x.tenant_id and m.id = x.member_id \
+         where x.tenant_id = $1 and x.reaction = 'see_later' and x.reminded_at is null \
+           and x.created_at < $2 and r.status = 'open' and m.status = 'active' \
+         group by x.member_id, m.email, m.name_kanji, m.preferred_locale",
+    )
+    .bind(tenant_id)
+    .bind(cutoff)
+    .fetch_all(tx.conn())
+    .await?;
+    sqlx::query(
+        "update recruitment_reactions x set reminded_at = now() \
+         from recruitments r \
+         where x.tenant_id = $1 and r.tenant_id = x.tenant_id and r.id = x.recruitment_id \
+           and x.reaction = 'see_later' and x.reminded_at is null and x.created_at < $2 and r.status = 'open'",
+    )
+    .bind(tenant_id)
+    .bind(cutoff)
+    .execute(tx.conn())
+    .await?;
+    Ok(due)
+}
