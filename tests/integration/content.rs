@@ -518,3 +518,69 @@ async fn comments_and_likes_notify_the_author_with_an_unread_badge() {
         .await;
     assert!(!author.get("/timeline").await.body.contains("badge-accent"));
 }
+
+#[tokio::test]
+async fn posts_may_carry_an_image_for_the_tenants_members_only() {
+    let app = app().await;
+    member(&app, "demo", "poster@example.jp", "画像 投稿").await;
+    member(&app, "demo", "viewer@example.jp", "閲覧 者").await;
+    member(&app, "acme", "outsider@example.org", "Outsider").await;
+    let mut poster = signed_in(&app, "demo.localhost", "poster@example.jp").await;
+    let bad = poster
+        .post_multipart(
+            "/posts",
+            &[("body", "写真つき"), ("kind", "post")],
+            &[Upload {
+                field: "image",
+                filename: "x.txt",
+                content_type: "text/plain",
+                bytes: b"nope",
+            }],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        !poster.get("/timeline").await.body.contains("写真つき"),
+        "nothing posted"
+    );
+    let ok = poster
+        .post_multipart(
+            "/posts",
+            &[("body", "写真つき"), ("kind", "post")],
+            &[Upload {
+                field: "image",
+                filename: "p.png",
+                content_type: "image/png",
+                bytes: &png(2400, 1200),
+            }],
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    let mut viewer = signed_in(&app, "demo.localhost", "viewer@example.jp").await;
+    let feed = viewer.get("/timeline").await;
+    let start =
+        feed.body.find("/media/posts/").expect("the image is shown") + "/media/posts/".len();
+    let post_id = feed.body[start..start + 36].to_owned();
+    let image = viewer.get(&format!("/media/posts/{post_id}")).await;
+    assert_eq!(image.status, StatusCode::OK);
+    assert_eq!(image::load_from_memory(&image.bytes).unwrap().width(), 1200);
+    let mut outsider = signed_in(&app, "acme.localhost", "outsider@example.org").await;
+    assert_eq!(
+        outsider
+            .get(&format!("/media/posts/{post_id}"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    // Deleting the post removes its file.
+    poster.post(&format!("/posts/{post_id}/delete"), &[]).await;
+    let tenant = app.tenant_id("demo").await;
+    let dir = app
+        .state
+        .config
+        .data_dir
+        .join("tenants")
+        .join(tenant.to_string())
+        .join("posts");
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+}

@@ -20,6 +20,8 @@ pub enum MediaKind {
     Photo,
     /// At most 1600 wide, 900 high.
     Cover,
+    /// A timeline post's image: at most 1200×1200.
+    PostImage,
 }
 
 impl MediaKind {
@@ -27,6 +29,7 @@ impl MediaKind {
         match self {
             MediaKind::Photo => "photos",
             MediaKind::Cover => "covers",
+            MediaKind::PostImage => "posts",
         }
     }
 }
@@ -81,6 +84,7 @@ fn process(bytes: &[u8], kind: MediaKind) -> Result<Vec<u8>, UploadError> {
     let resized = match kind {
         MediaKind::Photo => decoded.resize_to_fill(400, 400, image::imageops::FilterType::Lanczos3),
         MediaKind::Cover => decoded.resize(1600, 900, image::imageops::FilterType::Lanczos3),
+        MediaKind::PostImage => decoded.resize(1200, 1200, image::imageops::FilterType::Lanczos3),
     };
     let mut out = Vec::new();
     let rgb = resized.to_rgb8();

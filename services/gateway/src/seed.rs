@@ -515,6 +515,7 @@ pub async fn seed_demo_community(db: &Db) -> anyhow::Result<()> {
                     body,
                     "post",
                     None,
+                    None,
                 )
                 .await?,
             );

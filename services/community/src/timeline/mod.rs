@@ -4,7 +4,7 @@
 
 pub mod queries;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -21,7 +21,13 @@ use crate::view::{datetime, fragment_or_redirect, iso, linkify, render, Segment}
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/timeline", get(list_posts))
-        .route("/posts", post(create_post))
+        .route(
+            "/posts",
+            post(create_post).layer(axum::extract::DefaultBodyLimit::max(
+                crate::media::MAX_UPLOAD_BYTES + 512 * 1024,
+            )),
+        )
+        .route("/media/posts/{id}", get(show_post_image))
         .route("/posts/{id}", get(show_post))
         .route("/posts/{id}/edit", get(edit_post_form).post(update_post))
         .route("/posts/{id}/delete", post(delete_post))
@@ -49,6 +55,8 @@ pub struct PostView {
     created_iso: String,
     edited: bool,
     is_mine: bool,
+    /// Cache-busting version of the image, when the post has one.
+    image: Option<String>,
 }
 
 fn post_view(p: queries::FeedPost, viewer: &CurrentMember, lang: tsunagu_web::Locale) -> PostView {
@@ -60,6 +68,7 @@ fn post_view(p: queries::FeedPost, viewer: &CurrentMember, lang: tsunagu_web::Lo
         created_iso: iso(p.created_at),
         edited: p.edited_at.is_some(),
         is_mine: p.author_id == viewer.id(),
+        image: p.image_key.clone(),
         id: p.id,
         author_id: p.author_id,
         author_name: p.author_name,
@@ -166,16 +175,68 @@ pub async fn list_posts(
     .await
 }
 
+/// Reads the composer: a plain form, or a multipart form when it carries an image.
+async fn read_post_form(
+    state: &AppState,
+    request: Request,
+) -> Result<(PostForm, Option<Vec<u8>>), AppError> {
+    let is_multipart = request
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if !is_multipart {
+        let Form(form) = Form::<PostForm>::from_request(request, state)
+            .await
+            .map_err(|e| AppError::BadRequest(e.to_string()))?;
+        return Ok((form, None));
+    }
+    let mut multipart = Multipart::from_request(request, state)
+        .await
+        .map_err(|e| AppError::BadRequest(e.to_string()))?;
+    let mut form = PostForm::default();
+    let mut image = None;
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| AppError::BadRequest(format!("unreadable form: {e}")))?
+    {
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "image" {
+            let bytes = field
+                .bytes()
+                .await
+                .map_err(|e| AppError::BadRequest(format!("unreadable upload: {e}")))?;
+            if !bytes.is_empty() {
+                image = Some(bytes.to_vec());
+            }
+            continue;
+        }
+        let text = field
+            .text()
+            .await
+            .map_err(|e| AppError::BadRequest(format!("unreadable form: {e}")))?;
+        match name.as_str() {
+            "body" => form.body = text,
+            "kind" => form.kind = text,
+            "expires_in_days" => form.expires_in_days = text,
+            _ => {}
+        }
+    }
+    Ok((form, image))
+}
+
 pub async fn create_post(
     State(state): State<AppState>,
     member: CurrentMember,
     page: Page,
-    Form(form): Form<PostForm>,
+    request: Request,
 ) -> Result<Response, AppError> {
     state
         .authz
         .require(&member.tenant, &member.subjects(), Permission::Post)
         .await?;
+    let (form, image) = read_post_form(&state, request).await?;
     let mut errors = FieldErrors::new();
     let body = forms::text(&form.body, 1, MAX_POST_CHARS)
         .map_err(|e| errors.insert("body", e))
@@ -194,6 +255,24 @@ pub async fn create_post(
         }
     } else {
         None
+    };
+    // The image is checked before anything is written, so a bad file changes nothing.
+    let store = crate::media::MediaStore::new(&state.config.data_dir);
+    let image_key = match image {
+        Some(bytes) if errors.is_empty() && body.is_some() => {
+            match store
+                .save(member.tenant.id, crate::media::MediaKind::PostImage, bytes)
+                .await
+                .map_err(anyhow::Error::from)?
+            {
+                Ok(key) => Some(key),
+                Err(e) => {
+                    errors.insert("image", e.message_key());
+                    None
+                }
+            }
+        }
+        _ => None,
     };
     let Some(body) = body.filter(|_| errors.is_empty()) else {
         return render_feed(
@@ -217,6 +296,7 @@ pub async fn create_post(
         &body,
         if casual { "casual" } else { "post" },
         expires_at,
+        image_key.as_deref(),
     )
     .await?;
     tx.commit().await?;
@@ -492,11 +572,16 @@ pub async fn delete_post(
         .db
         .begin_tenant(member.tenant.id, member.actor())
         .await?;
-    if !queries::delete_post(&mut tx, id, member.id()).await? {
+    let Some(image_key) = queries::delete_post(&mut tx, id, member.id()).await? else {
         tx.rollback().await?;
         return Err(AppError::NotFound);
-    }
+    };
     tx.commit().await?;
+    if let Some(key) = image_key {
+        crate::media::MediaStore::new(&state.config.data_dir)
+            .delete(member.tenant.id, crate::media::MediaKind::PostImage, &key)
+            .await;
+    }
     Ok(Redirect::to("/timeline?notice=deleted").into_response())
 }
 
@@ -564,4 +649,26 @@ pub async fn hide_comment(
     .await?;
     tx.commit().await?;
     Ok(Redirect::to(&format!("/posts/{id}?notice=hidden")).into_response())
+}
+
+/// `GET /media/posts/{id}`: the image of a post the viewer can see.
+pub async fn show_post_image(
+    State(state): State<AppState>,
+    member: CurrentMember,
+    Path(id): Path<Uuid>,
+) -> Result<Response, AppError> {
+    let mut tx = state
+        .db
+        .begin_tenant(member.tenant.id, member.actor())
+        .await?;
+    let post = queries::find_post(&mut tx, id, member.id())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    tx.commit().await?;
+    let key = post.image_key.ok_or(AppError::NotFound)?;
+    let bytes = crate::media::MediaStore::new(&state.config.data_dir)
+        .read(member.tenant.id, crate::media::MediaKind::PostImage, &key)
+        .await
+        .ok_or(AppError::NotFound)?;
+    Ok(crate::articles::image_response(bytes))
 }

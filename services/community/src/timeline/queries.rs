@@ -18,6 +18,7 @@ pub struct FeedPost {
     pub created_at: OffsetDateTime,
     pub edited_at: Option<OffsetDateTime>,
     pub liked: bool,
+    pub image_key: Option<String>,
 }
 
 pub const PAGE_SIZE: i64 = 20;
@@ -25,7 +26,8 @@ pub const PAGE_SIZE: i64 = 20;
 /// The feed page SQL (also used by the benchmark and plan tests).
 pub const FEED_SQL: &str = "select p.id, p.author_id, m.name_kanji as author_name, p.body, p.kind, p.expires_at, \
         p.like_count, p.comment_count, p.created_at, p.edited_at, \
-        exists (select 1 from post_likes l where l.tenant_id = p.tenant_id and l.post_id = p.id and l.member_id = $2) as liked \
+                exists (select 1 from post_likes l where l.tenant_id = p.tenant_id and l.post_id = p.id and l.member_id = $2) as liked, \
+        p.image_key \
      from posts p join members m on m.tenant_id = p.tenant_id and m.id = p.author_id \
      where p.tenant_id = $1 and p.hidden_at is null and (p.expires_at is null or p.expires_at > now()) \
        and ($3::timestamptz is null or (p.created_at, p.id) < ($3, $4)) \
@@ -56,7 +58,8 @@ pub async fn find_post(
     Ok(sqlx::query_as(
         "select p.id, p.author_id, m.name_kanji as author_name, p.body, p.kind, p.expires_at, \
                 p.like_count, p.comment_count, p.created_at, p.edited_at, \
-                exists (select 1 from post_likes l where l.tenant_id = p.tenant_id and l.post_id = p.id and l.member_id = $3) as liked \
+                                exists (select 1 from post_likes l where l.tenant_id = p.tenant_id and l.post_id = p.id and l.member_id = $3) as liked, \
+                p.image_key \
          from posts p join members m on m.tenant_id = p.tenant_id and m.id = p.author_id \
          where p.tenant_id = $1 and p.id = $2 and p.hidden_at is null",
     )
@@ -73,18 +76,20 @@ pub async fn create_post(
     body: &str,
     kind: &str,
     expires_at: Option<OffsetDateTime>,
+    image_key: Option<&str>,
 ) -> Result<Uuid, DbError> {
     let tenant_id = tx.tenant_id();
     let id = tsunagu_kernel::ids::new_row_id();
     sqlx::query(
-        "insert into posts (tenant_id, id, author_id, body, kind, expires_at) values ($1, $2, $3, $4, $5, $6)",
+                "insert into posts (tenant_id, id, author_id, body, kind, expires_at, image_key) values ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(tenant_id)
     .bind(id)
     .bind(author)
     .bind(body)
     .bind(kind)
-    .bind(expires_at)
+        .bind(expires_at)
+    .bind(image_key)
     .execute(tx.conn())
     .await?;
     Ok(id)
@@ -112,18 +117,22 @@ pub async fn edit_post(
         == 1)
 }
 
-pub async fn delete_post(tx: &mut TenantTx, id: Uuid, author: Uuid) -> Result<bool, DbError> {
+/// Deletes the author's own post; returns its image key (to delete the file), or None if the
+/// post is not theirs.
+pub async fn delete_post(
+    tx: &mut TenantTx,
+    id: Uuid,
+    author: Uuid,
+) -> Result<Option<Option<String>>, DbError> {
     let tenant_id = tx.tenant_id();
-    Ok(
-        sqlx::query("delete from posts where tenant_id = $1 and id = $2 and author_id = $3")
-            .bind(tenant_id)
-            .bind(id)
-            .bind(author)
-            .execute(tx.conn())
-            .await?
-            .rows_affected()
-            == 1,
+    Ok(sqlx::query_scalar(
+        "delete from posts where tenant_id = $1 and id = $2 and author_id = $3 returning image_key",
     )
+    .bind(tenant_id)
+    .bind(id)
+    .bind(author)
+    .fetch_optional(tx.conn())
+    .await?)
 }
 
 pub async fn hide_post(tx: &mut TenantTx, id: Uuid, by: Uuid) -> Result<bool, DbError> {
