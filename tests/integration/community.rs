@@ -1016,3 +1016,63 @@ async fn saved_recruitments_are_reminded_once() {
     assert!(mail.text.contains("Mentors for our interns"));
     assert!(mail.link_containing("/saved").is_some());
 }
+
+#[tokio::test]
+async fn year_facets_and_the_staleness_nudge() {
+    let app = app().await;
+    let early = member(&app, "demo", "early@example.jp", "初期 メンバー", "alumni").await;
+    member(&app, "demo", "late@example.jp", "後期 メンバー", "alumni").await;
+    for (email, name, joined, left) in [
+        ("early@example.jp", "初期 メンバー", "2005", "2012"),
+        ("late@example.jp", "後期 メンバー", "2016", "2022"),
+    ] {
+        let mut client = signed_in(&app, "demo.localhost", email).await;
+        let mut fields = profile_fields(name, "", "", "Org", "members");
+        fields.retain(|(k, _)| *k != "joined_year" && *k != "left_year");
+        fields.push(("joined_year", joined));
+        fields.push(("left_year", left));
+        assert_eq!(
+            save_profile(&mut client, &fields).await.status,
+            StatusCode::SEE_OTHER
+        );
+    }
+    member(&app, "demo", "viewer@example.jp", "閲覧 者", "alumni").await;
+    let mut late = signed_in(&app, "demo.localhost", "viewer@example.jp").await;
+    let in_2010 = late.get("/members?year=2010").await.body;
+    assert!(in_2010.contains("初期 メンバー") && !in_2010.contains(">後期 メンバー<"));
+    let mut late_member = signed_in(&app, "demo.localhost", "late@example.jp").await;
+    let same_time = late_member.get("/members?same_time=1").await.body;
+    assert!(
+        !same_time.contains("初期 メンバー"),
+        "2005–2012 does not overlap 2016–2022"
+    );
+
+    // An old profile nudges its owner, and only its owner.
+    let tenant = app.tenant_id("demo").await;
+    let mut tx = app
+        .state
+        .db
+        .begin_tenant(tenant, tsunagu_kernel::Actor::System)
+        .await
+        .unwrap();
+    sqlx::query("update members set profile_updated_at = now() - interval '400 days' where email = 'early@example.jp'")
+        .execute(tx.conn())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let mut owner = signed_in(&app, "demo.localhost", "early@example.jp").await;
+    let own = owner.get(&format!("/members/{early}")).await.body;
+    let other = late.get(&format!("/members/{early}")).await.body;
+    assert!(own.contains("href=\"/profile\"") && own.len() > other.len());
+    let nudge = app
+        .state
+        .web
+        .catalog
+        .t(tsunagu_web::Locale::Ja, "directory.stale_nudge", &[]);
+    let nudge_start: String = nudge.chars().take(6).collect();
+    assert!(
+        own.contains(&nudge_start),
+        "the nudge is shown to the owner"
+    );
+    assert!(!other.contains(&nudge_start));
+}

@@ -571,6 +571,42 @@ pub async fn seed_demo_community(db: &Db) -> anyhow::Result<()> {
                 )
                 .await?;
             }
+            // An interview article featuring an alumnus.
+            let (featured_email, title, summary, body) = if tenant.default_locale == "ja" {
+                (
+                    "daisuke.watanabe@example.jp",
+                    "アルムナイインタビュー：技術顧問として独立した渡辺 大輔さん",
+                    "2017年に退職し、独立して技術顧問を務める渡辺さんに、在籍時の経験がいまどう活きているかを伺いました。",
+                    "<h2>在籍時に学んだこと</h2><p>開発本部で組込みの仕事をしていた9年間で、いちばん大きかったのは「お客様の現場に行く」習慣です。</p>\
+                     <h2>いまの仕事</h2><p>独立して5年、製造業の会社の技術顧問をしています。現場で話を聞くところから始めるのは、当時とまったく同じです。</p>\
+                     <blockquote>困ったときに相談できる元同僚がいるのは、何よりの財産です。</blockquote>",
+                )
+            } else {
+                (
+                    "tom.becker@example.org",
+                    "Alumni interview: Tom Becker on five years of Becker Labs",
+                    "Tom left Acme in 2016 to found Becker Labs. He told us what he took with him.",
+                    "<h2>What Acme taught me</h2><p>Seven years in engineering taught me to ship small and talk to customers early.</p>\
+                     <h2>What I do now</h2><p>Becker Labs builds embedded software for small manufacturers. We still run our retros the Acme way.</p>\
+                     <blockquote>The best part of the alumni network is that the door never closes.</blockquote>",
+                )
+            };
+            let featured: Vec<uuid::Uuid> = ids.get(featured_email).copied().into_iter().collect();
+            let body_html = tsunagu_community::articles::sanitize_body(body);
+            tsunagu_community::articles::queries::save(
+                &mut tx,
+                None,
+                secretariat.id,
+                &tsunagu_community::articles::queries::ArticleInput {
+                    title,
+                    summary,
+                    body_html: &body_html,
+                    status: "published",
+                    publish_at: Some(time::OffsetDateTime::now_utc() - time::Duration::days(3)),
+                    featured: &featured,
+                },
+            )
+            .await?;
         }
         tx.commit().await?;
     }

@@ -247,6 +247,12 @@ pub fn parse_tenant_file(path: &Path, text: &str) -> Result<TenantDeclaration, V
         ));
     }
 
+    if !(30..=3650).contains(&raw.features.profile_stale_after_days) {
+        errors.push(error(
+            "features.profile_stale_after_days",
+            "must be 30 to 3650 days".into(),
+        ));
+    }
     if raw.profile_fields.len() > 10 {
         errors.push(error("profile_fields", "at most 10 custom fields".into()));
     }

@@ -61,6 +61,8 @@ pub struct Features {
     pub events: bool,
     pub surveys: bool,
     pub messages: bool,
+    /// A profile untouched this long nudges its owner: "still at …?"
+    pub profile_stale_after_days: u32,
 }
 
 impl Default for Features {
@@ -71,6 +73,7 @@ impl Default for Features {
             events: true,
             surveys: true,
             messages: true,
+            profile_stale_after_days: 365,
         }
     }
 }

@@ -86,6 +86,8 @@ pub struct DirectoryQuery {
     #[serde(default)]
     same_time: String,
     #[serde(default)]
+    year: String,
+    #[serde(default)]
     after: String,
 }
 
@@ -173,6 +175,7 @@ pub async fn list_members(
             filter.overlapping = Some((joined, me.left_year.unwrap_or(this_year)));
         }
     }
+    filter.in_year = tsunagu_identity::forms::year(&query.year).ok().flatten();
     if let Some((kana, id)) = query.after.split_once('|') {
         if let Ok(id) = id.parse::<Uuid>() {
             filter.after = Some((kana.to_owned(), id));
@@ -193,6 +196,10 @@ pub async fn list_members(
         c.insert("kind", &query.kind);
         c.insert("department", &query.department);
         c.insert("same_time", &(query.same_time == "1"));
+        c.insert(
+            "year",
+            &filter.in_year.map(|y| y.to_string()).unwrap_or_default(),
+        );
         c.insert("can_overlap", &can_overlap);
         c.insert("departments", &departments);
         c.insert("next_cursor", &next_cursor);
@@ -216,9 +223,6 @@ struct ProfileView {
     /// (label, value) of the tenant's custom fields the viewer may see.
     custom: Vec<(String, String)>,
 }
-
-/// A profile older than this gets the "still at …?" nudge on its owner's view.
-pub const STALE_AFTER_DAYS: i64 = 365;
 
 pub async fn show_member(
     State(state): State<AppState>,
@@ -274,7 +278,8 @@ pub async fn show_member(
         } else {
             Vec::new()
         },
-        stale: is_self && age.whole_days() > STALE_AFTER_DAYS,
+        stale: is_self
+            && age.whole_days() > i64::from(member.tenant.features.profile_stale_after_days),
         photo: profile.photo_key.clone(),
         custom: member
             .tenant

@@ -32,6 +32,8 @@ pub struct DirectoryFilter {
     pub department: Option<String>,
     /// Years to overlap ("here at the same time as me"): (joined, left or this year).
     pub overlapping: Option<(i32, i32)>,
+    /// Members who were at the company in this year (years visible to members only).
+    pub in_year: Option<i32>,
     /// Keyset cursor: (name_kana, id) of the last row shown.
     pub after: Option<(String, Uuid)>,
 }
@@ -85,6 +87,13 @@ pub fn build_search<'a>(
         q.push_bind(left);
         q.push(" and coalesce(m.left_year, extract(year from now())::int) >= ");
         q.push_bind(joined);
+        q.push(" and coalesce(m.field_visibility->>'years', 'members') = 'members'");
+    }
+    if let Some(year) = filter.in_year {
+        q.push(" and coalesce(m.joined_year, 9999) <= ");
+        q.push_bind(year);
+        q.push(" and coalesce(m.left_year, extract(year from now())::int) >= ");
+        q.push_bind(year);
         q.push(" and coalesce(m.field_visibility->>'years', 'members') = 'members'");
     }
     if let Some((kana, id)) = &filter.after {
