@@ -149,6 +149,62 @@ fn merge_text(segments: Vec<Segment>) -> Vec<Segment> {
     out
 }
 
+/// The text fields of a multipart form (in order, repeated names kept) and the bytes of its file
+/// field `file_field`, if a non-empty file was sent.
+pub async fn read_multipart(
+    mut multipart: axum::extract::Multipart,
+    file_field: &str,
+) -> Result<(Vec<(String, String)>, Option<Vec<u8>>), AppError> {
+    let mut fields = Vec::new();
+    let mut file = None;
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| AppError::BadRequest(format!("unreadable form: {e}")))?
+    {
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == file_field {
+            let bytes = field
+                .bytes()
+                .await
+                .map_err(|e| AppError::BadRequest(format!("unreadable upload: {e}")))?;
+            if !bytes.is_empty() {
+                file = Some(bytes.to_vec());
+            }
+        } else {
+            let text = field
+                .text()
+                .await
+                .map_err(|e| AppError::BadRequest(format!("unreadable form: {e}")))?;
+            fields.push((name, text));
+        }
+    }
+    Ok((fields, file))
+}
+
+/// Serves a stored image of this tenant, or 404 when there is none.
+pub async fn serve_image(
+    state: &AppState,
+    tenant: tsunagu_kernel::TenantId,
+    kind: crate::media::MediaKind,
+    key: Option<String>,
+) -> Result<Response, AppError> {
+    let key = key.ok_or(AppError::NotFound)?;
+    let bytes = crate::media::MediaStore::new(&state.config.data_dir)
+        .read(tenant, kind, &key)
+        .await
+        .ok_or(AppError::NotFound)?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "image/jpeg"),
+            // Not public: only this tenant's members may load it.
+            (axum::http::header::CACHE_CONTROL, "private, max-age=86400"),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

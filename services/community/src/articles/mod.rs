@@ -6,7 +6,7 @@
 pub mod queries;
 
 use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -18,7 +18,9 @@ use tsunagu_web::{AppError, AppState, CurrentMember, Page};
 use uuid::Uuid;
 
 use crate::media::{MediaKind, MediaStore, MAX_UPLOAD_BYTES};
-use crate::view::{datetime, fragment_or_redirect, linkify, render, Segment};
+use crate::view::{
+    datetime, fragment_or_redirect, linkify, read_multipart, render, serve_image, Segment,
+};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -145,29 +147,10 @@ struct Submitted {
     cover: Option<Vec<u8>>,
 }
 
-async fn read_form(mut multipart: Multipart) -> Result<Submitted, AppError> {
+async fn read_form(multipart: Multipart) -> Result<Submitted, AppError> {
+    let (fields, cover) = read_multipart(multipart, "cover").await?;
     let mut form = ArticleForm::default();
-    let mut cover = None;
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|e| AppError::BadRequest(format!("unreadable form: {e}")))?
-    {
-        let name = field.name().unwrap_or_default().to_owned();
-        if name == "cover" {
-            let bytes = field
-                .bytes()
-                .await
-                .map_err(|e| AppError::BadRequest(format!("unreadable upload: {e}")))?;
-            if !bytes.is_empty() {
-                cover = Some(bytes.to_vec());
-            }
-            continue;
-        }
-        let text = field
-            .text()
-            .await
-            .map_err(|e| AppError::BadRequest(format!("unreadable form: {e}")))?;
+    for (name, text) in fields {
         match name.as_str() {
             "title" => form.title = text,
             "summary" => form.summary = text,
@@ -731,24 +714,13 @@ pub async fn show_cover(
         .await?
         .ok_or(AppError::NotFound)?;
     tx.commit().await?;
-    let key = article.cover_key.ok_or(AppError::NotFound)?;
-    let bytes = MediaStore::new(&state.config.data_dir)
-        .read(member.tenant.id, MediaKind::Cover, &key)
-        .await
-        .ok_or(AppError::NotFound)?;
-    Ok(image_response(bytes))
-}
-
-/// A stored JPEG, cacheable only by the member's own browser (it is not public).
-pub fn image_response(bytes: Vec<u8>) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "image/jpeg"),
-            (header::CACHE_CONTROL, "private, max-age=86400"),
-        ],
-        bytes,
+    serve_image(
+        &state,
+        member.tenant.id,
+        MediaKind::Cover,
+        article.cover_key,
     )
-        .into_response()
+    .await
 }
 
 /// A scheduled article whose time has come is published.

@@ -791,13 +791,13 @@ pub async fn show_photo(
         .db
         .begin_tenant(member.tenant.id, member.actor())
         .await?;
-    let key = queries::photo_key(&mut tx, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let key = queries::photo_key(&mut tx, id).await?;
     tx.commit().await?;
-    let bytes = crate::media::MediaStore::new(&state.config.data_dir)
-        .read(member.tenant.id, crate::media::MediaKind::Photo, &key)
-        .await
-        .ok_or(AppError::NotFound)?;
-    Ok(crate::articles::image_response(bytes))
+    crate::view::serve_image(
+        &state,
+        member.tenant.id,
+        crate::media::MediaKind::Photo,
+        key,
+    )
+    .await
 }

@@ -191,31 +191,12 @@ async fn read_post_form(
             .map_err(|e| AppError::BadRequest(e.to_string()))?;
         return Ok((form, None));
     }
-    let mut multipart = Multipart::from_request(request, state)
+    let multipart = Multipart::from_request(request, state)
         .await
         .map_err(|e| AppError::BadRequest(e.to_string()))?;
+    let (fields, image) = crate::view::read_multipart(multipart, "image").await?;
     let mut form = PostForm::default();
-    let mut image = None;
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|e| AppError::BadRequest(format!("unreadable form: {e}")))?
-    {
-        let name = field.name().unwrap_or_default().to_owned();
-        if name == "image" {
-            let bytes = field
-                .bytes()
-                .await
-                .map_err(|e| AppError::BadRequest(format!("unreadable upload: {e}")))?;
-            if !bytes.is_empty() {
-                image = Some(bytes.to_vec());
-            }
-            continue;
-        }
-        let text = field
-            .text()
-            .await
-            .map_err(|e| AppError::BadRequest(format!("unreadable form: {e}")))?;
+    for (name, text) in fields {
         match name.as_str() {
             "body" => form.body = text,
             "kind" => form.kind = text,
@@ -665,10 +646,11 @@ pub async fn show_post_image(
         .await?
         .ok_or(AppError::NotFound)?;
     tx.commit().await?;
-    let key = post.image_key.ok_or(AppError::NotFound)?;
-    let bytes = crate::media::MediaStore::new(&state.config.data_dir)
-        .read(member.tenant.id, crate::media::MediaKind::PostImage, &key)
-        .await
-        .ok_or(AppError::NotFound)?;
-    Ok(crate::articles::image_response(bytes))
+    crate::view::serve_image(
+        &state,
+        member.tenant.id,
+        crate::media::MediaKind::PostImage,
+        post.image_key,
+    )
+    .await
 }
