@@ -44,12 +44,14 @@ test('a member posts, another comments and likes', async () => {
   assert.equal(haruka.url(), before, 'liked in place, without a reload');
   await haruka.shot('timeline-ja');
 
-  await post.locator('a[href*="#comments"]').first().click();
+    await post.locator('a[href*="#comments"]').first().click();
   await haruka.waitForLoadState('load');
+  const postUrl = haruka.url();
   await haruka.fill('textarea[name=body]', 'いいですね！次回はぜひ私も参加します。');
   await haruka.click('form[action$="/comments"] [type=submit]');
-  await haruka.waitForLoadState('load');
-  assert.ok(await haruka.isVisible('text=いいですね！次回はぜひ私も参加します。'));
+  await haruka.waitForSelector('text=いいですね！次回はぜひ私も参加します。');
+  assert.equal(haruka.url(), postUrl, 'commented in place, without a reload');
+  assert.equal(await haruka.inputValue('textarea[name=body]'), '', 'the form is fresh again');
   await haruka.shot('post-with-comment-ja');
   kenta.assertClean();
   haruka.assertClean();

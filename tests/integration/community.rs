@@ -1076,3 +1076,46 @@ async fn year_facets_and_the_staleness_nudge() {
     );
     assert!(!other.contains(&nudge_start));
 }
+
+#[tokio::test]
+async fn htmx_comments_come_back_as_the_comments_section() {
+    let app = app().await;
+    member(&app, "demo", "a@example.jp", "投稿 者", "alumni").await;
+    let mut client = signed_in(&app, "demo.localhost", "a@example.jp").await;
+    client
+        .post("/posts", &[("body", "本文"), ("kind", "post")])
+        .await;
+    let feed = client.get("/timeline").await;
+    let start = feed.body.find("/posts/").unwrap() + 7;
+    let post_id = feed.body[start..start + 36].to_owned();
+    let token = client.cookies.get("tsunagu_csrf").cloned().unwrap();
+    let cookies: Vec<String> = client
+        .cookies
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    let send = |body: &'static str| {
+        axum::http::Request::post(format!("/posts/{post_id}/comments"))
+            .header("host", "demo.localhost")
+            .header("origin", "http://demo.localhost")
+            .header("hx-request", "true")
+            .header("cookie", cookies.join("; "))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(axum::body::Body::from(format!("_csrf={token}&body={body}")))
+            .unwrap()
+    };
+    let ok = app.send(send("%E3%81%84%E3%81%84%E3%81%AD")).await; // いいね
+    assert_eq!(ok.status, StatusCode::OK);
+    assert!(
+        ok.body.starts_with("{#") || ok.body.trim_start().starts_with("<section"),
+        "a fragment, not a page"
+    );
+    assert!(
+        !ok.body.contains("<html")
+            && ok.body.contains("いいね")
+            && ok.body.contains("id=\"comments\"")
+    );
+    let refused = app.send(send("")).await;
+    assert_eq!(refused.status, StatusCode::OK, "htmx swaps only 2xx");
+    assert!(refused.body.contains("field-error"));
+}

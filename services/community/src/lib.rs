@@ -22,6 +22,7 @@ pub const TEMPLATES: &[tsunagu_web::templates::EmbeddedTemplate] = tsunagu_web::
     "timeline/edit_post.html",
     "timeline/_like.html",
     "timeline/_post.html",
+    "timeline/_comments.html",
     "recruitments/index.html",
     "recruitments/new.html",
     "recruitments/show.html",

@@ -16,7 +16,7 @@ use tsunagu_identity::forms::{self, FieldErrors};
 use tsunagu_web::{AppError, AppState, CurrentMember, Page};
 use uuid::Uuid;
 
-use crate::view::{datetime, fragment_or_redirect, iso, linkify, render, Segment};
+use crate::view::{datetime, fragment_or_redirect, is_htmx, iso, linkify, render, Segment};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -299,6 +299,23 @@ pub struct CommentForm {
     body: String,
 }
 
+/// How a post page answers: the whole page with a status, or (htmx) the comments section.
+#[derive(Clone, Copy)]
+enum Reply {
+    Page(StatusCode),
+    Fragment,
+}
+
+impl Reply {
+    fn for_request(headers: &HeaderMap, status: StatusCode) -> Self {
+        if is_htmx(headers) {
+            Reply::Fragment
+        } else {
+            Reply::Page(status)
+        }
+    }
+}
+
 async fn render_post(
     state: &AppState,
     member: &CurrentMember,
@@ -306,7 +323,7 @@ async fn render_post(
     id: Uuid,
     form: &CommentForm,
     errors: &FieldErrors,
-    status: StatusCode,
+    reply: Reply,
 ) -> Result<Response, AppError> {
     let mut tx = state
         .db
@@ -336,7 +353,13 @@ async fn render_post(
         )
         .await;
     let view = post_view(post, member, page.lang);
-    render(state, page, "timeline/post.html", status, |c| {
+    // htmx replaces just the comments section, and swaps only successful responses, so a
+    // refused comment comes back as 200 with its message in the section.
+    let (template, status) = match reply {
+        Reply::Fragment => ("timeline/_comments.html", StatusCode::OK),
+        Reply::Page(status) => ("timeline/post.html", status),
+    };
+    render(state, page, template, status, |c| {
         c.insert("post", &view);
         c.insert("comments", &comments);
         c.insert("form", form);
@@ -362,7 +385,7 @@ pub async fn show_post(
         id,
         &CommentForm::default(),
         &FieldErrors::new(),
-        StatusCode::OK,
+        Reply::Page(StatusCode::OK),
     )
     .await
 }
@@ -371,6 +394,7 @@ pub async fn create_comment(
     State(state): State<AppState>,
     member: CurrentMember,
     page: Page,
+    headers: HeaderMap,
     Path(id): Path<Uuid>,
     Form(form): Form<CommentForm>,
 ) -> Result<Response, AppError> {
@@ -390,7 +414,7 @@ pub async fn create_comment(
                 id,
                 &form,
                 &errors,
-                StatusCode::UNPROCESSABLE_ENTITY,
+                Reply::for_request(&headers, StatusCode::UNPROCESSABLE_ENTITY),
             )
             .await;
         }
@@ -417,6 +441,18 @@ pub async fn create_comment(
     .await?;
     tx.commit().await?;
     crate::notifications::forget_counts(&state, member.tenant.id, &notified).await;
+    if is_htmx(&headers) {
+        return render_post(
+            &state,
+            &member,
+            &page,
+            id,
+            &CommentForm::default(),
+            &FieldErrors::new(),
+            Reply::Fragment,
+        )
+        .await;
+    }
     Ok(Redirect::to(&format!("/posts/{id}#comments")).into_response())
 }
 
