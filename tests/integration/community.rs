@@ -277,74 +277,16 @@ async fn directory_facets_and_keyset_pagination() {
 async fn the_directory_query_uses_its_indexes_at_100k_members() {
     let app = app().await;
     let big = app.tenant_id("demo").await;
-    let names = [
-        ("山田", "やまだ", "yamada"),
-        ("佐藤", "さとう", "sato"),
-        ("鈴木", "すずき", "suzuki"),
-        ("高橋", "たかはし", "takahashi"),
-        ("田中", "たなか", "tanaka"),
-        ("伊藤", "いとう", "ito"),
-        ("渡辺", "わたなべ", "watanabe"),
-        ("中村", "なかむら", "nakamura"),
-    ];
-    let given = [
-        ("太郎", "たろう", "taro"),
-        ("花子", "はなこ", "hanako"),
-        ("健", "けん", "ken"),
-        ("美咲", "みさき", "misaki"),
-        ("翔", "しょう", "sho"),
-    ];
-    let mut rows = Vec::new();
-    for (i, (f, fk, fr)) in names.iter().enumerate() {
-        for (j, (g, gk, gr)) in given.iter().enumerate() {
-            let kanji = format!("{f} {g}");
-            let kana = format!("{fk} {gk}");
-            let romaji = format!("{gr} {fr}");
-            let text = format!("{kanji} {kana} {romaji} 株式会社テスト{i}{j}");
-            rows.push((
-                kanji,
-                kana,
-                romaji,
-                tsunagu_kernel::search::normalize(&text),
-                tsunagu_kernel::search::tokens(&text).join("\u{1f}"),
-            ));
-        }
-    }
     let insert = |tenant: tsunagu_kernel::TenantId, count: i64| {
-        let rows = rows.clone();
         let db = app.state.db.clone();
         async move {
             let mut tx = db
                 .begin_tenant(tenant, tsunagu_kernel::Actor::System)
                 .await
                 .unwrap();
-            sqlx::query(
-                "with names as ( \
-                   select * from unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) with ordinality \
-                     as n(kanji, kana, romaji, text, tokens, i)), \
-                 inserted as ( \
-                   insert into members (tenant_id, id, email, email_normalized, password_hash, kind, status, name_kanji, \
-                     name_kana, name_romaji, search_text) \
-                   select $1, gen_random_uuid(), 'm' || g || '@example.jp', 'm' || g || '@example.jp', 'x', \
-                     case when g % 5 = 0 then 'employee' else 'alumni' end, 'active', \
-                     n.kanji, n.kana || ' ' || g, n.romaji, n.text \
-                   from generate_series(1, $2) g join names n on n.i = 1 + g % $8 \
-                   returning id, name_kanji) \
-                 insert into member_search_tokens (tenant_id, token, member_id) \
-                 select distinct $1::uuid, unnest(string_to_array(n.tokens, E'\\x1f')), i.id \
-                 from inserted i join names n on n.kanji = i.name_kanji",
-            )
-            .bind(tenant)
-            .bind(count)
-            .bind(rows.iter().map(|r| r.0.clone()).collect::<Vec<_>>())
-            .bind(rows.iter().map(|r| r.1.clone()).collect::<Vec<_>>())
-            .bind(rows.iter().map(|r| r.2.clone()).collect::<Vec<_>>())
-            .bind(rows.iter().map(|r| r.3.clone()).collect::<Vec<_>>())
-            .bind(rows.iter().map(|r| r.4.clone()).collect::<Vec<_>>())
-            .bind(rows.len() as i64)
-            .execute(tx.conn())
-            .await
-            .unwrap();
+            tsunagu_gateway::scale::insert_members(&mut tx, count)
+                .await
+                .unwrap();
             tx.commit().await.unwrap();
         }
     };

@@ -15,5 +15,6 @@ mod identity;
 mod mail;
 mod pages;
 mod pool_reuse;
+mod scale;
 mod secretariat;
 mod tenant_config;

@@ -74,6 +74,19 @@ pub enum TenantCommand {
 pub enum SeedCommand {
     /// Content for the demo tenants (idempotent).
     Demo,
+    /// Volume for benchmarks: one large tenant among many small ones (fresh database only).
+    Scale {
+        #[arg(long, default_value_t = 1000)]
+        tenants: u32,
+        #[arg(long, default_value_t = 100_000)]
+        large_members: i64,
+        #[arg(long, default_value_t = 1_000_000)]
+        large_posts: i64,
+        #[arg(long, default_value_t = 50)]
+        small_members: i64,
+        #[arg(long, default_value_t = 100)]
+        small_posts: i64,
+    },
 }
 
 fn env_or(var: &str, default: &str) -> String {
@@ -137,6 +150,34 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             if report.count(ApplyOutcome::Unchanged) < report.results.len() {
                 announce_tenant_changes(&report).await;
             }
+            Ok(())
+        }
+        Command::Seed {
+            command:
+                SeedCommand::Scale {
+                    tenants,
+                    large_members,
+                    large_posts,
+                    small_members,
+                    small_posts,
+                },
+        } => {
+            tsunagu_kernel::telemetry::init(LogFormat::Text);
+            let db = app_db().await?;
+            let options = crate::scale::ScaleOptions {
+                tenants,
+                large_members,
+                large_posts,
+                small_members,
+                small_posts,
+            };
+            let report = crate::scale::seed_scale(&db, &options).await?;
+            println!(
+                "scale data: {} tenants (large: {}), loaded in {:.1} s",
+                report.tenants,
+                report.large_tenant.unwrap_or_default(),
+                report.seconds
+            );
             Ok(())
         }
         Command::Seed {

@@ -10,6 +10,7 @@ pub mod common;
 pub mod console;
 pub mod home;
 pub mod preflight;
+pub mod scale;
 pub mod security;
 pub mod seed;
 pub mod serve;

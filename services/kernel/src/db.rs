@@ -119,7 +119,7 @@ impl Db {
         Ok(())
     }
 
-        /// The role we connected as, if it could escape row-level security (superuser, rolbypassrls or
+    /// The role we connected as, if it could escape row-level security (superuser, rolbypassrls or
     /// owner of a tenant table). The server refuses to start on such a connection.
     pub async fn rls_escape_reason(&self) -> Result<Option<String>, DbError> {
         let (role, superuser, bypass, owns_tables): (String, bool, bool, bool) = sqlx::query_as(
@@ -133,7 +133,9 @@ impl Db {
         Ok(if superuser {
             Some(format!("{role} is a superuser"))
         } else if bypass {
-                        Some(format!("{role} may bypass row-level security (rolbypassrls)"))
+            Some(format!(
+                "{role} may bypass row-level security (rolbypassrls)"
+            ))
         } else if owns_tables {
             Some(format!("{role} owns tenant tables"))
         } else {
