@@ -6,7 +6,7 @@ use time::{OffsetDateTime, UtcOffset};
 use tsunagu_web::{AppError, AppState, Locale, Page};
 
 /// Dates and times are shown in Japan time (the first customers); per-tenant zones come later.
-const JST: UtcOffset = match UtcOffset::from_hms(9, 0, 0) {
+pub const JST: UtcOffset = match UtcOffset::from_hms(9, 0, 0) {
     Ok(offset) => offset,
     Err(_) => UtcOffset::UTC,
 };

@@ -149,19 +149,6 @@ pub struct LanguageForm {
     next: String,
 }
 
-/// Only same-site paths, so the switch cannot be used as an open redirect.
-pub fn safe_local_path(next: &str) -> &str {
-    let ok = next.starts_with('/')
-        && !next.starts_with("//")
-        && !next.contains('\\')
-        && !next.chars().any(char::is_control);
-    if ok {
-        next
-    } else {
-        "/"
-    }
-}
-
 /// `POST /lang`: remembers the chosen language in a host-only cookie and goes back.
 pub async fn switch_language(
     State(state): State<AppState>,
@@ -182,7 +169,8 @@ pub async fn switch_language(
     let secure = if state.config.https { "; Secure" } else { "" };
     let cookie =
         format!("{LANG_COOKIE}={lang}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax{secure}");
-    let mut response = Redirect::to(safe_local_path(&form.next)).into_response();
+    let mut response =
+        Redirect::to(tsunagu_identity::handlers::safe_next(&form.next)).into_response();
     if let Ok(value) = HeaderValue::from_str(&cookie) {
         response.headers_mut().insert(header::SET_COOKIE, value);
     }
@@ -299,23 +287,4 @@ async fn ping_redis(pool: &deadpool_redis::Pool) -> anyhow::Result<()> {
     let mut conn = pool.get().await?;
     let _: String = redis::cmd("PING").query_async(&mut *conn).await?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::safe_local_path;
-
-    #[test]
-    fn language_switch_only_returns_to_local_paths() {
-        assert_eq!(safe_local_path("/posts?page=2"), "/posts?page=2");
-        for bad in [
-            "https://evil.example/",
-            "//evil.example",
-            "/\\evil",
-            "",
-            "javascript:x",
-        ] {
-            assert_eq!(safe_local_path(bad), "/", "{bad}");
-        }
-    }
 }

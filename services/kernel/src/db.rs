@@ -151,11 +151,6 @@ impl Db {
     pub fn pool_for_listener(&self) -> &PgPool {
         &self.pool
     }
-
-    /// Pool statistics for health output: (open connections, idle connections).
-    pub fn pool_stats(&self) -> (u32, usize) {
-        (self.pool.size(), self.pool.num_idle())
-    }
 }
 
 /// A transaction in which `app.tenant_id` is set: the only way to read or write tenant data.

@@ -112,10 +112,6 @@ impl WebKit {
     pub fn render(&self, template: &str, context: &Context) -> Result<String, tera::Error> {
         self.tera.render(template, context)
     }
-
-    pub fn t(&self, locale: Locale, key: &str) -> String {
-        self.catalog.t(locale, key, &[])
-    }
 }
 
 /// What every page's layout needs: language, which site (tenant or platform) and its branding,

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::{Deserialize, Serialize};
-use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
+use time::{OffsetDateTime, PrimitiveDateTime};
 use tsunagu_authz::Permission;
 use tsunagu_identity::forms::{self, FieldErrors};
 use tsunagu_web::{AppError, AppState, CurrentMember, Page};
@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use crate::media::{MediaKind, MediaStore, MAX_UPLOAD_BYTES};
 use crate::view::{
-    datetime, fragment_or_redirect, linkify, read_multipart, render, serve_image, Segment,
+    datetime, fragment_or_redirect, linkify, read_multipart, render, serve_image, Segment, JST,
 };
 
 pub fn router() -> Router<AppState> {
@@ -105,11 +105,6 @@ pub fn sanitize_body(input: &str) -> String {
         .clean(&html)
         .to_string()
 }
-
-const JST: UtcOffset = match UtcOffset::from_hms(9, 0, 0) {
-    Ok(offset) => offset,
-    Err(_) => UtcOffset::UTC,
-};
 
 /// `YYYY-MM-DDTHH:MM` from a datetime-local input, in Japan time.
 fn parse_local(value: &str) -> Option<OffsetDateTime> {

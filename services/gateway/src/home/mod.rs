@@ -8,7 +8,8 @@ use axum::response::Html;
 use axum::routing::get;
 use axum::Router;
 use serde::Serialize;
-use time::{OffsetDateTime, UtcOffset};
+use time::OffsetDateTime;
+use tsunagu_community::view::JST;
 use tsunagu_web::{AppError, CurrentTenant, Locale, MaybeMember, Page};
 
 use tsunagu_web::AppState;
@@ -24,13 +25,6 @@ struct AnnouncementView {
     published_on: String,
     published_iso: String,
 }
-
-/// Dates are shown in Japan time: the first customers are Japanese companies. Per-tenant time
-/// zones come with tenant settings.
-const JST: UtcOffset = match UtcOffset::from_hms(9, 0, 0) {
-    Ok(offset) => offset,
-    Err(_) => UtcOffset::UTC,
-};
 
 pub fn format_date(at: OffsetDateTime, lang: Locale) -> String {
     let local = at.to_offset(JST);

@@ -105,3 +105,22 @@ pub fn client_key(tenant: &tsunagu_tenancy::Tenant, bucket: &str, ip: std::net::
 pub fn minutes(retry: tsunagu_web::rate_limit::RetryAfter) -> String {
     retry.0.as_secs().div_ceil(60).max(1).to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_local_paths_are_followed() {
+        assert_eq!(safe_next("/posts?page=2"), "/posts?page=2");
+        for bad in [
+            "https://evil.example/",
+            "//evil.example",
+            "/\\evil",
+            "",
+            "javascript:x",
+        ] {
+            assert_eq!(safe_next(bad), "/", "{bad}");
+        }
+    }
+}
