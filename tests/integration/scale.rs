@@ -10,10 +10,15 @@ async fn a_tiny_scale_load_is_consistent_and_isolated() {
     let app = TestApp::spawn().await;
     let options = ScaleOptions {
         tenants: 4,
-        large_members: 300,
+        // Above 2 * 977 members the likes go in without de-duplication: both paths run here.
+        large_members: 2_000,
         large_posts: 900,
+        large_recruitments: 30,
+        large_articles: 7,
         small_members: 10,
         small_posts: 20,
+        small_recruitments: 2,
+        small_articles: 1,
     };
     let report = seed_scale(&app.state.db, &options).await.unwrap();
     assert_eq!(report.tenants, 4);
@@ -24,7 +29,10 @@ async fn a_tiny_scale_load_is_consistent_and_isolated() {
 
     let large = app.tenant_id("scale-large").await;
     let small = app.tenant_id("scale-0001").await;
-    for (tenant, members, posts) in [(large, 300i64, 900i64), (small, 10, 20)] {
+    for (tenant, members, posts, recruitments, articles) in [
+        (large, 2_000i64, 900i64, 30i64, 7i64),
+        (small, 10, 20, 2, 1),
+    ] {
         let mut tx = app
             .state
             .db
@@ -40,9 +48,28 @@ async fn a_tiny_scale_load_is_consistent_and_isolated() {
         .fetch_one(tx.conn())
         .await
         .unwrap();
-        tx.commit().await.unwrap();
         assert_eq!((m, p, wrong_counts), (members, posts, 0));
         assert!(tokens > members * 5, "members are searchable");
+
+        let (r, wrong_reactions, a, featured, wrong_comments): (i64, i64, i64, i64, i64) =
+            sqlx::query_as(
+                "select (select count(*) from recruitments), \
+                        (select count(*) from recruitments r where \
+                           cheer_count <> (select count(*) from recruitment_reactions x where x.recruitment_id = r.id and reaction = 'cheer') \
+                           or interested_count <> (select count(*) from recruitment_reactions x where x.recruitment_id = r.id and reaction = 'interested') \
+                           or see_later_count <> (select count(*) from recruitment_reactions x where x.recruitment_id = r.id and reaction = 'see_later')), \
+                        (select count(*) from articles where status = 'published'), \
+                        (select count(*) from article_featured_members), \
+                        (select count(*) from articles a where comment_count <> (select count(*) from article_comments c where c.article_id = a.id))",
+            )
+            .fetch_one(tx.conn())
+            .await
+            .unwrap();
+        assert_eq!(
+            (r, wrong_reactions, a, featured, wrong_comments),
+            (recruitments, 0, articles, articles * 2, 0)
+        );
+        tx.commit().await.unwrap();
     }
 
     // The feed reads like the app's: 20 newest with authors.

@@ -76,16 +76,8 @@ pub enum SeedCommand {
     Demo,
     /// Volume for benchmarks: one large tenant among many small ones (fresh database only).
     Scale {
-        #[arg(long, default_value_t = 1000)]
-        tenants: u32,
-        #[arg(long, default_value_t = 100_000)]
-        large_members: i64,
-        #[arg(long, default_value_t = 1_000_000)]
-        large_posts: i64,
-        #[arg(long, default_value_t = 50)]
-        small_members: i64,
-        #[arg(long, default_value_t = 100)]
-        small_posts: i64,
+        #[command(flatten)]
+        options: crate::scale::ScaleOptions,
     },
 }
 
@@ -153,24 +145,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Seed {
-            command:
-                SeedCommand::Scale {
-                    tenants,
-                    large_members,
-                    large_posts,
-                    small_members,
-                    small_posts,
-                },
+            command: SeedCommand::Scale { options },
         } => {
             tsunagu_kernel::telemetry::init(LogFormat::Text);
             let db = app_db().await?;
-            let options = crate::scale::ScaleOptions {
-                tenants,
-                large_members,
-                large_posts,
-                small_members,
-                small_posts,
-            };
             let report = crate::scale::seed_scale(&db, &options).await?;
             println!(
                 "scale data: {} tenants (large: {}), loaded in {:.1} s",

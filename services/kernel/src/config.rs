@@ -75,7 +75,16 @@ pub struct ServerConfig {
     pub log_format: LogFormat,
     /// Where uploaded images are kept, under `tenants/<tenant id>/…`.
     pub data_dir: std::path::PathBuf,
+    /// Benchmarks only (`TSUNAGU_BENCH_RLS_BYPASS=true`): accept a connection as
+    /// [`BENCH_RLS_BYPASS_ROLE`], which bypasses row-level security, to price RLS. Refused in
+    /// production.
+    pub bench_rls_bypass: bool,
 }
+
+/// The only role the server accepts with BYPASSRLS, and only with `TSUNAGU_BENCH_RLS_BYPASS`.
+/// `just bench` creates it in its own database's cluster, gives it a fresh password for each run
+/// and takes its LOGIN away afterwards.
+pub const BENCH_RLS_BYPASS_ROLE: &str = "tsunagu_bench_rls_bypass";
 
 /// Everything `tsunagu migrate` needs.
 #[derive(Clone, Debug)]
@@ -293,7 +302,24 @@ impl ServerConfig {
         let data_dir = std::path::PathBuf::from(
             get(lookup, "TSUNAGU_DATA_DIR").unwrap_or_else(|| "data".to_owned()),
         );
+        let bench_rls_bypass = match get(lookup, "TSUNAGU_BENCH_RLS_BYPASS").as_deref() {
+            None | Some("false") => false,
+            Some("true") if environment == Environment::Production => {
+                return Err(ConfigError::new(
+                    "TSUNAGU_BENCH_RLS_BYPASS",
+                    "is for benchmarks only and refused when TSUNAGU_ENV=production",
+                ))
+            }
+            Some("true") => true,
+            Some(other) => {
+                return Err(ConfigError::new(
+                    "TSUNAGU_BENCH_RLS_BYPASS",
+                    format!("{other:?} is not one of: true, false"),
+                ))
+            }
+        };
         Ok(Self {
+            bench_rls_bypass,
             data_dir,
             environment,
             database_url,
@@ -370,6 +396,17 @@ mod tests {
         assert_eq!(load(&vars).unwrap_err().var, "TSUNAGU_SECRET_KEY");
         vars.push(("TSUNAGU_SECRET_KEY", "0123456789abcdef0123456789abcdef"));
         assert!(load(&vars).unwrap().https);
+    }
+
+    #[test]
+    fn the_benchmark_rls_bypass_is_refused_in_production() {
+        let mut vars = MINIMAL.to_vec();
+        assert!(!load(&vars).unwrap().bench_rls_bypass);
+        vars.push(("TSUNAGU_BENCH_RLS_BYPASS", "true"));
+        assert!(load(&vars).unwrap().bench_rls_bypass);
+        vars.push(("TSUNAGU_ENV", "production"));
+        vars.push(("TSUNAGU_SECRET_KEY", "0123456789abcdef0123456789abcdef"));
+        assert_eq!(load(&vars).unwrap_err().var, "TSUNAGU_BENCH_RLS_BYPASS");
     }
 
     #[test]

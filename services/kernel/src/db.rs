@@ -121,7 +121,7 @@ impl Db {
 
     /// The role we connected as, if it could escape row-level security (superuser, rolbypassrls or
     /// owner of a tenant table). The server refuses to start on such a connection.
-    pub async fn rls_escape_reason(&self) -> Result<Option<String>, DbError> {
+    pub async fn rls_escape_reason(&self) -> Result<Option<RlsEscape>, DbError> {
         let (role, superuser, bypass, owns_tables): (String, bool, bool, bool) = sqlx::query_as(
             "select r.rolname::text, r.rolsuper, r.rolbypassrls, \
                     exists (select 1 from pg_class c where c.relowner = r.oid and c.relkind = 'r' \
@@ -131,13 +131,11 @@ impl Db {
         .fetch_one(&self.pool)
         .await?;
         Ok(if superuser {
-            Some(format!("{role} is a superuser"))
+            Some(RlsEscape::Superuser(role))
         } else if bypass {
-            Some(format!(
-                "{role} may bypass row-level security (rolbypassrls)"
-            ))
+            Some(RlsEscape::BypassRls(role))
         } else if owns_tables {
-            Some(format!("{role} owns tenant tables"))
+            Some(RlsEscape::OwnsTenantTables(role))
         } else {
             None
         })
@@ -150,6 +148,26 @@ impl Db {
     /// The pool, for a LISTEN connection only (it carries no tenant and runs no queries).
     pub fn pool_for_listener(&self) -> &PgPool {
         &self.pool
+    }
+}
+
+/// Why a connection would not be isolated by row-level security (each names the role).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RlsEscape {
+    Superuser(String),
+    BypassRls(String),
+    OwnsTenantTables(String),
+}
+
+impl std::fmt::Display for RlsEscape {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RlsEscape::Superuser(role) => write!(f, "{role} is a superuser"),
+            RlsEscape::BypassRls(role) => {
+                write!(f, "{role} may bypass row-level security (rolbypassrls)")
+            }
+            RlsEscape::OwnsTenantTables(role) => write!(f, "{role} owns tenant tables"),
+        }
     }
 }
 

@@ -13,5 +13,5 @@ pub mod search;
 pub mod telemetry;
 pub mod tokens;
 
-pub use db::{Actor, Db, DbError, PlatformTx, TenantTx};
+pub use db::{Actor, Db, DbError, PlatformTx, RlsEscape, TenantTx};
 pub use ids::TenantId;

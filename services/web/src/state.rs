@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use tsunagu_authz::Authz;
-use tsunagu_kernel::config::ServerConfig;
-use tsunagu_kernel::Db;
+use tsunagu_kernel::config::{ServerConfig, BENCH_RLS_BYPASS_ROLE};
+use tsunagu_kernel::{Db, RlsEscape};
 use tsunagu_tenancy::TenantRegistry;
 
 use crate::rate_limit::RateLimiter;
@@ -44,10 +44,19 @@ impl AppState {
         let db = Db::connect(config.database_url.expose(), config.database_pool_size)
             .await
             .context("DATABASE_URL: cannot connect to PostgreSQL as tsunagu_app (is it running, and has `tsunagu migrate` created the roles?)")?;
-        if let Some(reason) = db.rls_escape_reason().await? {
-            anyhow::bail!(
+        match db.rls_escape_reason().await? {
+            None => {}
+            Some(RlsEscape::BypassRls(role))
+                if config.bench_rls_bypass && role == BENCH_RLS_BYPASS_ROLE =>
+            {
+                tracing::warn!(
+                    role,
+                    "row-level security is bypassed (TSUNAGU_BENCH_RLS_BYPASS): a benchmark server, never for real data"
+                );
+            }
+            Some(reason) => anyhow::bail!(
                 "DATABASE_URL: {reason}, so row-level security would not isolate tenants; connect as tsunagu_app"
-            );
+            ),
         }
         let redis = redis_pool(config.redis_url.expose())?;
         Self::from_parts(config, db, redis, templates).await

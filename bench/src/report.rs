@@ -1,0 +1,393 @@
+//! The budget checks and `docs/benchmarks.md`.
+
+use std::fmt::Write as _;
+
+use crate::run::{Budget, Report, ScenarioResult};
+
+fn scenario<'a>(report: &'a Report, key: &str) -> Option<&'a ScenarioResult> {
+    report.scenarios.iter().find(|s| s.key == key)
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    values.sort_by(f64::total_cmp);
+    let mid = values.len() / 2;
+    if values.len() % 2 == 1 {
+        values[mid]
+    } else {
+        (values[mid - 1] + values[mid]) / 2.0
+    }
+}
+
+/// The RLS price: median on-throughput over median bypassed-throughput across the rounds.
+pub fn rls_ratio(report: &Report) -> f64 {
+    let on = median(report.rls_rounds.iter().map(|r| r.rls_on).collect());
+    let off = median(report.rls_rounds.iter().map(|r| r.rls_bypassed).collect());
+    if off > 0.0 {
+        on / off
+    } else {
+        0.0
+    }
+}
+
+/// The issue's budget, computed from the run.
+pub fn budgets(report: &Report) -> Vec<Budget> {
+    let peak = |key: &str| {
+        scenario(report, key)
+            .map(|s| s.peak_throughput)
+            .unwrap_or(0.0)
+    };
+    let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { 0.0 };
+    let mut budgets = Vec::new();
+    let timeline_vs_a = ratio(peak("timeline_large"), peak("fortunes_axum"));
+    budgets.push(Budget {
+        name: "Timeline throughput ÷ baseline (a) throughput".into(),
+        value: timeline_vs_a,
+        target: "≥ 0.5".into(),
+        pass: timeline_vs_a >= 0.5,
+        how: "closed-loop peaks: signed-in timeline in the large tenant vs Fortunes on axum + sqlx + tera".into(),
+    });
+    let a_vs_b = ratio(peak("fortunes_axum"), peak("fortunes_lean"));
+    budgets.push(Budget {
+        name: "Baseline (a) ÷ baseline (b) throughput".into(),
+        value: a_vs_b,
+        target: "≥ 0.5".into(),
+        pass: a_vs_b >= 0.5,
+        how: "closed-loop peaks of the two Fortunes servers".into(),
+    });
+    let timeline_p99 = scenario(report, "timeline_large")
+        .map(|s| s.open.latency.p99)
+        .unwrap_or(f64::INFINITY);
+    budgets.push(Budget {
+        name: "Timeline p99 at 70% of peak (open loop), large tenant".into(),
+        value: timeline_p99,
+        target: "≤ 25 ms".into(),
+        pass: timeline_p99 <= 25.0,
+        how: "open loop at 0.7 × the timeline's closed-loop peak, latency from each request's scheduled time".into(),
+    });
+    let directory_p99 = scenario(report, "directory_large")
+        .map(|s| s.open.latency.p99)
+        .unwrap_or(f64::INFINITY);
+    budgets.push(Budget {
+        name: "Directory search p99, large tenant (open loop at 70% of its peak)".into(),
+        value: directory_p99,
+        target: "≤ 50 ms".into(),
+        pass: directory_p99 <= 50.0,
+        how: "「佐藤」 among 100,000 members, first page of 20".into(),
+    });
+    let rls = rls_ratio(report);
+    budgets.push(Budget {
+        name: "RLS on ÷ RLS bypassed, timeline throughput".into(),
+        value: rls,
+        target: "≥ 0.95".into(),
+        pass: rls >= 0.95,
+        how: format!(
+            "median of {} alternating closed-loop rounds each way, large tenant",
+            report.rls_rounds.len()
+        ),
+    });
+    let (large_p50, small_p50) = report.large_small_p50;
+    let size_ratio = ratio(large_p50, small_p50);
+    budgets.push(Budget {
+        name: "Large ÷ small tenant timeline p50 (same offered rate)".into(),
+        value: size_ratio,
+        target: "≤ 1.2".into(),
+        pass: size_ratio > 0.0 && size_ratio <= 1.2,
+        how: format!(
+            "open loop at {:.0} req/s for both: {large_p50:.2} ms vs {small_p50:.2} ms",
+            report.large_small_rate
+        ),
+    });
+    budgets.push(Budget {
+        name: "Server peak RSS, with runs at 256 connections".into(),
+        value: report.server_peak_rss_mb,
+        target: "≤ 150 MB".into(),
+        pass: report.server_peak_rss_mb > 0.0 && report.server_peak_rss_mb <= 150.0,
+        how: "VmHWM of the `tsunagu serve` process (RLS on) after every scenario".into(),
+    });
+    budgets
+}
+
+fn format_value(budget: &Budget) -> String {
+    if budget.target.ends_with("ms") {
+        format!("{:.2} ms", budget.value)
+    } else if budget.target.ends_with("MB") {
+        format!("{:.1} MB", budget.value)
+    } else {
+        format!("{:.3}", budget.value)
+    }
+}
+
+fn load_command(
+    s: &ScenarioResult,
+    connections: usize,
+    rate: Option<f64>,
+    report: &Report,
+) -> String {
+    let settings = &report.settings;
+    let mut command = format!(
+        "tsunagu-bench load --addr 127.0.0.1:<port> --host {} --path '{}'",
+        s.host.split(':').next().unwrap_or(&s.host),
+        s.path
+    );
+    if s.signed_in {
+        command.push_str(" --cookie '<signed-in session>'");
+    }
+    let _ = write!(command, " --connections {connections}");
+    match rate {
+        Some(rate) => {
+            let _ = write!(
+                command,
+                " --rate {rate:.0} --warmup {} --duration {}",
+                settings.warmup_secs, settings.open_secs
+            );
+        }
+        None => {
+            let _ = write!(
+                command,
+                " --warmup {} --duration {}",
+                settings.warmup_secs, settings.closed_secs
+            );
+        }
+    }
+    command
+}
+
+/// `docs/benchmarks.md`.
+pub fn markdown(report: &Report) -> String {
+    let mut md = String::new();
+    let m = &report.machine;
+    let _ = writeln!(md, "# Benchmarks\n");
+    let _ = writeln!(
+        md,
+        "Written by `just bench` (`tsunagu-bench run`) on {} from commit {}; the run took {:.1} min.",
+        report.started_at, m.commit, report.minutes
+    );
+    if report.smoke {
+        let _ = writeln!(
+            md,
+            "\n**Smoke run** (tiny data, debug build, fractions of a second per load): it proves the \
+             harness works, its figures mean nothing."
+        );
+    }
+    let _ = writeln!(
+        md,
+        "\nThe machine is shared and noisy, so the budget is written as ratios between runs made \
+         minutes apart in this one run. Findings and what was done about them: \
+         [PERFORMANCE.md](PERFORMANCE.md).\n"
+    );
+
+    let _ = writeln!(md, "## Budget\n");
+    let _ = writeln!(md, "| | measured | target | | how |");
+    let _ = writeln!(md, "|---|---:|---|---|---|");
+    for b in &report.budgets {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} |",
+            b.name,
+            format_value(b),
+            b.target,
+            if b.pass { "met" } else { "**missed**" },
+            b.how
+        );
+    }
+
+    let _ = writeln!(md, "\n## Machine\n");
+    let _ = writeln!(
+        md,
+        "- CPU: {} — {} cores visible, {:.1} GiB memory; Linux {}",
+        m.cpu, m.cores, m.memory_gib, m.kernel
+    );
+    let _ = writeln!(md, "- {}; {}; {}", m.postgres, m.redis, m.rustc);
+    let _ = writeln!(
+        md,
+        "- Everything on this one machine: PostgreSQL, Redis, the servers under test and the load \
+         generator (one thread, HTTP/1.1 keep-alive) share the cores."
+    );
+
+    let shape = &report.shape;
+    let _ = writeln!(md, "\n## Data\n");
+    let _ = writeln!(
+        md,
+        "`tsunagu seed scale --tenants {} --large-members {} --large-posts {} --large-recruitments {} \
+         --large-articles {} --small-members {} --small-posts {} --small-recruitments {} --small-articles {}`",
+        shape.tenants,
+        shape.large_members,
+        shape.large_posts,
+        shape.large_recruitments,
+        shape.large_articles,
+        shape.small_members,
+        shape.small_posts,
+        shape.small_recruitments,
+        shape.small_articles
+    );
+    let _ = writeln!(
+        md,
+        "\n{} tenants in one database: `scale-large` with {} members, {} posts (3 likes each, a \
+         comment on every fourth), {} recruitments (3 reactions each) and {} articles; {} small tenants \
+         with {} members and {} posts each. Loading and `vacuum analyze` took **{:.1} s**{}.",
+        shape.tenants,
+        shape.large_members,
+        shape.large_posts,
+        shape.large_recruitments,
+        shape.large_articles,
+        shape.tenants.saturating_sub(1),
+        shape.small_members,
+        shape.small_posts,
+        report.load_seconds,
+        if report.data_reused {
+            " (measured when the database was loaded; this run reused it)"
+        } else {
+            " in this run"
+        }
+    );
+
+    let settings = &report.settings;
+    let _ = writeln!(md, "\n## Method\n");
+    let _ = writeln!(
+        md,
+        "- Servers: the release `tsunagu serve` binary twice — as `tsunagu_app` (RLS applies) and \
+         as the bench-only role `tsunagu_bench_rls_bypass` (BYPASSRLS, `TSUNAGU_BENCH_RLS_BYPASS=true`) — \
+         and the two Fortunes baselines (`tsunagu-bench serve-fortunes --stack axum|lean`). Each has \
+         **{} database connections**. Access logs are off everywhere (`RUST_LOG=warn`); the \
+         worker does not run.",
+        report.pool
+    );
+    let _ = writeln!(
+        md,
+        "- Before loading, each page is fetched once and checked (status 200 and its content: \
+         20 posts on a timeline, the title on a recruitment or article, results on a search, 13 rows \
+         in Fortunes). Signed-in pages use a session made by signing in through the real form."
+    );
+    let _ = writeln!(
+        md,
+        "- Closed loop: {} connections, {} s warm-up then {} s measured, each. Peak = the best of them.",
+        settings
+            .closed_connections
+            .iter()
+            .map(|c| c.to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
+        settings.warmup_secs,
+        settings.closed_secs
+    );
+    let _ = writeln!(
+        md,
+        "- Open loop: {} connections sending on a fixed schedule at {:.0}% of the scenario's peak \
+         ({} s warm-up, {} s measured); latency counts from when each request was due, so a stall \
+         is charged to every request it delayed. The small tenant's timeline runs at the large \
+         tenant's rate, so the two compare at equal load.",
+        settings.open_connections,
+        settings.open_fraction * 100.0,
+        settings.warmup_secs,
+        settings.open_secs
+    );
+
+    let _ = writeln!(md, "\n## Throughput (closed loop, requests/s)\n");
+    let mut header = "| scenario | page | ".to_owned();
+    for c in &settings.closed_connections {
+        let _ = write!(header, "{c} conns | ");
+    }
+    header.push_str("peak | errors |");
+    let _ = writeln!(md, "{header}");
+    let _ = writeln!(
+        md,
+        "|---|---:|{}---:|---:|",
+        "---:|".repeat(settings.closed_connections.len())
+    );
+    for s in &report.scenarios {
+        let mut row = format!("| {} | {:.1} KB | ", s.title, s.page_bytes as f64 / 1000.0);
+        for outcome in &s.closed {
+            let _ = write!(row, "{:.0} | ", outcome.throughput);
+        }
+        let errors: u64 = s.closed.iter().map(|o| o.errors).sum();
+        let _ = write!(row, "**{:.0}** | {errors} |", s.peak_throughput);
+        let _ = writeln!(md, "{row}");
+    }
+
+    let _ = writeln!(md, "\n## Latency (open loop, milliseconds)\n");
+    let _ = writeln!(
+        md,
+        "| scenario | rate (req/s) | p50 | p90 | p99 | p99.9 | max | errors |"
+    );
+    let _ = writeln!(md, "|---|---:|---:|---:|---:|---:|---:|---:|");
+    for s in &report.scenarios {
+        let l = &s.open.latency;
+        let _ = writeln!(
+            md,
+            "| {} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {} |",
+            s.title,
+            s.open.rate.unwrap_or_default(),
+            l.p50,
+            l.p90,
+            l.p99,
+            l.p999,
+            l.max,
+            s.open.errors
+        );
+    }
+
+    let _ = writeln!(md, "\n## The price of RLS\n");
+    let _ = writeln!(
+        md,
+        "| round | RLS on (req/s) | RLS bypassed (req/s) | ratio |"
+    );
+    let _ = writeln!(md, "|---:|---:|---:|---:|");
+    for (i, r) in report.rls_rounds.iter().enumerate() {
+        let _ = writeln!(
+            md,
+            "| {} | {:.0} | {:.0} | {:.3} |",
+            i + 1,
+            r.rls_on,
+            r.rls_bypassed,
+            if r.rls_bypassed > 0.0 {
+                r.rls_on / r.rls_bypassed
+            } else {
+                0.0
+            }
+        );
+    }
+    let _ = writeln!(
+        md,
+        "\nBoth servers run the same binary, pool and queries (every query also filters on \
+         `tenant_id` explicitly); only the policies are skipped."
+    );
+
+    let _ = writeln!(md, "\n## Memory\n");
+    let _ = writeln!(
+        md,
+        "`tsunagu serve` (RLS on): peak resident set (VmHWM) **{:.1} MB** over the whole run, \
+         including the {}-connection runs; {:.1} MB resident at the end.",
+        report.server_peak_rss_mb,
+        settings
+            .closed_connections
+            .iter()
+            .max()
+            .copied()
+            .unwrap_or(0),
+        report.server_rss_after_mb
+    );
+
+    let _ = writeln!(md, "\n## Commands\n");
+    let _ = writeln!(
+        md,
+        "The whole run: `just bench` (or `cargo build --release -p tsunagu-gateway -p tsunagu-bench && \
+         target/release/tsunagu-bench run --server target/release/tsunagu`). One figure by hand, \
+         against a server you started (ports differ per run):\n"
+    );
+    let _ = writeln!(md, "```");
+    for s in &report.scenarios {
+        let peak = s.peak_connections;
+        let _ = writeln!(md, "# {}", s.title);
+        let _ = writeln!(md, "{}", load_command(s, peak, None, report));
+        let _ = writeln!(
+            md,
+            "{}",
+            load_command(s, settings.open_connections, s.open.rate, report)
+        );
+    }
+    let _ = writeln!(md, "```");
+    md
+}

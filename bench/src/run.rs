@@ -1,0 +1,1375 @@
+//! `tsunagu-bench run` (what `just bench` calls): prepare the benchmark database, start the real
+//! server binary and the two baselines, check every scenario answers what a person would see,
+//! load each one, and write the report.
+//!
+//! Everything runs in one process tree on one machine, so the figures that matter are the ratios
+//! between runs made minutes apart, not the absolute numbers.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context as _};
+use serde::Serialize;
+use sqlx::{Connection as _, PgConnection};
+
+use crate::load::{self, Mode, Outcome, Plan, Target};
+use crate::report;
+
+/// The data loaded by `tsunagu seed scale` (the flags it is given).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Shape {
+    pub tenants: u32,
+    pub large_members: i64,
+    pub large_posts: i64,
+    pub large_recruitments: i64,
+    pub large_articles: i64,
+    pub small_members: i64,
+    pub small_posts: i64,
+    pub small_recruitments: i64,
+    pub small_articles: i64,
+}
+
+impl Shape {
+    /// The target shape of the issue: 1,000 tenants, one with 100k members and 1M posts.
+    pub fn full() -> Self {
+        Self {
+            tenants: 1000,
+            large_members: 100_000,
+            large_posts: 1_000_000,
+            large_recruitments: 10_000,
+            large_articles: 2_000,
+            small_members: 50,
+            small_posts: 100,
+            small_recruitments: 5,
+            small_articles: 2,
+        }
+    }
+
+    /// Just enough for every scenario to render a full page.
+    pub fn smoke() -> Self {
+        Self {
+            tenants: 3,
+            large_members: 300,
+            large_posts: 400,
+            large_recruitments: 5,
+            large_articles: 3,
+            small_members: 20,
+            small_posts: 30,
+            small_recruitments: 2,
+            small_articles: 1,
+        }
+    }
+
+    fn args(&self) -> Vec<String> {
+        [
+            ("--tenants", self.tenants as i64),
+            ("--large-members", self.large_members),
+            ("--large-posts", self.large_posts),
+            ("--large-recruitments", self.large_recruitments),
+            ("--large-articles", self.large_articles),
+            ("--small-members", self.small_members),
+            ("--small-posts", self.small_posts),
+            ("--small-recruitments", self.small_recruitments),
+            ("--small-articles", self.small_articles),
+        ]
+        .iter()
+        .flat_map(|(flag, value)| [flag.to_string(), value.to_string()])
+        .collect()
+    }
+}
+
+/// How hard and how long to load.
+#[derive(Clone, Debug, Serialize)]
+pub struct LoadSettings {
+    pub closed_connections: Vec<usize>,
+    pub warmup_secs: f64,
+    pub closed_secs: f64,
+    pub open_connections: usize,
+    pub open_secs: f64,
+    /// Open-loop rate as a fraction of the scenario's closed-loop peak.
+    pub open_fraction: f64,
+    /// Alternating RLS on/off rounds for the RLS price.
+    pub rls_rounds: usize,
+    pub rls_round_secs: f64,
+}
+
+impl LoadSettings {
+    fn full() -> Self {
+        Self {
+            closed_connections: vec![16, 64, 256],
+            warmup_secs: 2.0,
+            closed_secs: 8.0,
+            open_connections: 64,
+            open_secs: 10.0,
+            open_fraction: 0.7,
+            rls_rounds: 3,
+            rls_round_secs: 5.0,
+        }
+    }
+
+    fn smoke() -> Self {
+        Self {
+            closed_connections: vec![2, 8],
+            warmup_secs: 0.1,
+            closed_secs: 0.4,
+            open_connections: 4,
+            open_secs: 0.4,
+            open_fraction: 0.7,
+            rls_rounds: 1,
+            rls_round_secs: 0.3,
+        }
+    }
+
+    fn closed(&self, connections: usize, secs: f64) -> Plan {
+        Plan {
+            mode: Mode::Closed,
+            connections,
+            warmup: Duration::from_secs_f64(self.warmup_secs),
+            duration: Duration::from_secs_f64(secs),
+        }
+    }
+
+    fn open(&self, rate: f64) -> Plan {
+        Plan {
+            mode: Mode::Open { rate },
+            connections: self.open_connections,
+            warmup: Duration::from_secs_f64(self.warmup_secs),
+            duration: Duration::from_secs_f64(self.open_secs),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    pub smoke: bool,
+    /// The `tsunagu` binary (release for real runs).
+    pub server: PathBuf,
+    /// Drop and reload the benchmark database even when it holds the right shape.
+    pub fresh: bool,
+    /// Database connections per server (the app's pool size and both baselines').
+    pub pool: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ServerKind {
+    /// `tsunagu serve` as tsunagu_app (RLS applies).
+    App,
+    /// `tsunagu serve` as the bench-only BYPASSRLS role.
+    AppRlsBypassed,
+    FortunesAxum,
+    FortunesLean,
+}
+
+impl ServerKind {
+    pub fn describe(self) -> &'static str {
+        match self {
+            ServerKind::App => "tsunagu serve (tsunagu_app, RLS)",
+            ServerKind::AppRlsBypassed => "tsunagu serve (bench role, RLS bypassed)",
+            ServerKind::FortunesAxum => "baseline (a): axum + sqlx + tera",
+            ServerKind::FortunesLean => {
+                "baseline (b): hyper + tokio-postgres + hand-compiled template"
+            }
+        }
+    }
+}
+
+/// What a correct answer contains (checked once before loading).
+#[derive(Clone, Debug)]
+enum Expect {
+    Contains(Vec<String>),
+    Count(String, usize),
+}
+
+#[derive(Clone, Debug)]
+struct Scenario {
+    key: &'static str,
+    title: String,
+    server: ServerKind,
+    host: String,
+    path: String,
+    cookie: Option<String>,
+    expect: Expect,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ScenarioResult {
+    pub key: String,
+    pub title: String,
+    pub server: ServerKind,
+    pub host: String,
+    pub path: String,
+    pub signed_in: bool,
+    pub page_bytes: usize,
+    pub closed: Vec<Outcome>,
+    pub peak_throughput: f64,
+    pub peak_connections: usize,
+    pub open: Outcome,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct RlsRound {
+    pub rls_on: f64,
+    pub rls_bypassed: f64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Budget {
+    pub name: String,
+    pub value: f64,
+    pub target: String,
+    pub pass: bool,
+    pub how: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Machine {
+    pub cpu: String,
+    pub cores: usize,
+    pub memory_gib: f64,
+    pub kernel: String,
+    pub rustc: String,
+    pub postgres: String,
+    pub redis: String,
+    pub commit: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub smoke: bool,
+    pub started_at: String,
+    pub minutes: f64,
+    pub machine: Machine,
+    pub shape: Shape,
+    pub load_seconds: f64,
+    pub data_reused: bool,
+    pub pool: u32,
+    pub settings: LoadSettings,
+    pub scenarios: Vec<ScenarioResult>,
+    pub rls_rounds: Vec<RlsRound>,
+    pub large_small_rate: f64,
+    pub large_small_p50: (f64, f64),
+    pub server_peak_rss_mb: f64,
+    pub server_rss_after_mb: f64,
+    pub budgets: Vec<Budget>,
+}
+
+// ---- connection settings ----------------------------------------------------------------------
+
+const DEFAULT_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/tsunagu";
+const DEFAULT_APP_PASSWORD: &str = "tsunagu-app-dev";
+const DEFAULT_REDIS_URL: &str = "redis://127.0.0.1:6379";
+const BYPASS_ROLE: &str = "tsunagu_bench_rls_bypass";
+
+fn env_or(var: &str, default: &str) -> String {
+    std::env::var(var)
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .unwrap_or_else(|| default.to_owned())
+}
+
+/// Splits `postgres://user:pw@host:port/db?query` into (scheme, userinfo, hostport, query).
+fn split_url(url: &str) -> anyhow::Result<(&str, Option<&str>, &str, Option<&str>)> {
+    let (scheme, rest) = url
+        .split_once("://")
+        .with_context(|| format!("ADMIN_DATABASE_URL: {url:?} is not a postgres:// URL"))?;
+    let (rest, query) = match rest.split_once('?') {
+        Some((r, q)) => (r, Some(q)),
+        None => (rest, None),
+    };
+    let authority = rest.split('/').next().unwrap_or(rest);
+    let (userinfo, hostport) = match authority.rsplit_once('@') {
+        Some((u, h)) => (Some(u), h),
+        None => (None, authority),
+    };
+    Ok((scheme, userinfo, hostport, query))
+}
+
+fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The same server as `url`, another database and optionally another user.
+fn database_url(url: &str, database: &str, user: Option<(&str, &str)>) -> anyhow::Result<String> {
+    let (scheme, userinfo, hostport, query) = split_url(url)?;
+    let userinfo = match user {
+        Some((name, password)) => Some(format!("{name}:{}", percent_encode(password))),
+        None => userinfo.map(str::to_owned),
+    };
+    Ok(format!(
+        "{scheme}://{}{hostport}/{database}{}",
+        userinfo.map(|u| format!("{u}@")).unwrap_or_default(),
+        query.map(|q| format!("?{q}")).unwrap_or_default()
+    ))
+}
+
+struct Urls {
+    database: String,
+    admin: String,
+    maintenance: String,
+    app: String,
+    bypass: String,
+    redis: String,
+    app_password: String,
+}
+
+fn urls(smoke: bool, bypass_password: &str) -> anyhow::Result<Urls> {
+    let root = env_or("ADMIN_DATABASE_URL", DEFAULT_ADMIN_URL);
+    let database = if smoke {
+        format!("tsunagu_bench_smoke_{}", std::process::id())
+    } else {
+        "tsunagu_bench".to_owned()
+    };
+    let app_password = env_or("TSUNAGU_APP_DB_PASSWORD", DEFAULT_APP_PASSWORD);
+    Ok(Urls {
+        admin: database_url(&root, &database, None)?,
+        maintenance: database_url(&root, "postgres", None)?,
+        app: database_url(&root, &database, Some(("tsunagu_app", &app_password)))?,
+        bypass: database_url(&root, &database, Some((BYPASS_ROLE, bypass_password)))?,
+        redis: env_or("REDIS_URL", DEFAULT_REDIS_URL),
+        database,
+        app_password,
+    })
+}
+
+// ---- processes --------------------------------------------------------------------------------
+
+/// A child server, killed when dropped.
+struct Server {
+    kind: ServerKind,
+    child: Child,
+    addr: std::net::SocketAddr,
+    log: PathBuf,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+fn log_tail(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(15)..].join("\n")
+}
+
+async fn start_server(
+    kind: ServerKind,
+    mut command: Command,
+    health_host: &str,
+    health_path: &str,
+    port: u16,
+    log: PathBuf,
+) -> anyhow::Result<Server> {
+    let file = std::fs::File::create(&log)?;
+    command
+        .stdin(Stdio::null())
+        .stdout(file.try_clone()?)
+        .stderr(file);
+    let child = command
+        .spawn()
+        .with_context(|| format!("cannot start {}", kind.describe()))?;
+    let addr: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
+    let mut server = Server {
+        kind,
+        child,
+        addr,
+        log,
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let target = Target {
+        addr,
+        host: health_host.to_owned(),
+        path: health_path.to_owned(),
+        cookie: None,
+    };
+    loop {
+        if let Some(status) = server.child.try_wait()? {
+            bail!(
+                "{} exited ({status}) while starting:\n{}",
+                kind.describe(),
+                log_tail(&server.log)
+            );
+        }
+        if let Ok((200, _)) = load::get_once(&target).await {
+            return Ok(server);
+        }
+        if Instant::now() > deadline {
+            bail!(
+                "{} did not answer within 60 s:\n{}",
+                kind.describe(),
+                log_tail(&server.log)
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Runs a `tsunagu` command to completion, with its output shown only on failure.
+fn run_cli(server: &Path, args: &[String], envs: &[(&str, &str)]) -> anyhow::Result<()> {
+    let output = Command::new(server)
+        .args(args)
+        .envs(envs.iter().copied())
+        .env("RUST_LOG", "warn")
+        .output()
+        .with_context(|| format!("cannot run {}", server.display()))?;
+    if !output.status.success() {
+        bail!(
+            "`tsunagu {}` failed:\n{}{}",
+            args.join(" "),
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    Ok(())
+}
+
+/// VmHWM (peak) and VmRSS of a process, in MB (10^6 bytes).
+fn memory_mb(pid: u32) -> (f64, f64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse::<f64>().ok())
+            .map(|kb| kb * 1024.0 / 1e6)
+            .unwrap_or(0.0)
+    };
+    (field("VmHWM:"), field("VmRSS:"))
+}
+
+// ---- database ---------------------------------------------------------------------------------
+
+async fn recreate_database(urls: &Urls) -> anyhow::Result<()> {
+    let mut maintenance = PgConnection::connect(&urls.maintenance)
+        .await
+        .with_context(|| {
+            "cannot connect to PostgreSQL with ADMIN_DATABASE_URL (is it running? set ADMIN_DATABASE_URL to a role that may create databases)"
+        })?;
+    sqlx::raw_sql(&format!(
+        "drop database if exists {} with (force)",
+        urls.database
+    ))
+    .execute(&mut maintenance)
+    .await?;
+    Ok(())
+}
+
+async fn drop_database(urls: &Urls) {
+    if let Ok(mut maintenance) = PgConnection::connect(&urls.maintenance).await {
+        let _ = sqlx::raw_sql(&format!(
+            "drop database if exists {} with (force)",
+            urls.database
+        ))
+        .execute(&mut maintenance)
+        .await;
+    }
+}
+
+async fn loaded_shape(admin: &mut PgConnection) -> anyhow::Result<Option<(Shape, f64)>> {
+    let exists: bool = sqlx::query_scalar("select to_regclass('bench.scale_load') is not null")
+        .fetch_one(&mut *admin)
+        .await?;
+    if !exists {
+        return Ok(None);
+    }
+    let row: Option<(serde_json::Value, f64)> =
+        sqlx::query_as("select shape, seconds from bench.scale_load")
+            .fetch_optional(&mut *admin)
+            .await?;
+    Ok(match row {
+        Some((shape, seconds)) => serde_json::from_value(shape).ok().map(|s| (s, seconds)),
+        None => None,
+    })
+}
+
+async fn prepare_fortunes_and_roles(
+    admin: &mut PgConnection,
+    bypass_password: &str,
+) -> anyhow::Result<()> {
+    sqlx::raw_sql(crate::fortunes::SCHEMA_SQL)
+        .execute(&mut *admin)
+        .await?;
+    sqlx::raw_sql(
+        "create table if not exists bench.scale_load (shape jsonb not null, seconds float8 not null, \
+           loaded_at timestamptz not null default now()); \
+         delete from bench.fortune",
+    )
+    .execute(&mut *admin)
+    .await?;
+    for (id, message) in crate::fortunes::FORTUNES {
+        sqlx::query("insert into bench.fortune (id, message) values ($1, $2)")
+            .bind(id)
+            .bind(message)
+            .execute(&mut *admin)
+            .await?;
+    }
+    // The bench-only role: BYPASSRLS, a member of tsunagu_app for its grants, a fresh password
+    // for this run only (the password is a random UUID: no quoting concerns).
+    sqlx::raw_sql(&format!(
+        "do $$ begin \
+           if not exists (select 1 from pg_roles where rolname = '{BYPASS_ROLE}') then \
+             create role {BYPASS_ROLE}; \
+           end if; \
+         end $$; \
+         alter role {BYPASS_ROLE} login bypassrls inherit nosuperuser nocreatedb nocreaterole \
+           password '{bypass_password}'; \
+         grant tsunagu_app to {BYPASS_ROLE}; \
+         grant usage on schema bench to tsunagu_app; \
+         grant select on bench.fortune to tsunagu_app"
+    ))
+    .execute(&mut *admin)
+    .await
+    .context("cannot create the bench-only RLS-bypass role (ADMIN_DATABASE_URL must be a superuser to grant BYPASSRLS)")?;
+    Ok(())
+}
+
+async fn lock_bypass_role(urls: &Urls) {
+    if let Ok(mut admin) = PgConnection::connect(&urls.maintenance).await {
+        let _ = sqlx::raw_sql(&format!("alter role {BYPASS_ROLE} nologin password null"))
+            .execute(&mut admin)
+            .await;
+    }
+}
+
+struct TenantFixture {
+    slug: String,
+    name: String,
+    member_email: String,
+    recruitment: (uuid::Uuid, String),
+    article: (uuid::Uuid, String),
+}
+
+/// Gives one member of the tenant a known password and finds the newest recruitment and article.
+async fn tenant_fixture(
+    admin: &mut PgConnection,
+    slug: &str,
+    member_number: u32,
+    password_hash: &str,
+) -> anyhow::Result<TenantFixture> {
+    let (tenant, name): (uuid::Uuid, String) =
+        sqlx::query_as("select id, name from platform.tenants where slug = $1")
+            .bind(slug)
+            .fetch_one(&mut *admin)
+            .await
+            .with_context(|| format!("tenant {slug} is missing from the benchmark database"))?;
+    let member_email = format!("m{member_number}@scale.example");
+    let updated = sqlx::query(
+        "update members set password_hash = $1 where tenant_id = $2 and email_normalized = $3",
+    )
+    .bind(password_hash)
+    .bind(tenant)
+    .bind(&member_email)
+    .execute(&mut *admin)
+    .await?
+    .rows_affected();
+    if updated != 1 {
+        bail!("{slug} has no member {member_email}");
+    }
+    let recruitment = sqlx::query_as(
+        "select id, title from recruitments where tenant_id = $1 order by created_at desc limit 1",
+    )
+    .bind(tenant)
+    .fetch_one(&mut *admin)
+    .await
+    .with_context(|| format!("{slug} has no recruitment"))?;
+    let article = sqlx::query_as(
+        "select id, title from articles where tenant_id = $1 and status = 'published' \
+         order by publish_at desc limit 1",
+    )
+    .bind(tenant)
+    .fetch_one(&mut *admin)
+    .await
+    .with_context(|| format!("{slug} has no article"))?;
+    Ok(TenantFixture {
+        slug: slug.to_owned(),
+        name,
+        member_email,
+        recruitment,
+        article,
+    })
+}
+
+fn hash_password(password: &str) -> anyhow::Result<String> {
+    use argon2::password_hash::PasswordHasher as _;
+    argon2::Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|e| anyhow::anyhow!("password hashing failed: {e}"))
+}
+
+// ---- signing in -------------------------------------------------------------------------------
+
+fn set_cookie_value(response: &http::Response<bytes::Bytes>, name: &str) -> Option<String> {
+    response
+        .headers()
+        .get_all(http::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| {
+            v.split(';')
+                .next()
+                .and_then(|pair| pair.trim().strip_prefix(&format!("{name}=")))
+                .map(str::to_owned)
+        })
+}
+
+async fn request(
+    addr: std::net::SocketAddr,
+    request: http::Request<http_body_util::Full<bytes::Bytes>>,
+) -> anyhow::Result<http::Response<bytes::Bytes>> {
+    use http_body_util::BodyExt as _;
+    let stream = tokio::net::TcpStream::connect(addr).await?;
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
+    tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    let response = sender.send_request(request).await?;
+    let (parts, body) = response.into_parts();
+    Ok(http::Response::from_parts(
+        parts,
+        body.collect().await?.to_bytes(),
+    ))
+}
+
+/// Signs in through the real form (CSRF cookie and token, same-origin POST) and returns the
+/// `Cookie` header a signed-in browser would send.
+async fn sign_in(
+    addr: std::net::SocketAddr,
+    host: &str,
+    email: &str,
+    password: &str,
+) -> anyhow::Result<String> {
+    let page = request(
+        addr,
+        http::Request::get("/sign-in")
+            .header(http::header::HOST, host)
+            .body(Default::default())?,
+    )
+    .await?;
+    let csrf =
+        set_cookie_value(&page, "tsunagu_csrf").context("the sign-in page set no CSRF cookie")?;
+    let form = format!(
+        "email={}&password={}&_csrf={}",
+        percent_encode(email),
+        percent_encode(password),
+        percent_encode(&csrf)
+    );
+    let response = request(
+        addr,
+        http::Request::post("/sign-in")
+            .header(http::header::HOST, host)
+            .header(http::header::ORIGIN, format!("http://{host}"))
+            .header(http::header::COOKIE, format!("tsunagu_csrf={csrf}"))
+            .header(
+                http::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .body(form.into())?,
+    )
+    .await?;
+    let session = set_cookie_value(&response, "tsunagu_session").with_context(|| {
+        format!(
+            "signing in as {email} at {host} failed (status {})",
+            response.status()
+        )
+    })?;
+    Ok(format!("tsunagu_session={session}; tsunagu_csrf={csrf}"))
+}
+
+// ---- scenarios --------------------------------------------------------------------------------
+
+/// Text as tera's autoescape writes it, to look for it in a page.
+fn tera_escaped(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#x27;")
+        .replace('/', "&#x2F;")
+}
+
+fn tenant_scenarios(
+    fixture: &TenantFixture,
+    size: &str,
+    host: &str,
+    cookie: &str,
+) -> Vec<Scenario> {
+    let key = |base: &'static str| -> &'static str {
+        // Keys are static strings so results can be looked up by name.
+        match (base, size) {
+            ("landing", "large") => "landing_large",
+            ("landing", _) => "landing_small",
+            ("timeline", "large") => "timeline_large",
+            ("timeline", _) => "timeline_small",
+            ("recruitment", "large") => "recruitment_large",
+            ("recruitment", _) => "recruitment_small",
+            ("article", "large") => "article_large",
+            ("article", _) => "article_small",
+            ("directory", "large") => "directory_large",
+            _ => "directory_small",
+        }
+    };
+    let signed_in = Some(cookie.to_owned());
+    vec![
+        Scenario {
+            key: key("landing"),
+            title: format!("Anonymous landing, {size} tenant"),
+            server: ServerKind::App,
+            host: host.to_owned(),
+            path: "/".to_owned(),
+            cookie: None,
+            expect: Expect::Contains(vec![tera_escaped(&fixture.name)]),
+        },
+        Scenario {
+            key: key("timeline"),
+            title: format!("Signed-in timeline, {size} tenant"),
+            server: ServerKind::App,
+            host: host.to_owned(),
+            path: "/timeline".to_owned(),
+            cookie: signed_in.clone(),
+            expect: Expect::Count("<article class=\"card post\"".to_owned(), 20),
+        },
+        Scenario {
+            key: key("recruitment"),
+            title: format!("Recruitment page, {size} tenant"),
+            server: ServerKind::App,
+            host: host.to_owned(),
+            path: format!("/recruitments/{}", fixture.recruitment.0),
+            cookie: signed_in.clone(),
+            expect: Expect::Contains(vec![tera_escaped(&fixture.recruitment.1)]),
+        },
+        Scenario {
+            key: key("article"),
+            title: format!("Article page, {size} tenant"),
+            server: ServerKind::App,
+            host: host.to_owned(),
+            path: format!("/articles/{}", fixture.article.0),
+            cookie: signed_in.clone(),
+            expect: Expect::Contains(vec![tera_escaped(&fixture.article.1)]),
+        },
+        Scenario {
+            key: key("directory"),
+            title: format!("Directory search 「佐藤」, {size} tenant"),
+            server: ServerKind::App,
+            host: host.to_owned(),
+            // 佐藤, percent-encoded.
+            path: "/members?q=%E4%BD%90%E8%97%A4".to_owned(),
+            cookie: signed_in,
+            expect: Expect::Contains(vec![
+                "佐藤".to_owned(),
+                "class=\"member-card-name\"".to_owned(),
+            ]),
+        },
+    ]
+}
+
+fn check(scenario: &Scenario, status: u16, body: &str) -> anyhow::Result<()> {
+    if status != 200 {
+        bail!(
+            "{} ({}{}) answered {status}, not 200",
+            scenario.title,
+            scenario.host,
+            scenario.path
+        );
+    }
+    match &scenario.expect {
+        Expect::Contains(needles) => {
+            for needle in needles {
+                if !body.contains(needle.as_str()) {
+                    bail!(
+                        "{} ({}): the page does not contain {needle:?}",
+                        scenario.title,
+                        scenario.path
+                    );
+                }
+            }
+        }
+        Expect::Count(needle, count) => {
+            let found = body.matches(needle.as_str()).count();
+            if found != *count {
+                bail!(
+                    "{} ({}): expected {count} × {needle:?}, found {found}",
+                    scenario.title,
+                    scenario.path
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn target(scenario: &Scenario, servers: &[Server]) -> anyhow::Result<Target> {
+    let server = servers
+        .iter()
+        .find(|s| s.kind == scenario.server)
+        .context("scenario server not started")?;
+    Ok(Target {
+        addr: server.addr,
+        host: scenario.host.clone(),
+        path: scenario.path.clone(),
+        cookie: scenario.cookie.clone(),
+    })
+}
+
+fn say(message: impl std::fmt::Display) {
+    eprintln!("[bench] {message}");
+}
+
+fn summarize(outcome: &Outcome) -> String {
+    format!(
+        "{:>4} conns {:>9.0} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms  errors {}",
+        outcome.connections,
+        outcome.throughput,
+        outcome.latency.p50,
+        outcome.latency.p99,
+        outcome.errors
+    )
+}
+
+fn load_or_fail(target: &Target, plan: Plan) -> anyhow::Result<Outcome> {
+    let outcome = load::run_on_own_thread(target.clone(), plan)?;
+    if outcome.requests == 0 {
+        bail!(
+            "no request to {}{} completed in the measured window",
+            target.host,
+            target.path
+        );
+    }
+    Ok(outcome)
+}
+
+// ---- the run ----------------------------------------------------------------------------------
+
+pub async fn run(options: RunOptions) -> anyhow::Result<Report> {
+    let started = Instant::now();
+    let started_at = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
+    let shape = if options.smoke {
+        Shape::smoke()
+    } else {
+        Shape::full()
+    };
+    let settings = if options.smoke {
+        LoadSettings::smoke()
+    } else {
+        LoadSettings::full()
+    };
+    if !options.server.is_file() {
+        bail!(
+            "the server binary {} does not exist (build it: cargo build --release -p tsunagu-gateway)",
+            options.server.display()
+        );
+    }
+    let bypass_password = uuid::Uuid::new_v4().simple().to_string();
+    let urls = urls(options.smoke, &bypass_password)?;
+    let work_dir = std::env::temp_dir().join(format!("tsunagu-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&work_dir)?;
+
+    if options.smoke || options.fresh {
+        recreate_database(&urls).await?;
+    }
+    let result = run_in_database(
+        &options,
+        &urls,
+        &shape,
+        &settings,
+        &work_dir,
+        &bypass_password,
+    )
+    .await;
+    lock_bypass_role(&urls).await;
+    if options.smoke {
+        drop_database(&urls).await;
+    }
+    let _ = std::fs::remove_dir_all(&work_dir);
+    let (scenarios, rls_rounds, (load_seconds, data_reused, large_small), (peak_rss, rss_after)) =
+        result?;
+
+    let machine = machine(&urls).await;
+    let mut report = Report {
+        smoke: options.smoke,
+        started_at,
+        minutes: 0.0,
+        machine,
+        shape,
+        load_seconds,
+        data_reused,
+        pool: options.pool,
+        settings,
+        scenarios,
+        rls_rounds,
+        large_small_rate: large_small.0,
+        large_small_p50: (large_small.1, large_small.2),
+        server_peak_rss_mb: peak_rss,
+        server_rss_after_mb: rss_after,
+        budgets: Vec::new(),
+    };
+    report.budgets = report::budgets(&report);
+    report.minutes = started.elapsed().as_secs_f64() / 60.0;
+    Ok(report)
+}
+
+type Measured = (
+    Vec<ScenarioResult>,
+    Vec<RlsRound>,
+    (f64, bool, (f64, f64, f64)),
+    (f64, f64),
+);
+
+async fn run_in_database(
+    options: &RunOptions,
+    urls: &Urls,
+    shape: &Shape,
+    settings: &LoadSettings,
+    work_dir: &Path,
+    bypass_password: &str,
+) -> anyhow::Result<Measured> {
+    let server_bin = options.server.as_path();
+    say(format!("database {} (migrating)", urls.database));
+    run_cli(
+        server_bin,
+        &["migrate".to_owned()],
+        &[
+            ("ADMIN_DATABASE_URL", &urls.admin),
+            ("TSUNAGU_APP_DB_PASSWORD", &urls.app_password),
+        ],
+    )?;
+    let mut admin = PgConnection::connect(&urls.admin).await?;
+    let (load_seconds, data_reused) = match loaded_shape(&mut admin).await? {
+        Some((loaded, seconds)) if &loaded == shape => {
+            say(format!(
+                "scale data already loaded ({seconds:.0} s when it was loaded); reusing it"
+            ));
+            (seconds, true)
+        }
+        other => {
+            if other.is_some() {
+                say("the benchmark database holds another shape: reloading");
+                drop(admin);
+                recreate_database(urls).await?;
+                run_cli(
+                    server_bin,
+                    &["migrate".to_owned()],
+                    &[
+                        ("ADMIN_DATABASE_URL", &urls.admin),
+                        ("TSUNAGU_APP_DB_PASSWORD", &urls.app_password),
+                    ],
+                )?;
+                admin = PgConnection::connect(&urls.admin).await?;
+            }
+            say(format!(
+                "loading scale data: tsunagu seed scale {}",
+                shape.args().join(" ")
+            ));
+            let load_started = Instant::now();
+            let mut args = vec!["seed".to_owned(), "scale".to_owned()];
+            args.extend(shape.args());
+            run_cli(server_bin, &args, &[("DATABASE_URL", &urls.app)])?;
+            sqlx::raw_sql("vacuum analyze").execute(&mut admin).await?;
+            let seconds = load_started.elapsed().as_secs_f64();
+            say(format!("loaded and analysed in {seconds:.1} s"));
+            (seconds, false)
+        }
+    };
+    prepare_fortunes_and_roles(&mut admin, bypass_password).await?;
+    if !data_reused {
+        sqlx::query("insert into bench.scale_load (shape, seconds) values ($1, $2)")
+            .bind(serde_json::to_value(shape)?)
+            .bind(load_seconds)
+            .execute(&mut admin)
+            .await?;
+    }
+
+    // A member per tenant with a password only this run knows (a different member each run, so
+    // repeated runs stay under the per-account sign-in limit).
+    let password = uuid::Uuid::new_v4().simple().to_string();
+    let password_hash = hash_password(&password)?;
+    let member_number = 1 + (uuid::Uuid::new_v4().as_u128() % 10) as u32;
+    let large = tenant_fixture(&mut admin, "scale-large", member_number, &password_hash).await?;
+    let small = tenant_fixture(&mut admin, "scale-0001", member_number, &password_hash).await?;
+    drop(admin);
+
+    // Servers: same binary and pool for both app servers, same pool for the baselines.
+    let secret_key = format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    );
+    let pool = options.pool.to_string();
+    let mut servers = Vec::new();
+    for kind in [ServerKind::App, ServerKind::AppRlsBypassed] {
+        let port = free_port()?;
+        let listen = format!("127.0.0.1:{port}");
+        let mut command = Command::new(server_bin);
+        command
+            .arg("serve")
+            .env(
+                "DATABASE_URL",
+                if kind == ServerKind::App {
+                    &urls.app
+                } else {
+                    &urls.bypass
+                },
+            )
+            .env("REDIS_URL", &urls.redis)
+            .env("TSUNAGU_LISTEN", &listen)
+            .env("TSUNAGU_BASE_DOMAIN", "localhost")
+            .env("TSUNAGU_DB_POOL_SIZE", &pool)
+            .env("TSUNAGU_EMBEDDED_WORKER", "false")
+            .env("TSUNAGU_ENV", "development")
+            .env("TSUNAGU_PUBLIC_SCHEME", "http")
+            .env("TSUNAGU_SECRET_KEY", &secret_key)
+            .env("TSUNAGU_DATA_DIR", work_dir.join("data"))
+            .env_remove("TSUNAGU_TRUSTED_PROXIES")
+            // Per-request access logs off in every server (the baselines have none).
+            .env("RUST_LOG", "warn")
+            .env(
+                "TSUNAGU_BENCH_RLS_BYPASS",
+                if kind == ServerKind::AppRlsBypassed {
+                    "true"
+                } else {
+                    "false"
+                },
+            );
+        let log = work_dir.join(format!("{kind:?}.log"));
+        servers.push(start_server(kind, command, "localhost", "/healthz", port, log).await?);
+    }
+    let bench_bin = std::env::current_exe()?;
+    for (kind, stack) in [
+        (ServerKind::FortunesAxum, "axum"),
+        (ServerKind::FortunesLean, "lean"),
+    ] {
+        let port = free_port()?;
+        let mut command = Command::new(&bench_bin);
+        command
+            .args(["serve-fortunes", "--stack", stack, "--listen"])
+            .arg(format!("127.0.0.1:{port}"))
+            .args(["--pool", &pool, "--database-url", &urls.app]);
+        let log = work_dir.join(format!("{kind:?}.log"));
+        servers.push(start_server(kind, command, "localhost", "/fortunes", port, log).await?);
+    }
+    let app_addr = servers[0].addr;
+    let host_of = |slug: &str| format!("{slug}.localhost:{}", app_addr.port());
+
+    say("signing in as one member of the large tenant and one of a small tenant");
+    let large_host = host_of(&large.slug);
+    let small_host = host_of(&small.slug);
+    let large_cookie = sign_in(app_addr, &large_host, &large.member_email, &password).await?;
+    let small_cookie = sign_in(app_addr, &small_host, &small.member_email, &password).await?;
+
+    let fortunes = |key: &'static str, kind: ServerKind| Scenario {
+        key,
+        title: kind.describe().to_owned(),
+        server: kind,
+        host: "localhost".to_owned(),
+        path: "/fortunes".to_owned(),
+        cookie: None,
+        expect: Expect::Count("<tr><td>".to_owned(), 13),
+    };
+    let mut scenarios = vec![
+        fortunes("fortunes_lean", ServerKind::FortunesLean),
+        fortunes("fortunes_axum", ServerKind::FortunesAxum),
+    ];
+    scenarios.extend(tenant_scenarios(
+        &large,
+        "large",
+        &large_host,
+        &large_cookie,
+    ));
+    let timeline_bypass = Scenario {
+        key: "timeline_large_rls_bypassed",
+        title: "Signed-in timeline, large tenant, RLS bypassed".to_owned(),
+        server: ServerKind::AppRlsBypassed,
+        ..scenarios
+            .iter()
+            .find(|s| s.key == "timeline_large")
+            .cloned()
+            .context("timeline scenario")?
+    };
+    scenarios.push(timeline_bypass);
+    scenarios.extend(tenant_scenarios(
+        &small,
+        "small",
+        &small_host,
+        &small_cookie,
+    ));
+
+    // Every page must be the real page before it is measured.
+    let mut page_bytes = Vec::new();
+    for scenario in &scenarios {
+        let (status, body) = load::get_once(&target(scenario, &servers)?).await?;
+        check(scenario, status, &body)?;
+        page_bytes.push(body.len());
+    }
+    say(format!("{} scenarios answer correctly", scenarios.len()));
+
+    let mut results: Vec<ScenarioResult> = Vec::new();
+    for (scenario, bytes) in scenarios.iter().zip(page_bytes) {
+        let target = target(scenario, &servers)?;
+        let mut closed = Vec::new();
+        for &connections in &settings.closed_connections {
+            let outcome =
+                load_or_fail(&target, settings.closed(connections, settings.closed_secs))?;
+            say(format!("{:<30} {}", scenario.key, summarize(&outcome)));
+            closed.push(outcome);
+        }
+        let peak = closed
+            .iter()
+            .max_by(|a, b| a.throughput.total_cmp(&b.throughput))
+            .cloned()
+            .context("no closed-loop level")?;
+        // The small tenant's timeline is driven at the large tenant's rate, so their latencies
+        // compare at equal load.
+        let rate_basis = if scenario.key == "timeline_small" {
+            results
+                .iter()
+                .find(|r| r.key == "timeline_large")
+                .map(|r| r.peak_throughput)
+                .unwrap_or(peak.throughput)
+        } else {
+            peak.throughput
+        };
+        let rate = (rate_basis * settings.open_fraction).max(1.0);
+        let open = load_or_fail(&target, settings.open(rate))?;
+        say(format!(
+            "{:<30} open loop at {rate:.0} req/s: {}",
+            scenario.key,
+            summarize(&open)
+        ));
+        results.push(ScenarioResult {
+            key: scenario.key.to_owned(),
+            title: scenario.title.clone(),
+            server: scenario.server,
+            host: scenario.host.clone(),
+            path: scenario.path.clone(),
+            signed_in: scenario.cookie.is_some(),
+            page_bytes: bytes,
+            peak_throughput: peak.throughput,
+            peak_connections: peak.connections,
+            closed,
+            open,
+        });
+    }
+
+    // The price of RLS: alternate on/off at the timeline's best concurrency, so drift in the
+    // machine falls on both sides.
+    let timeline = results
+        .iter()
+        .find(|r| r.key == "timeline_large")
+        .context("timeline result")?;
+    let best = timeline.peak_connections;
+    let on = scenarios
+        .iter()
+        .find(|s| s.key == "timeline_large")
+        .context("timeline")?;
+    let off = scenarios
+        .iter()
+        .find(|s| s.key == "timeline_large_rls_bypassed")
+        .context("timeline bypassed")?;
+    let mut rls_rounds = Vec::new();
+    for _ in 0..settings.rls_rounds {
+        let plan = settings.closed(best, settings.rls_round_secs);
+        let rls_on = load_or_fail(&target(on, &servers)?, plan)?.throughput;
+        let rls_bypassed = load_or_fail(&target(off, &servers)?, plan)?.throughput;
+        say(format!(
+            "RLS round: on {rls_on:.0} req/s, bypassed {rls_bypassed:.0} req/s"
+        ));
+        rls_rounds.push(RlsRound {
+            rls_on,
+            rls_bypassed,
+        });
+    }
+
+    let large_small = {
+        let large = results.iter().find(|r| r.key == "timeline_large");
+        let small = results.iter().find(|r| r.key == "timeline_small");
+        match (large, small) {
+            (Some(l), Some(s)) => (
+                l.open.rate.unwrap_or_default(),
+                l.open.latency.p50,
+                s.open.latency.p50,
+            ),
+            _ => (0.0, 0.0, 0.0),
+        }
+    };
+    let memory = memory_mb(servers[0].pid());
+    for server in &servers {
+        if let Ok(log) = std::fs::read_to_string(&server.log) {
+            let problems = log
+                .lines()
+                .filter(|l| l.contains("ERROR") || l.contains("panicked"))
+                .count();
+            if problems > 0 {
+                say(format!(
+                    "{} logged {problems} error lines:\n{}",
+                    server.kind.describe(),
+                    log_tail(&server.log)
+                ));
+            }
+        }
+    }
+    drop(servers);
+    Ok((
+        results,
+        rls_rounds,
+        (load_seconds, data_reused, large_small),
+        memory,
+    ))
+}
+
+// ---- machine description ----------------------------------------------------------------------
+
+fn command_line(program: &str, args: &[&str]) -> String {
+    Command::new(program)
+        .args(args)
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+async fn redis_version(url: &str) -> String {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let hostport = url
+        .trim_start_matches("redis://")
+        .rsplit('@')
+        .next()
+        .unwrap_or("127.0.0.1:6379")
+        .split('/')
+        .next()
+        .unwrap_or("127.0.0.1:6379")
+        .to_owned();
+    let Ok(mut stream) = tokio::net::TcpStream::connect(&hostport).await else {
+        return "unknown".to_owned();
+    };
+    if stream.write_all(b"INFO server\r\n").await.is_err() {
+        return "unknown".to_owned();
+    }
+    let mut buffer = vec![0u8; 8192];
+    let n = tokio::time::timeout(Duration::from_secs(2), stream.read(&mut buffer))
+        .await
+        .ok()
+        .and_then(|r| r.ok())
+        .unwrap_or(0);
+    String::from_utf8_lossy(&buffer[..n])
+        .lines()
+        .find_map(|l| l.strip_prefix("redis_version:"))
+        .map(|v| format!("Redis {}", v.trim()))
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+async fn machine(urls: &Urls) -> Machine {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let cpu = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("model name"))
+        .map(|l| l.trim_start_matches([' ', '\t', ':']).to_owned())
+        .unwrap_or_else(|| "unknown".to_owned());
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    let memory_gib = meminfo
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map(|kb| kb / 1024.0 / 1024.0)
+        .unwrap_or(0.0);
+    let postgres = match PgConnection::connect(&urls.maintenance).await {
+        Ok(mut conn) => sqlx::query_scalar::<_, String>("select version()")
+            .fetch_one(&mut conn)
+            .await
+            .map(|v| v.split(" on ").next().unwrap_or(&v).to_owned())
+            .unwrap_or_else(|_| "unknown".to_owned()),
+        Err(_) => "unknown".to_owned(),
+    };
+    let dirty = !command_line("git", &["status", "--porcelain", "--untracked-files=no"])
+        .trim()
+        .is_empty();
+    Machine {
+        cpu,
+        cores: std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(0),
+        memory_gib,
+        kernel: std::fs::read_to_string("/proc/sys/kernel/osrelease")
+            .map(|s| s.trim().to_owned())
+            .unwrap_or_else(|_| "unknown".to_owned()),
+        rustc: command_line("rustc", &["-V"]),
+        postgres,
+        redis: redis_version(&urls.redis).await,
+        commit: format!(
+            "{}{}",
+            command_line("git", &["rev-parse", "--short", "HEAD"]),
+            if dirty {
+                " (with uncommitted changes)"
+            } else {
+                ""
+            }
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_urls_keep_the_server_and_change_database_and_user() {
+        let url = "postgres://postgres@127.0.0.1:5432/tsunagu?sslmode=disable";
+        assert_eq!(
+            database_url(url, "tsunagu_bench", None).unwrap(),
+            "postgres://postgres@127.0.0.1:5432/tsunagu_bench?sslmode=disable"
+        );
+        assert_eq!(
+            database_url(url, "b", Some(("tsunagu_app", "p@ss word"))).unwrap(),
+            "postgres://tsunagu_app:p%40ss%20word@127.0.0.1:5432/b?sslmode=disable"
+        );
+        assert_eq!(
+            database_url("postgresql://db.internal/x", "y", None).unwrap(),
+            "postgresql://db.internal/y"
+        );
+    }
+
+    #[test]
+    fn page_checks_fail_on_a_wrong_page() {
+        let scenario = Scenario {
+            key: "timeline_large",
+            title: "t".into(),
+            server: ServerKind::App,
+            host: "h".into(),
+            path: "/timeline".into(),
+            cookie: None,
+            expect: Expect::Count("<article class=\"card post\"".into(), 2),
+        };
+        let two = "<article class=\"card post\"></article><article class=\"card post\">";
+        assert!(check(&scenario, 200, two).is_ok());
+        assert!(check(&scenario, 200, "<form action=\"/sign-in\">").is_err());
+        assert!(check(&scenario, 303, two).is_err());
+    }
+}

@@ -1,0 +1,86 @@
+//! A tiny-data run of the whole harness (`tsunagu-bench run --smoke`), so `just bench` cannot rot:
+//! database, servers (the debug `tsunagu` binary built for this test run), sign-in, page checks,
+//! closed and open loads, the RLS rounds, the budget and both reports.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+#[test]
+fn the_harness_runs_end_to_end_on_tiny_data() {
+    let bench = PathBuf::from(env!("CARGO_BIN_EXE_tsunagu-bench"));
+    let server = bench.with_file_name("tsunagu");
+    assert!(
+        server.is_file(),
+        "{} is missing: `cargo test --workspace` builds it (the gateway has CLI tests)",
+        server.display()
+    );
+    let dir = std::env::temp_dir().join(format!("tsunagu-bench-smoke-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let markdown = dir.join("benchmarks.md");
+    let json = dir.join("benchmarks.json");
+    let output = Command::new(&bench)
+        .arg("run")
+        .arg("--smoke")
+        .arg("--pool")
+        .arg("4")
+        .arg("--server")
+        .arg(&server)
+        .arg("--out")
+        .arg(&markdown)
+        .arg("--json")
+        .arg(&json)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "the smoke run failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let scenarios = report["scenarios"].as_array().unwrap();
+    let keys: Vec<&str> = scenarios
+        .iter()
+        .map(|s| s["key"].as_str().unwrap())
+        .collect();
+    for key in [
+        "fortunes_lean",
+        "fortunes_axum",
+        "landing_large",
+        "timeline_large",
+        "recruitment_large",
+        "article_large",
+        "directory_large",
+        "timeline_large_rls_bypassed",
+        "landing_small",
+        "timeline_small",
+        "recruitment_small",
+        "article_small",
+        "directory_small",
+    ] {
+        assert!(keys.contains(&key), "scenario {key} is missing: {keys:?}");
+    }
+    for scenario in scenarios {
+        let key = scenario["key"].as_str().unwrap();
+        assert!(scenario["peak_throughput"].as_f64().unwrap() > 0.0, "{key}");
+        assert!(scenario["open"]["requests"].as_u64().unwrap() > 0, "{key}");
+        for outcome in scenario["closed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .chain([&scenario["open"]])
+        {
+            assert_eq!(outcome["errors"], 0, "{key}: every answer is a 2xx");
+        }
+    }
+    assert_eq!(report["budgets"].as_array().unwrap().len(), 7);
+    assert!(report["server_peak_rss_mb"].as_f64().unwrap() > 1.0);
+    assert!(report["rls_rounds"][0]["rls_bypassed"].as_f64().unwrap() > 0.0);
+
+    let text = std::fs::read_to_string(&markdown).unwrap();
+    assert!(text.contains("**Smoke run**"));
+    assert!(text.contains("## Budget"));
+    assert!(text.contains("Signed-in timeline, large tenant, RLS bypassed"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
