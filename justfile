@@ -82,6 +82,22 @@ _test-deps:
       echo "Chromium is needed for the browser tests: apt-get install chromium (or set TSUNAGU_CHROMIUM=/path/to/chrome)" >&2; exit 1
     fi
 
+# Benchmarks at the target scale (1,000 tenants, one with 100k members and 1M posts) against two
+# Fortunes baselines in the same run; writes docs/benchmarks.md. Extra flags go to
+# `tsunagu-bench run` (e.g. `just bench --fresh` reloads the data). The data lives in its own
+# database, tsunagu_bench, and is reused while it has the right shape.
+bench *flags:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    source scripts/env.sh
+    target="${CARGO_TARGET_DIR:-target}"
+    # Two builds, not one: built together the bench's extra hyper features would change the
+    # server's dependency graph.
+    cargo build --locked --release -p tsunagu-gateway --bin tsunagu
+    cargo build --locked --release -p tsunagu-bench
+    "$target/release/tsunagu-bench" run --server "$target/release/tsunagu" \
+      --out docs/benchmarks.md --json "$target/benchmarks.json" {{flags}}
+
 # Formatting and lints, as CI runs them.
 lint:
     cargo fmt --all -- --check

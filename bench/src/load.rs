@@ -226,23 +226,20 @@ pub async fn run(target: &Target, plan: Plan) -> anyhow::Result<Outcome> {
             p999: ms(0.999),
             max: total.histogram.max() as f64 / 1000.0,
         },
-        mean_body_bytes: if requests == 0 {
-            0
-        } else {
-            total.body_bytes / requests
-        },
+        mean_body_bytes: total.body_bytes.checked_div(requests).unwrap_or(0),
     })
 }
 
-/// Runs `plan` on a fresh single-threaded runtime in its own thread (see the module comment).
-pub fn run_on_own_thread(target: Target, plan: Plan) -> anyhow::Result<Outcome> {
-    std::thread::spawn(move || {
+/// Runs `plan` on a fresh single-threaded runtime in a thread of its own (see the module
+/// comment); awaiting it leaves the caller's runtime free (to notice Ctrl-C, for one).
+pub async fn run_on_own_thread(target: Target, plan: Plan) -> anyhow::Result<Outcome> {
+    tokio::task::spawn_blocking(move || {
         tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?
             .block_on(run(&target, plan))
     })
-    .join()
+    .await
     .map_err(|_| anyhow::anyhow!("the load thread panicked"))?
 }
 

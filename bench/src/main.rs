@@ -89,6 +89,15 @@ enum Cmd {
     },
 }
 
+async fn interrupted() -> anyhow::Result<()> {
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        result = tokio::signal::ctrl_c() => result?,
+        _ = terminate.recv() => {}
+    }
+    Ok(())
+}
+
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
@@ -101,12 +110,16 @@ fn main() -> anyhow::Result<()> {
             pool,
         } => {
             let runtime = tokio::runtime::Runtime::new()?;
-            let report = runtime.block_on(run::run(run::RunOptions {
-                smoke,
-                server,
-                fresh,
-                pool,
-            }))?;
+            let report = runtime.block_on(async {
+                // On Ctrl-C or SIGTERM the run is dropped, and with it the servers it started.
+                tokio::select! {
+                    report = run::run(run::RunOptions { smoke, server, fresh, pool }) => report,
+                    signal = interrupted() => {
+                        signal?;
+                        anyhow::bail!("interrupted: the servers were stopped, no report written")
+                    }
+                }
+            })?;
             std::fs::write(&out, report::markdown(&report))
                 .with_context(|| format!("cannot write {}", out.display()))?;
             if let Some(json) = json {
@@ -165,7 +178,8 @@ fn main() -> anyhow::Result<()> {
                 path,
                 cookie,
             };
-            let outcome = load::run_on_own_thread(target, plan)?;
+            let runtime = tokio::runtime::Runtime::new()?;
+            let outcome = runtime.block_on(load::run_on_own_thread(target, plan))?;
             println!("{}", serde_json::to_string_pretty(&outcome)?);
             Ok(())
         }

@@ -329,6 +329,35 @@ pub fn markdown(report: &Report) -> String {
         );
     }
 
+    let _ = writeln!(
+        md,
+        "\n## Where the time goes (CPU per request, open loop)\n"
+    );
+    let _ = writeln!(
+        md,
+        "CPU milliseconds per request while the open-loop run above was going on, read from \
+         `/proc/<pid>/stat` before and after: the server under test, every PostgreSQL process, and \
+         the load generator. On this machine the cores are shared by all three, so a page's peak \
+         throughput is roughly (cores) ÷ (the sum).\n"
+    );
+    let _ = writeln!(
+        md,
+        "| scenario | server | PostgreSQL | load generator | sum |"
+    );
+    let _ = writeln!(md, "|---|---:|---:|---:|---:|");
+    for s in &report.scenarios {
+        let c = &s.cpu;
+        let _ = writeln!(
+            md,
+            "| {} | {:.3} | {:.3} | {:.3} | {:.3} |",
+            s.title,
+            c.server_ms,
+            c.postgres_ms,
+            c.load_generator_ms,
+            c.server_ms + c.postgres_ms + c.load_generator_ms
+        );
+    }
+
     let _ = writeln!(md, "\n## The price of RLS\n");
     let _ = writeln!(
         md,
@@ -373,9 +402,9 @@ pub fn markdown(report: &Report) -> String {
     let _ = writeln!(md, "\n## Commands\n");
     let _ = writeln!(
         md,
-        "The whole run: `just bench` (or `cargo build --release -p tsunagu-gateway -p tsunagu-bench && \
-         target/release/tsunagu-bench run --server target/release/tsunagu`). One figure by hand, \
-         against a server you started (ports differ per run):\n"
+        "The whole run: `just bench` (it builds `tsunagu` and `tsunagu-bench` in release mode, then runs \
+         `target/release/tsunagu-bench run --server target/release/tsunagu --out docs/benchmarks.md`). \
+         One figure by hand, against a server you started (ports differ per run):\n"
     );
     let _ = writeln!(md, "```");
     for s in &report.scenarios {

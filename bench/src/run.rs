@@ -206,6 +206,55 @@ pub struct ScenarioResult {
     pub peak_throughput: f64,
     pub peak_connections: usize,
     pub open: Outcome,
+    /// CPU per request during the open-loop run, by process.
+    pub cpu: CpuPerRequest,
+}
+
+/// Where the machine's time goes: CPU milliseconds per request for the server under test, all
+/// PostgreSQL processes, and the load generator (this process).
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct CpuPerRequest {
+    pub server_ms: f64,
+    pub postgres_ms: f64,
+    pub load_generator_ms: f64,
+}
+
+/// utime + stime of a process in seconds (USER_HZ is 100 on Linux).
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name, which is in parentheses and may contain spaces.
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+fn postgres_cpu_seconds() -> f64 {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return 0.0;
+    };
+    entries
+        .filter_map(|e| e.ok())
+        .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()))
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                .is_ok_and(|comm| comm.trim() == "postgres")
+        })
+        .map(cpu_seconds)
+        .sum()
+}
+
+fn cpu_snapshot(server: u32) -> (f64, f64, f64) {
+    (
+        cpu_seconds(server),
+        postgres_cpu_seconds(),
+        cpu_seconds(std::process::id()),
+    )
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -851,8 +900,8 @@ fn summarize(outcome: &Outcome) -> String {
     )
 }
 
-fn load_or_fail(target: &Target, plan: Plan) -> anyhow::Result<Outcome> {
-    let outcome = load::run_on_own_thread(target.clone(), plan)?;
+async fn load_or_fail(target: &Target, plan: Plan) -> anyhow::Result<Outcome> {
+    let outcome = load::run_on_own_thread(target.clone(), plan).await?;
     if outcome.requests == 0 {
         bail!(
             "no request to {}{} completed in the measured window",
@@ -1135,7 +1184,7 @@ async fn run_in_database(
         let mut closed = Vec::new();
         for &connections in &settings.closed_connections {
             let outcome =
-                load_or_fail(&target, settings.closed(connections, settings.closed_secs))?;
+                load_or_fail(&target, settings.closed(connections, settings.closed_secs)).await?;
             say(format!("{:<30} {}", scenario.key, summarize(&outcome)));
             closed.push(outcome);
         }
@@ -1156,7 +1205,21 @@ async fn run_in_database(
             peak.throughput
         };
         let rate = (rate_basis * settings.open_fraction).max(1.0);
-        let open = load_or_fail(&target, settings.open(rate))?;
+        let server_pid = servers
+            .iter()
+            .find(|s| s.kind == scenario.server)
+            .map(Server::pid)
+            .unwrap_or(0);
+        let before = cpu_snapshot(server_pid);
+        let open = load_or_fail(&target, settings.open(rate)).await?;
+        let after = cpu_snapshot(server_pid);
+        let sent = rate * (settings.warmup_secs + settings.open_secs);
+        let per_request = |a: f64, b: f64| (b - a) * 1000.0 / sent.max(1.0);
+        let cpu = CpuPerRequest {
+            server_ms: per_request(before.0, after.0),
+            postgres_ms: per_request(before.1, after.1),
+            load_generator_ms: per_request(before.2, after.2),
+        };
         say(format!(
             "{:<30} open loop at {rate:.0} req/s: {}",
             scenario.key,
@@ -1174,6 +1237,7 @@ async fn run_in_database(
             peak_connections: peak.connections,
             closed,
             open,
+            cpu,
         });
     }
 
@@ -1195,8 +1259,10 @@ async fn run_in_database(
     let mut rls_rounds = Vec::new();
     for _ in 0..settings.rls_rounds {
         let plan = settings.closed(best, settings.rls_round_secs);
-        let rls_on = load_or_fail(&target(on, &servers)?, plan)?.throughput;
-        let rls_bypassed = load_or_fail(&target(off, &servers)?, plan)?.throughput;
+        let rls_on = load_or_fail(&target(on, &servers)?, plan).await?.throughput;
+        let rls_bypassed = load_or_fail(&target(off, &servers)?, plan)
+            .await?
+            .throughput;
         say(format!(
             "RLS round: on {rls_on:.0} req/s, bypassed {rls_bypassed:.0} req/s"
         ));

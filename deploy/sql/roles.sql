@@ -18,6 +18,11 @@ $$;
 -- Re-assert the attributes every time, so a role created by hand with the wrong ones is corrected.
 alter role tsunagu_owner nosuperuser nocreaterole nobypassrls;
 alter role tsunagu_app login nosuperuser nocreatedb nocreaterole noinherit nobypassrls;
+-- Our queries are short and index-driven (tenant first, then a limit). PostgreSQL estimates
+-- their cost from whole-table statistics, so in a database with one very large tenant it JIT-
+-- compiles queries that then read twenty rows: milliseconds of LLVM for microseconds of work
+-- (seen in `just bench` and the scale loader). JIT stays off for the application role.
+alter role tsunagu_app set jit = off;
 
 -- The role that runs this file (a superuser or a role with CREATEROLE) must be able to act as the
 -- owner to run migrations with the owner's identity.

@@ -157,6 +157,29 @@ async fn every_key_of_a_tenant_table_includes_tenant_id() {
 }
 
 #[tokio::test]
+async fn every_foreign_key_has_an_index_that_leads_with_its_columns() {
+    // Cascading deletes and "what did this member do" lookups otherwise read the whole tenant.
+    let db = TestDb::create().await;
+    let mut conn = db.app_connection().await;
+    let unindexed: Vec<(String, String)> = sqlx::query_as(
+        "select c.conrelid::regclass::text, c.conname::text from pg_constraint c \
+         where c.contype = 'f' \
+           and not exists ( \
+             select 1 from pg_index i where i.indrelid = c.conrelid \
+               and (i.indkey::int2[])[0:cardinality(c.conkey) - 1] @> c.conkey \
+               and (i.indkey::int2[])[0:cardinality(c.conkey) - 1] <@ c.conkey) \
+         order by 1, 2",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    assert!(
+        unindexed.is_empty(),
+        "foreign keys without an index leading with their columns: {unindexed:?}"
+    );
+}
+
+#[tokio::test]
 async fn the_app_role_cannot_bypass_rls_and_owns_nothing() {
     let db = TestDb::create().await;
     let mut conn = db.app_connection().await;

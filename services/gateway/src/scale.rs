@@ -160,9 +160,9 @@ pub async fn insert_members(tx: &mut TenantTx, count: i64) -> Result<(), sqlx::E
                           case when g % 5 = 0 then null else least(1990 + g % 30 + 1 + g % 8, 2026) end, \
              (array['営業本部', '開発本部', '人事部', 'Marketing', 'Support'])[1 + g % 5], '' \
            from generate_series(1, $2) g join names n on n.i = 1 + g % $8 \
-           returning id, name_kanji) \
-         insert into member_search_tokens (tenant_id, token, member_id) \
-         select distinct $1::uuid, unnest(string_to_array(n.tokens, E'\\x1f')), i.id \
+           returning id, name_kanji, name_kana) \
+         insert into member_search_tokens (tenant_id, token, member_id, sort_key) \
+         select distinct $1::uuid, unnest(string_to_array(n.tokens, E'\\x1f')), i.id, i.name_kana \
          from inserted i join names n on n.kanji = i.name_kanji",
     )
     .bind(tenant)
@@ -178,20 +178,34 @@ pub async fn insert_members(tx: &mut TenantTx, count: i64) -> Result<(), sqlx::E
     Ok(())
 }
 
+/// Active members of the tenant numbered 0…n-1 (`m`), and n (`c`): rows pick "member number k"
+/// with a hash join on `m.i`. (Subscripting an array of every member's id instead copies the
+/// whole array for each generated row: minutes for a million rows.)
+macro_rules! members_by_number {
+    () => {
+        "m as (select id, row_number() over (order by id) - 1 as i from members \
+               where tenant_id = $1 and status = 'active'), \
+         c as (select count(*) as n from m)"
+    };
+}
+
 /// Inserts `count` posts by random members of the tenant (spread over the last year, newest
 /// first in the feed), with about 3 likes and 1 comment per 4 posts, and keeps the counters true.
 pub async fn insert_posts(tx: &mut TenantTx, count: i64) -> Result<(), sqlx::Error> {
     let tenant = tx.tenant_id();
     sqlx::query(
-        "with authors as (select array_agg(id) as ids from members where tenant_id = $1 and status = 'active') \
-         insert into posts (tenant_id, id, author_id, body, created_at, like_count, comment_count) \
-         select $1, gen_random_uuid(), a.ids[1 + (g * 7919) % cardinality(a.ids)], \
-           (array['近況報告です。新しいチームで頑張っています。', 'Rustの勉強会を開きます。卒業生の方も歓迎です！', \
-                  'Just joined a new company. Happy to compare notes!', '来月の交流会、楽しみにしています。', \
-                  'Sharing a write-up of what I learned this year: https://example.com/notes'])[1 + g % 5], \
-           now() - (g || ' seconds')::interval * (31536000.0 / $2), \
-           3, case when g % 4 = 0 then 1 else 0 end \
-         from generate_series(1, $2) g, authors a where cardinality(a.ids) > 0",
+        concat!(
+            "with ",
+            members_by_number!(),
+            " insert into posts (tenant_id, id, author_id, body, created_at, like_count, comment_count) \
+             select $1, gen_random_uuid(), m.id, \
+               (array['近況報告です。新しいチームで頑張っています。', 'Rustの勉強会を開きます。卒業生の方も歓迎です！', \
+                      'Just joined a new company. Happy to compare notes!', '来月の交流会、楽しみにしています。', \
+                      'Sharing a write-up of what I learned this year: https://example.com/notes'])[1 + g % 5], \
+               now() - (g || ' seconds')::interval * (31536000.0 / $2), \
+               3, case when g % 4 = 0 then 1 else 0 end \
+             from generate_series(1, $2) g cross join c join m on m.i = (g * 7919) % c.n"
+        ),
     )
     .bind(tenant)
     .bind(count)
@@ -203,31 +217,40 @@ pub async fn insert_posts(tx: &mut TenantTx, count: i64) -> Result<(), sqlx::Err
     // small tenants drop the collisions and recount.
     let distinct_likes = member_count(tx).await? > 2 * 977;
     let likes_sql = if distinct_likes {
-        "with authors as (select array_agg(id) as ids from members where tenant_id = $1 and status = 'active'), \
-         p as (select id, row_number() over () as n from posts where tenant_id = $1) \
-         insert into post_likes (tenant_id, post_id, member_id) \
-         select $1::uuid, p.id, a.ids[1 + ((p.n * 31 + k * 977) % cardinality(a.ids))] \
-         from p, authors a, generate_series(0, 2) k \
-         order by 2, 3"
+        concat!(
+            "with ",
+            members_by_number!(),
+            ", p as (select id, row_number() over () as n from posts where tenant_id = $1) \
+             insert into post_likes (tenant_id, post_id, member_id) \
+             select $1::uuid, p.id, m.id \
+             from p cross join generate_series(0, 2) k cross join c \
+               join m on m.i = (p.n * 31 + k * 977) % c.n \
+             order by 2, 3"
+        )
     } else {
-        "with authors as (select array_agg(id) as ids from members where tenant_id = $1 and status = 'active'), \
-         p as (select id, row_number() over () as n from posts where tenant_id = $1) \
-         insert into post_likes (tenant_id, post_id, member_id) \
-         select distinct $1::uuid, p.id, a.ids[1 + ((p.n * 31 + k * 977) % cardinality(a.ids))] \
-         from p, authors a, generate_series(0, 2) k \
-         on conflict do nothing"
+        concat!(
+            "with ",
+            members_by_number!(),
+            ", p as (select id, row_number() over () as n from posts where tenant_id = $1) \
+             insert into post_likes (tenant_id, post_id, member_id) \
+             select distinct $1::uuid, p.id, m.id \
+             from p cross join generate_series(0, 2) k cross join c \
+               join m on m.i = (p.n * 31 + k * 977) % c.n \
+             on conflict do nothing"
+        )
     };
     sqlx::query(likes_sql)
         .bind(tenant)
         .execute(tx.conn())
         .await?;
-    sqlx::query(
-        "with authors as (select array_agg(id) as ids from members where tenant_id = $1 and status = 'active'), \
-         p as (select id, row_number() over () as n from posts where tenant_id = $1 and comment_count > 0) \
+    sqlx::query(concat!(
+        "with ",
+        members_by_number!(),
+        ", p as (select id, row_number() over () as n from posts where tenant_id = $1 and comment_count > 0) \
          insert into post_comments (tenant_id, id, post_id, author_id, body) \
-         select $1, gen_random_uuid(), p.id, a.ids[1 + ((p.n * 17) % cardinality(a.ids))], 'いいですね！' \
-         from p, authors a",
-    )
+         select $1, gen_random_uuid(), p.id, m.id, 'いいですね！' \
+         from p cross join c join m on m.i = (p.n * 17) % c.n"
+    ))
     .bind(tenant)
     .execute(tx.conn())
     .await?;
@@ -256,26 +279,28 @@ async fn member_count(tx: &mut TenantTx) -> Result<i64, sqlx::Error> {
 /// "interested" and a "see later" from three different members, counters kept true.
 pub async fn insert_recruitments(tx: &mut TenantTx, count: i64) -> Result<(), sqlx::Error> {
     let tenant = tx.tenant_id();
-    sqlx::query(
-        "with authors as (select array_agg(id order by id) as ids from members where tenant_id = $1 and status = 'active'), \
-         inserted as ( \
+    sqlx::query(concat!(
+        "with ",
+        members_by_number!(),
+        ", inserted as ( \
            insert into recruitments (tenant_id, id, author_id, title, body, created_at, updated_at, \
              cheer_count, interested_count, see_later_count) \
-           select $1, gen_random_uuid(), a.ids[1 + (g * 7907) % cardinality(a.ids)], \
+           select $1, gen_random_uuid(), m.id, \
              (array['バックエンドエンジニア募集（Rust / PostgreSQL）', 'Looking for a product designer', \
                     '営業マネージャーを探しています', 'Hiring: data analyst, remote OK', \
                     '新規事業の立ち上げメンバー募集'])[1 + g % 5] || ' #' || g, \
              '卒業生の皆さんに声をかけています。ご興味があればお気軽にどうぞ。\nHappy to chat over coffee first.', \
              now() - (g || ' seconds')::interval * (31536000.0 / $2), \
              now() - (g || ' seconds')::interval * (31536000.0 / $2), 1, 1, 1 \
-           from generate_series(1, $2) g, authors a where cardinality(a.ids) >= 3 \
+           from generate_series(1, $2) g cross join c join m on m.i = (g * 7907) % c.n \
+           where c.n >= 3 \
            returning id), \
          numbered as (select id, row_number() over () as n from inserted) \
          insert into recruitment_reactions (tenant_id, recruitment_id, member_id, reaction) \
-         select $1, r.id, a.ids[1 + ((r.n * 13 + k) % cardinality(a.ids))], \
-           (array['cheer', 'interested', 'see_later'])[k + 1] \
-         from numbered r, authors a, generate_series(0, 2) k",
-    )
+         select $1, r.id, m.id, (array['cheer', 'interested', 'see_later'])[k + 1] \
+         from numbered r cross join generate_series(0, 2) k cross join c \
+           join m on m.i = (r.n * 13 + k) % c.n"
+    ))
     .bind(tenant)
     .bind(count)
     .execute(tx.conn())
@@ -287,12 +312,13 @@ pub async fn insert_recruitments(tx: &mut TenantTx, count: i64) -> Result<(), sq
 /// comment each.
 pub async fn insert_articles(tx: &mut TenantTx, count: i64) -> Result<(), sqlx::Error> {
     let tenant = tx.tenant_id();
-    sqlx::query(
-        "with authors as (select array_agg(id order by id) as ids from members where tenant_id = $1 and status = 'active'), \
-         inserted as ( \
+    sqlx::query(concat!(
+        "with ",
+        members_by_number!(),
+        ", inserted as ( \
            insert into articles (tenant_id, id, author_id, title, summary, body_html, status, publish_at, \
              created_at, updated_at, comment_count) \
-           select $1, gen_random_uuid(), a.ids[1 + (g * 7877) % cardinality(a.ids)], \
+           select $1, gen_random_uuid(), m.id, \
              (array['卒業生インタビュー：起業して見えたこと', 'Alumni story: from support to product', \
                     '社内報アーカイブ：あの頃のプロジェクト', 'Where are they now? Ten years on'])[1 + g % 4] || ' #' || g, \
              '卒業生の今を紹介します。 / Catching up with our alumni.', \
@@ -302,18 +328,19 @@ pub async fn insert_articles(tx: &mut TenantTx, count: i64) -> Result<(), sqlx::
              '<p><a href=\"https://example.com/story\" rel=\"noopener noreferrer\">続きを読む</a></p>', \
              'published', now() - (g || ' hours')::interval, now() - (g || ' hours')::interval, \
              now() - (g || ' hours')::interval, 1 \
-           from generate_series(1, $2) g, authors a where cardinality(a.ids) >= 3 \
-           returning id, author_id), \
+           from generate_series(1, $2) g cross join c join m on m.i = (g * 7877) % c.n \
+           where c.n >= 3 \
+           returning id), \
          numbered as (select id, row_number() over () as n from inserted), \
          featured as ( \
            insert into article_featured_members (tenant_id, article_id, member_id) \
-           select $1, r.id, a.ids[1 + ((r.n * 11 + k) % cardinality(a.ids))] \
-           from numbered r, authors a, generate_series(0, 1) k) \
+           select $1, r.id, m.id \
+           from numbered r cross join generate_series(0, 1) k cross join c \
+             join m on m.i = (r.n * 11 + k) % c.n) \
          insert into article_comments (tenant_id, id, article_id, author_id, body) \
-         select $1, gen_random_uuid(), r.id, a.ids[1 + ((r.n * 19) % cardinality(a.ids))], \
-           '素敵な記事をありがとうございます。' \
-         from numbered r, authors a",
-    )
+         select $1, gen_random_uuid(), r.id, m.id, '素敵な記事をありがとうございます。' \
+         from numbered r cross join c join m on m.i = (r.n * 19) % c.n"
+    ))
     .bind(tenant)
     .bind(count)
     .execute(tx.conn())

@@ -111,7 +111,9 @@ pub async fn set_search_text(
         .execute(tx.conn())
         .await?;
     sqlx::query(
-        "insert into member_search_tokens (tenant_id, token, member_id) select $1, unnest($3::text[]), $2",
+        "insert into member_search_tokens (tenant_id, token, member_id, sort_key) \
+         select $1, unnest($3::text[]), $2, \
+           (select name_kana from members where tenant_id = $1 and id = $2)",
     )
     .bind(tenant_id)
     .bind(member_id)

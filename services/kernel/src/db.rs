@@ -92,17 +92,20 @@ impl Db {
     /// Opens a transaction scoped to `tenant`: every row that row-level security lets through
     /// belongs to it, and every row written must.
     pub async fn begin_tenant(&self, tenant: TenantId, actor: Actor) -> Result<TenantTx, DbError> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "select set_config('app.tenant_id', $1, true), \
-                    set_config('app.actor_kind', $2, true), \
-                    set_config('app.actor_id', $3, true)",
-        )
-        .bind(tenant.to_string())
-        .bind(actor.kind())
-        .bind(actor.id())
-        .execute(&mut *tx)
-        .await?;
+        // BEGIN and the settings go in one round trip (measured by `just bench`: one trip fewer
+        // on every page). The values are interpolated, not bound, because the simple-query
+        // protocol has no parameters; each is a UUID or one of four fixed words, so nothing a
+        // user typed can reach this text.
+        let tx = self
+            .pool
+            .begin_with(format!(
+                "begin; select set_config('app.tenant_id', '{tenant}', true), \
+                        set_config('app.actor_kind', '{}', true), \
+                        set_config('app.actor_id', '{}', true)",
+                actor.kind(),
+                actor.id()
+            ))
+            .await?;
         Ok(TenantTx { tx, tenant, actor })
     }
 

@@ -139,6 +139,51 @@ fn card(viewer: &CurrentMember, row: DirectoryRow) -> DirectoryCard {
     }
 }
 
+fn department_facet_key(tenant: tsunagu_kernel::TenantId) -> String {
+    format!("t:{{{tenant}}}:directory:departments")
+}
+
+/// The department facet, cached in Redis for five minutes per tenant: computing it reads every
+/// member of the tenant (70 ms at 100,000 members, on every directory page). A profile save
+/// clears it; other changes (imports, removals) show within the five minutes. Redis trouble only
+/// costs the query.
+async fn department_facet(
+    state: &AppState,
+    tx: &mut tsunagu_kernel::TenantTx,
+) -> Result<Vec<String>, AppError> {
+    let key = department_facet_key(tx.tenant_id());
+    if let Ok(mut conn) = state.redis.get().await {
+        let cached: Option<String> = redis::cmd("GET")
+            .arg(&key)
+            .query_async(&mut *conn)
+            .await
+            .unwrap_or(None);
+        if let Some(list) = cached.and_then(|json| serde_json::from_str(&json).ok()) {
+            return Ok(list);
+        }
+    }
+    let list = queries::departments(tx).await?;
+    if let (Ok(mut conn), Ok(json)) = (state.redis.get().await, serde_json::to_string(&list)) {
+        let _: Result<(), _> = redis::cmd("SET")
+            .arg(&key)
+            .arg(json)
+            .arg("EX")
+            .arg(300)
+            .query_async(&mut *conn)
+            .await;
+    }
+    Ok(list)
+}
+
+async fn forget_department_facet(state: &AppState, tenant: tsunagu_kernel::TenantId) {
+    if let Ok(mut conn) = state.redis.get().await {
+        let _: Result<i64, _> = redis::cmd("DEL")
+            .arg(department_facet_key(tenant))
+            .query_async(&mut *conn)
+            .await;
+    }
+}
+
 pub async fn list_members(
     State(state): State<AppState>,
     member: CurrentMember,
@@ -182,7 +227,7 @@ pub async fn list_members(
         }
     }
     let mut rows = queries::search(&mut tx, &filter).await?;
-    let departments = queries::departments(&mut tx).await?;
+    let departments = department_facet(&state, &mut tx).await?;
     tx.commit().await?;
     let more = rows.len() as i64 > queries::PAGE_SIZE;
     rows.truncate(queries::PAGE_SIZE as usize);
@@ -665,6 +710,7 @@ pub async fn update_profile(
     )
     .await?;
     tx.commit().await?;
+    forget_department_facet(&state, member.tenant.id).await;
     state
         .sessions
         .update_all(member.tenant.id, member.id(), |s| {

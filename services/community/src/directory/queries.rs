@@ -1,5 +1,5 @@
-//! Directory SQL. Every query names the tenant and filters on `status = 'active'`; search uses
-//! the GIN index on `(tenant_id, search_tokens)` for candidates and rechecks the normalised text.
+//! Directory SQL. Every query names the tenant and filters on `status = 'active'`; search walks
+//! the token index (`member_search_tokens`) in directory order and rechecks the normalised text.
 
 use serde::Serialize;
 use sqlx::{Postgres, QueryBuilder};
@@ -44,35 +44,59 @@ pub const PAGE_SIZE: i64 = 20;
 /// own statement, so every prepared plan can use its indexes (optional `$n is null or …` clauses
 /// would defeat them in generic plans). Every operator used as an index condition is leakproof
 /// (text and uuid equality and ordering), which row-level security requires; the substring
-/// check (`like`, not leakproof) only filters rows already found through the token index.
+/// check (`strpos`, not leakproof) only filters rows already found through the token index.
 pub fn build_search<'a>(
     prefix: &str,
     tenant_id: tsunagu_kernel::TenantId,
     filter: &'a DirectoryFilter,
 ) -> QueryBuilder<'a, Postgres> {
+    const COLUMNS: &str = "select m.id, m.name_kanji, m.name_kana, m.name_romaji, m.kind, m.joined_year, \
+           m.left_year, m.department, m.current_organisation, m.title, m.field_visibility, m.photo_key";
     let mut q = QueryBuilder::new(prefix);
-    q.push(
-        "select m.id, m.name_kanji, m.name_kana, m.name_romaji, m.kind, m.joined_year, m.left_year, \
-           m.department, m.current_organisation, m.title, m.field_visibility, m.photo_key \
-         from members m where m.tenant_id = ",
-    );
-    q.push_bind(tenant_id);
-    q.push(" and m.status = 'active'");
-    if let Some((text, tokens)) = &filter.query {
-        q.push(" and m.id in (select t.member_id from member_search_tokens t where t.tenant_id = ");
+    q.push(COLUMNS);
+    // The sort key: the token row's copy of name_kana when searching (an ordered walk of the
+    // token index that stops at the page size), the member's own otherwise.
+    let order = if let Some((text, tokens)) = &filter.query {
+        // Walk the most selective token (a bigram if there is one) in directory order; every
+        // other token must be there too.
+        let lead = tokens
+            .iter()
+            .max_by_key(|t| t.chars().count())
+            .cloned()
+            .unwrap_or_default();
+        q.push(
+            " from member_search_tokens t \
+             join members m on m.tenant_id = t.tenant_id and m.id = t.member_id \
+             where t.tenant_id = ",
+        );
         q.push_bind(tenant_id);
-        q.push(" and t.token = any(");
-        q.push_bind(tokens.clone());
-        q.push(") group by t.member_id having count(*) = ");
-        q.push_bind(tokens.len() as i64);
-        q.push(") and m.search_text like ");
-        q.push_bind(format!(
-            "%{}%",
-            text.replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        ));
-    }
+        q.push(" and t.token = ");
+        q.push_bind(lead.clone());
+        for other in tokens.iter().filter(|t| **t != lead) {
+            q.push(
+                " and exists (select 1 from member_search_tokens o \
+                 where o.tenant_id = t.tenant_id and o.member_id = t.member_id and o.token = ",
+            );
+            q.push_bind(other.clone());
+            q.push(")");
+        }
+        q.push(" and m.tenant_id = ");
+        q.push_bind(tenant_id);
+        // The substring recheck (tokens are bigrams, so "山田太" would also match 山田 … 田太).
+        // `strpos` rather than `like '%…%'`: PostgreSQL estimates an unanchored like from a
+        // histogram and, in a large tenant, guessed a dozen matches where there were thousands,
+        // then fetched and sorted them all; a function gets a neutral estimate, and the ordered
+        // walk that stops after a page wins.
+        q.push(" and m.status = 'active' and strpos(m.search_text, ");
+        q.push_bind(text.clone());
+        q.push(") > 0");
+        "t.sort_key, t.member_id"
+    } else {
+        q.push(" from members m where m.tenant_id = ");
+        q.push_bind(tenant_id);
+        q.push(" and m.status = 'active'");
+        "m.name_kana, m.id"
+    };
     if let Some(kind) = &filter.kind {
         q.push(" and m.kind = ");
         q.push_bind(kind.clone());
@@ -97,13 +121,13 @@ pub fn build_search<'a>(
         q.push(" and coalesce(m.field_visibility->>'years', 'members') = 'members'");
     }
     if let Some((kana, id)) = &filter.after {
-        q.push(" and (m.name_kana, m.id) > (");
+        q.push(format!(" and ({order}) > ("));
         q.push_bind(kana.clone());
         q.push(", ");
         q.push_bind(*id);
         q.push(")");
     }
-    q.push(" order by m.name_kana, m.id limit ");
+    q.push(format!(" order by {order} limit "));
     q.push_bind(PAGE_SIZE + 1);
     q
 }
