@@ -184,7 +184,7 @@ enum Expect {
 
 #[derive(Clone, Debug)]
 struct Scenario {
-    key: &'static str,
+    key: String,
     title: String,
     server: ServerKind,
     host: String,
@@ -495,6 +495,18 @@ fn run_cli(server: &Path, args: &[String], envs: &[(&str, &str)]) -> anyhow::Res
     Ok(())
 }
 
+/// `tsunagu migrate` against the benchmark database (roles, database, migrations).
+fn migrate(server: &Path, urls: &Urls) -> anyhow::Result<()> {
+    run_cli(
+        server,
+        &["migrate".to_owned()],
+        &[
+            ("ADMIN_DATABASE_URL", &urls.admin),
+            ("TSUNAGU_APP_DB_PASSWORD", &urls.app_password),
+        ],
+    )
+}
+
 /// VmHWM (peak) and VmRSS of a process, in MB (10^6 bytes).
 fn memory_mb(pid: u32) -> (f64, f64) {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
@@ -512,7 +524,8 @@ fn memory_mb(pid: u32) -> (f64, f64) {
 
 // ---- database ---------------------------------------------------------------------------------
 
-async fn recreate_database(urls: &Urls) -> anyhow::Result<()> {
+/// Drops the benchmark database (`tsunagu migrate` creates it again).
+async fn drop_database(urls: &Urls) -> anyhow::Result<()> {
     let mut maintenance = PgConnection::connect(&urls.maintenance)
         .await
         .with_context(|| {
@@ -525,17 +538,6 @@ async fn recreate_database(urls: &Urls) -> anyhow::Result<()> {
     .execute(&mut maintenance)
     .await?;
     Ok(())
-}
-
-async fn drop_database(urls: &Urls) {
-    if let Ok(mut maintenance) = PgConnection::connect(&urls.maintenance).await {
-        let _ = sqlx::raw_sql(&format!(
-            "drop database if exists {} with (force)",
-            urls.database
-        ))
-        .execute(&mut maintenance)
-        .await;
-    }
 }
 
 async fn loaded_shape(admin: &mut PgConnection) -> anyhow::Result<Option<(Shape, f64)>> {
@@ -768,21 +770,7 @@ fn tenant_scenarios(
     host: &str,
     cookie: &str,
 ) -> Vec<Scenario> {
-    let key = |base: &'static str| -> &'static str {
-        // Keys are static strings so results can be looked up by name.
-        match (base, size) {
-            ("landing", "large") => "landing_large",
-            ("landing", _) => "landing_small",
-            ("timeline", "large") => "timeline_large",
-            ("timeline", _) => "timeline_small",
-            ("recruitment", "large") => "recruitment_large",
-            ("recruitment", _) => "recruitment_small",
-            ("article", "large") => "article_large",
-            ("article", _) => "article_small",
-            ("directory", "large") => "directory_large",
-            _ => "directory_small",
-        }
-    };
+    let key = |page: &str| format!("{page}_{size}");
     let signed_in = Some(cookie.to_owned());
     vec![
         Scenario {
@@ -941,7 +929,7 @@ pub async fn run(options: RunOptions) -> anyhow::Result<Report> {
     std::fs::create_dir_all(&work_dir)?;
 
     if options.smoke || options.fresh {
-        recreate_database(&urls).await?;
+        drop_database(&urls).await?;
     }
     let result = run_in_database(
         &options,
@@ -954,7 +942,8 @@ pub async fn run(options: RunOptions) -> anyhow::Result<Report> {
     .await;
     lock_bypass_role(&urls).await;
     if options.smoke {
-        drop_database(&urls).await;
+        // Best effort: the smoke database goes away even if the run failed.
+        let _ = drop_database(&urls).await;
     }
     let _ = std::fs::remove_dir_all(&work_dir);
     let (scenarios, rls_rounds, (load_seconds, data_reused, large_small), (peak_rss, rss_after)) =
@@ -1001,14 +990,7 @@ async fn run_in_database(
 ) -> anyhow::Result<Measured> {
     let server_bin = options.server.as_path();
     say(format!("database {} (migrating)", urls.database));
-    run_cli(
-        server_bin,
-        &["migrate".to_owned()],
-        &[
-            ("ADMIN_DATABASE_URL", &urls.admin),
-            ("TSUNAGU_APP_DB_PASSWORD", &urls.app_password),
-        ],
-    )?;
+    migrate(server_bin, urls)?;
     let mut admin = PgConnection::connect(&urls.admin).await?;
     let (load_seconds, data_reused) = match loaded_shape(&mut admin).await? {
         Some((loaded, seconds)) if &loaded == shape => {
@@ -1021,15 +1003,8 @@ async fn run_in_database(
             if other.is_some() {
                 say("the benchmark database holds another shape: reloading");
                 drop(admin);
-                recreate_database(urls).await?;
-                run_cli(
-                    server_bin,
-                    &["migrate".to_owned()],
-                    &[
-                        ("ADMIN_DATABASE_URL", &urls.admin),
-                        ("TSUNAGU_APP_DB_PASSWORD", &urls.app_password),
-                    ],
-                )?;
+                drop_database(urls).await?;
+                migrate(server_bin, urls)?;
                 admin = PgConnection::connect(&urls.admin).await?;
             }
             say(format!(
@@ -1132,8 +1107,8 @@ async fn run_in_database(
     let large_cookie = sign_in(app_addr, &large_host, &large.member_email, &password).await?;
     let small_cookie = sign_in(app_addr, &small_host, &small.member_email, &password).await?;
 
-    let fortunes = |key: &'static str, kind: ServerKind| Scenario {
-        key,
+    let fortunes = |key: &str, kind: ServerKind| Scenario {
+        key: key.to_owned(),
         title: kind.describe().to_owned(),
         server: kind,
         host: "localhost".to_owned(),
@@ -1152,7 +1127,7 @@ async fn run_in_database(
         &large_cookie,
     ));
     let timeline_bypass = Scenario {
-        key: "timeline_large_rls_bypassed",
+        key: "timeline_large_rls_bypassed".to_owned(),
         title: "Signed-in timeline, large tenant, RLS bypassed".to_owned(),
         server: ServerKind::AppRlsBypassed,
         ..scenarios
@@ -1226,7 +1201,7 @@ async fn run_in_database(
             summarize(&open)
         ));
         results.push(ScenarioResult {
-            key: scenario.key.to_owned(),
+            key: scenario.key.clone(),
             title: scenario.title.clone(),
             server: scenario.server,
             host: scenario.host.clone(),
@@ -1425,7 +1400,7 @@ mod tests {
     #[test]
     fn page_checks_fail_on_a_wrong_page() {
         let scenario = Scenario {
-            key: "timeline_large",
+            key: "timeline_large".into(),
             title: "t".into(),
             server: ServerKind::App,
             host: "h".into(),
