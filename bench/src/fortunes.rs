@@ -83,8 +83,8 @@ async fn fortunes_axum(State(state): State<AxumState>) -> Response {
 }
 
 pub async fn serve_axum(listen: SocketAddr, database_url: &str, pool: u32) -> anyhow::Result<()> {
-    let pool = sqlx::postgres::PgPoolOptions::new()
-        .max_connections(pool)
+    // The app's own pool settings: this baseline is our stack.
+    let pool = tsunagu_kernel::db::pool_options(pool)
         .min_connections(pool)
         .connect(database_url)
         .await

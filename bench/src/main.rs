@@ -16,6 +16,11 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
 
+/// The server's allocator here too, so both baselines (and the load generator) run on the same
+/// allocator as the app they are compared with.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser, Debug)]
 #[command(name = "tsunagu-bench", about = "Tsunagu's benchmark harness")]
 struct Cli {

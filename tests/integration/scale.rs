@@ -72,21 +72,109 @@ async fn a_tiny_scale_load_is_consistent_and_isolated() {
         tx.commit().await.unwrap();
     }
 
-    // The feed reads like the app's: 20 newest with authors.
+    // The feed reads like the app's (generic plans, as the timeline opens it): 20 newest with
+    // authors, then the next page after the cursor.
     let mut tx = app
         .state
         .db
-        .begin_tenant(large, Actor::System)
+        .begin_tenant_generic_plans(large, Actor::System)
         .await
         .unwrap();
     let viewer: uuid::Uuid = sqlx::query_scalar("select id from members limit 1")
         .fetch_one(tx.conn())
         .await
         .unwrap();
-    let feed = tsunagu_community::timeline::queries::feed(&mut tx, viewer, None)
+    let newest: Vec<(time::OffsetDateTime, uuid::Uuid)> = sqlx::query_as(
+        "select created_at, id from posts where hidden_at is null \
+         and (expires_at is null or expires_at > now()) order by created_at desc, id desc limit 41",
+    )
+    .fetch_all(tx.conn())
+    .await
+    .unwrap();
+    let first = tsunagu_community::timeline::queries::feed(&mut tx, viewer, None)
+        .await
+        .unwrap();
+    let cursor = (first[19].created_at, first[19].id);
+    let second = tsunagu_community::timeline::queries::feed(&mut tx, viewer, Some(cursor))
         .await
         .unwrap();
     tx.commit().await.unwrap();
-    assert_eq!(feed.len(), 21, "a page of 20 plus the look-ahead row");
-    assert!(feed.windows(2).all(|w| w[0].created_at >= w[1].created_at));
+    assert_eq!(first.len(), 21, "a page of 20 plus the look-ahead row");
+    let ids = |page: &[tsunagu_community::timeline::queries::FeedPost]| {
+        page.iter()
+            .map(|p| (p.created_at, p.id))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(ids(&first), newest[..21]);
+    assert_eq!(
+        ids(&second),
+        newest[20..41],
+        "the next page starts after the cursor"
+    );
+
+    // Those generic plans must seek in the feed index, to the cursor on later pages, whatever
+    // the tenant's size: a plan that filters the tenant's posts instead of seeking costs
+    // seconds in the large tenant (it did once, docs/PERFORMANCE.md).
+    let mut admin =
+        sqlx::ConnectOptions::connect(&tsunagu_testkit::admin_options().database(&app.db.name))
+            .await
+            .unwrap();
+    sqlx::Executor::execute(&mut admin, "vacuum analyze posts, post_likes, members")
+        .await
+        .unwrap();
+    drop(admin);
+    for (name, sql, args) in [
+        (
+            "feed_first",
+            tsunagu_community::timeline::queries::FEED_FIRST_PAGE_SQL,
+            "(uuid, uuid, int8)",
+        ),
+        (
+            "feed_next",
+            tsunagu_community::timeline::queries::FEED_NEXT_PAGE_SQL,
+            "(uuid, uuid, int8, timestamptz, uuid)",
+        ),
+    ] {
+        let mut tx = app
+            .state
+            .db
+            .begin_tenant_generic_plans(large, Actor::System)
+            .await
+            .unwrap();
+        sqlx::raw_sql(&format!("prepare {name}{args} as {sql}"))
+            .execute(tx.conn())
+            .await
+            .unwrap();
+        let call = if name == "feed_first" {
+            format!("explain execute {name}('{large}', '{viewer}', 21)")
+        } else {
+            format!("explain execute {name}('{large}', '{viewer}', 21, now(), '{viewer}')")
+        };
+        let plan: Vec<String> = sqlx::query_scalar(&call)
+            .fetch_all(tx.conn())
+            .await
+            .unwrap();
+        let plan = plan.join("\n");
+        // Prepared statements outlive transactions: leave the pooled connection as it was.
+        sqlx::raw_sql(&format!("deallocate {name}"))
+            .execute(tx.conn())
+            .await
+            .unwrap();
+        tx.rollback().await.unwrap();
+        assert!(plan.contains("posts_feed_idx"), "{name}:\n{plan}");
+        assert!(!plan.contains("Seq Scan"), "{name}:\n{plan}");
+        let seek = plan
+            .lines()
+            .skip_while(|l| !l.contains("posts_feed_idx"))
+            .nth(1)
+            .unwrap_or_default();
+        if name == "feed_next" {
+            assert!(
+                seek.contains("Index Cond") && seek.contains("created_at"),
+                "{name}: the generic plan must seek to the cursor:\n{plan}"
+            );
+        }
+        // Only the page of 21 is sorted (the decorated rows), never the tenant's posts.
+        assert_eq!(plan.matches("Sort Key").count(), 1, "{name}:\n{plan}");
+    }
 }

@@ -17,7 +17,7 @@ const POLICY: &str = include_str!("../policy.csv");
 const SWITCHES: &str = include_str!("../switches.csv");
 
 /// Everything a handler may check.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Permission {
     ViewNetwork,
     ManageOwnAccount,
@@ -104,7 +104,23 @@ pub struct Authz {
     switches: Vec<Switch>,
     /// The features each tenant's domain rules were last built from.
     synced: RwLock<HashMap<TenantId, Features>>,
+    /// Decisions already taken. A decision depends only on the embedded matrix, the tenant's
+    /// features (part of the key) and the subject, so it never goes stale; casbin evaluates its
+    /// matcher script against every rule, which cost more per page than the page's SQL.
+    decisions: std::sync::RwLock<HashMap<DecisionKey, bool>>,
 }
+
+#[derive(PartialEq, Eq, Hash)]
+struct DecisionKey {
+    tenant: TenantId,
+    features: Features,
+    subject: String,
+    permission: Permission,
+}
+
+/// Past this many remembered decisions the memo starts again (a bound, not an expected size:
+/// a tenant has a handful of subjects and permissions).
+const MAX_DECISIONS: usize = 100_000;
 
 impl Authz {
     pub async fn new() -> Result<Self, casbin::Error> {
@@ -118,6 +134,7 @@ impl Authz {
             enforcer: RwLock::new(enforcer),
             switches,
             synced: RwLock::new(HashMap::new()),
+            decisions: std::sync::RwLock::new(HashMap::new()),
         })
     }
 
@@ -157,15 +174,60 @@ impl Authz {
 
     /// Does any of `subjects` (a member's kind and role) have `permission` in `tenant`?
     pub async fn can(&self, tenant: &Tenant, subjects: &[&str], permission: Permission) -> bool {
+        for subject in subjects {
+            if self.can_subject(tenant, subject, permission).await {
+                return true;
+            }
+        }
+        false
+    }
+
+    async fn can_subject(&self, tenant: &Tenant, subject: &str, permission: Permission) -> bool {
+        let key = DecisionKey {
+            tenant: tenant.id,
+            features: tenant.features.clone(),
+            subject: subject.to_owned(),
+            permission,
+        };
+        if let Some(decision) = self
+            .decisions
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+        {
+            return *decision;
+        }
         self.sync_tenant(tenant).await;
         let (object, action) = permission.object_action();
         let domain = tenant.id.to_string();
-        let enforcer = self.enforcer.read().await;
-        subjects.iter().any(|subject| {
-            enforcer
-                .enforce((*subject, domain.as_str(), object, action))
-                .unwrap_or(false)
-        })
+        let decision = {
+            let enforcer = self.enforcer.read().await;
+            // The domain rules may have been rebuilt for other features since the sync above;
+            // decide only against the features in the key.
+            let current = self.synced.read().await.get(&tenant.id) == Some(&tenant.features);
+            let decision = enforcer
+                .enforce((subject, domain.as_str(), object, action))
+                .unwrap_or(false);
+            current.then_some(decision)
+        };
+        match decision {
+            Some(decision) => {
+                let mut decisions = self.decisions.write().unwrap_or_else(|p| p.into_inner());
+                if decisions.len() >= MAX_DECISIONS {
+                    decisions.clear();
+                }
+                decisions.insert(key, decision);
+                decision
+            }
+            // Another feature set won the race; take the slow path without remembering.
+            None => {
+                self.sync_tenant(tenant).await;
+                let enforcer = self.enforcer.read().await;
+                enforcer
+                    .enforce((subject, domain.as_str(), object, action))
+                    .unwrap_or(false)
+            }
+        }
     }
 
     pub async fn require(

@@ -64,6 +64,46 @@ impl Actor {
     }
 }
 
+/// A connection idle for longer than this is pinged before it is handed out.
+pub const PING_AFTER_IDLE: Duration = Duration::from_secs(30);
+
+/// The pool settings of the app (and of the benchmark's Fortunes baseline on our stack).
+///
+/// sqlx pings every connection before handing it out unless told otherwise: one extra round
+/// trip, and a statement in PostgreSQL, on every transaction of every page (`just bench` priced
+/// it). A connection in steady use has just proved itself, so only one that sat idle for a
+/// while, when a restart or a dropped socket could have gone unnoticed, is pinged.
+pub fn pool_options(max_connections: u32) -> PgPoolOptions {
+    PgPoolOptions::new()
+        .max_connections(max_connections)
+        .min_connections(0)
+        .acquire_timeout(Duration::from_secs(5))
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for > PING_AFTER_IDLE {
+                    sqlx::Connection::ping(conn).await?;
+                }
+                Ok(true)
+            })
+        })
+}
+
+/// How PostgreSQL plans the prepared statements of a transaction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Plans {
+    /// PostgreSQL's default: it may plan a statement again for each call's parameters. Right
+    /// for most statements, whose best plan depends on the values (a tenant's size, an optional
+    /// filter).
+    PerCall,
+    /// One generic plan per statement and connection, reused. PostgreSQL's own choice keeps
+    /// planning some statements on every call, because the large tenant's statistics make the
+    /// custom plan look cheaper; for the feed that planning cost more CPU than running the
+    /// query (`just bench`, docs/PERFORMANCE.md). Only for transactions whose every statement has
+    /// a generic plan checked by a plan test (tests/integration/scale.rs).
+    Generic,
+}
+
 /// A pool of connections as `tsunagu_app`. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Db {
@@ -80,10 +120,7 @@ impl Db {
         options: PgConnectOptions,
         max_connections: u32,
     ) -> Result<Self, DbError> {
-        let pool = PgPoolOptions::new()
-            .max_connections(max_connections)
-            .min_connections(0)
-            .acquire_timeout(Duration::from_secs(5))
+        let pool = pool_options(max_connections)
             .connect_with(options.application_name("tsunagu"))
             .await?;
         Ok(Self { pool })
@@ -92,16 +129,39 @@ impl Db {
     /// Opens a transaction scoped to `tenant`: every row that row-level security lets through
     /// belongs to it, and every row written must.
     pub async fn begin_tenant(&self, tenant: TenantId, actor: Actor) -> Result<TenantTx, DbError> {
+        self.begin_tenant_with(tenant, actor, Plans::PerCall).await
+    }
+
+    /// [`Db::begin_tenant`] for the hottest reads, whose statements PostgreSQL should plan once
+    /// per connection: see [`Plans::Generic`].
+    pub async fn begin_tenant_generic_plans(
+        &self,
+        tenant: TenantId,
+        actor: Actor,
+    ) -> Result<TenantTx, DbError> {
+        self.begin_tenant_with(tenant, actor, Plans::Generic).await
+    }
+
+    async fn begin_tenant_with(
+        &self,
+        tenant: TenantId,
+        actor: Actor,
+        plans: Plans,
+    ) -> Result<TenantTx, DbError> {
         // BEGIN and the settings go in one round trip (measured by `just bench`: one trip fewer
         // on every page). The values are interpolated, not bound, because the simple-query
-        // protocol has no parameters; each is a UUID or one of four fixed words, so nothing a
+        // protocol has no parameters; each is a UUID or one of a few fixed words, so nothing a
         // user typed can reach this text.
+        let plan_setting = match plans {
+            Plans::PerCall => "",
+            Plans::Generic => ", set_config('plan_cache_mode', 'force_generic_plan', true)",
+        };
         let tx = self
             .pool
             .begin_with(format!(
                 "begin; select set_config('app.tenant_id', '{tenant}', true), \
                         set_config('app.actor_kind', '{}', true), \
-                        set_config('app.actor_id', '{}', true)",
+                        set_config('app.actor_id', '{}', true){plan_setting}",
                 actor.kind(),
                 actor.id()
             ))

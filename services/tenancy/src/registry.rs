@@ -52,7 +52,7 @@ pub struct Branding {
 }
 
 /// Switches a tenant may turn on or off.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Features {
     /// May alumni (not only employees and the secretariat) open 募集 recruitments?

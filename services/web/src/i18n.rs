@@ -159,14 +159,34 @@ impl Catalog {
     }
 }
 
-fn fill(template: &str, args: &[(&str, &str)]) -> String {
-    if !template.contains('{') {
+/// Fills `{name}` placeholders in one pass; unknown names stay as written.
+pub fn fill(template: &str, args: &[(&str, &str)]) -> String {
+    if args.is_empty() || !template.contains('{') {
         return template.to_owned();
     }
-    let mut out = template.to_owned();
-    for (name, value) in args {
-        out = out.replace(&format!("{{{name}}}"), value);
+    let mut out = String::with_capacity(template.len() + 16);
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let value = after.find('}').and_then(|close| {
+            let name = &after[..close];
+            args.iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| (*v, close))
+        });
+        match value {
+            Some((value, close)) => {
+                out.push_str(value);
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
+        }
     }
+    out.push_str(rest);
     out
 }
 
@@ -220,6 +240,11 @@ mod tests {
         let catalog = Catalog::embedded();
         assert_eq!(catalog.t(Locale::En, "no.such.key", &[]), "no.such.key");
         assert_eq!(fill("Hello {name}!", &[("name", "Aiko")]), "Hello Aiko!");
+        assert_eq!(
+            fill("{a}{b} {a} {unknown} {", &[("a", "1"), ("b", "{a}")]),
+            "1{a} 1 {unknown} {",
+            "one pass: a value is never filled again; unknown names and stray braces stay"
+        );
     }
 
     #[test]

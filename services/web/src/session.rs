@@ -44,6 +44,28 @@ pub struct Session {
 #[derive(Clone)]
 pub struct SessionStore {
     redis: deadpool_redis::Pool,
+    load_script: std::sync::Arc<redis::Script>,
+}
+
+/// Loads a session and, in the same round trip, the member's cached unread-notification count
+/// (the header badge on every signed-in page). The count's key is named by the member id inside
+/// the session, which only the server side of Redis can see without a second trip. Both keys
+/// carry the tenant's hash tag, so on a Redis Cluster they share a slot.
+const LOAD_SCRIPT: &str = r#"
+local raw = redis.call('GETEX', KEYS[1], 'EX', ARGV[1])
+if not raw then return false end
+local ok, data = pcall(cjson.decode, raw)
+local unread = false
+if ok and type(data) == 'table' and type(data.member_id) == 'string' then
+  unread = redis.call('GET', ARGV[2] .. data.member_id)
+end
+return {raw, unread}
+"#;
+
+/// A loaded session with the member's cached unread count (`None`: not cached).
+pub struct LoadedSession {
+    pub data: SessionData,
+    pub cached_unread: Option<i64>,
 }
 
 fn session_key(tenant: TenantId, id: &str) -> String {
@@ -56,7 +78,10 @@ fn index_key(tenant: TenantId, member: Uuid) -> String {
 
 impl SessionStore {
     pub fn new(redis: deadpool_redis::Pool) -> Self {
-        Self { redis }
+        Self {
+            redis,
+            load_script: std::sync::Arc::new(redis::Script::new(LOAD_SCRIPT)),
+        }
     }
 
     /// Starts a session and returns its id (for the cookie). Always a new id: never reuse one
@@ -90,18 +115,30 @@ impl SessionStore {
     /// The session for `id` in `tenant`, extending its idle timeout. `None` when unknown, expired,
     /// past its absolute lifetime, or belonging to another tenant.
     pub async fn load(&self, tenant: TenantId, id: &str) -> anyhow::Result<Option<SessionData>> {
+        Ok(self.load_with_unread(tenant, id).await?.map(|s| s.data))
+    }
+
+    /// [`SessionStore::load`], plus the member's cached unread count, in one round trip.
+    pub async fn load_with_unread(
+        &self,
+        tenant: TenantId,
+        id: &str,
+    ) -> anyhow::Result<Option<LoadedSession>> {
         if !looks_like_token(id) {
             return Ok(None);
         }
         let key = session_key(tenant, id);
         let mut conn = self.redis.get().await?;
-        let raw: Option<String> = redis::cmd("GETEX")
-            .arg(&key)
-            .arg("EX")
+        let found: Option<(String, Option<i64>)> = self
+            .load_script
+            .key(&key)
             .arg(IDLE_TIMEOUT.as_secs())
-            .query_async(&mut *conn)
+            .arg(unread_key_prefix(tenant))
+            .invoke_async(&mut *conn)
             .await?;
-        let Some(raw) = raw else { return Ok(None) };
+        let Some((raw, cached_unread)) = found else {
+            return Ok(None);
+        };
         let data: SessionData = match serde_json::from_str(&raw) {
             Ok(data) => data,
             Err(_) => return Ok(None),
@@ -111,7 +148,10 @@ impl SessionStore {
             let _: i64 = redis::cmd("DEL").arg(&key).query_async(&mut *conn).await?;
             return Ok(None);
         }
-        Ok(Some(data))
+        Ok(Some(LoadedSession {
+            data,
+            cached_unread,
+        }))
     }
 
     pub async fn destroy(&self, tenant: TenantId, id: &str) -> anyhow::Result<()> {
@@ -213,11 +253,17 @@ pub async fn load_session(
         let id = crate::site::cookie(request.headers(), cookie_name(state.config.https))
             .map(str::to_owned);
         if let Some(id) = id {
-            match state.sessions.load(tenant, &id).await {
-                Ok(Some(data)) => {
+            match state.sessions.load_with_unread(tenant, &id).await {
+                Ok(Some(LoadedSession {
+                    data,
+                    cached_unread,
+                })) => {
                     tracing::Span::current()
                         .record("member.id", tracing::field::display(data.member_id));
-                    let unread = unread_notifications(&state, tenant, data.member_id).await;
+                    let unread = match cached_unread {
+                        Some(count) => count,
+                        None => count_unread_notifications(&state, tenant, data.member_id).await,
+                    };
                     request.extensions_mut().insert(UnreadNotifications(unread));
                     request.extensions_mut().insert(Session { id, data });
                 }
@@ -237,24 +283,22 @@ pub struct UnreadNotifications(pub i64);
 
 /// The Redis key caching a member's unread count; notification writers delete it after commit.
 pub fn unread_key(tenant: TenantId, member: Uuid) -> String {
-    format!("t:{{{tenant}}}:unread:{member}")
+    format!("{}{member}", unread_key_prefix(tenant))
 }
 
-/// Cached for a minute in Redis (fan-outs to a whole network rely on that expiry; direct
-/// notifications delete the key). Errors count as zero: a badge is never worth a failed page.
-async fn unread_notifications(state: &crate::AppState, tenant: TenantId, member: Uuid) -> i64 {
+fn unread_key_prefix(tenant: TenantId) -> String {
+    format!("t:{{{tenant}}}:unread:")
+}
+
+/// Counts the unread notifications when the cache (read with the session) had no count, and
+/// caches it for a minute (fan-outs to a whole network rely on that expiry; direct notifications
+/// delete the key). Errors count as zero: a badge is never worth a failed page.
+async fn count_unread_notifications(
+    state: &crate::AppState,
+    tenant: TenantId,
+    member: Uuid,
+) -> i64 {
     let key = unread_key(tenant, member);
-    let cached: Option<i64> = match state.redis.get().await {
-        Ok(mut conn) => redis::cmd("GET")
-            .arg(&key)
-            .query_async(&mut *conn)
-            .await
-            .unwrap_or(None),
-        Err(_) => None,
-    };
-    if let Some(count) = cached {
-        return count;
-    }
     let counted: Result<i64, tsunagu_kernel::DbError> = async {
         let mut tx = state
             .db

@@ -44,28 +44,28 @@ impl tera::Function for Translate {
             .and_then(Value::as_str)
             .and_then(Locale::parse)
             .ok_or_else(|| tera::Error::msg(format!("t(key=\"{key}\") needs lang=lang")))?;
-        if self.0.get(locale, key).is_none() {
-            // Fail the render in tests; the catalog test keeps both languages complete.
-            return Err(tera::Error::msg(format!(
-                "no translation for {key:?} in {locale}"
-            )));
+        // Fail the render in tests; the catalog test keeps both languages complete.
+        let template = self
+            .0
+            .get(locale, key)
+            .ok_or_else(|| tera::Error::msg(format!("no translation for {key:?} in {locale}")))?;
+        // Most calls pass only key and lang: no placeholders to fill, nothing to collect.
+        if args.len() == 2 {
+            return Ok(Value::String(template.to_owned()));
         }
-        let named: Vec<(String, String)> = args
+        let named: Vec<(&str, std::borrow::Cow<'_, str>)> = args
             .iter()
             .filter(|(name, _)| name.as_str() != "key" && name.as_str() != "lang")
             .map(|(name, value)| {
                 let text = match value {
-                    Value::String(s) => s.clone(),
-                    other => other.to_string(),
+                    Value::String(s) => std::borrow::Cow::Borrowed(s.as_str()),
+                    other => std::borrow::Cow::Owned(other.to_string()),
                 };
-                (name.clone(), text)
+                (name.as_str(), text)
             })
             .collect();
-        let borrowed: Vec<(&str, &str)> = named
-            .iter()
-            .map(|(n, v)| (n.as_str(), v.as_str()))
-            .collect();
-        Ok(Value::String(self.0.t(locale, key, &borrowed)))
+        let borrowed: Vec<(&str, &str)> = named.iter().map(|(n, v)| (*n, v.as_ref())).collect();
+        Ok(Value::String(crate::i18n::fill(template, &borrowed)))
     }
 
     fn is_safe(&self) -> bool {

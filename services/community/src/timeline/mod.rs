@@ -45,6 +45,8 @@ pub struct PostView {
     id: Uuid,
     author_id: Uuid,
     author_name: String,
+    /// The first letter of the author's name, for the avatar.
+    author_initial: String,
     paragraphs: Vec<Vec<Segment>>,
     casual: bool,
     expires_label: Option<String>,
@@ -71,6 +73,12 @@ fn post_view(p: queries::FeedPost, viewer: &CurrentMember, lang: tsunagu_web::Lo
         image: p.image_key.clone(),
         id: p.id,
         author_id: p.author_id,
+        author_initial: p
+            .author_name
+            .chars()
+            .next()
+            .map(String::from)
+            .unwrap_or_default(),
         author_name: p.author_name,
         like_count: p.like_count,
         comment_count: p.comment_count,
@@ -107,7 +115,7 @@ async fn render_feed(
 ) -> Result<Response, AppError> {
     let mut tx = state
         .db
-        .begin_tenant(member.tenant.id, member.actor())
+        .begin_tenant_generic_plans(member.tenant.id, member.actor())
         .await?;
     let mut posts = queries::feed(&mut tx, member.id(), before).await?;
     tx.commit().await?;
