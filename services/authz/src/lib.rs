@@ -200,34 +200,22 @@ impl Authz {
         self.sync_tenant(tenant).await;
         let (object, action) = permission.object_action();
         let domain = tenant.id.to_string();
-        let decision = {
-            let enforcer = self.enforcer.read().await;
-            // The domain rules may have been rebuilt for other features since the sync above;
-            // decide only against the features in the key.
-            let current = self.synced.read().await.get(&tenant.id) == Some(&tenant.features);
-            let decision = enforcer
-                .enforce((subject, domain.as_str(), object, action))
-                .unwrap_or(false);
-            current.then_some(decision)
-        };
-        match decision {
-            Some(decision) => {
-                let mut decisions = self.decisions.write().unwrap_or_else(|p| p.into_inner());
-                if decisions.len() >= MAX_DECISIONS {
-                    decisions.clear();
-                }
-                decisions.insert(key, decision);
-                decision
+        let enforcer = self.enforcer.read().await;
+        let decision = enforcer
+            .enforce((subject, domain.as_str(), object, action))
+            .unwrap_or(false);
+        // The domain rules may have been rebuilt for other features since the sync above; only
+        // a decision taken against the features in the key is remembered.
+        let current = self.synced.read().await.get(&tenant.id) == Some(&tenant.features);
+        drop(enforcer);
+        if current {
+            let mut decisions = self.decisions.write().unwrap_or_else(|p| p.into_inner());
+            if decisions.len() >= MAX_DECISIONS {
+                decisions.clear();
             }
-            // Another feature set won the race; take the slow path without remembering.
-            None => {
-                self.sync_tenant(tenant).await;
-                let enforcer = self.enforcer.read().await;
-                enforcer
-                    .enforce((subject, domain.as_str(), object, action))
-                    .unwrap_or(false)
-            }
+            decisions.insert(key, decision);
         }
+        decision
     }
 
     pub async fn require(

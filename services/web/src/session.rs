@@ -112,13 +112,9 @@ impl SessionStore {
         Ok(id)
     }
 
-    /// The session for `id` in `tenant`, extending its idle timeout. `None` when unknown, expired,
-    /// past its absolute lifetime, or belonging to another tenant.
-    pub async fn load(&self, tenant: TenantId, id: &str) -> anyhow::Result<Option<SessionData>> {
-        Ok(self.load_with_unread(tenant, id).await?.map(|s| s.data))
-    }
-
-    /// [`SessionStore::load`], plus the member's cached unread count, in one round trip.
+    /// The session for `id` in `tenant`, extending its idle timeout, with the member's cached
+    /// unread count, in one round trip. `None` when unknown, expired, past its absolute lifetime,
+    /// or belonging to another tenant.
     pub async fn load_with_unread(
         &self,
         tenant: TenantId,

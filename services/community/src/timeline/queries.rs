@@ -23,50 +23,44 @@ pub struct FeedPost {
 
 pub const PAGE_SIZE: i64 = 20;
 
-/// The part of both feed statements that decorates the chosen page: `$2` is the viewer.
-macro_rules! feed_decoration {
-    () => {
-        "select page.id, page.author_id, m.name_kanji as author_name, page.body, page.kind, \
-                page.expires_at, page.like_count, page.comment_count, page.created_at, \
-                page.edited_at, \
-                exists (select 1 from post_likes l where l.tenant_id = page.tenant_id \
-                        and l.post_id = page.id and l.member_id = $2) as liked, \
-                page.image_key \
-         from page join members m on m.tenant_id = page.tenant_id and m.id = page.author_id \
-         order by page.created_at desc, page.id desc"
+/// A feed statement: the page of posts is chosen first (`$1` tenant, `$3` limit, plus the
+/// given extra condition), then only its rows are decorated with the author and the viewer's
+/// like (`$2`). Asked as one flat query, PostgreSQL may answer "did the viewer like it" by
+/// collecting all of the viewer's likes first, which in a large tenant means reading millions of
+/// index entries.
+macro_rules! feed_sql {
+    ($page_condition:literal) => {
+        concat!(
+            "with page as materialized ( \
+               select p.tenant_id, p.id, p.author_id, p.body, p.kind, p.expires_at, p.like_count, \
+                      p.comment_count, p.created_at, p.edited_at, p.image_key \
+               from posts p \
+               where p.tenant_id = $1 and p.hidden_at is null \
+                 and (p.expires_at is null or p.expires_at > now()) ",
+            $page_condition,
+            " order by p.created_at desc, p.id desc limit $3) \
+             select page.id, page.author_id, m.name_kanji as author_name, page.body, page.kind, \
+                    page.expires_at, page.like_count, page.comment_count, page.created_at, \
+                    page.edited_at, \
+                    exists (select 1 from post_likes l where l.tenant_id = page.tenant_id \
+                            and l.post_id = page.id and l.member_id = $2) as liked, \
+                    page.image_key \
+             from page join members m on m.tenant_id = page.tenant_id and m.id = page.author_id \
+             order by page.created_at desc, page.id desc"
+        )
     };
 }
 
-/// The feed's first page (also used by the benchmark and plan tests). The page of posts is
-/// chosen first and only its rows are decorated with the author and the viewer's like: asked as
-/// one flat query, PostgreSQL may answer "did the viewer like it" by collecting all of the
-/// viewer's likes first, which in a large tenant means reading millions of index entries.
+/// The feed's first page (also used by the benchmark and plan tests).
 ///
 /// The first and later pages are two statements, not one with "`$3 is null or` after the
 /// cursor": that form has no generic plan that can seek to the cursor, so PostgreSQL planned it
 /// afresh on every call. These two run with generic plans (see `Db::begin_tenant_generic_plans`);
 /// `tests/integration/scale.rs` checks those plans at scale.
-pub const FEED_FIRST_PAGE_SQL: &str = concat!(
-    "with page as materialized ( \
-       select p.tenant_id, p.id, p.author_id, p.body, p.kind, p.expires_at, p.like_count, \
-              p.comment_count, p.created_at, p.edited_at, p.image_key \
-       from posts p \
-       where p.tenant_id = $1 and p.hidden_at is null and (p.expires_at is null or p.expires_at > now()) \
-       order by p.created_at desc, p.id desc limit $3) ",
-    feed_decoration!()
-);
+pub const FEED_FIRST_PAGE_SQL: &str = feed_sql!("");
 
 /// The feed after a cursor (the last post of the previous page): `$4`, `$5` = its time and id.
-pub const FEED_NEXT_PAGE_SQL: &str = concat!(
-    "with page as materialized ( \
-       select p.tenant_id, p.id, p.author_id, p.body, p.kind, p.expires_at, p.like_count, \
-              p.comment_count, p.created_at, p.edited_at, p.image_key \
-       from posts p \
-       where p.tenant_id = $1 and p.hidden_at is null and (p.expires_at is null or p.expires_at > now()) \
-         and (p.created_at, p.id) < ($4, $5) \
-       order by p.created_at desc, p.id desc limit $3) ",
-    feed_decoration!()
-);
+pub const FEED_NEXT_PAGE_SQL: &str = feed_sql!("and (p.created_at, p.id) < ($4, $5)");
 
 /// One page of the feed (and one post more, to tell whether there is a next page). Open the
 /// transaction with `Db::begin_tenant_generic_plans`: these statements are planned once.
