@@ -58,15 +58,12 @@ pub fn router(state: AppState) -> Router {
 
     let site_stack = Router::new()
         .fallback(move |request: Request| {
-            let sites = sites.clone();
-            async move {
-                let router = match request.extensions().get::<Site>() {
-                    Some(Site::Tenant(_)) => sites.tenant,
-                    Some(Site::Console) => sites.console,
-                    _ => sites.apex,
-                };
-                router.oneshot(request).await.into_response()
-            }
+            let router = match request.extensions().get::<Site>() {
+                Some(Site::Tenant(_)) => sites.tenant.clone(),
+                Some(Site::Console) => sites.console.clone(),
+                _ => sites.apex.clone(),
+            };
+            async move { router.oneshot(request).await.into_response() }
         })
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(from_fn_with_state(

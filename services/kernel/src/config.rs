@@ -79,6 +79,11 @@ pub struct ServerConfig {
     /// [`BENCH_RLS_BYPASS_ROLE`], which bypasses row-level security, to price RLS. Refused in
     /// production.
     pub bench_rls_bypass: bool,
+    /// `TSUNAGU_FEED_CACHE` (default true): keep each tenant's newest timeline posts, rendered,
+    /// in the process (checked against a version in Redis on every request). `false` reads and
+    /// renders the timeline afresh on every request; the benchmark uses it to price the cache
+    /// and row-level security on the uncached path.
+    pub feed_cache: bool,
 }
 
 /// The only role the server accepts with BYPASSRLS, and only with `TSUNAGU_BENCH_RLS_BYPASS`.
@@ -318,8 +323,19 @@ impl ServerConfig {
                 ))
             }
         };
+        let feed_cache = match get(lookup, "TSUNAGU_FEED_CACHE").as_deref() {
+            None | Some("true") => true,
+            Some("false") => false,
+            Some(other) => {
+                return Err(ConfigError::new(
+                    "TSUNAGU_FEED_CACHE",
+                    format!("{other:?} is not one of: true, false"),
+                ))
+            }
+        };
         Ok(Self {
             bench_rls_bypass,
+            feed_cache,
             data_dir,
             environment,
             database_url,
@@ -407,6 +423,17 @@ mod tests {
         vars.push(("TSUNAGU_ENV", "production"));
         vars.push(("TSUNAGU_SECRET_KEY", "0123456789abcdef0123456789abcdef"));
         assert_eq!(load(&vars).unwrap_err().var, "TSUNAGU_BENCH_RLS_BYPASS");
+    }
+
+    #[test]
+    fn the_feed_cache_is_on_unless_turned_off() {
+        let mut vars = MINIMAL.to_vec();
+        assert!(load(&vars).unwrap().feed_cache);
+        vars.push(("TSUNAGU_FEED_CACHE", "false"));
+        assert!(!load(&vars).unwrap().feed_cache);
+        let mut vars = MINIMAL.to_vec();
+        vars.push(("TSUNAGU_FEED_CACHE", "off"));
+        assert_eq!(load(&vars).unwrap_err().var, "TSUNAGU_FEED_CACHE");
     }
 
     #[test]

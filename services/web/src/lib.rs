@@ -11,6 +11,7 @@ pub mod session;
 pub mod state;
 pub mod templates;
 pub mod theme;
+pub mod versions;
 
 pub use error::AppError;
 pub use i18n::Locale;

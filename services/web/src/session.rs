@@ -15,6 +15,8 @@ use tsunagu_kernel::tokens::{looks_like_token, random_token, token_hash_hex};
 use tsunagu_kernel::TenantId;
 use uuid::Uuid;
 
+use crate::versions::{versions_key, TenantVersions};
+
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(3 * 24 * 3600);
 pub const ABSOLUTE_TIMEOUT: Duration = Duration::from_secs(30 * 24 * 3600);
 
@@ -48,9 +50,11 @@ pub struct SessionStore {
 }
 
 /// Loads a session and, in the same round trip, the member's cached unread-notification count
-/// (the header badge on every signed-in page). The count's key is named by the member id inside
-/// the session, which only the server side of Redis can see without a second trip. Both keys
-/// carry the tenant's hash tag, so on a Redis Cluster they share a slot.
+/// (the header badge on every signed-in page) and the tenant's content versions (which tell the
+/// process-local caches whether they are current, see [`crate::versions`]). The count's key is
+/// named by the member id inside the session, which only the server side of Redis can see
+/// without a second trip. Every key carries the tenant's hash tag, so on a Redis Cluster they
+/// share a slot.
 const LOAD_SCRIPT: &str = r#"
 local raw = redis.call('GETEX', KEYS[1], 'EX', ARGV[1])
 if not raw then return false end
@@ -59,13 +63,15 @@ local unread = false
 if ok and type(data) == 'table' and type(data.member_id) == 'string' then
   unread = redis.call('GET', ARGV[2] .. data.member_id)
 end
-return {raw, unread}
+return {raw, unread, redis.call('HGETALL', KEYS[2])}
 "#;
 
-/// A loaded session with the member's cached unread count (`None`: not cached).
+/// A loaded session with the member's cached unread count (`None`: not cached) and the tenant's
+/// content versions.
 pub struct LoadedSession {
     pub data: SessionData,
     pub cached_unread: Option<i64>,
+    pub versions: TenantVersions,
 }
 
 fn session_key(tenant: TenantId, id: &str) -> String {
@@ -113,7 +119,7 @@ impl SessionStore {
     }
 
     /// The session for `id` in `tenant`, extending its idle timeout, with the member's cached
-    /// unread count, in one round trip. `None` when unknown, expired, past its absolute lifetime,
+    /// unread count and the tenant's content versions, in one round trip. `None` when unknown, expired, past its absolute lifetime,
     /// or belonging to another tenant.
     pub async fn load_with_unread(
         &self,
@@ -125,14 +131,15 @@ impl SessionStore {
         }
         let key = session_key(tenant, id);
         let mut conn = self.redis.get().await?;
-        let found: Option<(String, Option<i64>)> = self
+        let found: Option<(String, Option<i64>, Vec<String>)> = self
             .load_script
             .key(&key)
+            .key(versions_key(tenant))
             .arg(IDLE_TIMEOUT.as_secs())
             .arg(unread_key_prefix(tenant))
             .invoke_async(&mut *conn)
             .await?;
-        let Some((raw, cached_unread)) = found else {
+        let Some((raw, cached_unread, versions)) = found else {
             return Ok(None);
         };
         let data: SessionData = match serde_json::from_str(&raw) {
@@ -147,6 +154,7 @@ impl SessionStore {
         Ok(Some(LoadedSession {
             data,
             cached_unread,
+            versions: TenantVersions::from_flat(versions),
         }))
     }
 
@@ -253,6 +261,7 @@ pub async fn load_session(
                 Ok(Some(LoadedSession {
                     data,
                     cached_unread,
+                    versions,
                 })) => {
                     tracing::Span::current()
                         .record("member.id", tracing::field::display(data.member_id));
@@ -261,6 +270,7 @@ pub async fn load_session(
                         None => count_unread_notifications(&state, tenant, data.member_id).await,
                     };
                     request.extensions_mut().insert(UnreadNotifications(unread));
+                    request.extensions_mut().insert(versions);
                     request.extensions_mut().insert(Session { id, data });
                 }
                 Ok(None) => {}

@@ -15,8 +15,20 @@ use crate::session::SessionStore;
 use crate::templates::EmbeddedTemplate;
 use crate::WebKit;
 
+/// Every middleware and handler takes the state by value, several times per request, so it is
+/// one shared allocation: a clone is one reference count, not one per field.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<AppStateInner>);
+
+impl std::ops::Deref for AppState {
+    type Target = AppStateInner;
+
+    fn deref(&self) -> &AppStateInner {
+        &self.0
+    }
+}
+
+pub struct AppStateInner {
     pub config: Arc<ServerConfig>,
     pub db: Db,
     pub redis: deadpool_redis::Pool,
@@ -25,6 +37,38 @@ pub struct AppState {
     pub sessions: SessionStore,
     pub rate_limiter: RateLimiter,
     pub web: Arc<WebKit>,
+    /// Caches that feature crates keep in this process (one of each kind per `AppState`).
+    pub local_caches: Arc<LocalCaches>,
+}
+
+/// Process-local caches owned by feature crates, which the web kit cannot name: one value of
+/// each type per [`AppState`], made on first use. Two states in one process (replicas in a
+/// test) therefore never share a cache, as two servers would not.
+#[derive(Default)]
+pub struct LocalCaches {
+    slots: std::sync::RwLock<Vec<Arc<dyn std::any::Any + Send + Sync>>>,
+}
+
+impl LocalCaches {
+    /// This state's cache of type `T`.
+    pub fn get<T: Default + Send + Sync + 'static>(&self) -> Arc<T> {
+        let find = |slots: &[Arc<dyn std::any::Any + Send + Sync>]| {
+            slots
+                .iter()
+                .find(|slot| slot.is::<T>())
+                .and_then(|slot| slot.clone().downcast::<T>().ok())
+        };
+        if let Some(found) = find(&self.slots.read().unwrap_or_else(|p| p.into_inner())) {
+            return found;
+        }
+        let mut slots = self.slots.write().unwrap_or_else(|p| p.into_inner());
+        if let Some(found) = find(&slots) {
+            return found;
+        }
+        let made = Arc::new(T::default());
+        slots.push(made.clone());
+        made
+    }
 }
 
 /// A Redis pool; connections are made on first use.
@@ -72,7 +116,7 @@ impl AppState {
         let authz = Authz::new()
             .await
             .context("the permission matrix failed to load")?;
-        Ok(Self {
+        Ok(Self(Arc::new(AppStateInner {
             config: Arc::new(config),
             registry: TenantRegistry::new(db.clone()),
             sessions: SessionStore::new(redis.clone()),
@@ -81,7 +125,8 @@ impl AppState {
             redis,
             authz: Arc::new(authz),
             web: Arc::new(web),
-        })
+            local_caches: Arc::new(LocalCaches::default()),
+        })))
     }
 
     /// `http` or `https`, as visitors reach us.
