@@ -9,6 +9,7 @@ mod console;
 mod content;
 mod csrf;
 mod fail_closed;
+mod feed_cache;
 mod host_resolution;
 mod i18n;
 mod identity;

@@ -91,26 +91,35 @@ async fn a_tiny_scale_load_is_consistent_and_isolated() {
     .fetch_all(tx.conn())
     .await
     .unwrap();
-    let first = tsunagu_community::timeline::queries::feed(&mut tx, viewer, None)
+    let first = tsunagu_community::timeline::queries::feed_head(&mut tx)
         .await
         .unwrap();
-    let cursor = (first[19].created_at, first[19].id);
-    let second = tsunagu_community::timeline::queries::feed(&mut tx, viewer, Some(cursor))
+    let cursor = (first[19].post.created_at, first[19].post.id);
+    let second = tsunagu_community::timeline::queries::feed_after(&mut tx, viewer, cursor)
         .await
         .unwrap();
     tx.commit().await.unwrap();
     assert_eq!(first.len(), 21, "a page of 20 plus the look-ahead row");
-    let ids = |page: &[tsunagu_community::timeline::queries::FeedPost]| {
+    let ids = |page: Vec<&tsunagu_community::timeline::queries::Post>| {
         page.iter()
             .map(|p| (p.created_at, p.id))
             .collect::<Vec<_>>()
     };
-    assert_eq!(ids(&first), newest[..21]);
+    assert_eq!(ids(first.iter().map(|p| &p.post).collect()), newest[..21]);
     assert_eq!(
-        ids(&second),
+        ids(second.iter().map(|p| &p.post).collect()),
         newest[20..41],
         "the next page starts after the cursor"
     );
+    // The head carries each post's likers, and they agree with the counters.
+    for post in &first {
+        assert_eq!(
+            post.likers.len() as i32,
+            post.post.like_count,
+            "likers of {}",
+            post.post.id
+        );
+    }
 
     // Those generic plans must seek in the feed index, to the cursor on later pages, whatever
     // the tenant's size: a plan that filters the tenant's posts instead of seeking costs
@@ -125,9 +134,9 @@ async fn a_tiny_scale_load_is_consistent_and_isolated() {
     drop(admin);
     for (name, sql, args) in [
         (
-            "feed_first",
-            tsunagu_community::timeline::queries::FEED_FIRST_PAGE_SQL,
-            "(uuid, uuid, int8)",
+            "feed_head",
+            tsunagu_community::timeline::queries::FEED_HEAD_SQL,
+            "(uuid, int8, int8)",
         ),
         (
             "feed_next",
@@ -145,8 +154,8 @@ async fn a_tiny_scale_load_is_consistent_and_isolated() {
             .execute(tx.conn())
             .await
             .unwrap();
-        let call = if name == "feed_first" {
-            format!("explain execute {name}('{large}', '{viewer}', 21)")
+        let call = if name == "feed_head" {
+            format!("explain execute {name}('{large}', 2000, 21)")
         } else {
             format!("explain execute {name}('{large}', '{viewer}', 21, now(), '{viewer}')")
         };

@@ -338,10 +338,14 @@ impl TestApp {
     }
 
     /// Sends a request in-process, as if from `self.peer`.
-    pub async fn send(&self, mut request: Request<Body>) -> TestResponse {
+    pub async fn send(&self, request: Request<Body>) -> TestResponse {
+        self.send_via(&self.router, request).await
+    }
+
+    /// Sends a request in-process through `router` (this app's, or a [`Replica`]'s).
+    pub async fn send_via(&self, router: &Router, mut request: Request<Body>) -> TestResponse {
         request.extensions_mut().insert(ConnectInfo(self.peer));
-        let response = self
-            .router
+        let response = router
             .clone()
             .oneshot(request)
             .await
@@ -373,6 +377,23 @@ impl TestApp {
         .await
     }
 
+    /// A second server over the same database, Redis and data directory, with process-local
+    /// caches of its own: another replica behind the load balancer. `overrides` as for
+    /// [`TestApp::spawn_with`].
+    pub async fn replica(&self, overrides: &[(&str, &str)]) -> Replica {
+        let pool = self.db.app_db(5).await;
+        let data_dir = self.state.config.data_dir.to_string_lossy().into_owned();
+        let mut all = vec![("TSUNAGU_DATA_DIR", data_dir.as_str())];
+        all.extend_from_slice(overrides);
+        let config = test_config(&all);
+        let redis = tsunagu_web::state::redis_pool(config.redis_url.expose()).expect("redis pool");
+        let state = AppState::from_parts(config, pool, redis, tsunagu_gateway::TEMPLATES)
+            .await
+            .expect("state");
+        let router = tsunagu_gateway::router(state.clone());
+        Replica { state, router }
+    }
+
     /// Serves the app on 127.0.0.1:0; returns the port and a handle that stops it.
     pub async fn serve(&self) -> RunningServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -393,6 +414,12 @@ impl TestApp {
             task: Arc::new(task),
         }
     }
+}
+
+/// Another server of a [`TestApp`] (see [`TestApp::replica`]).
+pub struct Replica {
+    pub state: AppState,
+    pub router: Router,
 }
 
 pub struct RunningServer {
@@ -569,6 +596,7 @@ impl TestApp {
     pub fn client(&self, host: &str) -> TestClient<'_> {
         TestClient {
             app: self,
+            router: self.router.clone(),
             host: host.to_owned(),
             cookies: std::collections::BTreeMap::new(),
         }
@@ -577,11 +605,27 @@ impl TestApp {
 
 pub struct TestClient<'a> {
     pub app: &'a TestApp,
+    /// The server this client's requests go to: the app's own, or a replica's.
+    router: Router,
     pub host: String,
     pub cookies: std::collections::BTreeMap<String, String>,
 }
 
 impl TestClient<'_> {
+    /// Sends this client's next requests to `replica` (cookies kept), as a load balancer may.
+    pub fn switch_to(&mut self, replica: &Replica) {
+        self.router = replica.router.clone();
+    }
+
+    /// Sends this client's next requests to the app's own server again.
+    pub fn switch_back(&mut self) {
+        self.router = self.app.router.clone();
+    }
+
+    async fn send(&self, request: Request<Body>) -> TestResponse {
+        self.app.send_via(&self.router, request).await
+    }
+
     fn cookie_header(&self) -> String {
         self.cookies
             .iter()
@@ -611,7 +655,7 @@ impl TestClient<'_> {
             .header("cookie", self.cookie_header())
             .body(Body::empty())
             .unwrap();
-        let response = self.app.send(request).await;
+        let response = self.send(request).await;
         self.remember(&response);
         response
     }
@@ -651,7 +695,7 @@ impl TestClient<'_> {
         if let Some(origin) = origin {
             request = request.header("origin", origin);
         }
-        let response = self.app.send(request.body(Body::from(body)).unwrap()).await;
+        let response = self.send(request.body(Body::from(body)).unwrap()).await;
         self.remember(&response);
         response
     }
@@ -742,7 +786,7 @@ impl TestClient<'_> {
             )
             .body(Body::from(body))
             .unwrap();
-        let response = self.app.send(request).await;
+        let response = self.send(request).await;
         self.remember(&response);
         response
     }

@@ -711,6 +711,8 @@ pub async fn update_profile(
     .await?;
     tx.commit().await?;
     forget_department_facet(&state, member.tenant.id).await;
+    // Post cards show the author's name.
+    crate::timeline::announce_change(&state, member.tenant.id).await;
     state
         .sessions
         .update_all(member.tenant.id, member.id(), |s| {

@@ -2,7 +2,10 @@
 //! comment; authors edit and delete their own posts; the secretariat hides posts and comments.
 //! Likes update in place with htmx and work as plain form posts without JavaScript.
 
+pub mod cache;
 pub mod queries;
+
+use std::sync::Arc;
 
 use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -13,8 +16,14 @@ use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 use tsunagu_authz::Permission;
 use tsunagu_identity::forms::{self, FieldErrors};
+use tsunagu_kernel::tokens::looks_like_token;
+use tsunagu_kernel::TenantId;
+use tsunagu_web::templates::Fill;
+use tsunagu_web::versions::{bump_version, establish_version, TenantVersions};
 use tsunagu_web::{AppError, AppState, CurrentMember, Page};
 use uuid::Uuid;
+
+use self::cache::{Actions, Card, FeedCache, FeedHead, Lookup};
 
 use crate::view::{datetime, fragment_or_redirect, is_htmx, iso, linkify, render, Segment};
 
@@ -61,7 +70,7 @@ pub struct PostView {
     image: Option<String>,
 }
 
-fn post_view(p: queries::FeedPost, viewer: &CurrentMember, lang: tsunagu_web::Locale) -> PostView {
+fn post_view(p: &queries::Post, liked: bool, is_mine: bool, lang: tsunagu_web::Locale) -> PostView {
     PostView {
         paragraphs: linkify(&p.body),
         casual: p.kind == "casual",
@@ -69,7 +78,7 @@ fn post_view(p: queries::FeedPost, viewer: &CurrentMember, lang: tsunagu_web::Lo
         created_label: datetime(p.created_at, lang),
         created_iso: iso(p.created_at),
         edited: p.edited_at.is_some(),
-        is_mine: p.author_id == viewer.id(),
+        is_mine,
         image: p.image_key.clone(),
         id: p.id,
         author_id: p.author_id,
@@ -79,11 +88,17 @@ fn post_view(p: queries::FeedPost, viewer: &CurrentMember, lang: tsunagu_web::Lo
             .next()
             .map(String::from)
             .unwrap_or_default(),
-        author_name: p.author_name,
+        author_name: p.author_name.clone(),
         like_count: p.like_count,
         comment_count: p.comment_count,
-        liked: p.liked,
+        liked,
     }
+}
+
+/// Tells every replica's feed cache that what the timeline shows has changed in `tenant` (call
+/// after the change committed).
+pub async fn announce_change(state: &AppState, tenant: TenantId) {
+    bump_version(&state.redis, tenant, cache::VERSION).await;
 }
 
 #[derive(Deserialize, Default)]
@@ -104,34 +119,72 @@ pub struct PostForm {
     expires_in_days: String,
 }
 
+/// Reads the feed's first page from the database (for the cache, or for this request only).
+async fn load_head(
+    state: &AppState,
+    member: &CurrentMember,
+    version: Option<String>,
+    previous: Option<&FeedHead>,
+) -> Result<FeedHead, AppError> {
+    let mut tx = state
+        .db
+        .begin_tenant_generic_plans(member.tenant.id, member.actor())
+        .await?;
+    let rows = queries::feed_head(&mut tx).await?;
+    tx.commit().await?;
+    Ok(FeedHead::new(rows, version, previous))
+}
+
+/// The feed's first page as of now: from the cache when it is current, else loaded (and kept).
+async fn current_head(
+    state: &AppState,
+    feed_cache: &FeedCache,
+    member: &CurrentMember,
+    versions: &TenantVersions,
+) -> Result<Arc<FeedHead>, AppError> {
+    if !state.config.feed_cache {
+        return Ok(Arc::new(load_head(state, member, None, None).await?));
+    }
+    let tenant = member.tenant.id;
+    let version = match versions.get(cache::VERSION) {
+        Some(version) => version.to_owned(),
+        None => match establish_version(&state.redis, tenant, cache::VERSION).await {
+            Some(version) => version,
+            // Without a version nothing can be checked later: answer without caching.
+            None => return Ok(Arc::new(load_head(state, member, None, None).await?)),
+        },
+    };
+    match feed_cache.lookup(tenant, &version).await {
+        Lookup::Hit(head) => Ok(head),
+        Lookup::Miss { guard, previous } => {
+            let head =
+                Arc::new(load_head(state, member, Some(version), previous.as_deref()).await?);
+            feed_cache.store(tenant, head.clone(), guard);
+            Ok(head)
+        }
+    }
+}
+
+fn cursor_of(post: &queries::Post) -> String {
+    format!("{}|{}", post.created_at.unix_timestamp_nanos(), post.id)
+}
+
+/// The timeline page: the composer and one page of the feed (the first page, or the page after
+/// `before`). Post cards come from the feed cache (first page) or are rendered for this request
+/// (later pages); either way each card is written with this viewer's like, actions and CSRF
+/// token.
+#[allow(clippy::too_many_arguments)]
 async fn render_feed(
     state: &AppState,
     member: &CurrentMember,
     page: &Page,
+    versions: &TenantVersions,
     before: Option<(OffsetDateTime, Uuid)>,
     form: &PostForm,
     errors: &FieldErrors,
     status: StatusCode,
 ) -> Result<Response, AppError> {
-    let mut tx = state
-        .db
-        .begin_tenant_generic_plans(member.tenant.id, member.actor())
-        .await?;
-    let mut posts = queries::feed(&mut tx, member.id(), before).await?;
-    tx.commit().await?;
-    let more = posts.len() as i64 > queries::PAGE_SIZE;
-    posts.truncate(queries::PAGE_SIZE as usize);
-    let next = more
-        .then(|| {
-            posts
-                .last()
-                .map(|p| format!("{}|{}", p.created_at.unix_timestamp_nanos(), p.id))
-        })
-        .flatten();
-    let views: Vec<PostView> = posts
-        .into_iter()
-        .map(|p| post_view(p, member, page.lang))
-        .collect();
+    let viewer = member.id();
     let can_moderate = state
         .authz
         .can(
@@ -140,15 +193,113 @@ async fn render_feed(
             Permission::ModerateTimeline,
         )
         .await;
-    render(state, page, "timeline/index.html", status, |c| {
-        c.insert("posts", &views);
-        c.insert("next_cursor", &next);
-        c.insert("form", form);
-        c.insert("errors", errors);
-        c.insert("can_moderate", &can_moderate);
-        c.insert("casual_posts", &member.tenant.features.casual_posts);
-        c.insert("max_chars", &MAX_POST_CHARS);
-    })
+    let feed_cache = state.local_caches.get::<FeedCache>();
+    let marker = feed_cache.marker();
+    // Cards are joined with the token as it is: it must be one of ours (64 hex characters).
+    let csrf_token = if looks_like_token(&page.csrf_token) {
+        page.csrf_token.as_str()
+    } else {
+        ""
+    };
+    let page_size = queries::PAGE_SIZE as usize;
+    // Only the first page without the member's own (refused) input is worth keeping: later
+    // pages have a path of their own each.
+    let memoise = before.is_none() && errors.is_empty();
+    let (cards, next_cursor): (Vec<Arc<Card>>, Option<String>) = match before {
+        None => {
+            let head = current_head(state, &feed_cache, member, versions).await?;
+            let shown = &head.posts[..head.posts.len().min(page_size)];
+            let unknown: Vec<Uuid> = shown
+                .iter()
+                .filter(|p| p.liked_by(viewer).is_none())
+                .map(|p| p.post.id)
+                .collect();
+            let liked_unknown = if unknown.is_empty() {
+                Vec::new()
+            } else {
+                let mut tx = state
+                    .db
+                    .begin_tenant(member.tenant.id, member.actor())
+                    .await?;
+                let liked = queries::liked_among(&mut tx, viewer, &unknown).await?;
+                tx.commit().await?;
+                liked
+            };
+            let mut cards = Vec::with_capacity(shown.len());
+            for (index, cached) in shown.iter().enumerate() {
+                let liked = cached
+                    .liked_by(viewer)
+                    .unwrap_or_else(|| liked_unknown.contains(&cached.post.id));
+                let actions = Actions::for_viewer(&cached.post, viewer, can_moderate);
+                cards.push(head.card(&state.web, marker, index, page.lang, liked, actions)?);
+            }
+            let next = (head.posts.len() > page_size)
+                .then(|| shown.last().map(|p| cursor_of(&p.post)))
+                .flatten();
+            (cards, next)
+        }
+        Some(cursor) => {
+            let mut tx = state
+                .db
+                .begin_tenant_generic_plans(member.tenant.id, member.actor())
+                .await?;
+            let posts = queries::feed_after(&mut tx, viewer, cursor).await?;
+            tx.commit().await?;
+            let shown = &posts[..posts.len().min(page_size)];
+            let mut cards = Vec::with_capacity(shown.len());
+            for p in shown {
+                let actions = Actions::for_viewer(&p.post, viewer, can_moderate);
+                cards.push(Arc::new(Card::render(
+                    &state.web, marker, page.lang, &p.post, p.liked, actions,
+                )?));
+            }
+            let next = (posts.len() > page_size)
+                .then(|| shown.last().map(|p| cursor_of(&p.post)))
+                .flatten();
+            (cards, next)
+        }
+    };
+    // The page around the feed is rendered once per distinct context and kept (see
+    // `WebKit::render_with_holes`), with holes for what each request has of its own: its CSRF
+    // token, the member's name, the cards, the cursor. The cards (already escaped HTML) are
+    // written straight into the answer, not copied through the template engine, which cost
+    // more than the rest of the page (`just bench`, docs/PERFORMANCE.md).
+    let web = &state.web;
+    let mut layout = page.layout(&web.catalog);
+    layout.csrf_token = web.hole(0);
+    let display_name = layout
+        .member
+        .as_mut()
+        .map(|m| std::mem::replace(&mut m.display_name, web.hole(1)))
+        .unwrap_or_default();
+    let mut context = layout.context();
+    context.insert("has_posts", &!cards.is_empty());
+    context.insert("feed_slot", &web.hole(2));
+    context.insert("next_cursor", &next_cursor.as_ref().map(|_| web.hole(3)));
+    context.insert("form", form);
+    context.insert("errors", errors);
+    context.insert("casual_posts", &member.tenant.features.casual_posts);
+    context.insert("max_chars", &MAX_POST_CHARS);
+    let write_cards = |out: &mut String| {
+        out.reserve(cards.iter().map(|c| c.len_with_token() + 9).sum());
+        for card in &cards {
+            out.push_str("<li>");
+            card.write(out, csrf_token);
+            out.push_str("</li>");
+        }
+    };
+    let cursor = next_cursor
+        .as_deref()
+        .map(|c| c.replace('|', "%7C"))
+        .unwrap_or_default();
+    let fills = [
+        Fill::Text(csrf_token),
+        Fill::Text(&display_name),
+        Fill::Html(&write_cards),
+        Fill::Text(&cursor),
+    ];
+    let body = web.render_with_holes("timeline/index.html", &context, &fills, memoise)?;
+    Ok((status, axum::response::Html(body)).into_response())
 }
 
 fn parse_cursor(value: &str) -> Option<(OffsetDateTime, Uuid)> {
@@ -161,6 +312,7 @@ pub async fn list_posts(
     State(state): State<AppState>,
     member: CurrentMember,
     page: Page,
+    versions: TenantVersions,
     Query(query): Query<FeedQuery>,
 ) -> Result<Response, AppError> {
     state
@@ -175,6 +327,7 @@ pub async fn list_posts(
         &state,
         &member,
         &page,
+        &versions,
         parse_cursor(&query.before),
         &form,
         &FieldErrors::new(),
@@ -219,6 +372,7 @@ pub async fn create_post(
     State(state): State<AppState>,
     member: CurrentMember,
     page: Page,
+    versions: TenantVersions,
     request: Request,
 ) -> Result<Response, AppError> {
     state
@@ -268,6 +422,7 @@ pub async fn create_post(
             &state,
             &member,
             &page,
+            &versions,
             None,
             &form,
             &errors,
@@ -289,6 +444,7 @@ pub async fn create_post(
     )
     .await?;
     tx.commit().await?;
+    announce_change(&state, member.tenant.id).await;
     Ok(Redirect::to("/timeline?notice=posted").into_response())
 }
 
@@ -360,7 +516,12 @@ async fn render_post(
             Permission::ModerateTimeline,
         )
         .await;
-    let view = post_view(post, member, page.lang);
+    let view = post_view(
+        &post.post,
+        post.liked,
+        post.post.author_id == member.id(),
+        page.lang,
+    );
     // htmx replaces just the comments section, and swaps only successful responses, so a
     // refused comment comes back as 200 with its message in the section.
     let (template, status) = match reply {
@@ -440,14 +601,15 @@ pub async fn create_comment(
         .ok_or(AppError::NotFound)?;
     let notified = crate::notifications::notify(
         &mut tx,
-        &[post.author_id],
+        &[post.post.author_id],
         "post_commented",
         Some(member.id()),
-        &post.body,
+        &post.post.body,
         &format!("/posts/{id}#comments"),
     )
     .await?;
     tx.commit().await?;
+    announce_change(&state, member.tenant.id).await;
     crate::notifications::forget_counts(&state, member.tenant.id, &notified).await;
     if is_htmx(&headers) {
         return render_post(
@@ -487,16 +649,17 @@ pub async fn toggle_like(
         if let Some(post) = queries::find_post(&mut tx, id, member.id()).await? {
             notified = crate::notifications::notify(
                 &mut tx,
-                &[post.author_id],
+                &[post.post.author_id],
                 "post_liked",
                 Some(member.id()),
-                &post.body,
+                &post.post.body,
                 &format!("/posts/{id}"),
             )
             .await?;
         }
     }
     tx.commit().await?;
+    announce_change(&state, member.tenant.id).await;
     crate::notifications::forget_counts(&state, member.tenant.id, &notified).await;
     fragment_or_redirect(
         &state,
@@ -527,7 +690,7 @@ pub async fn edit_post_form(
         .await?
         .ok_or(AppError::NotFound)?;
     tx.commit().await?;
-    if post.author_id != member.id() {
+    if post.post.author_id != member.id() {
         return Err(AppError::NotFound);
     }
     render(
@@ -540,7 +703,7 @@ pub async fn edit_post_form(
             c.insert(
                 "form",
                 &PostForm {
-                    body: post.body,
+                    body: post.post.body,
                     ..PostForm::default()
                 },
             );
@@ -585,6 +748,7 @@ pub async fn update_post(
         return Err(AppError::NotFound);
     }
     tx.commit().await?;
+    announce_change(&state, member.tenant.id).await;
     Ok(Redirect::to(&format!("/posts/{id}?notice=saved")).into_response())
 }
 
@@ -602,6 +766,7 @@ pub async fn delete_post(
         return Err(AppError::NotFound);
     };
     tx.commit().await?;
+    announce_change(&state, member.tenant.id).await;
     if let Some(key) = image_key {
         crate::media::MediaStore::new(&state.config.data_dir)
             .delete(member.tenant.id, crate::media::MediaKind::PostImage, &key)
@@ -640,6 +805,7 @@ pub async fn hide_post(
     )
     .await?;
     tx.commit().await?;
+    announce_change(&state, member.tenant.id).await;
     Ok(Redirect::to("/timeline?notice=hidden").into_response())
 }
 
@@ -673,6 +839,7 @@ pub async fn hide_comment(
     )
     .await?;
     tx.commit().await?;
+    announce_change(&state, member.tenant.id).await;
     Ok(Redirect::to(&format!("/posts/{id}?notice=hidden")).into_response())
 }
 
@@ -694,7 +861,7 @@ pub async fn show_post_image(
         &state,
         member.tenant.id,
         crate::media::MediaKind::PostImage,
-        post.image_key,
+        post.post.image_key,
     )
     .await
 }

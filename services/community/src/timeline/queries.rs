@@ -5,8 +5,9 @@ use time::OffsetDateTime;
 use tsunagu_kernel::{DbError, TenantTx};
 use uuid::Uuid;
 
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct FeedPost {
+/// What a post card shows: the same for every viewer.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Post {
     pub id: Uuid,
     pub author_id: Uuid,
     pub author_name: String,
@@ -17,19 +18,50 @@ pub struct FeedPost {
     pub comment_count: i32,
     pub created_at: OffsetDateTime,
     pub edited_at: Option<OffsetDateTime>,
-    pub liked: bool,
     pub image_key: Option<String>,
 }
+
+/// A post as one viewer sees it: with whether they liked it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct FeedPost {
+    #[sqlx(flatten)]
+    pub post: Post,
+    pub liked: bool,
+}
+
+/// A post of the feed's first page with the members who liked it (at most [`LIKERS_CAP`]), for
+/// the feed cache, which answers "did I like it?" for every viewer from this list.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct HeadPost {
+    #[sqlx(flatten)]
+    pub post: Post,
+    pub likers: Vec<Uuid>,
+}
+
+/// At most this many likers per post are read into the feed cache. A post with more (rare in a
+/// company network, but possible) is checked for the viewer's like per request instead, so one
+/// popular post cannot make every reload of the feed's head read thousands of rows.
+pub const LIKERS_CAP: i64 = 2_000;
 
 pub const PAGE_SIZE: i64 = 20;
 
 /// A feed statement: the page of posts is chosen first (`$1` tenant, `$3` limit, plus the
-/// given extra condition), then only its rows are decorated with the author and the viewer's
-/// like (`$2`). Asked as one flat query, PostgreSQL may answer "did the viewer like it" by
-/// collecting all of the viewer's likes first, which in a large tenant means reading millions of
-/// index entries.
+/// given extra condition), then only its rows are decorated with the author and either the
+/// viewer's like (`liked`: did `$2` like it?) or the likers (`likers`: up to `$2` of them).
+/// Asked as one flat query, PostgreSQL may answer "did the viewer like it" by collecting all of
+/// the viewer's likes first, which in a large tenant means reading millions of index entries.
 macro_rules! feed_sql {
-    ($page_condition:literal) => {
+    ($page_condition:literal, liked) => {
+        feed_sql!(@ $page_condition,
+            "exists (select 1 from post_likes l where l.tenant_id = page.tenant_id \
+                     and l.post_id = page.id and l.member_id = $2) as liked")
+    };
+    ($page_condition:literal, likers) => {
+        feed_sql!(@ $page_condition,
+            "array(select l.member_id from post_likes l where l.tenant_id = page.tenant_id \
+                   and l.post_id = page.id order by l.member_id limit $2) as likers")
+    };
+    (@ $page_condition:literal, $decoration:literal) => {
         concat!(
             "with page as materialized ( \
                select p.tenant_id, p.id, p.author_id, p.body, p.kind, p.expires_at, p.like_count, \
@@ -41,48 +73,72 @@ macro_rules! feed_sql {
             " order by p.created_at desc, p.id desc limit $3) \
              select page.id, page.author_id, m.name_kanji as author_name, page.body, page.kind, \
                     page.expires_at, page.like_count, page.comment_count, page.created_at, \
-                    page.edited_at, \
-                    exists (select 1 from post_likes l where l.tenant_id = page.tenant_id \
-                            and l.post_id = page.id and l.member_id = $2) as liked, \
-                    page.image_key \
-             from page join members m on m.tenant_id = page.tenant_id and m.id = page.author_id \
+                    page.edited_at, page.image_key, ",
+            $decoration,
+            " from page join members m on m.tenant_id = page.tenant_id and m.id = page.author_id \
              order by page.created_at desc, page.id desc"
         )
     };
 }
 
-/// The feed's first page (also used by the benchmark and plan tests).
+/// The feed's first page for the feed cache: every post with up to `$2` of its likers, the same
+/// for every viewer.
 ///
 /// The first and later pages are two statements, not one with "`$3 is null or` after the
 /// cursor": that form has no generic plan that can seek to the cursor, so PostgreSQL planned it
-/// afresh on every call. These two run with generic plans (see `Db::begin_tenant_generic_plans`);
+/// afresh on every call. Both run with generic plans (see `Db::begin_tenant_generic_plans`);
 /// `tests/integration/scale.rs` checks those plans at scale.
-pub const FEED_FIRST_PAGE_SQL: &str = feed_sql!("");
+pub const FEED_HEAD_SQL: &str = feed_sql!("", likers);
 
-/// The feed after a cursor (the last post of the previous page): `$4`, `$5` = its time and id.
-pub const FEED_NEXT_PAGE_SQL: &str = feed_sql!("and (p.created_at, p.id) < ($4, $5)");
+/// The feed after a cursor (the last post of the previous page: `$4`, `$5` = its time and id),
+/// with the viewer's (`$2`) likes.
+pub const FEED_NEXT_PAGE_SQL: &str = feed_sql!("and (p.created_at, p.id) < ($4, $5)", liked);
 
-/// One page of the feed (and one post more, to tell whether there is a next page). Open the
-/// transaction with `Db::begin_tenant_generic_plans`: these statements are planned once.
-pub async fn feed(
+/// The feed's first page (and the look-ahead post, which tells whether there is a next page) as
+/// the feed cache keeps it. Open the transaction with `Db::begin_tenant_generic_plans`.
+pub async fn feed_head(tx: &mut TenantTx) -> Result<Vec<HeadPost>, DbError> {
+    let tenant_id = tx.tenant_id();
+    Ok(sqlx::query_as(FEED_HEAD_SQL)
+        .bind(tenant_id)
+        .bind(LIKERS_CAP)
+        .bind(PAGE_SIZE + 1)
+        .fetch_all(tx.conn())
+        .await?)
+}
+
+/// A later page of the feed (and one post more) after the cursor, as `viewer` sees it. Open the
+/// transaction with `Db::begin_tenant_generic_plans`.
+pub async fn feed_after(
     tx: &mut TenantTx,
     viewer: Uuid,
-    before: Option<(OffsetDateTime, Uuid)>,
+    (at, id): (OffsetDateTime, Uuid),
 ) -> Result<Vec<FeedPost>, DbError> {
     let tenant_id = tx.tenant_id();
-    let query = match before {
-        None => sqlx::query_as(FEED_FIRST_PAGE_SQL)
-            .bind(tenant_id)
-            .bind(viewer)
-            .bind(PAGE_SIZE + 1),
-        Some((at, id)) => sqlx::query_as(FEED_NEXT_PAGE_SQL)
-            .bind(tenant_id)
-            .bind(viewer)
-            .bind(PAGE_SIZE + 1)
-            .bind(at)
-            .bind(id),
-    };
-    Ok(query.fetch_all(tx.conn()).await?)
+    Ok(sqlx::query_as(FEED_NEXT_PAGE_SQL)
+        .bind(tenant_id)
+        .bind(viewer)
+        .bind(PAGE_SIZE + 1)
+        .bind(at)
+        .bind(id)
+        .fetch_all(tx.conn())
+        .await?)
+}
+
+/// Which of `posts` the viewer liked (for posts whose likers the cache could not hold).
+pub async fn liked_among(
+    tx: &mut TenantTx,
+    viewer: Uuid,
+    posts: &[Uuid],
+) -> Result<Vec<Uuid>, DbError> {
+    let tenant_id = tx.tenant_id();
+    Ok(sqlx::query_scalar(
+        "select post_id from post_likes where tenant_id = $1 and member_id = $2 and post_id = any($3)",
+    )
+    .bind(tenant_id)
+    .bind(viewer)
+    .bind(posts)
+    .fetch_all(tx.conn())
+    .await?)
 }
 
 pub async fn find_post(
@@ -93,9 +149,8 @@ pub async fn find_post(
     let tenant_id = tx.tenant_id();
     Ok(sqlx::query_as(
         "select p.id, p.author_id, m.name_kanji as author_name, p.body, p.kind, p.expires_at, \
-                p.like_count, p.comment_count, p.created_at, p.edited_at, \
-                                exists (select 1 from post_likes l where l.tenant_id = p.tenant_id and l.post_id = p.id and l.member_id = $3) as liked, \
-                p.image_key \
+                p.like_count, p.comment_count, p.created_at, p.edited_at, p.image_key, \
+                exists (select 1 from post_likes l where l.tenant_id = p.tenant_id and l.post_id = p.id and l.member_id = $3) as liked \
          from posts p join members m on m.tenant_id = p.tenant_id and m.id = p.author_id \
          where p.tenant_id = $1 and p.id = $2 and p.hidden_at is null",
     )
