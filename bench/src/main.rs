@@ -58,6 +58,10 @@ enum Cmd {
         /// Database connections per server.
         #[arg(long, default_value_t = 10)]
         pool: u32,
+        /// Load only these scenarios (comma-separated keys, e.g. `timeline_large,fortunes_axum`)
+        /// for a quick look while working; budgets that need the others read as missed.
+        #[arg(long, value_delimiter = ',')]
+        only: Vec<String>,
     },
     /// Serve a Fortunes baseline at /fortunes.
     ServeFortunes {
@@ -113,12 +117,20 @@ fn main() -> anyhow::Result<()> {
             smoke,
             fresh,
             pool,
+            only,
         } => {
             let runtime = tokio::runtime::Runtime::new()?;
+            let options = run::RunOptions {
+                smoke,
+                server,
+                fresh,
+                pool,
+                only,
+            };
             let report = runtime.block_on(async {
                 // On Ctrl-C or SIGTERM the run is dropped, and with it the servers it started.
                 tokio::select! {
-                    report = run::run(run::RunOptions { smoke, server, fresh, pool }) => report,
+                    report = run::run(options) => report,
                     signal = interrupted() => {
                         signal?;
                         anyhow::bail!("interrupted: the servers were stopped, no report written")

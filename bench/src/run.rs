@@ -89,9 +89,9 @@ pub struct LoadSettings {
     pub open_secs: f64,
     /// Open-loop rate as a fraction of the scenario's closed-loop peak.
     pub open_fraction: f64,
-    /// Alternating RLS on/off rounds for the RLS price.
-    pub rls_rounds: usize,
-    pub rls_round_secs: f64,
+    /// Alternating rounds of each compared pair (the budget's ratios).
+    pub comparison_rounds: usize,
+    pub round_secs: f64,
 }
 
 impl LoadSettings {
@@ -103,8 +103,8 @@ impl LoadSettings {
             open_connections: 64,
             open_secs: 10.0,
             open_fraction: 0.7,
-            rls_rounds: 3,
-            rls_round_secs: 5.0,
+            comparison_rounds: 3,
+            round_secs: 5.0,
         }
     }
 
@@ -116,8 +116,8 @@ impl LoadSettings {
             open_connections: 4,
             open_secs: 0.4,
             open_fraction: 0.7,
-            rls_rounds: 1,
-            rls_round_secs: 0.3,
+            comparison_rounds: 1,
+            round_secs: 0.3,
         }
     }
 
@@ -149,14 +149,20 @@ pub struct RunOptions {
     pub fresh: bool,
     /// Database connections per server (the app's pool size and both baselines').
     pub pool: u32,
+    /// Only these scenario keys (all when empty).
+    pub only: Vec<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ServerKind {
-    /// `tsunagu serve` as tsunagu_app (RLS applies).
+    /// `tsunagu serve` as tsunagu_app (RLS applies), as deployed: feed cache on.
     App,
-    /// `tsunagu serve` as the bench-only BYPASSRLS role.
+    /// The same, with the feed cache off (`TSUNAGU_FEED_CACHE=false`): every timeline request
+    /// reads and renders its posts.
+    AppUncached,
+    /// `tsunagu serve` as the bench-only BYPASSRLS role, feed cache off (to price RLS on the
+    /// path that runs SQL).
     AppRlsBypassed,
     FortunesAxum,
     FortunesLean,
@@ -166,7 +172,10 @@ impl ServerKind {
     pub fn describe(self) -> &'static str {
         match self {
             ServerKind::App => "tsunagu serve (tsunagu_app, RLS)",
-            ServerKind::AppRlsBypassed => "tsunagu serve (bench role, RLS bypassed)",
+            ServerKind::AppUncached => "tsunagu serve (tsunagu_app, RLS, feed cache off)",
+            ServerKind::AppRlsBypassed => {
+                "tsunagu serve (bench role, RLS bypassed, feed cache off)"
+            }
             ServerKind::FortunesAxum => "baseline (a): axum + sqlx + tera",
             ServerKind::FortunesLean => {
                 "baseline (b): hyper + tokio-postgres + hand-compiled template"
@@ -191,6 +200,37 @@ struct Scenario {
     path: String,
     cookie: Option<String>,
     expect: Expect,
+    /// Drive the open loop at this other scenario's rate (so the two compare at equal load),
+    /// rather than at 70% of this one's own peak.
+    rate_of: Option<String>,
+    /// While this scenario is loaded, another member likes and unlikes a post on the page at
+    /// [`CHURN_LIKES_PER_SEC`], through the real form.
+    churn: Option<Churn>,
+}
+
+/// Likes and unlikes per second in the churn scenario: far more than a company network sees,
+/// so that the cost of every write making every replica reload its feed cache shows.
+pub const CHURN_LIKES_PER_SEC: f64 = 50.0;
+
+/// Who writes during a churn scenario, and what.
+#[derive(Clone, Debug)]
+struct Churn {
+    host: String,
+    cookie: String,
+    csrf: String,
+    post: uuid::Uuid,
+}
+
+impl Scenario {
+    /// The same page of another scenario, served by `server`.
+    fn variant(&self, key: &str, title: &str, server: ServerKind) -> Scenario {
+        Scenario {
+            key: key.to_owned(),
+            title: title.to_owned(),
+            server,
+            ..self.clone()
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -208,15 +248,26 @@ pub struct ScenarioResult {
     pub open: Outcome,
     /// CPU per request during the open-loop run, by process.
     pub cpu: CpuPerRequest,
+    /// Likes written while the scenario was loaded (churn scenarios), and failed writes.
+    pub churn_writes: u64,
+    pub churn_errors: u64,
 }
 
 /// Where the machine's time goes: CPU milliseconds per request for the server under test, all
-/// PostgreSQL processes, and the load generator (this process).
+/// PostgreSQL processes, Redis (when it runs on this machine), and the load generator (this
+/// process).
 #[derive(Clone, Copy, Debug, Default, Serialize)]
 pub struct CpuPerRequest {
     pub server_ms: f64,
     pub postgres_ms: f64,
+    pub redis_ms: f64,
     pub load_generator_ms: f64,
+}
+
+impl CpuPerRequest {
+    pub fn sum(&self) -> f64 {
+        self.server_ms + self.postgres_ms + self.redis_ms + self.load_generator_ms
+    }
 }
 
 /// utime + stime of a process in seconds (USER_HZ is 100 on Linux).
@@ -234,7 +285,8 @@ fn cpu_seconds(pid: u32) -> f64 {
     (ticks(11) + ticks(12)) / 100.0
 }
 
-fn postgres_cpu_seconds() -> f64 {
+/// CPU seconds of every process of this machine named `comm` (PostgreSQL's backends, Redis).
+fn cpu_seconds_of(comm: &str) -> f64 {
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return 0.0;
     };
@@ -243,24 +295,61 @@ fn postgres_cpu_seconds() -> f64 {
         .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()))
         .filter(|pid| {
             std::fs::read_to_string(format!("/proc/{pid}/comm"))
-                .is_ok_and(|comm| comm.trim() == "postgres")
+                .is_ok_and(|name| name.trim() == comm)
         })
         .map(cpu_seconds)
         .sum()
 }
 
-fn cpu_snapshot(server: u32) -> (f64, f64, f64) {
-    (
+fn cpu_snapshot(server: u32) -> [f64; 4] {
+    [
         cpu_seconds(server),
-        postgres_cpu_seconds(),
+        cpu_seconds_of("postgres"),
+        cpu_seconds_of("redis-server"),
         cpu_seconds(std::process::id()),
-    )
+    ]
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct RlsRound {
-    pub rls_on: f64,
-    pub rls_bypassed: f64,
+pub struct Comparison {
+    pub key: String,
+    pub first: String,
+    pub second: String,
+    /// Throughput (requests/s) of (first, second) in each round.
+    pub rounds: Vec<(f64, f64)>,
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    values.sort_by(f64::total_cmp);
+    let mid = values.len() / 2;
+    if values.len() % 2 == 1 {
+        values[mid]
+    } else {
+        (values[mid - 1] + values[mid]) / 2.0
+    }
+}
+
+impl Comparison {
+    /// Median throughput of each side.
+    pub fn medians(&self) -> (f64, f64) {
+        (
+            median(self.rounds.iter().map(|r| r.0).collect()),
+            median(self.rounds.iter().map(|r| r.1).collect()),
+        )
+    }
+
+    /// First over second, from the medians.
+    pub fn ratio(&self) -> f64 {
+        let (first, second) = self.medians();
+        if second > 0.0 {
+            first / second
+        } else {
+            0.0
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -296,7 +385,7 @@ pub struct Report {
     pub pool: u32,
     pub settings: LoadSettings,
     pub scenarios: Vec<ScenarioResult>,
-    pub rls_rounds: Vec<RlsRound>,
+    pub comparisons: Vec<Comparison>,
     pub large_small_rate: f64,
     pub large_small_p50: (f64, f64),
     pub server_peak_rss_mb: f64,
@@ -612,6 +701,7 @@ struct TenantFixture {
     member_email: String,
     recruitment: (uuid::Uuid, String),
     article: (uuid::Uuid, String),
+    newest_post: uuid::Uuid,
 }
 
 /// Gives one member of the tenant a known password and finds the newest recruitment and article.
@@ -655,12 +745,21 @@ async fn tenant_fixture(
     .fetch_one(&mut *admin)
     .await
     .with_context(|| format!("{slug} has no article"))?;
+    let newest_post = sqlx::query_scalar(
+        "select id from posts where tenant_id = $1 and hidden_at is null \
+         order by created_at desc, id desc limit 1",
+    )
+    .bind(tenant)
+    .fetch_one(&mut *admin)
+    .await
+    .with_context(|| format!("{slug} has no post"))?;
     Ok(TenantFixture {
         slug: slug.to_owned(),
         name,
         member_email,
         recruitment,
         article,
+        newest_post,
     })
 }
 
@@ -752,6 +851,39 @@ async fn sign_in(
     Ok(format!("tsunagu_session={session}; tsunagu_csrf={csrf}"))
 }
 
+/// Likes and unlikes `churn.post` through the real form at [`CHURN_LIKES_PER_SEC`] until `stop`
+/// is set; returns (writes answered with the form's redirect, failed writes).
+async fn churn_likes(
+    addr: std::net::SocketAddr,
+    churn: Churn,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> (u64, u64) {
+    let mut interval = tokio::time::interval(Duration::from_secs_f64(1.0 / CHURN_LIKES_PER_SEC));
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let (mut writes, mut errors) = (0, 0);
+    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+        interval.tick().await;
+        let like = http::Request::post(format!("/posts/{}/like", churn.post))
+            .header(http::header::HOST, &churn.host)
+            .header(http::header::ORIGIN, format!("http://{}", churn.host))
+            .header(http::header::COOKIE, &churn.cookie)
+            .header(
+                http::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .body(format!("_csrf={}", churn.csrf).into());
+        let answered = match like {
+            Ok(like) => request(addr, like).await.ok(),
+            Err(_) => None,
+        };
+        match answered {
+            Some(response) if response.status() == http::StatusCode::SEE_OTHER => writes += 1,
+            _ => errors += 1,
+        }
+    }
+    (writes, errors)
+}
+
 // ---- scenarios --------------------------------------------------------------------------------
 
 /// Text as tera's autoescape writes it, to look for it in a page.
@@ -781,6 +913,8 @@ fn tenant_scenarios(
             path: "/".to_owned(),
             cookie: None,
             expect: Expect::Contains(vec![tera_escaped(&fixture.name)]),
+            rate_of: None,
+            churn: None,
         },
         Scenario {
             key: key("timeline"),
@@ -790,6 +924,8 @@ fn tenant_scenarios(
             path: "/timeline".to_owned(),
             cookie: signed_in.clone(),
             expect: Expect::Count("<article class=\"card post\"".to_owned(), 20),
+            rate_of: None,
+            churn: None,
         },
         Scenario {
             key: key("recruitment"),
@@ -799,6 +935,8 @@ fn tenant_scenarios(
             path: format!("/recruitments/{}", fixture.recruitment.0),
             cookie: signed_in.clone(),
             expect: Expect::Contains(vec![tera_escaped(&fixture.recruitment.1)]),
+            rate_of: None,
+            churn: None,
         },
         Scenario {
             key: key("article"),
@@ -808,6 +946,8 @@ fn tenant_scenarios(
             path: format!("/articles/{}", fixture.article.0),
             cookie: signed_in.clone(),
             expect: Expect::Contains(vec![tera_escaped(&fixture.article.1)]),
+            rate_of: None,
+            churn: None,
         },
         Scenario {
             key: key("directory"),
@@ -821,6 +961,8 @@ fn tenant_scenarios(
                 "佐藤".to_owned(),
                 "class=\"member-card-name\"".to_owned(),
             ]),
+            rate_of: None,
+            churn: None,
         },
     ]
 }
@@ -946,7 +1088,7 @@ pub async fn run(options: RunOptions) -> anyhow::Result<Report> {
         let _ = drop_database(&urls).await;
     }
     let _ = std::fs::remove_dir_all(&work_dir);
-    let (scenarios, rls_rounds, (load_seconds, data_reused, large_small), (peak_rss, rss_after)) =
+    let (scenarios, comparisons, (load_seconds, data_reused, large_small), (peak_rss, rss_after)) =
         result?;
 
     let machine = machine(&urls).await;
@@ -961,7 +1103,7 @@ pub async fn run(options: RunOptions) -> anyhow::Result<Report> {
         pool: options.pool,
         settings,
         scenarios,
-        rls_rounds,
+        comparisons,
         large_small_rate: large_small.0,
         large_small_p50: (large_small.1, large_small.2),
         server_peak_rss_mb: peak_rss,
@@ -975,7 +1117,7 @@ pub async fn run(options: RunOptions) -> anyhow::Result<Report> {
 
 type Measured = (
     Vec<ScenarioResult>,
-    Vec<RlsRound>,
+    Vec<Comparison>,
     (f64, bool, (f64, f64, f64)),
     (f64, f64),
 );
@@ -1037,6 +1179,14 @@ async fn run_in_database(
     let member_number = 1 + (uuid::Uuid::new_v4().as_u128() % 10) as u32;
     let large = tenant_fixture(&mut admin, "scale-large", member_number, &password_hash).await?;
     let small = tenant_fixture(&mut admin, "scale-0001", member_number, &password_hash).await?;
+    // The member who likes and unlikes during the churn scenario (another one than the reader).
+    let writer = tenant_fixture(
+        &mut admin,
+        "scale-large",
+        member_number + 10,
+        &password_hash,
+    )
+    .await?;
     // Write out what the load and the fixtures left dirty now, not during a measurement: a run
     // straight after loading once had checkpoint writes in its open-loop latencies.
     sqlx::raw_sql("checkpoint").execute(&mut admin).await?;
@@ -1050,7 +1200,11 @@ async fn run_in_database(
     );
     let pool = options.pool.to_string();
     let mut servers = Vec::new();
-    for kind in [ServerKind::App, ServerKind::AppRlsBypassed] {
+    for kind in [
+        ServerKind::App,
+        ServerKind::AppUncached,
+        ServerKind::AppRlsBypassed,
+    ] {
         let port = free_port()?;
         let listen = format!("127.0.0.1:{port}");
         let mut command = Command::new(server_bin);
@@ -1058,10 +1212,18 @@ async fn run_in_database(
             .arg("serve")
             .env(
                 "DATABASE_URL",
-                if kind == ServerKind::App {
-                    &urls.app
-                } else {
+                if kind == ServerKind::AppRlsBypassed {
                     &urls.bypass
+                } else {
+                    &urls.app
+                },
+            )
+            .env(
+                "TSUNAGU_FEED_CACHE",
+                if kind == ServerKind::App {
+                    "true"
+                } else {
+                    "false"
                 },
             )
             .env("REDIS_URL", &urls.redis)
@@ -1109,6 +1271,12 @@ async fn run_in_database(
     let small_host = host_of(&small.slug);
     let large_cookie = sign_in(app_addr, &large_host, &large.member_email, &password).await?;
     let small_cookie = sign_in(app_addr, &small_host, &small.member_email, &password).await?;
+    let writer_cookie = sign_in(app_addr, &large_host, &writer.member_email, &password).await?;
+    let writer_csrf = writer_cookie
+        .split("tsunagu_csrf=")
+        .nth(1)
+        .context("the writer's session has no CSRF cookie")?
+        .to_owned();
 
     let fortunes = |key: &str, kind: ServerKind| Scenario {
         key: key.to_owned(),
@@ -1118,6 +1286,8 @@ async fn run_in_database(
         path: "/fortunes".to_owned(),
         cookie: None,
         expect: Expect::Count("<tr><td>".to_owned(), 13),
+        rate_of: None,
+        churn: None,
     };
     let mut scenarios = vec![
         fortunes("fortunes_lean", ServerKind::FortunesLean),
@@ -1129,23 +1299,70 @@ async fn run_in_database(
         &large_host,
         &large_cookie,
     ));
-    let timeline_bypass = Scenario {
-        key: "timeline_large_rls_bypassed".to_owned(),
-        title: "Signed-in timeline, large tenant, RLS bypassed".to_owned(),
-        server: ServerKind::AppRlsBypassed,
-        ..scenarios
+    let find = |scenarios: &[Scenario], key: &str| {
+        scenarios
             .iter()
-            .find(|s| s.key == "timeline_large")
+            .find(|s| s.key == key)
             .cloned()
-            .context("timeline scenario")?
+            .with_context(|| format!("scenario {key}"))
     };
-    scenarios.push(timeline_bypass);
+    // The timeline without the feed cache, with RLS and without: the uncached path prices RLS.
+    let timeline_large = find(&scenarios, "timeline_large")?;
+    scenarios.push(timeline_large.variant(
+        "timeline_large_uncached",
+        "Signed-in timeline, large tenant, feed cache off",
+        ServerKind::AppUncached,
+    ));
+    scenarios.push(timeline_large.variant(
+        "timeline_large_rls_bypassed",
+        "Signed-in timeline, large tenant, feed cache off, RLS bypassed",
+        ServerKind::AppRlsBypassed,
+    ));
+    let mut churn = timeline_large.variant(
+        "timeline_large_churn",
+        &format!(
+            "Signed-in timeline, large tenant, while another member likes {CHURN_LIKES_PER_SEC:.0} times a second"
+        ),
+        ServerKind::App,
+    );
+    churn.churn = Some(Churn {
+        host: large_host.clone(),
+        cookie: writer_cookie,
+        csrf: writer_csrf,
+        post: large.newest_post,
+    });
+    scenarios.push(churn);
     scenarios.extend(tenant_scenarios(
         &small,
         "small",
         &small_host,
         &small_cookie,
     ));
+    // The small tenant's timelines run at the large tenant's rates, so their latencies compare
+    // at equal load.
+    let mut timeline_small = find(&scenarios, "timeline_small")?;
+    timeline_small.rate_of = Some("timeline_large".to_owned());
+    let mut timeline_small_uncached = timeline_small.variant(
+        "timeline_small_uncached",
+        "Signed-in timeline, small tenant, feed cache off",
+        ServerKind::AppUncached,
+    );
+    timeline_small_uncached.rate_of = Some("timeline_large_uncached".to_owned());
+    for scenario in scenarios.iter_mut() {
+        if scenario.key == "timeline_small" {
+            *scenario = timeline_small.clone();
+        }
+    }
+    scenarios.push(timeline_small_uncached);
+
+    if !options.only.is_empty() {
+        for key in &options.only {
+            if !scenarios.iter().any(|s| &s.key == key) {
+                bail!("--only: there is no scenario {key:?}");
+            }
+        }
+        scenarios.retain(|s| options.only.contains(&s.key));
+    }
 
     // Every page must be the real page before it is measured.
     let mut page_bytes = Vec::new();
@@ -1159,6 +1376,11 @@ async fn run_in_database(
     let mut results: Vec<ScenarioResult> = Vec::new();
     for (scenario, bytes) in scenarios.iter().zip(page_bytes) {
         let target = target(scenario, &servers)?;
+        let churning = scenario.churn.clone().map(|churn| {
+            let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let task = tokio::spawn(churn_likes(target.addr, churn, stop.clone()));
+            (stop, task)
+        });
         let mut closed = Vec::new();
         for &connections in &settings.closed_connections {
             let outcome =
@@ -1171,17 +1393,12 @@ async fn run_in_database(
             .max_by(|a, b| a.throughput.total_cmp(&b.throughput))
             .cloned()
             .context("no closed-loop level")?;
-        // The small tenant's timeline is driven at the large tenant's rate, so their latencies
-        // compare at equal load.
-        let rate_basis = if scenario.key == "timeline_small" {
-            results
-                .iter()
-                .find(|r| r.key == "timeline_large")
-                .map(|r| r.peak_throughput)
-                .unwrap_or(peak.throughput)
-        } else {
-            peak.throughput
-        };
+        let rate_basis = scenario
+            .rate_of
+            .as_ref()
+            .and_then(|key| results.iter().find(|r| &r.key == key))
+            .map(|r| r.peak_throughput)
+            .unwrap_or(peak.throughput);
         let rate = (rate_basis * settings.open_fraction).max(1.0);
         let server_pid = servers
             .iter()
@@ -1194,15 +1411,28 @@ async fn run_in_database(
         let sent = rate * (settings.warmup_secs + settings.open_secs);
         let per_request = |a: f64, b: f64| (b - a) * 1000.0 / sent.max(1.0);
         let cpu = CpuPerRequest {
-            server_ms: per_request(before.0, after.0),
-            postgres_ms: per_request(before.1, after.1),
-            load_generator_ms: per_request(before.2, after.2),
+            server_ms: per_request(before[0], after[0]),
+            postgres_ms: per_request(before[1], after[1]),
+            redis_ms: per_request(before[2], after[2]),
+            load_generator_ms: per_request(before[3], after[3]),
         };
         say(format!(
             "{:<30} open loop at {rate:.0} req/s: {}",
             scenario.key,
             summarize(&open)
         ));
+        let (churn_writes, churn_errors) = match churning {
+            Some((stop, task)) => {
+                stop.store(true, std::sync::atomic::Ordering::Relaxed);
+                let (writes, errors) = task.await.context("the churn writer panicked")?;
+                say(format!(
+                    "{:<30} {writes} likes written alongside, {errors} failed",
+                    scenario.key
+                ));
+                (writes, errors)
+            }
+            None => (0, 0),
+        };
         results.push(ScenarioResult {
             key: scenario.key.clone(),
             title: scenario.title.clone(),
@@ -1216,37 +1446,57 @@ async fn run_in_database(
             closed,
             open,
             cpu,
+            churn_writes,
+            churn_errors,
         });
     }
 
-    // The price of RLS: alternate on/off at the timeline's best concurrency, so drift in the
-    // machine falls on both sides.
-    let timeline = results
-        .iter()
-        .find(|r| r.key == "timeline_large")
-        .context("timeline result")?;
-    let best = timeline.peak_connections;
-    let on = scenarios
-        .iter()
-        .find(|s| s.key == "timeline_large")
-        .context("timeline")?;
-    let off = scenarios
-        .iter()
-        .find(|s| s.key == "timeline_large_rls_bypassed")
-        .context("timeline bypassed")?;
-    let mut rls_rounds = Vec::new();
-    for _ in 0..settings.rls_rounds {
-        let plan = settings.closed(best, settings.rls_round_secs);
-        let rls_on = load_or_fail(&target(on, &servers)?, plan).await?.throughput;
-        let rls_bypassed = load_or_fail(&target(off, &servers)?, plan)
+    // The budget's ratios, each from alternating rounds. RLS is priced on the timeline path
+    // that runs SQL (feed cache off on both servers): a cached page runs no query.
+    let mut comparisons = Vec::new();
+    for (key, first, second) in [
+        ("timeline_vs_a", "timeline_large", "fortunes_axum"),
+        ("a_vs_b", "fortunes_axum", "fortunes_lean"),
+        (
+            "rls",
+            "timeline_large_uncached",
+            "timeline_large_rls_bypassed",
+        ),
+    ] {
+        let side = |name: &str| {
+            let scenario = scenarios.iter().find(|s| s.key == name)?;
+            let result = results.iter().find(|r| r.key == name)?;
+            Some((scenario, result.peak_connections))
+        };
+        // (With --only a side may not have been asked for.)
+        let (Some((a, a_connections)), Some((b, b_connections))) = (side(first), side(second))
+        else {
+            continue;
+        };
+        let mut rounds = Vec::new();
+        for _ in 0..settings.comparison_rounds {
+            let a_rate = load_or_fail(
+                &target(a, &servers)?,
+                settings.closed(a_connections, settings.round_secs),
+            )
             .await?
             .throughput;
-        say(format!(
-            "RLS round: on {rls_on:.0} req/s, bypassed {rls_bypassed:.0} req/s"
-        ));
-        rls_rounds.push(RlsRound {
-            rls_on,
-            rls_bypassed,
+            let b_rate = load_or_fail(
+                &target(b, &servers)?,
+                settings.closed(b_connections, settings.round_secs),
+            )
+            .await?
+            .throughput;
+            say(format!(
+                "round {key}: {first} {a_rate:.0} req/s, {second} {b_rate:.0} req/s"
+            ));
+            rounds.push((a_rate, b_rate));
+        }
+        comparisons.push(Comparison {
+            key: key.to_owned(),
+            first: first.to_owned(),
+            second: second.to_owned(),
+            rounds,
         });
     }
 
@@ -1281,7 +1531,7 @@ async fn run_in_database(
     drop(servers);
     Ok((
         results,
-        rls_rounds,
+        comparisons,
         (load_seconds, data_reused, large_small),
         memory,
     ))
@@ -1410,6 +1660,8 @@ mod tests {
             path: "/timeline".into(),
             cookie: None,
             expect: Expect::Count("<article class=\"card post\"".into(), 2),
+            rate_of: None,
+            churn: None,
         };
         let two = "<article class=\"card post\"></article><article class=\"card post\">";
         assert!(check(&scenario, 200, two).is_ok());

@@ -52,9 +52,12 @@ fn the_harness_runs_end_to_end_on_tiny_data() {
         "recruitment_large",
         "article_large",
         "directory_large",
+        "timeline_large_uncached",
         "timeline_large_rls_bypassed",
+        "timeline_large_churn",
         "landing_small",
         "timeline_small",
+        "timeline_small_uncached",
         "recruitment_small",
         "article_small",
         "directory_small",
@@ -74,13 +77,30 @@ fn the_harness_runs_end_to_end_on_tiny_data() {
             assert_eq!(outcome["errors"], 0, "{key}: every answer is a 2xx");
         }
     }
+    let churn = scenarios
+        .iter()
+        .find(|s| s["key"] == "timeline_large_churn")
+        .unwrap();
+    assert!(
+        churn["churn_writes"].as_u64().unwrap() > 0 && churn["churn_errors"] == 0,
+        "the churn scenario's likes went through: {churn}"
+    );
     assert_eq!(report["budgets"].as_array().unwrap().len(), 7);
     assert!(report["server_peak_rss_mb"].as_f64().unwrap() > 1.0);
-    assert!(report["rls_rounds"][0]["rls_bypassed"].as_f64().unwrap() > 0.0);
+    let comparisons = report["comparisons"].as_array().unwrap();
+    for key in ["timeline_vs_a", "a_vs_b", "rls"] {
+        let pair = comparisons.iter().find(|c| c["key"] == key).unwrap();
+        let round = &pair["rounds"][0];
+        assert!(
+            round[0].as_f64().unwrap() > 0.0 && round[1].as_f64().unwrap() > 0.0,
+            "{key}: {pair}"
+        );
+    }
 
     let text = std::fs::read_to_string(&markdown).unwrap();
     assert!(text.contains("**Smoke run**"));
     assert!(text.contains("## Budget"));
-    assert!(text.contains("Signed-in timeline, large tenant, RLS bypassed"));
+    assert!(text.contains("Signed-in timeline, large tenant, feed cache off, RLS bypassed"));
+    assert!(text.contains("likes and unlikes were written"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
