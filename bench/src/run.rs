@@ -131,11 +131,15 @@ impl LoadSettings {
     }
 
     fn open(&self, rate: f64) -> Plan {
+        self.open_for(rate, self.open_secs)
+    }
+
+    fn open_for(&self, rate: f64, secs: f64) -> Plan {
         Plan {
             mode: Mode::Open { rate },
             connections: self.open_connections,
             warmup: Duration::from_secs_f64(self.warmup_secs),
-            duration: Duration::from_secs_f64(self.open_secs),
+            duration: Duration::from_secs_f64(secs),
         }
     }
 }
@@ -319,6 +323,34 @@ pub struct Comparison {
     pub rounds: Vec<(f64, f64)>,
 }
 
+/// Two scenarios loaded open-loop at the same rate in alternating rounds: latency at equal load.
+#[derive(Clone, Debug, Serialize)]
+pub struct LatencyComparison {
+    pub key: String,
+    pub first: String,
+    pub second: String,
+    pub rate: f64,
+    pub rounds: Vec<LatencyRound>,
+}
+
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct LatencyRound {
+    pub first_p50: f64,
+    pub first_p99: f64,
+    pub second_p50: f64,
+    pub second_p99: f64,
+}
+
+impl LatencyComparison {
+    /// Median p50 of each side.
+    pub fn p50s(&self) -> (f64, f64) {
+        (
+            median(self.rounds.iter().map(|r| r.first_p50).collect()),
+            median(self.rounds.iter().map(|r| r.second_p50).collect()),
+        )
+    }
+}
+
 fn median(mut values: Vec<f64>) -> f64 {
     if values.is_empty() {
         return 0.0;
@@ -386,8 +418,7 @@ pub struct Report {
     pub settings: LoadSettings,
     pub scenarios: Vec<ScenarioResult>,
     pub comparisons: Vec<Comparison>,
-    pub large_small_rate: f64,
-    pub large_small_p50: (f64, f64),
+    pub latency_comparisons: Vec<LatencyComparison>,
     pub server_peak_rss_mb: f64,
     pub server_rss_after_mb: f64,
     pub budgets: Vec<Budget>,
@@ -1088,8 +1119,13 @@ pub async fn run(options: RunOptions) -> anyhow::Result<Report> {
         let _ = drop_database(&urls).await;
     }
     let _ = std::fs::remove_dir_all(&work_dir);
-    let (scenarios, comparisons, (load_seconds, data_reused, large_small), (peak_rss, rss_after)) =
-        result?;
+    let (
+        scenarios,
+        comparisons,
+        latency_comparisons,
+        (load_seconds, data_reused),
+        (peak_rss, rss_after),
+    ) = result?;
 
     let machine = machine(&urls).await;
     let mut report = Report {
@@ -1104,8 +1140,7 @@ pub async fn run(options: RunOptions) -> anyhow::Result<Report> {
         settings,
         scenarios,
         comparisons,
-        large_small_rate: large_small.0,
-        large_small_p50: (large_small.1, large_small.2),
+        latency_comparisons,
         server_peak_rss_mb: peak_rss,
         server_rss_after_mb: rss_after,
         budgets: Vec::new(),
@@ -1118,7 +1153,8 @@ pub async fn run(options: RunOptions) -> anyhow::Result<Report> {
 type Measured = (
     Vec<ScenarioResult>,
     Vec<Comparison>,
-    (f64, bool, (f64, f64, f64)),
+    Vec<LatencyComparison>,
+    (f64, bool),
     (f64, f64),
 );
 
@@ -1500,18 +1536,51 @@ async fn run_in_database(
         });
     }
 
-    let large_small = {
-        let large = results.iter().find(|r| r.key == "timeline_large");
-        let small = results.iter().find(|r| r.key == "timeline_small");
-        match (large, small) {
-            (Some(l), Some(s)) => (
-                l.open.rate.unwrap_or_default(),
-                l.open.latency.p50,
-                s.open.latency.p50,
-            ),
-            _ => (0.0, 0.0, 0.0),
+    // Does a page cost more in the large tenant? Both tenants' timelines at the same rate (70%
+    // of the large one's peak), in alternating open-loop rounds, cached and uncached.
+    let mut latency_comparisons = Vec::new();
+    for (key, first, second) in [
+        ("size_cached", "timeline_large", "timeline_small"),
+        (
+            "size_uncached",
+            "timeline_large_uncached",
+            "timeline_small_uncached",
+        ),
+    ] {
+        let (Some(a), Some(b), Some(rate)) = (
+            scenarios.iter().find(|s| s.key == first),
+            scenarios.iter().find(|s| s.key == second),
+            results
+                .iter()
+                .find(|r| r.key == first)
+                .and_then(|r| r.open.rate),
+        ) else {
+            continue;
+        };
+        let mut rounds = Vec::new();
+        for _ in 0..settings.comparison_rounds {
+            let plan = settings.open_for(rate, settings.round_secs);
+            let large = load_or_fail(&target(a, &servers)?, plan).await?.latency;
+            let small = load_or_fail(&target(b, &servers)?, plan).await?.latency;
+            say(format!(
+                "round {key} at {rate:.0} req/s: p50 {:.2} vs {:.2} ms, p99 {:.2} vs {:.2} ms",
+                large.p50, small.p50, large.p99, small.p99
+            ));
+            rounds.push(LatencyRound {
+                first_p50: large.p50,
+                first_p99: large.p99,
+                second_p50: small.p50,
+                second_p99: small.p99,
+            });
         }
-    };
+        latency_comparisons.push(LatencyComparison {
+            key: key.to_owned(),
+            first: first.to_owned(),
+            second: second.to_owned(),
+            rate,
+            rounds,
+        });
+    }
     let memory = memory_mb(servers[0].pid());
     for server in &servers {
         if let Ok(log) = std::fs::read_to_string(&server.log) {
@@ -1532,7 +1601,8 @@ async fn run_in_database(
     Ok((
         results,
         comparisons,
-        (load_seconds, data_reused, large_small),
+        latency_comparisons,
+        (load_seconds, data_reused),
         memory,
     ))
 }

@@ -85,6 +85,15 @@ fn the_harness_runs_end_to_end_on_tiny_data() {
         churn["churn_writes"].as_u64().unwrap() > 0 && churn["churn_errors"] == 0,
         "the churn scenario's likes went through: {churn}"
     );
+    let latency = report["latency_comparisons"].as_array().unwrap();
+    for key in ["size_cached", "size_uncached"] {
+        let pair = latency.iter().find(|c| c["key"] == key).unwrap();
+        assert!(
+            pair["rounds"][0]["first_p50"].as_f64().unwrap() > 0.0
+                && pair["rounds"][0]["second_p50"].as_f64().unwrap() > 0.0,
+            "{key}: {pair}"
+        );
+    }
     assert_eq!(report["budgets"].as_array().unwrap().len(), 7);
     assert!(report["server_peak_rss_mb"].as_f64().unwrap() > 1.0);
     let comparisons = report["comparisons"].as_array().unwrap();
