@@ -62,8 +62,10 @@ struct PageMemo {
     entries: std::sync::RwLock<HashMap<String, Arc<Memo>>>,
 }
 
-/// Distinct contexts kept; past this the memo starts again (a bound, not an expected size).
-const MEMO_ENTRIES: usize = 4_096;
+/// Distinct contexts kept; past this the memo starts again. A bound, not an expected size: an
+/// entry (its key and page) is about 10 KB, and a page is shared by every request of the same
+/// tenant, language and kind of member.
+const MEMO_ENTRIES: usize = 1_024;
 
 /// At most this many holes per page.
 pub const MAX_HOLES: usize = 10;

@@ -38,8 +38,11 @@ pub const VERSION: &str = "timeline";
 /// An entry is loaded again after this long even if no change was announced.
 pub const MAX_AGE: Duration = Duration::from_secs(60);
 
-/// Tenants kept per process; past this the entry loaded longest ago makes room.
-pub const MAX_TENANTS: usize = 1_000;
+/// Tenants kept per process; past this the entry loaded longest ago makes room. An entry is
+/// about 30 KB per language and kind of viewer it has served (21 cards and their likers), so
+/// this keeps the cache within some tens of megabytes however many tenants a replica serves. (A
+/// tenant made to leave that is still in use loads again on its next request.)
+pub const MAX_TENANTS: usize = 256;
 
 /// Which actions a viewer gets under a post card.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
