@@ -260,6 +260,16 @@ pub fn markdown(report: &Report) -> String {
         "- Everything on this one machine: PostgreSQL, Redis, the servers under test and the load \
          generator (one thread, HTTP/1.1 keep-alive) share the cores."
     );
+    let _ = writeln!(
+        md,
+        "- Before the first load, with every server started and idle, the CPUs were {:.0}% busy{}.",
+        report.busy_before_percent,
+        if report.busy_before_percent > 20.0 {
+            " — something else was running, so every figure of this run is low"
+        } else {
+            ""
+        }
+    );
 
     let shape = &report.shape;
     let _ = writeln!(md, "\n## Data\n");

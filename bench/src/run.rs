@@ -305,6 +305,35 @@ fn cpu_seconds_of(comm: &str) -> f64 {
         .sum()
 }
 
+/// Percent of all CPU time that was not idle over `window` (from `/proc/stat`).
+async fn machine_busy_percent(window: Duration) -> f64 {
+    fn totals() -> Option<(f64, f64)> {
+        let stat = std::fs::read_to_string("/proc/stat").ok()?;
+        let fields: Vec<f64> = stat
+            .lines()
+            .next()?
+            .split_whitespace()
+            .skip(1)
+            .filter_map(|v| v.parse().ok())
+            .collect();
+        let idle = fields.get(3)? + fields.get(4).unwrap_or(&0.0);
+        Some((fields.iter().sum(), idle))
+    }
+    let Some((total_a, idle_a)) = totals() else {
+        return 0.0;
+    };
+    tokio::time::sleep(window).await;
+    let Some((total_b, idle_b)) = totals() else {
+        return 0.0;
+    };
+    let total = total_b - total_a;
+    if total > 0.0 {
+        100.0 * (1.0 - (idle_b - idle_a) / total)
+    } else {
+        0.0
+    }
+}
+
 fn cpu_snapshot(server: u32) -> [f64; 4] {
     [
         cpu_seconds(server),
@@ -419,6 +448,9 @@ pub struct Report {
     pub scenarios: Vec<ScenarioResult>,
     pub comparisons: Vec<Comparison>,
     pub latency_comparisons: Vec<LatencyComparison>,
+    /// How busy the machine's CPUs were (percent) in the seconds before the first load, with
+    /// every server started and idle: anything else running here lowers every figure.
+    pub busy_before_percent: f64,
     pub server_peak_rss_mb: f64,
     pub server_rss_after_mb: f64,
     pub budgets: Vec<Budget>,
@@ -1123,7 +1155,7 @@ pub async fn run(options: RunOptions) -> anyhow::Result<Report> {
         scenarios,
         comparisons,
         latency_comparisons,
-        (load_seconds, data_reused),
+        (load_seconds, data_reused, busy_before_percent),
         (peak_rss, rss_after),
     ) = result?;
 
@@ -1141,6 +1173,7 @@ pub async fn run(options: RunOptions) -> anyhow::Result<Report> {
         scenarios,
         comparisons,
         latency_comparisons,
+        busy_before_percent,
         server_peak_rss_mb: peak_rss,
         server_rss_after_mb: rss_after,
         budgets: Vec::new(),
@@ -1154,7 +1187,7 @@ type Measured = (
     Vec<ScenarioResult>,
     Vec<Comparison>,
     Vec<LatencyComparison>,
-    (f64, bool),
+    (f64, bool, f64),
     (f64, f64),
 );
 
@@ -1409,6 +1442,14 @@ async fn run_in_database(
     }
     say(format!("{} scenarios answer correctly", scenarios.len()));
 
+    let busy_before_percent = machine_busy_percent(Duration::from_secs(2)).await;
+    say(format!(
+        "the machine was {busy_before_percent:.0}% busy before loading (servers idle)"
+    ));
+    if busy_before_percent > 20.0 {
+        say("warning: something else is using the CPUs; every figure of this run will be low");
+    }
+
     let mut results: Vec<ScenarioResult> = Vec::new();
     for (scenario, bytes) in scenarios.iter().zip(page_bytes) {
         let target = target(scenario, &servers)?;
@@ -1602,7 +1643,7 @@ async fn run_in_database(
         results,
         comparisons,
         latency_comparisons,
-        (load_seconds, data_reused),
+        (load_seconds, data_reused, busy_before_percent),
         memory,
     ))
 }
