@@ -86,7 +86,7 @@ fn the_harness_runs_end_to_end_on_tiny_data() {
         "the churn scenario's likes went through: {churn}"
     );
     let latency = report["latency_comparisons"].as_array().unwrap();
-    for key in ["size_cached", "size_uncached"] {
+    for key in ["size_cached", "size_uncached", "size_directory"] {
         let pair = latency.iter().find(|c| c["key"] == key).unwrap();
         assert!(
             pair["rounds"][0]["first_p50"].as_f64().unwrap() > 0.0
