@@ -248,6 +248,8 @@ pub struct ScenarioResult {
     pub open: Outcome,
     /// CPU per request during the open-loop run, by process.
     pub cpu: CpuPerRequest,
+    /// Percent of the machine's CPU time stolen by the hypervisor during the open-loop run.
+    pub steal_percent: f64,
     /// Likes written while the scenario was loaded (churn scenarios), and failed writes.
     pub churn_writes: u64,
     pub churn_errors: u64,
@@ -299,6 +301,36 @@ fn cpu_seconds_of(comm: &str) -> f64 {
         })
         .map(cpu_seconds)
         .sum()
+}
+
+/// All CPU time and the part of it stolen by the hypervisor (other virtual machines on the same
+/// host), in ticks since boot (`/proc/stat`).
+fn machine_ticks() -> (f64, f64) {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let fields: Vec<f64> = stat
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    (fields.iter().sum(), fields.get(7).copied().unwrap_or(0.0))
+}
+
+/// Runs `plan` and says what share of the machine's CPU time the hypervisor took meanwhile
+/// (percent): stolen time stalls whatever was running, and shows in the tail latencies.
+async fn load_measuring_steal(target: &Target, plan: Plan) -> anyhow::Result<(Outcome, f64)> {
+    let (total_before, steal_before) = machine_ticks();
+    let outcome = load_or_fail(target, plan).await?;
+    let (total_after, steal_after) = machine_ticks();
+    let total = total_after - total_before;
+    let steal = if total > 0.0 {
+        100.0 * (steal_after - steal_before) / total
+    } else {
+        0.0
+    };
+    Ok((outcome, steal))
 }
 
 /// Percent of all CPU time that was not idle over `window` (from `/proc/stat`).
@@ -364,6 +396,9 @@ pub struct LatencyRound {
     pub first_p99: f64,
     pub second_p50: f64,
     pub second_p99: f64,
+    /// Percent of the machine's CPU time stolen by the hypervisor during each side's run.
+    pub first_steal: f64,
+    pub second_steal: f64,
 }
 
 impl LatencyComparison {
@@ -1484,7 +1519,7 @@ async fn run_in_database(
             .map(Server::pid)
             .unwrap_or(0);
         let before = cpu_snapshot(server_pid);
-        let open = load_or_fail(&target, settings.open(rate)).await?;
+        let (open, steal_percent) = load_measuring_steal(&target, settings.open(rate)).await?;
         let after = cpu_snapshot(server_pid);
         let sent = rate * (settings.warmup_secs + settings.open_secs);
         let per_request = |a: f64, b: f64| (b - a) * 1000.0 / sent.max(1.0);
@@ -1524,6 +1559,7 @@ async fn run_in_database(
             closed,
             open,
             cpu,
+            steal_percent,
             churn_writes,
             churn_errors,
         });
@@ -1605,8 +1641,9 @@ async fn run_in_database(
         let mut rounds = Vec::new();
         for _ in 0..settings.comparison_rounds {
             let plan = settings.open(rate);
-            let large = load_or_fail(&target(a, &servers)?, plan).await?.latency;
-            let small = load_or_fail(&target(b, &servers)?, plan).await?.latency;
+            let (large, first_steal) = load_measuring_steal(&target(a, &servers)?, plan).await?;
+            let (small, second_steal) = load_measuring_steal(&target(b, &servers)?, plan).await?;
+            let (large, small) = (large.latency, small.latency);
             say(format!(
                 "round {key} at {rate:.0} req/s: p50 {:.2} vs {:.2} ms, p99 {:.2} vs {:.2} ms",
                 large.p50, small.p50, large.p99, small.p99
@@ -1614,6 +1651,8 @@ async fn run_in_database(
             rounds.push(LatencyRound {
                 first_p50: large.p50,
                 first_p99: large.p99,
+                first_steal,
+                second_steal,
                 second_p50: small.p50,
                 second_p99: small.p99,
             });
