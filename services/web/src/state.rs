@@ -71,6 +71,19 @@ impl LocalCaches {
     }
 }
 
+/// The shared multiplexed Redis connection for commands every request sends (the session
+/// read). Connected on first use and again after a lost connection; a command gets an error,
+/// not a hang, when Redis does not answer within the client's response timeout (500 ms).
+/// Blocking commands must never go through it: they would hold up every request behind them.
+pub fn redis_multiplexed(url: &str) -> anyhow::Result<redis::aio::ConnectionManager> {
+    let client = redis::Client::open(url).context("REDIS_URL: not a valid Redis URL")?;
+    redis::aio::ConnectionManager::new_lazy_with_config(
+        client,
+        redis::aio::ConnectionManagerConfig::new(),
+    )
+    .context("REDIS_URL: cannot prepare the shared Redis connection")
+}
+
 /// A Redis pool; connections are made on first use.
 pub fn redis_pool(url: &str) -> anyhow::Result<deadpool_redis::Pool> {
     deadpool_redis::Config::from_url(url)
@@ -116,10 +129,11 @@ impl AppState {
         let authz = Authz::new()
             .await
             .context("the permission matrix failed to load")?;
+        let sessions = SessionStore::new(redis_multiplexed(config.redis_url.expose())?);
         Ok(Self(Arc::new(AppStateInner {
             config: Arc::new(config),
             registry: TenantRegistry::new(db.clone()),
-            sessions: SessionStore::new(redis.clone()),
+            sessions,
             rate_limiter: RateLimiter::new(redis.clone()),
             db,
             redis,
