@@ -334,7 +334,7 @@ async fn count_unread_notifications(
             .arg(count)
             .arg("EX")
             .arg(60)
-            .query_async(&mut conn)
+            .query_async(&mut *conn)
             .await;
     }
     count
