@@ -23,6 +23,12 @@ alter role tsunagu_app login nosuperuser nocreatedb nocreaterole noinherit nobyp
 -- compiles queries that then read twenty rows: milliseconds of LLVM for microseconds of work
 -- (seen in `just bench` and the scale loader). JIT stays off for the application role.
 alter role tsunagu_app set jit = off;
+-- Every connection of the app shares one pool across all tenants, so no statement may hold one
+-- for long: 5 s is far above any page's queries (milliseconds) and ends a runaway before it
+-- starves other networks. Searches get less (kernel::db::SEARCH_STATEMENT_TIMEOUT); command-line
+-- loads that insert millions of rows lift it for their own transaction only
+-- (`Db::begin_tenant_batch`). Keep kernel::db::ROLE_STATEMENT_TIMEOUT in step.
+alter role tsunagu_app set statement_timeout = '5s';
 
 -- The role that runs this file (a superuser or a role with CREATEROLE) must be able to act as the
 -- owner to run migrations with the owner's identity.

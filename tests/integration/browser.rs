@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use tsunagu_testkit::TestApp;
+use tsunagu_testkit::{loopback_listener, TestApp};
 
 fn repository_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -19,18 +19,14 @@ async fn browser_journeys_pass_in_headless_chromium() {
             .exists(),
         "browser test dependencies are missing: run `npm ci` in tests/browser (just test does)"
     );
-    let app = TestApp::spawn().await;
+    // Emailed links (followed from /_dev/mail) lead to the configured public origin, so the app
+    // must know the port it will be served on.
+    let listener = loopback_listener().await;
+    let public_port = listener.local_addr().unwrap().port().to_string();
+    let app = TestApp::spawn_with(&[("TSUNAGU_PUBLIC_PORT", &public_port)]).await;
     app.apply_repository_tenants().await;
-    tsunagu_gateway::seed::seed_demo(&app.state.db)
-        .await
-        .unwrap();
-    tsunagu_gateway::seed::seed_demo_accounts(&app.state.db)
-        .await
-        .unwrap();
-    tsunagu_gateway::seed::seed_demo_community(&app.state.db)
-        .await
-        .unwrap();
-    let server = app.serve().await;
+    app.seed_demo_network().await;
+    let server = app.serve_on(listener).await;
 
     let mut files: Vec<String> = std::fs::read_dir(root.join("tests/browser"))
         .unwrap()

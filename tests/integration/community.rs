@@ -281,7 +281,7 @@ async fn the_directory_query_uses_its_indexes_at_100k_members() {
         let db = app.state.db.clone();
         async move {
             let mut tx = db
-                .begin_tenant(tenant, tsunagu_kernel::Actor::System)
+                .begin_tenant_batch(tenant, tsunagu_kernel::Actor::System)
                 .await
                 .unwrap();
             tsunagu_gateway::scale::insert_members(&mut tx, count)
@@ -355,6 +355,44 @@ async fn the_directory_query_uses_its_indexes_at_100k_members() {
         "browsing should walk the directory index:\n{browse}"
     );
     assert!(!browse.contains("Seq Scan"), "{browse}");
+
+    // The longest query the search box allows (200 distinct kanji) costs what a short one does:
+    // at most eight tokens, one statement shape. It took 34 s to plan when each token added a
+    // subquery (issue #12).
+    let long: String = (0..200u32)
+        .map(|i| char::from_u32(0x4E00 + i * 7).unwrap())
+        .collect();
+    for query in [long.as_str()] {
+        let started = std::time::Instant::now();
+        let mut tx = app
+            .state
+            .db
+            .begin_tenant_search(big, tsunagu_kernel::Actor::System)
+            .await
+            .unwrap();
+        let tokens = tsunagu_community::directory::queries::rarest_first(
+            &mut tx,
+            tsunagu_kernel::search::query_tokens(query),
+        )
+        .await
+        .unwrap();
+        assert!(tokens.len() <= tsunagu_kernel::search::MAX_QUERY_TOKENS);
+        let filter = tsunagu_community::directory::queries::DirectoryFilter {
+            query: Some((tsunagu_kernel::search::normalize_query(query), tokens)),
+            ..Default::default()
+        };
+        let rows = tsunagu_community::directory::queries::search(&mut tx, &filter)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let elapsed = started.elapsed();
+        assert!(
+            elapsed < std::time::Duration::from_millis(100),
+            "{} characters took {elapsed:?}",
+            query.chars().count()
+        );
+        assert!(rows.is_empty());
+    }
 
     // And the real page answers, with the tenant's members only.
     secretariat(&app, "demo", "office@demo.example.co.jp").await;

@@ -368,10 +368,11 @@ async fn wrong_address_and_wrong_password_look_the_same() {
 
 #[tokio::test]
 async fn sign_in_is_rate_limited_per_account_and_per_client() {
+    use tsunagu_identity::handlers::sign_in::{CLIENT_LIMIT, PAIR};
     let app = app().await;
     active_member(&app, "demo", "target@example.jp").await;
     let mut attacker = app.client("demo.localhost");
-    for _ in 0..tsunagu_identity::handlers::sign_in::ACCOUNT_LIMIT {
+    for _ in 0..PAIR.free {
         let r = attacker
             .sign_in("target@example.jp", "wrong password guess")
             .await;
@@ -381,10 +382,15 @@ async fn sign_in_is_rate_limited_per_account_and_per_client() {
         .sign_in("target@example.jp", "wrong password guess")
         .await;
     assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
-    // Even the right password is refused while limited.
-    let mut owner = app.client("demo.localhost");
+    // From the same address even the right password waits: the throttle is per account and
+    // address, so guessing cannot go on (a member elsewhere is unaffected, see
+    // a_stranger_cannot_lock_a_member_out).
+    let mut same_address = app.client("demo.localhost");
     assert_eq!(
-        owner.sign_in("target@example.jp", PASSWORD).await.status,
+        same_address
+            .sign_in("target@example.jp", PASSWORD)
+            .await
+            .status,
         StatusCode::TOO_MANY_REQUESTS
     );
     // Another tenant's account with no failures is unaffected.
@@ -398,13 +404,365 @@ async fn sign_in_is_rate_limited_per_account_and_per_client() {
     // Per client address: many accounts from one address.
     let mut sprayer = app.client("acme.localhost");
     let mut last = StatusCode::OK;
-    for i in 0..=tsunagu_identity::handlers::sign_in::CLIENT_LIMIT {
+    for i in 0..=CLIENT_LIMIT {
         last = sprayer
             .sign_in(&format!("user{i}@example.org"), "guess guess guess")
             .await
             .status;
     }
     assert_eq!(last, StatusCode::TOO_MANY_REQUESTS);
+}
+
+/// An app that believes `X-Forwarded-For` from the in-process peer, so that clients made with
+/// `.from_address(…)` are different visitors.
+async fn app_behind_proxy() -> TestApp {
+    let app = TestApp::spawn_with(&[("TSUNAGU_TRUSTED_PROXIES", "127.0.0.1")]).await;
+    app.apply_repository_tenants().await;
+    app
+}
+
+/// The text of the form's alert.
+fn alert(body: &str) -> String {
+    body.split("role=\"alert\"")
+        .nth(1)
+        .and_then(|s| s.split("</div>").next())
+        .map(|s| s.rsplit('>').next().unwrap_or_default().trim().to_owned())
+        .unwrap_or_default()
+}
+
+fn retry_after(response: &tsunagu_testkit::TestResponse) -> u64 {
+    response
+        .header("retry-after")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("a Retry-After header: {:?}", response.headers))
+}
+
+/// Lets the open wait of `email` from `ip` run out (instead of sleeping through it).
+async fn let_the_wait_pass(app: &TestApp, slug: &str, email: &str, ip: &str) {
+    let key = tsunagu_identity::handlers::sign_in::pair_key(
+        app.tenant_id(slug).await,
+        email,
+        ip.parse().unwrap(),
+    );
+    let mut conn = app.state.redis.get().await.unwrap();
+    let removed: i64 = redis::cmd("DEL")
+        .arg(tsunagu_web::rate_limit::wait_key(&key))
+        .query_async(&mut *conn)
+        .await
+        .unwrap();
+    assert_eq!(removed, 1, "a wait was open");
+}
+
+#[tokio::test]
+async fn a_stranger_cannot_lock_a_member_out() {
+    use tsunagu_identity::handlers::sign_in::PAIR;
+    let app = app_behind_proxy().await;
+    active_member(&app, "demo", "member@example.jp").await;
+
+    let mut stranger = app.client("demo.localhost").from_address("203.0.113.66");
+    let mut statuses = Vec::new();
+    for _ in 0..20 {
+        statuses.push(
+            stranger
+                .sign_in("member@example.jp", "is it this one?")
+                .await
+                .status,
+        );
+    }
+    let failed = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNPROCESSABLE_ENTITY)
+        .count();
+    assert_eq!(failed as u32, PAIR.free, "{statuses:?}");
+    assert_eq!(statuses[19], StatusCode::TOO_MANY_REQUESTS);
+    // The stranger's own address stays throttled, right password or not.
+    assert_eq!(
+        stranger.sign_in("member@example.jp", PASSWORD).await.status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+
+    // The member, from home, on a browser that never signed in before, is not affected.
+    let mut member = app.client("demo.localhost").from_address("198.51.100.7");
+    let signed_in = member.sign_in("member@example.jp", PASSWORD).await;
+    assert_eq!(
+        signed_in.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        signed_in.body
+    );
+    assert_eq!(member.get("/account").await.status, StatusCode::OK);
+    // Nor is the member with an IPv6 address whose neighbour in the same /64 is the stranger.
+    let mut v6_stranger = app
+        .client("demo.localhost")
+        .from_address("2001:db8:5:6::bad");
+    for _ in 0..=PAIR.free {
+        v6_stranger.sign_in("member@example.jp", "guess").await;
+    }
+    let mut v6_neighbour = app.client("demo.localhost").from_address("2001:db8:5:6::1");
+    assert_eq!(
+        v6_neighbour
+            .sign_in("member@example.jp", "guess")
+            .await
+            .status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "one /64 is one visitor"
+    );
+}
+
+#[tokio::test]
+async fn failures_from_one_address_wait_longer_each_time() {
+    use tsunagu_identity::handlers::sign_in::PAIR;
+    let app = app_behind_proxy().await;
+    active_member(&app, "demo", "slow@example.jp").await;
+    let ip = "203.0.113.9";
+    let mut guesser = app.client("demo.localhost").from_address(ip);
+    for _ in 0..PAIR.free {
+        let r = guesser.sign_in("slow@example.jp", "not it").await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    // 30 s, then 1 min, then 2 min: each further failure doubles the wait.
+    for (expected, message) in [
+        (30, "30秒ほどたってから"),
+        (60, "1分ほどたってから"),
+        (120, "2分ほどたってから"),
+    ] {
+        let refused = guesser.sign_in("slow@example.jp", "not it").await;
+        assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
+        let wait = retry_after(&refused);
+        assert!(
+            (expected - 2..=expected).contains(&wait),
+            "waited {wait} s, expected {expected}"
+        );
+        let text = alert(&refused.body);
+        assert!(text.contains(message), "{text}");
+        // A refused attempt is not counted: refused again, the wait does not grow.
+        let again = guesser.sign_in("slow@example.jp", "not it").await;
+        assert!(retry_after(&again) <= expected);
+        let_the_wait_pass(&app, "demo", "slow@example.jp", ip).await;
+        let r = guesser.sign_in("slow@example.jp", "not it").await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let refused = guesser.sign_in("slow@example.jp", "not it").await;
+    assert!((238..=240).contains(&retry_after(&refused)));
+
+    // Once the wait is over, the right password signs in and the slate is clean.
+    let_the_wait_pass(&app, "demo", "slow@example.jp", ip).await;
+    assert_eq!(
+        guesser.sign_in("slow@example.jp", PASSWORD).await.status,
+        StatusCode::SEE_OTHER
+    );
+    for _ in 0..PAIR.free {
+        let r = guesser.sign_in("slow@example.jp", "a typo").await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+
+    // In English, in seconds under a minute.
+    active_member(&app, "acme", "slow@example.org").await;
+    let mut english = app.client("acme.localhost").from_address("203.0.113.10");
+    for _ in 0..PAIR.free {
+        english.sign_in("slow@example.org", "not it").await;
+    }
+    let refused = english.sign_in("slow@example.org", "not it").await;
+    assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        alert(&refused.body),
+        "Too many attempts. Please try again in 30 seconds."
+    );
+}
+
+#[tokio::test]
+async fn the_account_ceiling_spares_browsers_that_signed_in_before() {
+    use tsunagu_identity::handlers::sign_in::{ACCOUNT_CEILING, PAIR};
+    let app = app_behind_proxy().await;
+    let sink = SmtpSink::start();
+    active_member(&app, "demo", "famous@example.jp").await;
+
+    // The member's laptop signs in once: it is remembered, by a host-only cookie.
+    let mut laptop = app.client("demo.localhost").from_address("198.51.100.20");
+    let first = laptop.sign_in("famous@example.jp", PASSWORD).await;
+    assert_eq!(first.status, StatusCode::SEE_OTHER);
+    let device = first
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("tsunagu_device="))
+        .expect("a known-device cookie")
+        .to_owned();
+    assert!(
+        device.contains("HttpOnly") && device.contains("SameSite=Lax") && device.contains("Path=/"),
+        "{device}"
+    );
+    assert!(
+        !device.to_ascii_lowercase().contains("domain="),
+        "host-only"
+    );
+    let max_age: u64 = device
+        .split("Max-Age=")
+        .nth(1)
+        .and_then(|v| v.split(';').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap();
+    assert!(max_age >= 180 * 24 * 3600, "long-lived: {max_age}");
+    laptop.post("/sign-out", &[]).await;
+    assert!(
+        laptop.cookies.contains_key("tsunagu_device"),
+        "kept after signing out"
+    );
+
+    // Many addresses, each within its own free attempts, reach the account's ceiling.
+    let addresses = ACCOUNT_CEILING.div_ceil(PAIR.free);
+    for i in 0..addresses {
+        let mut bot = app
+            .client("demo.localhost")
+            .from_address(&format!("203.0.113.{}", i + 1));
+        for _ in 0..PAIR.free {
+            let r = bot.sign_in("famous@example.jp", "password123").await;
+            assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        }
+    }
+
+    // A browser that never signed in to the account is refused, even with the right password.
+    let mut new_phone = app.client("demo.localhost").from_address("192.0.2.50");
+    let refused = new_phone.sign_in("famous@example.jp", PASSWORD).await;
+    assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(retry_after(&refused) > 3600);
+    assert!(
+        alert(&refused.body).contains("時間ほどたってから"),
+        "{}",
+        alert(&refused.body)
+    );
+    // The laptop is not: a typo is just a typo, and the right password signs in.
+    assert_eq!(
+        laptop.sign_in("famous@example.jp", "a typo").await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        laptop.sign_in("famous@example.jp", PASSWORD).await.status,
+        StatusCode::SEE_OTHER
+    );
+    // A mark copied from another account's browser does not count for this one.
+    active_member(&app, "demo", "someone@example.jp").await;
+    let mut someone = app.client("demo.localhost").from_address("198.51.100.30");
+    someone.sign_in("someone@example.jp", PASSWORD).await;
+    let mut borrowed = app.client("demo.localhost").from_address("192.0.2.52");
+    borrowed.cookies.insert(
+        "tsunagu_device".into(),
+        someone.cookies["tsunagu_device"].clone(),
+    );
+    assert_eq!(
+        borrowed.sign_in("famous@example.jp", PASSWORD).await.status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+
+    // The new phone gets in through a password reset: the emailed link proves the mailbox and
+    // marks the browser that uses it.
+    new_phone
+        .post("/forgot-password", &[("email", "famous@example.jp")])
+        .await;
+    app.deliver_mail(&sink).await;
+    let link = sink.to("famous@example.jp")[0]
+        .link_containing("/reset-password?token=")
+        .unwrap();
+    let token = link.split_once("token=").unwrap().1.to_owned();
+    let reset = new_phone
+        .post(
+            "/reset-password",
+            &[("token", &token), ("password", "a fresh password here")],
+        )
+        .await;
+    assert_eq!(reset.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        new_phone
+            .sign_in("famous@example.jp", "a fresh password here")
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[tokio::test]
+async fn emailed_links_use_the_configured_origin_not_the_request_host() {
+    let app = TestApp::spawn_with(&[("TSUNAGU_PUBLIC_PORT", "8443")]).await;
+    app.apply_repository_tenants().await;
+    let sink = SmtpSink::start();
+    active_member(&app, "demo", "existing@example.jp").await;
+    secretariat(&app, "demo", "office@demo.example.co.jp").await;
+    let forged = "demo.localhost:1337";
+
+    // Password reset, "account exists", verification (and its resend).
+    let mut visitor = app.client(forged);
+    visitor
+        .post("/forgot-password", &[("email", "existing@example.jp")])
+        .await;
+    join(&mut visitor, "existing@example.jp", "alumni", "偽 太郎").await;
+    let joined = join(&mut visitor, "fresh@example.jp", "alumni", "新規 花子").await;
+    assert_eq!(joined.status, StatusCode::SEE_OTHER);
+    visitor
+        .post("/verify-email/resend", &[("email", "fresh@example.jp")])
+        .await;
+
+    // The secretariat's invitation and approval emails, from a forged host too.
+    let mut office = app.client(forged);
+    office.sign_in("office@demo.example.co.jp", PASSWORD).await;
+    office
+        .post(
+            "/secretariat/invitations",
+            &[("emails", "guest@example.jp"), ("kind", "alumni")],
+        )
+        .await;
+    let pending = app
+        .create_member(
+            "demo",
+            MemberFixture {
+                email: "waiting@example.jp",
+                password: PASSWORD,
+                kind: "alumni",
+                role: "member",
+                status: "pending_approval",
+                name: "承認 待子",
+            },
+        )
+        .await;
+    let approved = office
+        .post(&format!("/secretariat/approvals/{pending}/approve"), &[])
+        .await;
+    assert_eq!(approved.status, StatusCode::SEE_OTHER);
+
+    app.deliver_mail(&sink).await;
+    let origin = "http://demo.localhost:8443/";
+    for (to, needle) in [
+        ("existing@example.jp", "/reset-password?token="),
+        ("existing@example.jp", "/sign-in"),
+        ("fresh@example.jp", "/verify-email?token="),
+        ("guest@example.jp", "/join?invitation="),
+        ("waiting@example.jp", "/sign-in"),
+    ] {
+        let mails = sink.to(to);
+        let links: Vec<String> = mails
+            .iter()
+            .filter_map(|m| m.link_containing(needle))
+            .collect();
+        assert!(!links.is_empty(), "{to}: no {needle} link in {mails:?}");
+        for link in links {
+            assert!(link.starts_with(origin), "{to}: {link}");
+        }
+    }
+    let fresh = sink.to("fresh@example.jp");
+    assert_eq!(fresh.len(), 2, "the verification email and its resend");
+    for mail in sink.messages() {
+        assert!(
+            !mail.text.contains("1337") && !mail.html.contains("1337"),
+            "the request's port leaked into {}: {}",
+            mail.subject,
+            mail.text
+        );
+        assert!(
+            mail.html.replace("&#x2F;", "/").contains(origin),
+            "the HTML part links to the origin too: {}",
+            mail.subject
+        );
+    }
 }
 
 #[tokio::test]

@@ -10,6 +10,7 @@ mod content;
 mod csrf;
 mod fail_closed;
 mod feed_cache;
+mod hardening;
 mod host_resolution;
 mod i18n;
 mod identity;

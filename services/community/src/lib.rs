@@ -10,9 +10,6 @@ pub mod recruitments;
 pub mod timeline;
 pub mod view;
 
-use axum::Router;
-use tsunagu_web::AppState;
-
 pub const TEMPLATES: &[tsunagu_web::templates::EmbeddedTemplate] = tsunagu_web::templates![
     "directory/index.html",
     "directory/profile.html",
@@ -36,10 +33,10 @@ pub const TEMPLATES: &[tsunagu_web::templates::EmbeddedTemplate] = tsunagu_web::
     "notifications/index.html",
 ];
 
-pub fn router() -> Router<AppState> {
-    directory::router()
-        .merge(timeline::router())
-        .merge(recruitments::router())
-        .merge(articles::router())
-        .merge(notifications::router())
+pub fn routes() -> tsunagu_web::routes::Routes {
+    directory::routes()
+        .merge(timeline::routes())
+        .merge(recruitments::routes())
+        .merge(articles::routes())
+        .merge(notifications::routes())
 }

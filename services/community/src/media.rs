@@ -1,7 +1,8 @@
 //! Images members upload (profile photos, article covers).
 //!
 //! An upload is checked before it is trusted: at most [`MAX_UPLOAD_BYTES`], a JPEG, PNG or WebP by
-//! its content (not its name), at most 8000×8000 pixels (no decompression bombs), then decoded,
+//! its content (not its name), at most [`MAX_PIXELS`] on each side, read from the header before
+//! anything is decoded (no decompression bombs), then decoded,
 //! resized and re-encoded as JPEG in a blocking thread, which also drops any metadata (EXIF, GPS).
 //! Files are stored under `<data dir>/tenants/<tenant id>/<kind>/<key>.jpg` with a random key, and
 //! served only through routes that check the viewer is a member of that tenant.
@@ -13,6 +14,8 @@ use image::{ImageFormat, ImageReader, Limits};
 use tsunagu_kernel::TenantId;
 
 pub const MAX_UPLOAD_BYTES: usize = 5 * 1024 * 1024;
+/// The most pixels an uploaded image may have on either side.
+pub const MAX_PIXELS: u32 = 8000;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MediaKind {
@@ -38,7 +41,10 @@ impl MediaKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UploadError {
     Empty,
+    /// More bytes than [`MAX_UPLOAD_BYTES`].
     TooLarge,
+    /// Wider or taller than [`MAX_PIXELS`].
+    TooManyPixels,
     NotAnImage,
 }
 
@@ -55,6 +61,7 @@ impl UploadError {
         match self {
             UploadError::Empty => "errors.field.file_required",
             UploadError::TooLarge => "errors.field.file_too_large",
+            UploadError::TooManyPixels => "errors.field.file_too_many_pixels",
             UploadError::NotAnImage => "errors.field.file_type",
         }
     }
@@ -74,10 +81,16 @@ fn process(bytes: &[u8], kind: MediaKind) -> Result<Vec<u8>, UploadError> {
     ) {
         return Err(UploadError::NotAnImage);
     }
+    let (width, height) = ImageReader::with_format(Cursor::new(bytes), format)
+        .into_dimensions()
+        .map_err(|_| UploadError::NotAnImage)?;
+    if width > MAX_PIXELS || height > MAX_PIXELS {
+        return Err(UploadError::TooManyPixels);
+    }
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     let mut limits = Limits::default();
-    limits.max_image_width = Some(8000);
-    limits.max_image_height = Some(8000);
+    limits.max_image_width = Some(MAX_PIXELS);
+    limits.max_image_height = Some(MAX_PIXELS);
     limits.max_alloc = Some(256 * 1024 * 1024);
     reader.limits(limits);
     let decoded = reader.decode().map_err(|_| UploadError::NotAnImage)?;
@@ -194,6 +207,14 @@ mod tests {
         assert_eq!(
             process(&vec![0u8; MAX_UPLOAD_BYTES + 1], MediaKind::Photo),
             Err(UploadError::TooLarge)
+        );
+        assert_eq!(
+            process(&png(MAX_PIXELS + 1, 10), MediaKind::Photo),
+            Err(UploadError::TooManyPixels)
+        );
+        assert_eq!(
+            process(&png(10, MAX_PIXELS + 1), MediaKind::Cover),
+            Err(UploadError::TooManyPixels)
         );
         let mut truncated = png(100, 100);
         truncated.truncate(60);

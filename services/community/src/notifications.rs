@@ -7,7 +7,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::Router;
 use serde::Serialize;
 use time::OffsetDateTime;
 use tsunagu_kernel::{DbError, TenantId, TenantTx};
@@ -17,8 +16,8 @@ use uuid::Uuid;
 
 use crate::view::{datetime, render};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> tsunagu_web::routes::Routes {
+    tsunagu_web::routes::Routes::new()
         .route("/notifications", get(list_notifications))
         .route("/notifications/read", post(mark_all_read))
 }

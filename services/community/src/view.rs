@@ -176,7 +176,11 @@ pub async fn read_multipart(
                 .text()
                 .await
                 .map_err(|e| AppError::BadRequest(format!("unreadable form: {e}")))?;
-            fields.push((name, text));
+            // The one way multipart text reaches a handler: cleaned like every other form.
+            fields.push((
+                tsunagu_web::input::clean_text(&name).into_owned(),
+                tsunagu_web::input::clean_text(&text).into_owned(),
+            ));
         }
     }
     Ok((fields, file))

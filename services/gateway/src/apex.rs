@@ -5,15 +5,14 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Html;
 use axum::routing::get;
-use axum::Router;
 use serde::Serialize;
 use tsunagu_kernel::config::Environment;
 use tsunagu_web::{AppError, Page};
 
 use tsunagu_web::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/", get(show_landing))
+pub fn routes() -> tsunagu_web::routes::Routes {
+    tsunagu_web::routes::Routes::new().route("/", get(show_landing))
 }
 
 #[derive(Serialize)]

@@ -1,7 +1,7 @@
 //! The application router. Requests flow, outermost first:
 //! request id → tracing span → security headers → tenancy (Host → site, or 404/410) → error
-//! pages → CSRF (same origin + token) → session → panic guard → the site's own router (apex,
-//! console or tenant: home, identity, secretariat).
+//! pages → CSRF (same origin + token) → session → input cleaning (no control characters) → panic
+//! guard → the site's own router (apex, console or tenant: home, identity, secretariat).
 //! Health checks and static assets sit before the tenancy layer: they answer on any host.
 
 use std::time::Duration;
@@ -16,6 +16,7 @@ use tower::ServiceExt as _;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
+use tsunagu_web::routes::Routes;
 use tsunagu_web::Site;
 
 use crate::common;
@@ -30,12 +31,37 @@ struct Sites {
 }
 
 /// Routes every site has.
-fn site_common(router: Router<AppState>) -> Router<AppState> {
-    router
+fn site_common(routes: Routes) -> Routes {
+    routes
         .route("/theme.css", get(common::theme_stylesheet))
         .route("/lang", post(common::switch_language))
+}
+
+fn site_router(routes: Routes) -> Router<AppState> {
+    routes
+        .into_router()
         .fallback(common::not_found)
         .method_not_allowed_fallback(common::method_not_allowed)
+}
+
+/// Every route of a tenant's site (home, identity, secretariat, community).
+pub fn tenant_routes() -> Routes {
+    site_common(
+        crate::home::routes()
+            .merge(tsunagu_identity::routes())
+            .merge(tsunagu_secretariat::routes())
+            .merge(tsunagu_community::routes()),
+    )
+}
+
+/// Every route of the customer-success console.
+pub fn console_routes() -> Routes {
+    site_common(crate::console::routes())
+}
+
+/// Every route of the apex (landing) site.
+pub fn apex_routes() -> Routes {
+    site_common(crate::apex::routes())
 }
 
 fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
@@ -45,15 +71,9 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
 
 pub fn router(state: AppState) -> Router {
     let sites = Sites {
-        apex: site_common(crate::apex::router()).with_state(state.clone()),
-        console: site_common(crate::console::router()).with_state(state.clone()),
-        tenant: site_common(
-            crate::home::router()
-                .merge(tsunagu_identity::router())
-                .merge(tsunagu_secretariat::router())
-                .merge(tsunagu_community::router()),
-        )
-        .with_state(state.clone()),
+        apex: site_router(apex_routes()).with_state(state.clone()),
+        console: site_router(console_routes()).with_state(state.clone()),
+        tenant: site_router(tenant_routes()).with_state(state.clone()),
     };
 
     let site_stack = Router::new()
@@ -66,6 +86,7 @@ pub fn router(state: AppState) -> Router {
             async move { router.oneshot(request).await.into_response() }
         })
         .layer(CatchPanicLayer::custom(panic_response))
+        .layer(axum::middleware::from_fn(tsunagu_web::input::clean_input))
         .layer(from_fn_with_state(
             state.clone(),
             tsunagu_web::session::load_session,

@@ -23,6 +23,7 @@ fn error_keys(status: StatusCode) -> (&'static str, &'static str) {
         403 => ("errors.forbidden_title", "errors.forbidden_body"),
         404 => ("errors.not_found_title", "errors.not_found_body"),
         405 => ("errors.method_title", "errors.method_body"),
+        413 => ("errors.too_large_title", "errors.too_large_body"),
         410 => ("errors.gone_title", "errors.gone_body"),
         503 => ("errors.unavailable_title", "errors.unavailable_body"),
         _ => ("errors.server_title", "errors.server_body"),
@@ -94,9 +95,9 @@ pub async fn render_error_pages(
         .filter(|t| looks_like_token(t))
         .map(str::to_owned);
     let response = next.run(request).await;
-    match response.extensions().get::<ErrorPage>() {
-        Some(ErrorPage(status)) => {
-            let status = *status;
+    let marked = response.extensions().get::<ErrorPage>().map(|page| page.0);
+    match marked.or_else(|| bare_rejection(&response)) {
+        Some(status) => {
             // The page's own forms (the language switch) need the visitor's token: the one the
             // inner layers just issued, or the one the browser already has.
             let issued_token = response
@@ -122,14 +123,29 @@ pub async fn render_error_pages(
                 page.headers_mut()
                     .append(header::SET_COOKIE, cookie.clone());
             }
-            if let Some(allow) = response.headers().get(header::ALLOW) {
-                page.headers_mut().insert(header::ALLOW, allow.clone());
+            for kept in [header::ALLOW, header::RETRY_AFTER] {
+                if let Some(value) = response.headers().get(&kept) {
+                    page.headers_mut().insert(kept, value.clone());
+                }
             }
             page.extensions_mut().insert(ErrorPage(status));
             page
         }
         None => response,
     }
+}
+
+/// A plain-text error that axum or tower answered on its own (a body over its limit, a form or
+/// query that does not parse, a path parameter of the wrong shape): it gets the branded page too,
+/// so no visitor ever sees a bare "length limit exceeded".
+fn bare_rejection(response: &Response) -> Option<StatusCode> {
+    let status = response.status();
+    let plain = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/plain"));
+    ((status.is_client_error() || status.is_server_error()) && plain).then_some(status)
 }
 
 /// Fallback for unknown paths in every site router.

@@ -11,7 +11,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::Form;
 use serde::{Deserialize, Serialize};
 use tsunagu_identity::forms::{EmailAddress, FieldErrors};
 use tsunagu_identity::handlers::redirect_with_cookies;
@@ -24,8 +24,8 @@ use uuid::Uuid;
 pub const STAFF_COOKIE: &str = "tsunagu_staff_session";
 const STAFF_IDLE: Duration = Duration::from_secs(8 * 3600);
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> tsunagu_web::routes::Routes {
+    tsunagu_web::routes::Routes::new()
         .route("/", get(show_dashboard))
         .route("/sign-in", get(show_sign_in).post(sign_in))
         .route("/sign-out", post(sign_out))

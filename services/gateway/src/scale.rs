@@ -406,7 +406,7 @@ pub async fn seed_scale(db: &Db, options: &ScaleOptions) -> anyhow::Result<Scale
                 options.small_articles,
             )
         };
-        let mut tx = db.begin_tenant(*tenant, Actor::System).await?;
+        let mut tx = db.begin_tenant_batch(*tenant, Actor::System).await?;
         insert_members(&mut tx, members).await?;
         insert_posts(&mut tx, posts).await?;
         insert_recruitments(&mut tx, recruitments).await?;

@@ -10,8 +10,6 @@ pub mod password;
 pub mod queries;
 
 use axum::routing::{get, post};
-use axum::Router;
-use tsunagu_web::AppState;
 
 /// Templates of this crate, compiled in.
 pub const TEMPLATES: &[tsunagu_web::templates::EmbeddedTemplate] = tsunagu_web::templates![
@@ -27,9 +25,9 @@ pub const TEMPLATES: &[tsunagu_web::templates::EmbeddedTemplate] = tsunagu_web::
     "email/layout.txt",
 ];
 
-pub fn router() -> Router<AppState> {
+pub fn routes() -> tsunagu_web::routes::Routes {
     use handlers::*;
-    Router::new()
+    tsunagu_web::routes::Routes::new()
         .route("/join", get(join::show_join).post(join::create_member))
         .route("/join/check-email", get(join::show_check_email))
         .route(

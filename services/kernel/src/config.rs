@@ -66,6 +66,9 @@ pub struct ServerConfig {
     /// Tenants live at `{slug}.{base_domain}`; the apex serves the landing page.
     pub base_domain: String,
     pub listen: SocketAddr,
+    /// The port users reach us on (`TSUNAGU_PUBLIC_PORT`), for absolute links such as those in
+    /// emails. `None`: the scheme's standard port, so links carry no port.
+    pub public_port: Option<u16>,
     /// Peers whose `X-Forwarded-Host` / `X-Forwarded-For` are believed.
     pub trusted_proxies: Vec<IpNet>,
     /// Key material for signing (sessions, CSRF, tokens). At least 32 bytes.
@@ -186,18 +189,15 @@ pub fn parse_trusted_proxies(value: &str) -> Result<Vec<IpNet>, String> {
 }
 
 impl ServerConfig {
-    /// `scheme://{slug}.{base}[:port]/` for links in emails sent outside a request (the worker).
-    /// In development the listen port is part of the address; in production the load balancer
-    /// serves the standard port.
+    /// `scheme://{slug}.{base}[:port]`, the tenant's public origin: the one source of every
+    /// absolute link (emails, from a request or from the worker). Never derived from a request's
+    /// `Host`, which the visitor chooses.
     pub fn tenant_origin(&self, slug: &str) -> String {
         let scheme = if self.https { "https" } else { "http" };
-        match self.environment {
-            Environment::Development => format!(
-                "{scheme}://{slug}.{}:{}",
-                self.base_domain,
-                self.listen.port()
-            ),
-            Environment::Production => format!("{scheme}://{slug}.{}", self.base_domain),
+        let standard = if self.https { 443 } else { 80 };
+        match self.public_port.filter(|port| *port != standard) {
+            Some(port) => format!("{scheme}://{slug}.{}:{port}", self.base_domain),
+            None => format!("{scheme}://{slug}.{}", self.base_domain),
         }
     }
 
@@ -256,6 +256,23 @@ impl ServerConfig {
                 )
             })?,
         };
+        let public_port =
+            match get(lookup, "TSUNAGU_PUBLIC_PORT") {
+                Some(v) => Some(v.parse::<u16>().ok().filter(|port| *port != 0).ok_or_else(
+                    || {
+                        ConfigError::new(
+                            "TSUNAGU_PUBLIC_PORT",
+                            format!("{v:?} is not a port number from 1 to 65535"),
+                        )
+                    },
+                )?),
+                // Development is reached directly on the listen port; production sits behind a load
+                // balancer on the standard port. Port 0 (pick any) says nothing about either.
+                None if environment == Environment::Development => {
+                    Some(listen.port()).filter(|port| *port != 0)
+                }
+                None => None,
+            };
         let trusted_proxies = match get(lookup, "TSUNAGU_TRUSTED_PROXIES") {
             None => Vec::new(),
             Some(v) => parse_trusted_proxies(&v)
@@ -343,6 +360,7 @@ impl ServerConfig {
             redis_url: Secret::new(redis_url),
             base_domain,
             listen,
+            public_port,
             trusted_proxies,
             secret_key,
             https,
@@ -434,6 +452,55 @@ mod tests {
         let mut vars = MINIMAL.to_vec();
         vars.push(("TSUNAGU_FEED_CACHE", "off"));
         assert_eq!(load(&vars).unwrap_err().var, "TSUNAGU_FEED_CACHE");
+    }
+
+    #[test]
+    fn tenant_links_use_the_public_port() {
+        let config = load(&MINIMAL).unwrap();
+        assert_eq!(config.tenant_origin("demo"), "http://demo.localhost:8080");
+
+        let mut vars = MINIMAL.to_vec();
+        vars.push(("TSUNAGU_LISTEN", "127.0.0.1:0"));
+        let config = load(&vars).unwrap();
+        assert_eq!(
+            config.public_port, None,
+            "port 0 is not where anyone reaches us"
+        );
+        assert_eq!(config.tenant_origin("demo"), "http://demo.localhost");
+        vars.push(("TSUNAGU_PUBLIC_PORT", "8443"));
+        assert_eq!(
+            load(&vars).unwrap().tenant_origin("demo"),
+            "http://demo.localhost:8443"
+        );
+
+        let mut vars = MINIMAL.to_vec();
+        vars.extend([
+            ("TSUNAGU_ENV", "production"),
+            ("TSUNAGU_SECRET_KEY", "0123456789abcdef0123456789abcdef"),
+            ("TSUNAGU_BASE_DOMAIN", "tsunagu.example"),
+        ]);
+        let config = load(&vars).unwrap();
+        assert_eq!(config.tenant_origin("acme"), "https://acme.tsunagu.example");
+        vars.push(("TSUNAGU_PUBLIC_PORT", "443"));
+        assert_eq!(
+            load(&vars).unwrap().tenant_origin("acme"),
+            "https://acme.tsunagu.example",
+            "the standard port is left out"
+        );
+        vars.pop();
+        vars.push(("TSUNAGU_PUBLIC_PORT", "8443"));
+        assert_eq!(
+            load(&vars).unwrap().tenant_origin("acme"),
+            "https://acme.tsunagu.example:8443"
+        );
+
+        for bad in ["0", "65536", "https", "-1"] {
+            let mut vars = MINIMAL.to_vec();
+            vars.push(("TSUNAGU_PUBLIC_PORT", bad));
+            let err = load(&vars).unwrap_err();
+            assert_eq!(err.var, "TSUNAGU_PUBLIC_PORT", "{bad}");
+            assert!(err.reason.contains(bad), "{}", err.reason);
+        }
     }
 
     #[test]

@@ -29,6 +29,37 @@ impl DbError {
             _ => None,
         }
     }
+
+    /// True when the database could not be reached or went away (a restart, a failover, an
+    /// exhausted pool) rather than refusing the statement: the visitor should try again in a
+    /// moment, and nothing about the request itself was wrong.
+    pub fn is_unavailable(&self) -> bool {
+        let DbError::Sqlx(error) = self;
+        is_unavailable(error)
+    }
+
+    /// True when a statement ran out of its time (`statement_timeout`).
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, DbError::Sqlx(sqlx::Error::Database(e)) if e.code().as_deref() == Some("57014"))
+    }
+}
+
+/// Errors that mean "the server is not there right now": the socket failed or closed, the pool
+/// had no connection to give, or PostgreSQL said it is shutting down or starting up
+/// (SQLSTATE class 08, connection exceptions; 57P01–57P03, operator intervention).
+pub fn is_unavailable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::Tls(_) => true,
+        sqlx::Error::Protocol(message) => message.contains("closed"),
+        sqlx::Error::Database(e) => e.code().is_some_and(|code| {
+            code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03")
+        }),
+        _ => false,
+    }
 }
 
 /// Who is acting in a transaction; recorded for audit and visible to SQL through
@@ -89,6 +120,25 @@ pub fn pool_options(max_connections: u32) -> PgPoolOptions {
         })
 }
 
+/// How long one statement of a transaction may run, by the kind of work. The role's own
+/// `statement_timeout` (deploy/sql/roles.sql) is the ceiling for everything else: one slow
+/// statement must not hold a pooled connection, shared by every tenant, for longer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Budget {
+    /// Pages and form posts: the role's default (`ROLE_STATEMENT_TIMEOUT`).
+    Page,
+    /// Searches whose work depends on what the visitor typed: [`SEARCH_STATEMENT_TIMEOUT`].
+    Search,
+    /// Command-line loads (seeds, the scale loader) that insert millions of rows on purpose.
+    Batch,
+}
+
+/// What `deploy/sql/roles.sql` sets for `tsunagu_app`, for documentation and tests.
+pub const ROLE_STATEMENT_TIMEOUT: Duration = Duration::from_secs(5);
+/// A directory search is bounded by its query shape (kernel::search caps the tokens), so this
+/// is a safety net far above its normal few milliseconds.
+pub const SEARCH_STATEMENT_TIMEOUT: Duration = Duration::from_millis(1500);
+
 /// How PostgreSQL plans the prepared statements of a transaction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Plans {
@@ -129,7 +179,30 @@ impl Db {
     /// Opens a transaction scoped to `tenant`: every row that row-level security lets through
     /// belongs to it, and every row written must.
     pub async fn begin_tenant(&self, tenant: TenantId, actor: Actor) -> Result<TenantTx, DbError> {
-        self.begin_tenant_with(tenant, actor, Plans::PerCall).await
+        self.begin_tenant_with(tenant, actor, Plans::PerCall, Budget::Page)
+            .await
+    }
+
+    /// [`Db::begin_tenant`] for a search whose cost depends on what the visitor typed: its
+    /// statements get [`SEARCH_STATEMENT_TIMEOUT`].
+    pub async fn begin_tenant_search(
+        &self,
+        tenant: TenantId,
+        actor: Actor,
+    ) -> Result<TenantTx, DbError> {
+        self.begin_tenant_with(tenant, actor, Plans::PerCall, Budget::Search)
+            .await
+    }
+
+    /// [`Db::begin_tenant`] for command-line loads (seeds, benchmark data), whose statements
+    /// may run for minutes; never for requests.
+    pub async fn begin_tenant_batch(
+        &self,
+        tenant: TenantId,
+        actor: Actor,
+    ) -> Result<TenantTx, DbError> {
+        self.begin_tenant_with(tenant, actor, Plans::PerCall, Budget::Batch)
+            .await
     }
 
     /// [`Db::begin_tenant`] for the hottest reads, whose statements PostgreSQL should plan once
@@ -139,7 +212,8 @@ impl Db {
         tenant: TenantId,
         actor: Actor,
     ) -> Result<TenantTx, DbError> {
-        self.begin_tenant_with(tenant, actor, Plans::Generic).await
+        self.begin_tenant_with(tenant, actor, Plans::Generic, Budget::Page)
+            .await
     }
 
     async fn begin_tenant_with(
@@ -147,6 +221,7 @@ impl Db {
         tenant: TenantId,
         actor: Actor,
         plans: Plans,
+        budget: Budget,
     ) -> Result<TenantTx, DbError> {
         // BEGIN and the settings go in one round trip (measured by `just bench`: one trip fewer
         // on every page). The values are interpolated, not bound, because the simple-query
@@ -156,24 +231,57 @@ impl Db {
             Plans::PerCall => "",
             Plans::Generic => ", set_config('plan_cache_mode', 'force_generic_plan', true)",
         };
-        let tx = self
-            .pool
-            .begin_with(format!(
-                "begin; select set_config('app.tenant_id', '{tenant}', true), \
-                        set_config('app.actor_kind', '{}', true), \
-                        set_config('app.actor_id', '{}', true){plan_setting}",
-                actor.kind(),
-                actor.id()
-            ))
-            .await?;
+        let timeout_setting = match budget {
+            Budget::Page => String::new(),
+            Budget::Search => format!(
+                ", set_config('statement_timeout', '{}', true)",
+                SEARCH_STATEMENT_TIMEOUT.as_millis()
+            ),
+            Budget::Batch => ", set_config('statement_timeout', '0', true)".to_owned(),
+        };
+        let statement = format!(
+            "begin; select set_config('app.tenant_id', '{tenant}', true), \
+                    set_config('app.actor_kind', '{}', true), \
+                    set_config('app.actor_id', '{}', true){plan_setting}{timeout_setting}",
+            actor.kind(),
+            actor.id()
+        );
+        let tx = self.begin_retrying(&statement).await?;
         Ok(TenantTx { tx, tenant, actor })
     }
 
     /// Opens a transaction with no tenant set: platform tables only (tenant tables read as empty).
     pub async fn begin_platform(&self) -> Result<PlatformTx, DbError> {
         Ok(PlatformTx {
-            tx: self.pool.begin().await?,
+            tx: self.begin_retrying("begin").await?,
         })
+    }
+
+    /// Starts a transaction, again on another connection if the pooled one turned out to be
+    /// dead. A pooled connection is only pinged after sitting idle (see [`pool_options`]), so
+    /// after a database restart the first statement on each old connection fails: it is the
+    /// `BEGIN`, nothing ran, and trying again is safe. Each dead connection is dropped from the
+    /// pool when it fails, so at most one try per pooled connection is needed. Failures later in
+    /// a transaction are never retried here, because a statement may have taken effect.
+    async fn begin_retrying(
+        &self,
+        statement: &str,
+    ) -> Result<Transaction<'static, Postgres>, DbError> {
+        let tries = self.pool.options().get_max_connections() + 1;
+        let mut attempt = 1;
+        loop {
+            match self.pool.begin_with(statement.to_owned()).await {
+                Err(error)
+                    if attempt < tries
+                        && is_unavailable(&error)
+                        && !matches!(error, sqlx::Error::PoolTimedOut) =>
+                {
+                    tracing::warn!(error = %error, attempt, "connection failed before the transaction began; retrying");
+                    attempt += 1;
+                }
+                other => return Ok(other?),
+            }
+        }
     }
 
     /// Readiness: can we run a query right now?

@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod config;
 pub mod db;
+pub mod idempotency;
 pub mod ids;
 pub mod migrate;
 pub mod outbox;

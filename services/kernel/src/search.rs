@@ -60,21 +60,53 @@ pub fn tokens(text: &str) -> Vec<String> {
     set.into_iter().collect()
 }
 
-/// Tokens a query must contain: bigrams of each word (unigrams for one-character words), so
-/// every row that contains the query as a substring is among the candidates.
-pub fn query_tokens(query: &str) -> Vec<String> {
+/// The most tokens a query is narrowed by. The substring recheck decides what matches; tokens
+/// only find candidates, so a few spread over the query narrow as well as all of them would,
+/// and a query of 200 characters costs what one of 10 does (one statement shape for any length:
+/// before this cap each token added a subquery, and planning a 200-character query took 34 s).
+pub const MAX_QUERY_TOKENS: usize = 8;
+
+/// The longest query (in characters, after normalisation) a search runs; the search box allows
+/// as much, and a longer one is cut here rather than costing more.
+pub const MAX_QUERY_CHARS: usize = 200;
+
+/// The normalised query text, cut to [`MAX_QUERY_CHARS`].
+pub fn normalize_query(query: &str) -> String {
     let normalized = normalize(query);
-    let mut set = BTreeSet::new();
+    match normalized.char_indices().nth(MAX_QUERY_CHARS) {
+        Some((cut, _)) => normalized[..cut].trim_end().to_owned(),
+        None => normalized,
+    }
+}
+
+/// Tokens a query's candidates must contain: bigrams of each word (unigrams for one-character
+/// words), in the order they appear, at most [`MAX_QUERY_TOKENS`] of them spread over the query.
+/// Every row that contains the query as a substring contains them all.
+pub fn query_tokens(query: &str) -> Vec<String> {
+    let normalized = normalize_query(query);
+    let mut seen = BTreeSet::new();
+    let mut ordered = Vec::new();
+    let mut keep = |token: String| {
+        if seen.insert(token.clone()) {
+            ordered.push(token);
+        }
+    };
     for word in normalized.split(' ').filter(|w| !w.is_empty()) {
         let chars: Vec<char> = word.chars().collect();
         if chars.len() == 1 {
-            set.insert(chars[0].to_string());
+            keep(chars[0].to_string());
         }
         for pair in chars.windows(2) {
-            set.insert(pair.iter().collect::<String>());
+            keep(pair.iter().collect::<String>());
         }
     }
-    set.into_iter().collect()
+    if ordered.len() <= MAX_QUERY_TOKENS {
+        return ordered;
+    }
+    let last = ordered.len() - 1;
+    (0..MAX_QUERY_TOKENS)
+        .map(|i| ordered[i * last / (MAX_QUERY_TOKENS - 1)].clone())
+        .collect()
 }
 
 #[cfg(test)]
@@ -115,5 +147,33 @@ mod tests {
         }
         let needed = query_tokens("佐藤");
         assert!(!needed.iter().all(|t| row.contains(t)));
+    }
+
+    #[test]
+    fn long_queries_use_a_bounded_number_of_tokens() {
+        let long: String = (0..300)
+            .map(|i| char::from_u32(0x4E00 + i * 7).unwrap())
+            .collect();
+        let tokens = query_tokens(&long);
+        assert_eq!(tokens.len(), MAX_QUERY_TOKENS);
+        let unique: BTreeSet<&String> = tokens.iter().collect();
+        assert_eq!(unique.len(), MAX_QUERY_TOKENS, "{tokens:?}");
+        // Spread over the query: its first and last bigrams are among them.
+        let chars: Vec<char> = normalize_query(&long).chars().collect();
+        assert_eq!(chars.len(), MAX_QUERY_CHARS);
+        assert_eq!(tokens[0], chars[..2].iter().collect::<String>());
+        assert_eq!(
+            tokens[MAX_QUERY_TOKENS - 1],
+            chars[MAX_QUERY_CHARS - 2..].iter().collect::<String>()
+        );
+        // Every row containing the (cut) query still contains every token.
+        let row: BTreeSet<String> = tokens_of_text(&long);
+        assert!(tokens.iter().all(|t| row.contains(t)));
+        // Short queries keep all their tokens, in order.
+        assert_eq!(query_tokens("山田 花"), vec!["山田", "花"]);
+    }
+
+    fn tokens_of_text(text: &str) -> BTreeSet<String> {
+        tokens(text).into_iter().collect()
     }
 }

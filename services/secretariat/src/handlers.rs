@@ -3,17 +3,17 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Redirect, Response};
-use axum::{Extension, Form};
+use axum::Form;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use tsunagu_authz::Permission;
 use tsunagu_identity::email::{self, EmailSpec};
 use tsunagu_identity::forms::{self, EmailAddress, FieldErrors};
-use tsunagu_identity::handlers::{origin, render_page};
+use tsunagu_identity::handlers::render_page;
 use tsunagu_identity::queries;
 use tsunagu_kernel::audit;
 use tsunagu_kernel::TenantTx;
-use tsunagu_web::{AppError, AppState, CurrentMember, EffectiveHost, Page};
+use tsunagu_web::{AppError, AppState, CurrentMember, Page};
 use uuid::Uuid;
 
 /// Opens the member's tenant transaction after checking the permission.
@@ -153,7 +153,6 @@ pub async fn list_approvals(
 pub async fn approve_member(
     State(state): State<AppState>,
     member: CurrentMember,
-    host: Extension<EffectiveHost>,
     Path(id): Path<Uuid>,
 ) -> Result<Response, AppError> {
     let mut tx = begin(&state, &member, Permission::ManageApprovals).await?;
@@ -182,7 +181,10 @@ pub async fn approve_member(
             recipient_name: Some(&approved.name_kanji),
             locale: email::member_locale(approved.preferred_locale.as_deref(), &member.tenant),
             args: vec![],
-            action_url: Some(format!("{}/sign-in", origin(&state, &host.0))),
+            action_url: Some(format!(
+                "{}/sign-in",
+                state.config.tenant_origin(&member.tenant.slug)
+            )),
         },
     )
     .await?;
@@ -386,7 +388,7 @@ pub async fn create_invitations(
     State(state): State<AppState>,
     member: CurrentMember,
     page: Page,
-    host: Extension<EffectiveHost>,
+    form_token: tsunagu_web::csrf::FormToken,
     Form(form): Form<InviteForm>,
 ) -> Result<Response, AppError> {
     let mut tx = begin(&state, &member, Permission::ManageInvitations).await?;
@@ -425,7 +427,12 @@ pub async fn create_invitations(
         return response;
     };
 
-    let origin = origin(&state, &host.0);
+    if !form_token.claim(&mut tx, member.id()).await? {
+        // This very form was already sent (a resubmission): no second round of emails.
+        tx.rollback().await?;
+        return Ok(back("/secretariat/invitations", "invited"));
+    }
+    let origin = state.config.tenant_origin(&member.tenant.slug);
     let (mut invited, mut already_members) = (0usize, 0usize);
     for address in &addresses {
         if queries::find_by_email(&mut tx, &address.normalized)
@@ -476,7 +483,6 @@ pub async fn create_invitations(
 pub async fn resend_invitation(
     State(state): State<AppState>,
     member: CurrentMember,
-    host: Extension<EffectiveHost>,
     Path(id): Path<Uuid>,
 ) -> Result<Response, AppError> {
     let mut tx = begin(&state, &member, Permission::ManageInvitations).await?;
@@ -492,7 +498,7 @@ pub async fn resend_invitation(
         serde_json::json!({}),
     )
     .await?;
-    let origin = origin(&state, &host.0);
+    let origin = state.config.tenant_origin(&member.tenant.slug);
     send_invitation(
         &state,
         &mut tx,

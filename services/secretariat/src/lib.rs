@@ -7,8 +7,6 @@
 pub mod handlers;
 
 use axum::routing::{get, post};
-use axum::Router;
-use tsunagu_web::AppState;
 
 pub const TEMPLATES: &[tsunagu_web::templates::EmbeddedTemplate] = tsunagu_web::templates![
     "secretariat/dashboard.html",
@@ -19,9 +17,9 @@ pub const TEMPLATES: &[tsunagu_web::templates::EmbeddedTemplate] = tsunagu_web::
     "secretariat/tabs.html",
 ];
 
-pub fn router() -> Router<AppState> {
+pub fn routes() -> tsunagu_web::routes::Routes {
     use handlers::*;
-    Router::new()
+    tsunagu_web::routes::Routes::new()
         .route("/secretariat", get(show_dashboard))
         .route("/secretariat/approvals", get(list_approvals))
         .route("/secretariat/approvals/{id}/approve", post(approve_member))

@@ -327,6 +327,16 @@ impl TestApp {
         self.tenant_id(slug).await
     }
 
+    /// The demo networks' content and accounts, as `tsunagu seed demo` makes them.
+    pub async fn seed_demo_network(&self) {
+        let db = &self.state.db;
+        tsunagu_gateway::seed::seed_demo(db).await.unwrap();
+        tsunagu_gateway::seed::seed_demo_accounts(db).await.unwrap();
+        tsunagu_gateway::seed::seed_demo_community(db)
+            .await
+            .unwrap();
+    }
+
     pub async fn tenant_id(&self, slug: &str) -> TenantId {
         let mut tx = self.state.db.begin_platform().await.unwrap();
         let tenant = tsunagu_tenancy::registry::find_by_slug(&mut tx, slug)
@@ -394,11 +404,16 @@ impl TestApp {
         Replica { state, router }
     }
 
-    /// Serves the app on 127.0.0.1:0; returns the port and a handle that stops it.
+    /// Serves the app on 127.0.0.1:0; returns the port and a handle that stops it. Links the app
+    /// builds (emails) carry no port: use [`loopback_listener`] and [`TestApp::serve_on`] when
+    /// they must lead back to this server.
     pub async fn serve(&self) -> RunningServer {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
+        self.serve_on(loopback_listener().await).await
+    }
+
+    /// Serves the app on `listener`, typically from [`loopback_listener`], whose port was given
+    /// to the app as `TSUNAGU_PUBLIC_PORT` so that its links lead here.
+    pub async fn serve_on(&self, listener: tokio::net::TcpListener) -> RunningServer {
         let port = listener.local_addr().expect("addr").port();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let state = self.state.clone();
@@ -414,6 +429,21 @@ impl TestApp {
             task: Arc::new(task),
         }
     }
+}
+
+/// A listener on a free loopback port. Bind it first, spawn the app with its port as
+/// `TSUNAGU_PUBLIC_PORT`, then [`TestApp::serve_on`] it:
+///
+/// ```ignore
+/// let listener = loopback_listener().await;
+/// let port = listener.local_addr().unwrap().port().to_string();
+/// let app = TestApp::spawn_with(&[("TSUNAGU_PUBLIC_PORT", &port)]).await;
+/// let server = app.serve_on(listener).await;
+/// ```
+pub async fn loopback_listener() -> tokio::net::TcpListener {
+    tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind")
 }
 
 /// Another server of a [`TestApp`] (see [`TestApp::replica`]).
@@ -599,6 +629,7 @@ impl TestApp {
             router: self.router.clone(),
             host: host.to_owned(),
             cookies: std::collections::BTreeMap::new(),
+            forwarded_for: None,
         }
     }
 }
@@ -609,6 +640,9 @@ pub struct TestClient<'a> {
     router: Router,
     pub host: String,
     pub cookies: std::collections::BTreeMap<String, String>,
+    /// Sent as `X-Forwarded-For`: the visitor's address when the app trusts the peer as a proxy
+    /// (`TSUNAGU_TRUSTED_PROXIES=127.0.0.1`), so one test can play several visitors.
+    pub forwarded_for: Option<std::net::IpAddr>,
 }
 
 impl TestClient<'_> {
@@ -622,7 +656,19 @@ impl TestClient<'_> {
         self.router = self.app.router.clone();
     }
 
-    async fn send(&self, request: Request<Body>) -> TestResponse {
+    /// This client's requests appear to come from `ip` (see [`TestClient::forwarded_for`]).
+    pub fn from_address(mut self, ip: &str) -> Self {
+        self.forwarded_for = Some(ip.parse().expect("an IP address"));
+        self
+    }
+
+    async fn send(&self, mut request: Request<Body>) -> TestResponse {
+        if let Some(ip) = self.forwarded_for {
+            request.headers_mut().insert(
+                "x-forwarded-for",
+                ip.to_string().parse().expect("header value"),
+            );
+        }
         self.app.send_via(&self.router, request).await
     }
 

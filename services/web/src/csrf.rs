@@ -24,14 +24,54 @@ use crate::site::{cookie, EffectiveHost};
 pub const CSRF_COOKIE: &str = "tsunagu_csrf";
 pub const CSRF_FIELD: &str = "_csrf";
 pub const CSRF_HEADER: &str = "x-csrf-token";
+/// The field of a create form's one-time token (see [`FormToken`]).
+pub const FORM_TOKEN_FIELD: &str = "_form";
 /// Forms larger than this are refused before parsing.
 const MAX_FORM_BYTES: usize = 1024 * 1024;
-/// Multipart forms carry images (at most 5 MB each, see community::media).
-const MAX_MULTIPART_BYTES: usize = 6 * 1024 * 1024;
+/// Multipart forms carry images. Images may be 5 MB (community::media), but a larger one must
+/// still arrive, so that the form can say "too large, the limit is 5 MB" instead of a bare
+/// refusal; past this size the visitor gets the 413 page.
+pub const MAX_MULTIPART_BYTES: usize = 16 * 1024 * 1024;
 
 /// This visitor's token, for templates.
 #[derive(Clone, Debug)]
 pub struct CsrfToken(pub String);
+
+/// The one-time token of the submitted form (`_form`), when it carried one: handlers of create
+/// forms claim it in their transaction (`tsunagu_kernel::idempotency`), so a form sent twice
+/// creates once. Read here because this layer already reads every form body.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct FormToken(pub Option<uuid::Uuid>);
+
+impl FormToken {
+    /// Claims the token for `member` in `tx`: true when the form should act (no token, or its
+    /// first submission), false when this form was already acted on.
+    pub async fn claim(
+        self,
+        tx: &mut tsunagu_kernel::TenantTx,
+        member: uuid::Uuid,
+    ) -> Result<bool, tsunagu_kernel::DbError> {
+        match self.0 {
+            Some(token) => tsunagu_kernel::idempotency::claim(tx, token, member).await,
+            None => Ok(true),
+        }
+    }
+}
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for FormToken {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(parts
+            .extensions
+            .get::<FormToken>()
+            .copied()
+            .unwrap_or_default())
+    }
+}
 
 /// Whether the layer serves over https (for the cookie's `Secure`).
 #[derive(Clone, Copy, Debug)]
@@ -122,27 +162,30 @@ pub async fn protect(
             .to_owned();
         let is_form = content_type.starts_with("application/x-www-form-urlencoded");
         let is_multipart = content_type.starts_with("multipart/form-data");
-        let (submitted, request) = match from_header {
-            Some(value) => (Some(value), request),
-            None if is_form || is_multipart => {
-                let limit = if is_multipart {
-                    MAX_MULTIPART_BYTES
+        let (submitted, request) = if is_form || is_multipart {
+            let limit = if is_multipart {
+                MAX_MULTIPART_BYTES
+            } else {
+                MAX_FORM_BYTES
+            };
+            let (mut parts, body) = request.into_parts();
+            let bytes: Bytes = match http_body_util::Limited::new(body, limit).collect().await {
+                Ok(collected) => collected.to_bytes(),
+                Err(_) => return crate::error::error_response(StatusCode::PAYLOAD_TOO_LARGE),
+            };
+            let field = |name: &str| {
+                if is_multipart {
+                    multipart_field(&bytes, name)
                 } else {
-                    MAX_FORM_BYTES
-                };
-                let (parts, body) = request.into_parts();
-                let bytes: Bytes = match http_body_util::Limited::new(body, limit).collect().await {
-                    Ok(collected) => collected.to_bytes(),
-                    Err(_) => return crate::error::error_response(StatusCode::PAYLOAD_TOO_LARGE),
-                };
-                let value = if is_multipart {
-                    multipart_field(&bytes, CSRF_FIELD)
-                } else {
-                    form_field(&bytes, CSRF_FIELD)
-                };
-                (value, Request::from_parts(parts, Body::from(bytes)))
-            }
-            None => (None, request),
+                    form_field(&bytes, name)
+                }
+            };
+            let form_token = field(FORM_TOKEN_FIELD).and_then(|t| t.trim().parse().ok());
+            parts.extensions.insert(FormToken(form_token));
+            let value = from_header.or_else(|| field(CSRF_FIELD));
+            (value, Request::from_parts(parts, Body::from(bytes)))
+        } else {
+            (from_header, request)
         };
         let valid = submitted.is_some_and(|s| bool::from(s.as_bytes().ct_eq(expected.as_bytes())));
         if !valid {

@@ -21,14 +21,66 @@ pub enum AppError {
     /// Not signed in: redirect to the sign-in page, then back to this path.
     #[error("sign-in required")]
     SignInRequired(String),
+    /// Too much expensive work of this network at once (see `limits`), or a statement that ran
+    /// out of its time: 503, try again in a moment.
+    #[error("busy")]
+    Busy,
+    /// PostgreSQL or Redis cannot be reached right now (a restart, a failover): 503 with
+    /// `Retry-After`, never the generic error page, since nothing about the request was wrong.
+    #[error("unavailable: {0:#}")]
+    Unavailable(anyhow::Error),
     #[error("internal error: {0:#}")]
-    Internal(#[from] anyhow::Error),
+    Internal(anyhow::Error),
+}
+
+/// Seconds a visitor is asked to wait after a 503.
+pub const RETRY_AFTER_BUSY_SECONDS: u32 = 2;
+pub const RETRY_AFTER_UNAVAILABLE_SECONDS: u32 = 5;
+
+impl From<anyhow::Error> for AppError {
+    fn from(e: anyhow::Error) -> Self {
+        if is_unavailable(&e) {
+            AppError::Unavailable(e)
+        } else {
+            AppError::Internal(e)
+        }
+    }
 }
 
 impl From<tsunagu_kernel::DbError> for AppError {
     fn from(e: tsunagu_kernel::DbError) -> Self {
-        AppError::Internal(e.into())
+        if e.is_timeout() {
+            tracing::warn!(error = %e, "statement timed out");
+            AppError::Busy
+        } else {
+            AppError::from(anyhow::Error::from(e))
+        }
     }
+}
+
+impl From<redis::RedisError> for AppError {
+    fn from(e: redis::RedisError) -> Self {
+        AppError::from(anyhow::Error::from(e))
+    }
+}
+
+/// Does this error (anywhere in its chain) say that PostgreSQL or Redis is out of reach?
+pub fn is_unavailable(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        if let Some(db) = cause.downcast_ref::<tsunagu_kernel::DbError>() {
+            return db.is_unavailable();
+        }
+        if let Some(sqlx) = cause.downcast_ref::<sqlx::Error>() {
+            return tsunagu_kernel::db::is_unavailable(sqlx);
+        }
+        if let Some(redis) = cause.downcast_ref::<redis::RedisError>() {
+            return redis.is_io_error()
+                || redis.is_connection_dropped()
+                || redis.is_connection_refusal()
+                || redis.is_timeout();
+        }
+        cause.downcast_ref::<deadpool_redis::PoolError>().is_some()
+    })
 }
 
 impl From<tsunagu_authz::Denied> for AppError {
@@ -63,6 +115,7 @@ impl AppError {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::SignInRequired(_) => StatusCode::SEE_OTHER,
+            AppError::Busy | AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -70,15 +123,36 @@ impl AppError {
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
-        if let AppError::Internal(error) = &self {
-            tracing::error!(error = format!("{error:#}"), "request failed");
-        }
-        if let AppError::SignInRequired(next) = &self {
-            let target = format!("/sign-in?next={}", percent_encode(next));
-            return axum::response::Redirect::to(&target).into_response();
+        match &self {
+            AppError::Internal(error) => {
+                tracing::error!(error = format!("{error:#}"), "request failed");
+            }
+            AppError::Unavailable(error) => {
+                tracing::warn!(
+                    error = format!("{error:#}"),
+                    "a backing service is unavailable"
+                );
+                return unavailable_response(RETRY_AFTER_UNAVAILABLE_SECONDS);
+            }
+            AppError::Busy => return unavailable_response(RETRY_AFTER_BUSY_SECONDS),
+            AppError::SignInRequired(next) => {
+                let target = format!("/sign-in?next={}", percent_encode(next));
+                return axum::response::Redirect::to(&target).into_response();
+            }
+            _ => {}
         }
         error_response(self.status())
     }
+}
+
+/// A 503 that asks the visitor (and any client or proxy) to try again after `seconds`.
+pub fn unavailable_response(seconds: u32) -> Response {
+    let mut response = error_response(StatusCode::SERVICE_UNAVAILABLE);
+    response.headers_mut().insert(
+        axum::http::header::RETRY_AFTER,
+        axum::http::HeaderValue::from(seconds),
+    );
+    response
 }
 
 /// A response for `status` that the gateway will render as the branded error page.

@@ -280,7 +280,12 @@ pub async fn load_session(
                 }
                 Ok(None) => {}
                 Err(error) => {
-                    tracing::warn!(error = %error, "session store unavailable; treating the visitor as signed out")
+                    // Treating the visitor as signed out would send them to a sign-in that
+                    // cannot work either; ask them to come back in a moment instead.
+                    tracing::warn!(error = %error, "session store unavailable");
+                    return crate::error::unavailable_response(
+                        crate::error::RETRY_AFTER_UNAVAILABLE_SECONDS,
+                    );
                 }
             }
         }

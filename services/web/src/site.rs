@@ -235,6 +235,11 @@ pub struct Page {
     pub notice: Option<String>,
 }
 
+/// A token for one rendering of a create form.
+pub fn new_form_token() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
 impl Page {
     pub fn layout(&self, catalog: &crate::i18n::Catalog) -> Layout {
         let notice = self
@@ -248,6 +253,7 @@ impl Page {
             site: self.site.view(self.lang, catalog),
             current_path: self.path.clone(),
             csrf_token: self.csrf_token.clone(),
+            form_token: new_form_token(),
             member: self.member.clone(),
             notice,
         }

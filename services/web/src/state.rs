@@ -39,6 +39,8 @@ pub struct AppStateInner {
     pub web: Arc<WebKit>,
     /// Caches that feature crates keep in this process (one of each kind per `AppState`).
     pub local_caches: Arc<LocalCaches>,
+    /// Slots for requests whose cost depends on what the visitor sent (see `limits`).
+    pub expensive: crate::limits::ExpensiveWork,
 }
 
 /// Process-local caches owned by feature crates, which the web kit cannot name: one value of
@@ -130,6 +132,7 @@ impl AppState {
             .await
             .context("the permission matrix failed to load")?;
         let sessions = SessionStore::new(redis_multiplexed(config.redis_url.expose())?);
+        let expensive = crate::limits::ExpensiveWork::for_pool(config.database_pool_size);
         Ok(Self(Arc::new(AppStateInner {
             config: Arc::new(config),
             registry: TenantRegistry::new(db.clone()),
@@ -140,6 +143,7 @@ impl AppState {
             authz: Arc::new(authz),
             web: Arc::new(web),
             local_caches: Arc::new(LocalCaches::default()),
+            expensive,
         })))
     }
 

@@ -420,6 +420,8 @@ pub struct Layout {
     /// Path (and query) of the current page, to come back to after switching language.
     pub current_path: String,
     pub csrf_token: String,
+    /// A fresh one-time token for this page's create forms (`_form`, see `csrf::FormToken`).
+    pub form_token: String,
     pub member: Option<crate::site::MemberView>,
     /// An i18n key (`notices.…`) to show as a flash message.
     pub notice: Option<String>,
@@ -445,6 +447,7 @@ impl Layout {
             site,
             current_path: current_path.into(),
             csrf_token: String::new(),
+            form_token: String::new(),
             member: None,
             notice: None,
         }
@@ -458,6 +461,7 @@ impl Layout {
         context.insert("site", &self.site);
         context.insert("current_path", &self.current_path);
         context.insert("csrf_token", &self.csrf_token);
+        context.insert("form_token", &self.form_token);
         context.insert("member", &self.member);
         context.insert("notice", &self.notice);
         context

@@ -5,25 +5,26 @@
 
 pub mod queries;
 
-use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
+use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::Form;
 use serde::{Deserialize, Serialize};
 use time::{OffsetDateTime, PrimitiveDateTime};
 use tsunagu_authz::Permission;
 use tsunagu_identity::forms::{self, FieldErrors};
+use tsunagu_web::csrf::FormToken;
 use tsunagu_web::{AppError, AppState, CurrentMember, Page};
 use uuid::Uuid;
 
-use crate::media::{MediaKind, MediaStore, MAX_UPLOAD_BYTES};
+use crate::media::{MediaKind, MediaStore};
 use crate::view::{
     datetime, fragment_or_redirect, linkify, read_multipart, render, serve_image, Segment, JST,
 };
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> tsunagu_web::routes::Routes {
+    tsunagu_web::routes::Routes::new()
         .route("/articles", get(list_articles).post(create_article))
         .route("/articles/new", get(new_article))
         .route("/articles/{id}", get(show_article))
@@ -34,7 +35,7 @@ pub fn router() -> Router<AppState> {
         .route("/articles/{id}/like", post(toggle_like))
         .route("/articles/{id}/comments", post(create_comment))
         .route("/media/covers/{id}", get(show_cover))
-        .layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES + 512 * 1024))
+        .with_body_limit(tsunagu_web::csrf::MAX_MULTIPART_BYTES)
 }
 
 /// Tags an article may use; everything else is removed on save.
@@ -218,6 +219,7 @@ async fn save_article(
     page: &Page,
     id: Option<Uuid>,
     submitted: Submitted,
+    form_token: FormToken,
 ) -> Result<Response, AppError> {
     let Submitted { form, cover } = submitted;
     let mut errors = FieldErrors::new();
@@ -304,6 +306,14 @@ async fn save_article(
         .db
         .begin_tenant(member.tenant.id, member.actor())
         .await?;
+    if !form_token.claim(&mut tx, member.id()).await? {
+        // This very form was already saved (a resubmission): keep the first, store nothing.
+        tx.rollback().await?;
+        if let Some(key) = &cover_key {
+            store.delete(member.tenant.id, MediaKind::Cover, key).await;
+        }
+        return Ok(Redirect::to("/articles?notice=saved").into_response());
+    }
     let existing = match id {
         Some(id) => Some(
             queries::find(&mut tx, id, member.id(), true)
@@ -365,6 +375,7 @@ pub async fn create_article(
     State(state): State<AppState>,
     member: CurrentMember,
     page: Page,
+    form_token: FormToken,
     multipart: Multipart,
 ) -> Result<Response, AppError> {
     state
@@ -376,7 +387,7 @@ pub async fn create_article(
         )
         .await?;
     let submitted = read_form(multipart).await?;
-    save_article(&state, &member, &page, None, submitted).await
+    save_article(&state, &member, &page, None, submitted, form_token).await
 }
 
 pub async fn edit_article(
@@ -442,7 +453,15 @@ pub async fn update_article(
         )
         .await?;
     let submitted = read_form(multipart).await?;
-    save_article(&state, &member, &page, Some(id), submitted).await
+    save_article(
+        &state,
+        &member,
+        &page,
+        Some(id),
+        submitted,
+        FormToken::default(),
+    )
+    .await
 }
 
 #[derive(Serialize)]
@@ -642,6 +661,7 @@ pub async fn create_comment(
     member: CurrentMember,
     page: Page,
     Path(id): Path<Uuid>,
+    form_token: FormToken,
     Form(form): Form<CommentForm>,
 ) -> Result<Response, AppError> {
     state
@@ -672,6 +692,11 @@ pub async fn create_comment(
     let article = queries::find(&mut tx, id, member.id(), false)
         .await?
         .ok_or(AppError::NotFound)?;
+    if !form_token.claim(&mut tx, member.id()).await? {
+        // This very form was already saved: show where it went, add nothing.
+        tx.rollback().await?;
+        return Ok(Redirect::to(&format!("/articles/{id}#comments")).into_response());
+    }
     queries::add_comment(&mut tx, id, member.id(), &body).await?;
     let notified = crate::notifications::notify(
         &mut tx,

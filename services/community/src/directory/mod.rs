@@ -11,7 +11,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::Router;
 use serde::{Deserialize, Serialize};
 use tsunagu_authz::Permission;
 use tsunagu_identity::forms::{self, FieldErrors};
@@ -21,15 +20,15 @@ use uuid::Uuid;
 use crate::view::render;
 use queries::{DirectoryFilter, DirectoryRow, ProfileUpdate};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> tsunagu_web::routes::Routes {
+    tsunagu_web::routes::Routes::new()
         .route("/members", get(list_members))
         .route("/members/{id}", get(show_member))
         .route("/profile", get(edit_profile).post(update_profile))
         .route(
             "/profile/photo",
             post(upload_photo).layer(axum::extract::DefaultBodyLimit::max(
-                crate::media::MAX_UPLOAD_BYTES + 512 * 1024,
+                tsunagu_web::csrf::MAX_MULTIPART_BYTES,
             )),
         )
         .route("/profile/photo/delete", post(delete_photo))
@@ -198,14 +197,27 @@ pub async fn list_members(
             Permission::ViewDirectory,
         )
         .await?;
-    let mut tx = state
-        .db
-        .begin_tenant(member.tenant.id, member.actor())
-        .await?;
     let q = query.q.trim();
     let tokens = tsunagu_kernel::search::query_tokens(q);
+    // A text search costs what the visitor typed: it waits for one of this network's few
+    // slots and runs under the search statement timeout, so no network can hold the pool.
+    let (_slot, mut tx) = if tokens.is_empty() {
+        let tx = state
+            .db
+            .begin_tenant(member.tenant.id, member.actor())
+            .await?;
+        (None, tx)
+    } else {
+        let slot = state.expensive.enter(member.tenant.id).await?;
+        let tx = state
+            .db
+            .begin_tenant_search(member.tenant.id, member.actor())
+            .await?;
+        (Some(slot), tx)
+    };
+    let tokens = queries::rarest_first(&mut tx, tokens).await?;
     let mut filter = DirectoryFilter {
-        query: (!tokens.is_empty()).then(|| (tsunagu_kernel::search::normalize(q), tokens)),
+        query: (!tokens.is_empty()).then(|| (tsunagu_kernel::search::normalize_query(q), tokens)),
         kind: Some(query.kind.clone()).filter(|k| k == "alumni" || k == "employee"),
         department: Some(query.department.trim().to_owned()).filter(|d| !d.is_empty()),
         ..DirectoryFilter::default()

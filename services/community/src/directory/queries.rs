@@ -40,6 +40,31 @@ pub struct DirectoryFilter {
 
 pub const PAGE_SIZE: i64 = 20;
 
+static EMPTY: String = String::new();
+
+/// How many of a token's rows `rarest_first` counts at most: enough to tell a rare token from a
+/// common one, and bounded, so ordering eight tokens reads at most 8,000 index entries.
+const RARITY_SAMPLE: i64 = 1000;
+
+/// Orders a search's tokens rarest first in this tenant, so the search walks the shortest list
+/// and checks the others per row. One round trip; the counts stop at [`RARITY_SAMPLE`].
+pub async fn rarest_first(tx: &mut TenantTx, tokens: Vec<String>) -> Result<Vec<String>, DbError> {
+    if tokens.len() < 2 {
+        return Ok(tokens);
+    }
+    let tenant_id = tx.tenant_id();
+    Ok(sqlx::query_scalar(
+        "select q.token from unnest($2::text[]) with ordinality as q(token, position) \
+         order by (select count(*) from (select 1 from member_search_tokens s \
+                    where s.tenant_id = $1 and s.token = q.token limit $3) sample), q.position",
+    )
+    .bind(tenant_id)
+    .bind(&tokens)
+    .bind(RARITY_SAMPLE)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
 /// Builds a directory page query from only the clauses the filter needs. Each combination is its
 /// own statement, so every prepared plan can use its indexes (optional `$n is null or …` clauses
 /// would defeat them in generic plans). Every operator used as an index condition is leakproof
@@ -57,13 +82,10 @@ pub fn build_search<'a>(
     // The sort key: the token row's copy of name_kana when searching (an ordered walk of the
     // token index that stops at the page size), the member's own otherwise.
     let order = if let Some((text, tokens)) = &filter.query {
-        // Walk the most selective token (a bigram if there is one) in directory order; every
-        // other token must be there too.
-        let lead = tokens
-            .iter()
-            .max_by_key(|t| t.chars().count())
-            .cloned()
-            .unwrap_or_default();
+        // Walk the first token (the caller puts the rarest first, see `rarest_first`) in
+        // directory order; every other token must be there too. One subquery checks them all,
+        // so the statement has the same shape, and costs the same to plan, for 2 or 8 tokens.
+        let (lead, others) = tokens.split_first().unwrap_or((&EMPTY, &[]));
         q.push(
             " from member_search_tokens t \
              join members m on m.tenant_id = t.tenant_id and m.id = t.member_id \
@@ -72,13 +94,14 @@ pub fn build_search<'a>(
         q.push_bind(tenant_id);
         q.push(" and t.token = ");
         q.push_bind(lead.clone());
-        for other in tokens.iter().filter(|t| **t != lead) {
+        if !others.is_empty() {
             q.push(
-                " and exists (select 1 from member_search_tokens o \
-                 where o.tenant_id = t.tenant_id and o.member_id = t.member_id and o.token = ",
+                " and (select count(*) from member_search_tokens o \
+                 where o.tenant_id = t.tenant_id and o.member_id = t.member_id and o.token = any(",
             );
-            q.push_bind(other.clone());
-            q.push(")");
+            q.push_bind(others.to_vec());
+            q.push(")) = ");
+            q.push_bind(others.len() as i64);
         }
         q.push(" and m.tenant_id = ");
         q.push_bind(tenant_id);

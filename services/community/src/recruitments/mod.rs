@@ -10,7 +10,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::Form;
 use serde::{Deserialize, Serialize};
 use time::Date;
 use tsunagu_authz::Permission;
@@ -20,8 +20,8 @@ use uuid::Uuid;
 
 use crate::view::{datetime, fragment_or_redirect, linkify, render, Segment};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> tsunagu_web::routes::Routes {
+    tsunagu_web::routes::Routes::new()
         .route(
             "/recruitments",
             get(list_recruitments).post(create_recruitment),
@@ -197,6 +197,7 @@ pub async fn create_recruitment(
     State(state): State<AppState>,
     member: CurrentMember,
     page: Page,
+    form_token: tsunagu_web::csrf::FormToken,
     Form(form): Form<RecruitmentForm>,
 ) -> Result<Response, AppError> {
     state
@@ -245,6 +246,11 @@ pub async fn create_recruitment(
         .db
         .begin_tenant(member.tenant.id, member.actor())
         .await?;
+    if !form_token.claim(&mut tx, member.id()).await? {
+        // This very form was already published (a resubmission): nothing new.
+        tx.rollback().await?;
+        return Ok(Redirect::to("/recruitments?notice=published").into_response());
+    }
     let id = queries::create(&mut tx, member.id(), &title, &body, deadline).await?;
     tx.commit().await?;
     Ok(Redirect::to(&format!("/recruitments/{id}?notice=published")).into_response())

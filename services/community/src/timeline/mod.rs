@@ -11,13 +11,14 @@ use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::Form;
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 use tsunagu_authz::Permission;
 use tsunagu_identity::forms::{self, FieldErrors};
 use tsunagu_kernel::tokens::looks_like_token;
 use tsunagu_kernel::TenantId;
+use tsunagu_web::csrf::FormToken;
 use tsunagu_web::templates::Fill;
 use tsunagu_web::versions::{bump_version, establish_version, TenantVersions};
 use tsunagu_web::{AppError, AppState, CurrentMember, Page};
@@ -27,13 +28,13 @@ use self::cache::{Actions, Card, FeedCache, FeedHead, Lookup};
 
 use crate::view::{datetime, fragment_or_redirect, is_htmx, iso, linkify, render, Segment};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> tsunagu_web::routes::Routes {
+    tsunagu_web::routes::Routes::new()
         .route("/timeline", get(list_posts))
         .route(
             "/posts",
             post(create_post).layer(axum::extract::DefaultBodyLimit::max(
-                crate::media::MAX_UPLOAD_BYTES + 512 * 1024,
+                tsunagu_web::csrf::MAX_MULTIPART_BYTES,
             )),
         )
         .route("/media/posts/{id}", get(show_post_image))
@@ -261,12 +262,13 @@ async fn render_feed(
     };
     // The page around the feed is rendered once per distinct context and kept (see
     // `WebKit::render_with_holes`), with holes for what each request has of its own: its CSRF
-    // token, the member's name, the cards, the cursor. The cards (already escaped HTML) are
+    // token, the member's name, the cards, the cursor, the composer's one-time token. The cards (already escaped HTML) are
     // written straight into the answer, not copied through the template engine, which cost
     // more than the rest of the page (`just bench`, docs/PERFORMANCE.md).
     let web = &state.web;
     let mut layout = page.layout(&web.catalog);
     layout.csrf_token = web.hole(0);
+    let form_token = std::mem::replace(&mut layout.form_token, web.hole(4));
     let display_name = layout
         .member
         .as_mut()
@@ -297,6 +299,7 @@ async fn render_feed(
         Fill::Text(&display_name),
         Fill::Html(&write_cards),
         Fill::Text(&cursor),
+        Fill::Text(&form_token),
     ];
     let body = web.render_with_holes("timeline/index.html", &context, &fills, memoise)?;
     Ok((status, axum::response::Html(body)).into_response())
@@ -373,6 +376,7 @@ pub async fn create_post(
     member: CurrentMember,
     page: Page,
     versions: TenantVersions,
+    form_token: FormToken,
     request: Request,
 ) -> Result<Response, AppError> {
     state
@@ -434,6 +438,17 @@ pub async fn create_post(
         .db
         .begin_tenant(member.tenant.id, member.actor())
         .await?;
+    if !form_token.claim(&mut tx, member.id()).await? {
+        // This very form was already posted (a resubmission after an error page, a double
+        // click): the first post stands, this one adds nothing.
+        tx.rollback().await?;
+        if let Some(key) = &image_key {
+            store
+                .delete(member.tenant.id, crate::media::MediaKind::PostImage, key)
+                .await;
+        }
+        return Ok(Redirect::to("/timeline?notice=posted").into_response());
+    }
     queries::create_post(
         &mut tx,
         member.id(),
@@ -565,6 +580,7 @@ pub async fn create_comment(
     page: Page,
     headers: HeaderMap,
     Path(id): Path<Uuid>,
+    form_token: FormToken,
     Form(form): Form<CommentForm>,
 ) -> Result<Response, AppError> {
     state
@@ -592,6 +608,11 @@ pub async fn create_comment(
         .db
         .begin_tenant(member.tenant.id, member.actor())
         .await?;
+    if !form_token.claim(&mut tx, member.id()).await? {
+        // This very form was already saved (a resubmission): answer as the first time did.
+        tx.rollback().await?;
+        return comment_saved(&state, &member, &page, &headers, id).await;
+    }
     if !queries::add_comment(&mut tx, id, member.id(), &body).await? {
         tx.rollback().await?;
         return Err(AppError::NotFound);
@@ -611,11 +632,22 @@ pub async fn create_comment(
     tx.commit().await?;
     announce_change(&state, member.tenant.id).await;
     crate::notifications::forget_counts(&state, member.tenant.id, &notified).await;
-    if is_htmx(&headers) {
+    comment_saved(&state, &member, &page, &headers, id).await
+}
+
+/// After a comment is saved: htmx gets the comments section, a plain form the post's page.
+async fn comment_saved(
+    state: &AppState,
+    member: &CurrentMember,
+    page: &Page,
+    headers: &HeaderMap,
+    id: Uuid,
+) -> Result<Response, AppError> {
+    if is_htmx(headers) {
         return render_post(
-            &state,
-            &member,
-            &page,
+            state,
+            member,
+            page,
             id,
             &CommentForm::default(),
             &FieldErrors::new(),

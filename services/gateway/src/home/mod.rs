@@ -6,7 +6,6 @@ pub mod queries;
 use axum::extract::State;
 use axum::response::Html;
 use axum::routing::get;
-use axum::Router;
 use serde::Serialize;
 use time::OffsetDateTime;
 use tsunagu_community::view::JST;
@@ -14,8 +13,8 @@ use tsunagu_web::{AppError, CurrentTenant, Locale, MaybeMember, Page};
 
 use tsunagu_web::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/", get(show_home))
+pub fn routes() -> tsunagu_web::routes::Routes {
+    tsunagu_web::routes::Routes::new().route("/", get(show_home))
 }
 
 #[derive(Serialize)]

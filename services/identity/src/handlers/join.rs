@@ -14,9 +14,11 @@ use axum::Form;
 use serde::{Deserialize, Serialize};
 use tsunagu_kernel::Actor;
 use tsunagu_web::session::{session_cookie, SessionData};
-use tsunagu_web::{AppError, AppState, ClientIp, CurrentTenant, EffectiveHost, Page};
+use tsunagu_web::{AppError, AppState, ClientIp, CurrentTenant, Page};
 
-use super::{client_key, insert_form, minutes, origin, redirect_with_cookies, render_page};
+use super::{
+    client_key, insert_form, redirect_with_cookies, render_page, with_retry_after, RetryWait,
+};
 use crate::email::{self, EmailSpec};
 use crate::forms::{self, EmailAddress, FieldErrors};
 use crate::queries::{self, NewMember, TokenPurpose};
@@ -240,8 +242,8 @@ pub async fn create_member(
     State(state): State<AppState>,
     CurrentTenant(tenant): CurrentTenant,
     page: Page,
-    host: axum::Extension<EffectiveHost>,
     client: Option<axum::Extension<ClientIp>>,
+    headers: axum::http::HeaderMap,
     Form(form): Form<JoinForm>,
 ) -> Result<Response, AppError> {
     if let Some(axum::Extension(ClientIp(ip))) = client {
@@ -254,20 +256,22 @@ pub async fn create_member(
             )
             .await
         {
+            let wait = RetryWait::new(retry);
             let mut errors = FieldErrors::new();
-            errors.insert("form", "errors.rate_limited");
-            return render_page(
+            errors.insert("form", wait.key);
+            let page = render_page(
                 &state,
                 &page,
                 "identity/join.html",
                 StatusCode::TOO_MANY_REQUESTS,
                 |c| {
                     insert_form(c, &form, &errors);
-                    c.insert("retry_minutes", &minutes(retry));
+                    c.insert("retry", &wait);
                     c.insert("employee_domains", &tenant.signup.employee_email_domains);
                     c.insert("password_min", &crate::password::MIN_LENGTH);
                 },
-            );
+            )?;
+            return Ok(with_retry_after(page, retry));
         }
     }
 
@@ -316,7 +320,7 @@ pub async fn create_member(
             );
         }
     };
-    let origin = origin(&state, &host.0);
+    let origin = state.config.tenant_origin(&tenant.slug);
     let lang = page.lang;
 
     if let Some(existing) = queries::find_by_email(&mut tx, &valid.email.normalized).await? {
@@ -391,7 +395,10 @@ pub async fn create_member(
             .await?;
         return Ok(redirect_with_cookies(
             "/?notice=welcome",
-            &[session_cookie(state.config.https, &session)],
+            &[
+                session_cookie(state.config.https, &session),
+                super::sign_in::remember_device(&state, &headers, tenant.id, member_id),
+            ],
         ));
     }
 

@@ -11,11 +11,11 @@ use axum::Form;
 use serde::{Deserialize, Serialize};
 use tsunagu_kernel::tokens::looks_like_token;
 use tsunagu_kernel::Actor;
-use tsunagu_web::{AppError, AppState, ClientIp, CurrentTenant, EffectiveHost, Page};
+use tsunagu_web::{AppError, AppState, ClientIp, CurrentTenant, Page};
 
 use super::{
-    account_key, client_key, insert_form, message_page, minutes, origin, redirect_with_cookies,
-    render_page,
+    account_key, client_key, insert_form, message_page, redirect_with_cookies, render_page,
+    with_retry_after, RetryWait,
 };
 use crate::email::{self, EmailSpec};
 use crate::forms::{self, EmailAddress, FieldErrors};
@@ -47,7 +47,6 @@ pub async fn request_reset(
     State(state): State<AppState>,
     CurrentTenant(tenant): CurrentTenant,
     page: Page,
-    host: axum::Extension<EffectiveHost>,
     client: Option<axum::Extension<ClientIp>>,
     Form(form): Form<ForgotForm>,
 ) -> Result<Response, AppError> {
@@ -80,18 +79,20 @@ pub async fn request_reset(
             .err();
     }
     if let Some(retry) = limited {
+        let wait = RetryWait::new(retry);
         let mut errors = FieldErrors::new();
-        errors.insert("form", "errors.rate_limited");
-        return render_page(
+        errors.insert("form", wait.key);
+        let page = render_page(
             &state,
             &page,
             "identity/forgot_password.html",
             StatusCode::TOO_MANY_REQUESTS,
             |c| {
                 insert_form(c, &form, &errors);
-                c.insert("retry_minutes", &minutes(retry));
+                c.insert("retry", &wait);
             },
-        );
+        )?;
+        return Ok(with_retry_after(page, retry));
     }
     // Per account, quietly: a flood of reset emails to one person stops, with the same answer.
     let account_ok = state
@@ -124,7 +125,7 @@ pub async fn request_reset(
                         args: vec![],
                         action_url: Some(format!(
                             "{}/reset-password?token={token}",
-                            origin(&state, &host.0)
+                            state.config.tenant_origin(&tenant.slug)
                         )),
                     },
                 )
@@ -200,6 +201,7 @@ pub async fn reset_password(
     State(state): State<AppState>,
     CurrentTenant(tenant): CurrentTenant,
     page: Page,
+    headers: axum::http::HeaderMap,
     Form(form): Form<ResetForm>,
 ) -> Result<Response, AppError> {
     if !looks_like_token(&form.token) {
@@ -235,10 +237,13 @@ pub async fn reset_password(
     tx.commit().await?;
     state.sessions.destroy_all(tenant.id, member_id).await?;
     tracing::info!(member.id = %member_id, "password reset");
+    // The link proved the mailbox: this browser may sign in even while strangers hold the
+    // account at its sign-in ceiling.
     Ok(redirect_with_cookies(
         "/sign-in?notice=password_reset",
-        &[tsunagu_web::session::clear_session_cookie(
-            state.config.https,
-        )],
+        &[
+            tsunagu_web::session::clear_session_cookie(state.config.https),
+            super::sign_in::remember_device(&state, &headers, tenant.id, member_id),
+        ],
     ))
 }

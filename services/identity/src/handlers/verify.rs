@@ -10,9 +10,9 @@ use axum::Form;
 use serde::Deserialize;
 use tsunagu_kernel::tokens::looks_like_token;
 use tsunagu_kernel::Actor;
-use tsunagu_web::{AppError, AppState, ClientIp, CurrentTenant, EffectiveHost, Page};
+use tsunagu_web::{AppError, AppState, ClientIp, CurrentTenant, Page};
 
-use super::{account_key, client_key, message_page, origin, render_page};
+use super::{account_key, client_key, message_page, render_page};
 use crate::email::{self, EmailSpec};
 use crate::forms::EmailAddress;
 use crate::queries::{self, TokenPurpose};
@@ -128,7 +128,6 @@ pub async fn resend_verification(
     State(state): State<AppState>,
     CurrentTenant(tenant): CurrentTenant,
     page: Page,
-    host: axum::Extension<EffectiveHost>,
     client: Option<axum::Extension<ClientIp>>,
     Form(form): Form<ResendForm>,
 ) -> Result<Response, AppError> {
@@ -193,7 +192,7 @@ pub async fn resend_verification(
                     )],
                     action_url: Some(format!(
                         "{}/verify-email?token={token}",
-                        origin(&state, &host.0)
+                        state.config.tenant_origin(&tenant.slug)
                     )),
                 },
             )
