@@ -10,6 +10,7 @@
 //! The generator runs on a single-threaded runtime so that on a small machine it takes at most
 //! one core away from the server and PostgreSQL.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -77,15 +78,32 @@ pub struct Outcome {
     pub requests: u64,
     /// Answers that were not 2xx, and transport errors.
     pub errors: u64,
+    /// Answers by HTTP status. A request that got no answer (the connection failed) is in
+    /// `errors` only.
+    pub statuses: BTreeMap<u16, u64>,
     pub seconds: f64,
     pub throughput: f64,
     pub latency: Latency,
     pub mean_body_bytes: u64,
 }
 
+impl Outcome {
+    /// Requests that got no answer at all.
+    pub fn transport_errors(&self) -> u64 {
+        let not_2xx: u64 = self
+            .statuses
+            .iter()
+            .filter(|(status, _)| !(200..300).contains(*status))
+            .map(|(_, count)| count)
+            .sum();
+        self.errors.saturating_sub(not_2xx)
+    }
+}
+
 struct Tally {
     histogram: Histogram<u64>,
     errors: u64,
+    statuses: BTreeMap<u16, u64>,
     body_bytes: u64,
 }
 
@@ -96,6 +114,7 @@ impl Tally {
             histogram: Histogram::new_with_bounds(1, 60_000_000, 3)
                 .expect("constant histogram bounds are valid"),
             errors: 0,
+            statuses: BTreeMap::new(),
             body_bytes: 0,
         }
     }
@@ -176,6 +195,7 @@ async fn drive(
                 if counted {
                     tally.record(finished - due);
                     tally.body_bytes += bytes as u64;
+                    *tally.statuses.entry(status).or_default() += 1;
                     if !(200..300).contains(&status) {
                         tally.errors += 1;
                     }
@@ -212,6 +232,9 @@ pub async fn run(target: &Target, plan: Plan) -> anyhow::Result<Outcome> {
             .add(&tally.histogram)
             .expect("histograms with equal bounds add");
         total.errors += tally.errors;
+        for (status, count) in tally.statuses {
+            *total.statuses.entry(status).or_default() += count;
+        }
         total.body_bytes += tally.body_bytes;
     }
     let requests = total.histogram.len();
@@ -225,6 +248,7 @@ pub async fn run(target: &Target, plan: Plan) -> anyhow::Result<Outcome> {
         },
         requests,
         errors: total.errors,
+        statuses: total.statuses,
         seconds,
         throughput: requests as f64 / seconds,
         latency: Latency {

@@ -60,6 +60,8 @@ enum Cmd {
         pool: u32,
         /// Load only these scenarios (comma-separated keys, e.g. `timeline_large,fortunes_axum`)
         /// for a quick look while working; budgets that need the others read as missed.
+        /// `noisy_neighbour` selects the noisy-neighbour rounds (with `timeline_large`, whose
+        /// rate they use).
         #[arg(long, value_delimiter = ',')]
         only: Vec<String>,
     },

@@ -2,7 +2,10 @@
 
 use std::fmt::Write as _;
 
-use crate::run::{Budget, Comparison, Report, ScenarioResult};
+use crate::run::{
+    Budget, Comparison, FloodAnswers, NoisyNeighbour, NoisyRound, Report, ScenarioResult,
+    NOISY_NEIGHBOUR,
+};
 
 fn scenario<'a>(report: &'a Report, key: &str) -> Option<&'a ScenarioResult> {
     report.scenarios.iter().find(|s| s.key == key)
@@ -42,6 +45,83 @@ fn paired_ratio(report: &Report, key: &str, first: &str, second: &str) -> (f64, 
             "closed-loop peaks (no alternating rounds in this run)".to_owned(),
         ),
     }
+}
+
+/// Flooded ÷ quiet p99 of the page measured beside a neighbour's flood. Missed whatever the
+/// ratio when the server failed under the flood, or when the measured page failed: a failed
+/// answer is fast and would flatter the p99.
+fn noisy_neighbour_budget(report: &Report) -> Budget {
+    let name = "Timeline p99 under a neighbour's search flood ÷ quiet".to_owned();
+    let target = "≤ 1.2".to_owned();
+    let Some(n) = noisy_neighbour(report) else {
+        return Budget {
+            name,
+            value: 0.0,
+            target,
+            pass: false,
+            how: "not measured in this run".into(),
+        };
+    };
+    let each = |p99: fn(&NoisyRound) -> f64| {
+        n.rounds
+            .iter()
+            .map(|r| format!("{:.2}", p99(r)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let answers = &n.flood_answers;
+    let mut how = format!(
+        "the small tenant's signed-in timeline, open loop at {:.0} req/s (the rate of the large ÷ \
+         small pair: {} × the large tenant's timeline peak), while a member of the large tenant \
+         sends directory searches of {} distinct kanji on {} connections (closed loop): median of \
+         {} rounds each, quiet and flooded in turns: {:.2} ms quiet ({} ms) vs {:.2} ms flooded \
+         ({} ms); the flood's answers: {} × 200, {} × 503, {} other",
+        n.rate,
+        report.settings.open_fraction,
+        n.flood_query_chars,
+        report.settings.flood_connections,
+        n.rounds.len(),
+        n.quiet_p99,
+        each(|r| r.quiet.latency.p99),
+        n.flooded_p99,
+        each(|r| r.flooded.latency.p99),
+        answers.ok,
+        answers.refused,
+        answers.other + answers.server_errors
+    );
+    if answers.server_errors > 0 {
+        let _ = write!(
+            how,
+            "; **{} answers were a 5xx other than 503: the server failed under the flood, so \
+             the figure does not count**",
+            answers.server_errors
+        );
+    }
+    if n.quiet_errors + n.flooded_errors > 0 {
+        let _ = write!(
+            how,
+            "; **the timeline failed {} times quiet and {} times flooded, so its p99 does not \
+             count**",
+            n.quiet_errors, n.flooded_errors
+        );
+    }
+    Budget {
+        name,
+        value: n.ratio,
+        target,
+        pass: answers.server_errors == 0
+            && n.quiet_errors + n.flooded_errors == 0
+            && n.ratio > 0.0
+            && n.ratio <= 1.2,
+        how,
+    }
+}
+
+fn noisy_neighbour(report: &Report) -> Option<&NoisyNeighbour> {
+    report
+        .noisy_neighbour
+        .as_ref()
+        .filter(|n| !n.rounds.is_empty())
 }
 
 /// The issue's budget, computed from the run.
@@ -180,6 +260,7 @@ pub fn budgets(report: &Report) -> Vec<Budget> {
         pass: size_ratio > 0.0 && size_ratio <= 1.2,
         how,
     });
+    budgets.push(noisy_neighbour_budget(report));
     budgets.push(Budget {
         name: "Server peak RSS, with runs at 256 connections".into(),
         value: report.server_peak_rss_mb,
@@ -188,6 +269,93 @@ pub fn budgets(report: &Report) -> Vec<Budget> {
         how: "VmHWM of the `tsunagu serve` process (RLS on) after every scenario".into(),
     });
     budgets
+}
+
+fn noisy_neighbour_section(md: &mut String, n: &NoisyNeighbour, report: &Report) {
+    let settings = &report.settings;
+    let _ = writeln!(md, "\n## Noisy neighbour\n");
+    let _ = writeln!(
+        md,
+        "The small tenant's signed-in timeline, open loop at {:.0} req/s ({} connections, {} s \
+         warm-up, {} s measured), in rounds that alternate between a quiet server and one where a \
+         member of the large tenant floods it: `GET /members?q=` with {} distinct kanji (U+4E00 \
+         up, percent-encoded) on {} connections in a closed loop, from one warm-up before the \
+         measured loop until one warm-up after it. The flood is a second load generator on a \
+         thread of its own. A 503 is the server turning a search away; another 5xx is a failure. \
+         This part alone: `tsunagu-bench run --only {NOISY_NEIGHBOUR}` (it loads \
+         `timeline_large` too, for the rate).\n",
+        n.rate,
+        settings.open_connections,
+        settings.warmup_secs,
+        settings.open_secs,
+        n.flood_query_chars,
+        settings.flood_connections
+    );
+    let _ = writeln!(
+        md,
+        "| round | quiet p50 | quiet p99 | flooded p50 | flooded p99 | flooded ÷ quiet p99 | timeline errors (quiet, flooded) | flood (req/s) | flood 200 | flood 503 | flood, other 5xx | flood, other | steal (quiet, flooded) |"
+    );
+    let _ = writeln!(
+        md,
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    );
+    for (i, r) in n.rounds.iter().enumerate() {
+        let (quiet, flooded) = (&r.quiet.latency, &r.flooded.latency);
+        let answers = FloodAnswers::of([&r.flood]);
+        let _ = writeln!(
+            md,
+            "| {} | {:.2} | {:.2} | {:.2} | {:.2} | {:.3} | {}, {} | {:.0} | {} | {} | {} | {} | {:.1}%, {:.1}% |",
+            i + 1,
+            quiet.p50,
+            quiet.p99,
+            flooded.p50,
+            flooded.p99,
+            if quiet.p99 > 0.0 { flooded.p99 / quiet.p99 } else { 0.0 },
+            r.quiet.errors,
+            r.flooded.errors,
+            r.flood.throughput,
+            answers.ok,
+            answers.refused,
+            answers.server_errors,
+            answers.other,
+            r.quiet_steal,
+            r.flooded_steal
+        );
+    }
+    let _ = writeln!(
+        md,
+        "\nMedian p99: {:.2} ms quiet, {:.2} ms flooded; flooded ÷ quiet {:.3}.",
+        n.quiet_p99, n.flooded_p99, n.ratio
+    );
+    let mut unusual = std::collections::BTreeMap::<String, u64>::new();
+    for flood in n.rounds.iter().map(|r| &r.flood) {
+        for (status, count) in flood
+            .statuses
+            .iter()
+            .filter(|(s, _)| **s != 200 && **s != 503)
+        {
+            *unusual.entry(status.to_string()).or_default() += count;
+        }
+        if flood.transport_errors() > 0 {
+            *unusual.entry("no answer".to_owned()).or_default() += flood.transport_errors();
+        }
+    }
+    if !unusual.is_empty() {
+        let listed: Vec<String> = unusual
+            .iter()
+            .map(|(status, count)| format!("{status} × {count}"))
+            .collect();
+        let _ = writeln!(md, "\nThe flood's other answers: {}.", listed.join(", "));
+    }
+    if n.flood_answers.server_errors > 0 {
+        let _ = writeln!(
+            md,
+            "\n**Error of this run:** the server answered {} of the flood's searches with a 5xx \
+             other than 503, a failure rather than the limit; the figures of this section do not \
+             count.",
+            n.flood_answers.server_errors
+        );
+    }
 }
 
 fn format_value(budget: &Budget) -> String {
@@ -550,6 +718,10 @@ pub fn markdown(report: &Report) -> String {
          `tenant_id` explicitly), both with the feed cache off so that every request runs the \
          timeline's SQL; only the policies are skipped."
     );
+
+    if let Some(n) = noisy_neighbour(report) {
+        noisy_neighbour_section(&mut md, n, report);
+    }
 
     let _ = writeln!(md, "\n## Memory\n");
     let _ = writeln!(

@@ -92,6 +92,8 @@ pub struct LoadSettings {
     /// Alternating rounds of each compared pair (the budget's ratios).
     pub comparison_rounds: usize,
     pub round_secs: f64,
+    /// Connections of the noisy neighbour's search flood (closed loop).
+    pub flood_connections: usize,
 }
 
 impl LoadSettings {
@@ -105,6 +107,7 @@ impl LoadSettings {
             open_fraction: 0.7,
             comparison_rounds: 3,
             round_secs: 5.0,
+            flood_connections: 32,
         }
     }
 
@@ -118,6 +121,7 @@ impl LoadSettings {
             open_fraction: 0.7,
             comparison_rounds: 1,
             round_secs: 0.3,
+            flood_connections: 32,
         }
     }
 
@@ -137,6 +141,17 @@ impl LoadSettings {
             warmup: Duration::from_secs_f64(self.warmup_secs),
             duration: Duration::from_secs_f64(self.open_secs),
         }
+    }
+
+    /// The noisy neighbour's flood. It is started one warm-up before the measured open loop
+    /// ([`LoadSettings::open`]) and counts from then on, and it lasts one warm-up beyond that
+    /// loop's end, so that it covers the whole measured window whatever the start-up jitter of
+    /// the two load threads.
+    fn flood(&self) -> Plan {
+        self.closed(
+            self.flood_connections,
+            2.0 * self.warmup_secs + self.open_secs,
+        )
     }
 }
 
@@ -449,6 +464,104 @@ impl Comparison {
     }
 }
 
+/// The `--only` key of the noisy-neighbour rounds. They are not a scenario of their own: they
+/// load the small tenant's timeline at the rate of the `size_cached` pair (0.7 × the large
+/// tenant's timeline peak), so they need `timeline_large` loaded first.
+pub const NOISY_NEIGHBOUR: &str = "noisy_neighbour";
+
+/// Does one tenant's flood of expensive requests reach another tenant? The measured page is
+/// loaded open-loop in rounds that alternate between a quiet server and one where a member of
+/// another tenant floods it with long directory searches.
+#[derive(Clone, Debug, Serialize)]
+pub struct NoisyNeighbour {
+    /// The measured scenario (another tenant's than the flood's).
+    pub measured: String,
+    pub flood_host: String,
+    pub flood_path: String,
+    /// Characters in the flood's search, all distinct.
+    pub flood_query_chars: usize,
+    /// Open-loop rate of the measured page, quiet and flooded alike (requests/s).
+    pub rate: f64,
+    /// Median p99 of the quiet and of the flooded rounds (ms), and flooded ÷ quiet from those
+    /// medians, as every ratio of the budget.
+    pub quiet_p99: f64,
+    pub flooded_p99: f64,
+    pub ratio: f64,
+    /// The flood's answers over all rounds.
+    pub flood_answers: FloodAnswers,
+    /// Failed requests of the measured page over all rounds: a refused page is answered fast
+    /// and would flatter its p99.
+    pub quiet_errors: u64,
+    pub flooded_errors: u64,
+    pub rounds: Vec<NoisyRound>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct NoisyRound {
+    pub quiet: Outcome,
+    pub flooded: Outcome,
+    /// Percent of the machine's CPU time stolen by the hypervisor during each measured loop.
+    pub quiet_steal: f64,
+    pub flooded_steal: f64,
+    /// The flood's closed loop, over a window a little wider than the flooded loop's.
+    pub flood: Outcome,
+}
+
+/// A flood's answers, as the report counts them.
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct FloodAnswers {
+    pub ok: u64,
+    /// 503: the server turned the search away (what a per-tenant limit answers).
+    pub refused: u64,
+    /// 5xx other than 503: the server failed under the flood, an error of the run.
+    pub server_errors: u64,
+    /// Every other status, and requests that got no answer.
+    pub other: u64,
+}
+
+impl FloodAnswers {
+    pub fn of<'a>(outcomes: impl IntoIterator<Item = &'a Outcome>) -> Self {
+        let mut answers = Self::default();
+        for outcome in outcomes {
+            for (&status, &count) in &outcome.statuses {
+                match status {
+                    200 => answers.ok += count,
+                    503 => answers.refused += count,
+                    500..=599 => answers.server_errors += count,
+                    _ => answers.other += count,
+                }
+            }
+            answers.other += outcome.transport_errors();
+        }
+        answers
+    }
+}
+
+impl NoisyNeighbour {
+    fn new(measured: &Scenario, flood: &Scenario, rate: f64, rounds: Vec<NoisyRound>) -> Self {
+        let quiet_p99 = median(rounds.iter().map(|r| r.quiet.latency.p99).collect());
+        let flooded_p99 = median(rounds.iter().map(|r| r.flooded.latency.p99).collect());
+        Self {
+            measured: measured.key.clone(),
+            flood_host: flood.host.clone(),
+            flood_path: flood.path.clone(),
+            flood_query_chars: FLOOD_QUERY_CHARS as usize,
+            rate,
+            quiet_p99,
+            flooded_p99,
+            ratio: if quiet_p99 > 0.0 {
+                flooded_p99 / quiet_p99
+            } else {
+                0.0
+            },
+            flood_answers: FloodAnswers::of(rounds.iter().map(|r| &r.flood)),
+            quiet_errors: rounds.iter().map(|r| r.quiet.errors).sum(),
+            flooded_errors: rounds.iter().map(|r| r.flooded.errors).sum(),
+            rounds,
+        }
+    }
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct Budget {
     pub name: String,
@@ -484,6 +597,8 @@ pub struct Report {
     pub scenarios: Vec<ScenarioResult>,
     pub comparisons: Vec<Comparison>,
     pub latency_comparisons: Vec<LatencyComparison>,
+    /// Absent when `--only` left it out.
+    pub noisy_neighbour: Option<NoisyNeighbour>,
     /// How busy the machine's CPUs were (percent) in the seconds before the first load, with
     /// every server started and idle: anything else running here lowers every figure.
     pub busy_before_percent: f64,
@@ -1129,6 +1244,13 @@ fn summarize(outcome: &Outcome) -> String {
     )
 }
 
+/// Fetches the page once and checks it is the real one; returns its size.
+async fn fetch_and_check(scenario: &Scenario, servers: &[Server]) -> anyhow::Result<usize> {
+    let (status, body) = load::get_once(&target(scenario, servers)?).await?;
+    check(scenario, status, &body)?;
+    Ok(body.len())
+}
+
 async fn load_or_fail(target: &Target, plan: Plan) -> anyhow::Result<Outcome> {
     let outcome = load::run_on_own_thread(target.clone(), plan).await?;
     if outcome.requests == 0 {
@@ -1139,6 +1261,84 @@ async fn load_or_fail(target: &Target, plan: Plan) -> anyhow::Result<Outcome> {
         );
     }
     Ok(outcome)
+}
+
+/// Characters in the noisy neighbour's search: as many as the directory's search box takes
+/// (its `maxlength`).
+const FLOOD_QUERY_CHARS: u32 = 200;
+
+/// Distinct kanji from U+4E00 up: every adjacent pair is another token, so the search has as
+/// many tokens as a query of its length can have, and matches nobody.
+fn flood_query() -> String {
+    (0x4E00..0x4E00 + FLOOD_QUERY_CHARS)
+        .filter_map(char::from_u32)
+        .collect()
+}
+
+/// The noisy-neighbour rounds ([`NoisyNeighbour`]): the measured page quiet, then flooded, in
+/// each round.
+async fn noisy_neighbour(
+    measured: &Scenario,
+    flood: &Scenario,
+    servers: &[Server],
+    rate: f64,
+    settings: &LoadSettings,
+) -> anyhow::Result<NoisyNeighbour> {
+    let measured_target = target(measured, servers)?;
+    let flood_target = target(flood, servers)?;
+    let mut rounds = Vec::new();
+    for _ in 0..settings.comparison_rounds {
+        let (quiet, quiet_steal) =
+            load_measuring_steal(&measured_target, settings.open(rate)).await?;
+        // The flood is a second load generator in this process, on an OS thread and
+        // single-threaded runtime of its own (`run_on_own_thread`), like the measured loop's.
+        // The kernel schedules the two threads independently, as it would two processes; two
+        // loads on one runtime would not do, because the measured loop's due times would wait
+        // behind the flood's answers and charge the generator's queueing to the measured
+        // tenant. A child `tsunagu-bench load` costs the same CPU, but its window could only be
+        // lined up with the measured one by guessing its start-up time; here both windows come
+        // from one clock.
+        // Not `load_or_fail`: a flood whose every search is still waiting for a slot when its
+        // window ends has done its work all the same.
+        let flooding = tokio::spawn(load::run_on_own_thread(
+            flood_target.clone(),
+            settings.flood(),
+        ));
+        tokio::time::sleep(Duration::from_secs_f64(settings.warmup_secs)).await;
+        let flooded = load_measuring_steal(&measured_target, settings.open(rate)).await;
+        // Awaited even if the measurement failed, so that the flood never runs into what follows.
+        let flood = flooding.await.context("the flood panicked")??;
+        let (flooded, flooded_steal) = flooded?;
+        let answers = FloodAnswers::of([&flood]);
+        say(format!(
+            "round {NOISY_NEIGHBOUR} at {rate:.0} req/s: {} p99 quiet {:.2} ms, flooded {:.2} ms; \
+             flood {:.0} req/s: {} × 200, {} × 503, {} × other 5xx, {} other",
+            measured.key,
+            quiet.latency.p99,
+            flooded.latency.p99,
+            flood.throughput,
+            answers.ok,
+            answers.refused,
+            answers.server_errors,
+            answers.other
+        ));
+        rounds.push(NoisyRound {
+            quiet,
+            flooded,
+            quiet_steal,
+            flooded_steal,
+            flood,
+        });
+    }
+    let noisy = NoisyNeighbour::new(measured, flood, rate, rounds);
+    if noisy.flood_answers.server_errors > 0 {
+        say(format!(
+            "error: the server answered {} of the flood's searches with a 5xx other than 503 \
+             (a failure, not the limit); the noisy-neighbour figures do not count",
+            noisy.flood_answers.server_errors
+        ));
+    }
+    Ok(noisy)
 }
 
 // ---- the run ----------------------------------------------------------------------------------
@@ -1191,6 +1391,7 @@ pub async fn run(options: RunOptions) -> anyhow::Result<Report> {
         scenarios,
         comparisons,
         latency_comparisons,
+        noisy_neighbour,
         (load_seconds, data_reused, busy_before_percent),
         (peak_rss, rss_after),
     ) = result?;
@@ -1209,6 +1410,7 @@ pub async fn run(options: RunOptions) -> anyhow::Result<Report> {
         scenarios,
         comparisons,
         latency_comparisons,
+        noisy_neighbour,
         busy_before_percent,
         server_peak_rss_mb: peak_rss,
         server_rss_after_mb: rss_after,
@@ -1223,6 +1425,7 @@ type Measured = (
     Vec<ScenarioResult>,
     Vec<Comparison>,
     Vec<LatencyComparison>,
+    Option<NoisyNeighbour>,
     (f64, bool, f64),
     (f64, f64),
 );
@@ -1460,21 +1663,46 @@ async fn run_in_database(
     }
     scenarios.push(timeline_small_uncached);
 
+    // The noisy neighbour: the large tenant's member floods directory searches while the small
+    // tenant's timeline is measured (pages of two tenants on one server).
+    let noisy_pages = if options.only.is_empty()
+        || options.only.iter().any(|k| k == NOISY_NEIGHBOUR)
+    {
+        let query = flood_query();
+        let flood = Scenario {
+            key: "noisy_neighbour_flood".to_owned(),
+            title: format!("Directory search of {FLOOD_QUERY_CHARS} distinct kanji, large tenant"),
+            path: format!("/members?q={}", percent_encode(&query)),
+            // The search box echoes the query: the search ran, on a signed-in page. It finds
+            // nobody, so there are no result cards to look for.
+            expect: Expect::Contains(vec![query]),
+            ..find(&scenarios, "directory_large")?
+        };
+        Some((timeline_small.clone(), flood))
+    } else {
+        None
+    };
+
     if !options.only.is_empty() {
-        for key in &options.only {
+        for key in options.only.iter().filter(|k| *k != NOISY_NEIGHBOUR) {
             if !scenarios.iter().any(|s| &s.key == key) {
                 bail!("--only: there is no scenario {key:?}");
             }
         }
-        scenarios.retain(|s| options.only.contains(&s.key));
+        // The noisy neighbour runs at timeline_large's open-loop rate.
+        scenarios.retain(|s| {
+            options.only.contains(&s.key) || (noisy_pages.is_some() && s.key == "timeline_large")
+        });
     }
 
     // Every page must be the real page before it is measured.
     let mut page_bytes = Vec::new();
     for scenario in &scenarios {
-        let (status, body) = load::get_once(&target(scenario, &servers)?).await?;
-        check(scenario, status, &body)?;
-        page_bytes.push(body.len());
+        page_bytes.push(fetch_and_check(scenario, &servers).await?);
+    }
+    if let Some((measured, flood)) = &noisy_pages {
+        fetch_and_check(measured, &servers).await?;
+        fetch_and_check(flood, &servers).await?;
     }
     say(format!("{} scenarios answer correctly", scenarios.len()));
 
@@ -1665,6 +1893,20 @@ async fn run_in_database(
             rounds,
         });
     }
+    // At the rate of the size_cached pair, so that its quiet rounds can be read against that
+    // pair's small-tenant rounds.
+    let noisy_neighbour = match (
+        &noisy_pages,
+        results
+            .iter()
+            .find(|r| r.key == "timeline_large")
+            .and_then(|r| r.open.rate),
+    ) {
+        (Some((measured, flood)), Some(rate)) => {
+            Some(noisy_neighbour(measured, flood, &servers, rate, settings).await?)
+        }
+        _ => None,
+    };
     let memory = memory_mb(servers[0].pid());
     for server in &servers {
         if let Ok(log) = std::fs::read_to_string(&server.log) {
@@ -1686,6 +1928,7 @@ async fn run_in_database(
         results,
         comparisons,
         latency_comparisons,
+        noisy_neighbour,
         (load_seconds, data_reused, busy_before_percent),
         memory,
     ))
@@ -1821,5 +2064,38 @@ mod tests {
         assert!(check(&scenario, 200, two).is_ok());
         assert!(check(&scenario, 200, "<form action=\"/sign-in\">").is_err());
         assert!(check(&scenario, 303, two).is_err());
+    }
+
+    #[test]
+    fn a_flood_counts_refusals_apart_from_failures() {
+        let latency = load::Latency {
+            p50: 1.0,
+            p90: 1.0,
+            p99: 1.0,
+            p999: 1.0,
+            max: 1.0,
+        };
+        let flood = Outcome {
+            connections: 32,
+            rate: None,
+            requests: 17,
+            // 503, 500, 429 and two requests the server never answered.
+            errors: 9,
+            statuses: [(200, 10), (503, 4), (500, 2), (429, 1)].into(),
+            seconds: 1.0,
+            throughput: 17.0,
+            latency,
+            mean_body_bytes: 0,
+        };
+        let answers = FloodAnswers::of([&flood, &flood]);
+        assert_eq!(
+            (
+                answers.ok,
+                answers.refused,
+                answers.server_errors,
+                answers.other
+            ),
+            (20, 8, 4, 6)
+        );
     }
 }

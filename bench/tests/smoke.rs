@@ -1,6 +1,6 @@
 //! A tiny-data run of the whole harness (`tsunagu-bench run --smoke`), so `just bench` cannot rot:
 //! database, servers (the debug `tsunagu` binary built for this test run), sign-in, page checks,
-//! closed and open loads, the RLS rounds, the budget and both reports.
+//! closed and open loads, the RLS rounds, the noisy-neighbour rounds, the budget and both reports.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -94,7 +94,23 @@ fn the_harness_runs_end_to_end_on_tiny_data() {
             "{key}: {pair}"
         );
     }
-    assert_eq!(report["budgets"].as_array().unwrap().len(), 7);
+    let noisy = &report["noisy_neighbour"];
+    let round = &noisy["rounds"][0];
+    assert!(
+        round["quiet"]["requests"].as_u64().unwrap() > 0
+            && round["flooded"]["requests"].as_u64().unwrap() > 0
+            && noisy["quiet_errors"] == 0
+            && noisy["flooded_errors"] == 0,
+        "the measured timeline answered in both kinds of round: {noisy}"
+    );
+    // Whether a search is answered within a smoke round's fraction of a second depends on the
+    // machine; when one is, it must not be a failure.
+    let flood = &noisy["flood_answers"];
+    assert!(
+        flood["server_errors"] == 0,
+        "the flood's searches were answered 200 or 503, never another 5xx: {flood}"
+    );
+    assert_eq!(report["budgets"].as_array().unwrap().len(), 8);
     assert!(report["server_peak_rss_mb"].as_f64().unwrap() > 1.0);
     let comparisons = report["comparisons"].as_array().unwrap();
     for key in ["timeline_vs_a", "a_vs_b", "rls"] {
@@ -111,5 +127,6 @@ fn the_harness_runs_end_to_end_on_tiny_data() {
     assert!(text.contains("## Budget"));
     assert!(text.contains("Signed-in timeline, large tenant, feed cache off, RLS bypassed"));
     assert!(text.contains("likes and unlikes were written"));
+    assert!(text.contains("## Noisy neighbour"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
