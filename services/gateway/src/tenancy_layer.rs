@@ -127,6 +127,8 @@ pub async fn resolve_site(
 
     if let Site::Tenant(tenant) = &site {
         tracing::Span::current().record("tenant.id", tracing::field::display(tenant.id));
+        // Other networks' expensive requests are metered while this one is being served.
+        state.expensive.saw(tenant.id);
         if tenant.status == TenantStatus::Suspended {
             let lang = request_locale(request.headers(), Some(&site));
             // Platform branding: a suspended network is not shown as if it were running.

@@ -1,15 +1,24 @@
-//! Concurrency limits for requests whose cost depends on what the visitor sent (a directory
-//! search with text). The database pool is shared by every tenant, so without a limit one
-//! network's members could hold every connection and stall all the others. Each tenant gets a
-//! few slots in this process, and all tenants together at most half the pool; a request that
-//! finds no free slot within [`WAIT_FOR_SLOT`] is answered 503 with `Retry-After`, so a flood
-//! is pushed back at the flooder rather than queued for everyone.
+//! Limits for requests whose cost depends on what the visitor sent (a directory search with
+//! text). The database pool and the machine are shared by every tenant, so without limits one
+//! network's members could stall all the others. Two limits apply:
+//!
+//! - **Slots**: each tenant gets a share of this process's connections for such work, and all
+//!   tenants together a larger share; ordinary pages always find connections.
+//! - **A meter while others are served**: as long as a replica serves only one network, that
+//!   network's searches run as fast as the machine allows. When another network has been served
+//!   within [`CONTENTION_WINDOW`], each network's expensive requests are admitted at most
+//!   [`SHARED_RATE`] per second (after a burst of [`SHARED_BURST`]) in this process. A request
+//!   over the rate waits for its turn; one that would wait longer than [`WAIT_FOR_SLOT`] waits
+//!   that long and is then answered 503 with `Retry-After`. Waiting costs no CPU, so a client
+//!   that floods gets slower answers rather than more of the machine (measured by the
+//!   noisy-neighbour scenario of `just bench`).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::time::Instant;
 use tsunagu_kernel::TenantId;
 
 use crate::error::AppError;
@@ -17,11 +26,36 @@ use crate::error::AppError;
 /// How long a request may wait for a slot before it is turned away.
 pub const WAIT_FOR_SLOT: Duration = Duration::from_secs(2);
 
-/// Slots for expensive requests: per tenant, and for all tenants together.
+/// Another network counts as being served now when it had a request this recently. Short, so
+/// that one network's burst a moment ago does not meter the next network's searches.
+pub const CONTENTION_WINDOW: Duration = Duration::from_millis(100);
+
+/// Expensive requests per second and tenant in this process while other networks are served.
+/// A person searching, even as they type, stays well below it.
+pub const SHARED_RATE: u32 = 10;
+
+/// Requests a tenant may make at once before [`SHARED_RATE`] spaces them.
+pub const SHARED_BURST: u32 = 10;
+
+/// Slots and meters for expensive requests: per tenant, and for all tenants together.
 pub struct ExpensiveWork {
     per_tenant: usize,
     all_tenants: Arc<Semaphore>,
     tenants: Mutex<HashMap<TenantId, Arc<Semaphore>>>,
+    /// When each tenant was last served (any request), to tell whether others are being served.
+    last_seen: Mutex<HashMap<TenantId, Instant>>,
+    /// Per tenant, the earliest time its next metered request may run (a virtual schedule,
+    /// the generic cell rate algorithm).
+    schedule: Mutex<HashMap<TenantId, Instant>>,
+}
+
+/// What the meter says about one request.
+#[derive(Debug, PartialEq, Eq)]
+enum Turn {
+    /// Run now or at this time.
+    At(Instant),
+    /// Over the rate by more than the longest wait.
+    Refused,
 }
 
 /// Held while an expensive request runs; dropping it frees the slots.
@@ -31,11 +65,14 @@ pub struct WorkSlot {
 }
 
 impl ExpensiveWork {
-    /// Limits sized from the database pool: a quarter of it per tenant and half of it for all
-    /// tenants together (each at least one), so ordinary pages always find connections.
+    /// Limits sized from the database pool: two fifths of it per tenant and three fifths for
+    /// all tenants together (each at least one), so ordinary pages always find connections.
+    /// A quarter per tenant (two of ten) halved one network's search throughput on two cores,
+    /// and under CPU steal its searches queued for seconds; the meter, not the slots, is what
+    /// keeps a flooding network from the others.
     pub fn for_pool(pool_size: u32) -> Self {
         let pool = pool_size.max(1) as usize;
-        Self::new((pool / 4).max(1), (pool / 2).max(1))
+        Self::new((pool * 2 / 5).max(1), (pool * 3 / 5).max(1))
     }
 
     pub fn new(per_tenant: usize, all_tenants: usize) -> Self {
@@ -43,7 +80,52 @@ impl ExpensiveWork {
             per_tenant,
             all_tenants: Arc::new(Semaphore::new(all_tenants)),
             tenants: Mutex::new(HashMap::new()),
+            last_seen: Mutex::new(HashMap::new()),
+            schedule: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Notes that `tenant` is being served (called by the tenancy layer for every request).
+    pub fn saw(&self, tenant: TenantId) {
+        self.saw_at(tenant, Instant::now());
+    }
+
+    fn saw_at(&self, tenant: TenantId, now: Instant) {
+        let mut seen = self.last_seen.lock().unwrap_or_else(|p| p.into_inner());
+        seen.insert(tenant, now);
+    }
+
+    /// Whether a tenant other than `tenant` was served within [`CONTENTION_WINDOW`]. Forgets
+    /// tenants not seen for longer, so the map holds only the recently active ones.
+    fn others_served(&self, tenant: TenantId, now: Instant) -> bool {
+        let mut seen = self.last_seen.lock().unwrap_or_else(|p| p.into_inner());
+        seen.retain(|_, at| now.saturating_duration_since(*at) <= CONTENTION_WINDOW);
+        seen.keys().any(|other| *other != tenant)
+    }
+
+    /// The meter's turn for one request of `tenant` at `now` (which it books when granted).
+    fn turn(&self, tenant: TenantId, now: Instant) -> Option<Turn> {
+        if !self.others_served(tenant, now) {
+            return None;
+        }
+        let interval = Duration::from_secs(1) / SHARED_RATE;
+        let burst = interval * SHARED_BURST;
+        let mut schedule = self.schedule.lock().unwrap_or_else(|p| p.into_inner());
+        // A tenant idle for long may run `SHARED_BURST` requests at once, then one per interval.
+        let earliest = now.checked_sub(burst - interval).unwrap_or(now);
+        let next = schedule
+            .get(&tenant)
+            .copied()
+            .unwrap_or(earliest)
+            .max(earliest);
+        if next > now + WAIT_FOR_SLOT {
+            return Some(Turn::Refused);
+        }
+        schedule.insert(tenant, next + interval);
+        if schedule.len() > 4096 {
+            schedule.retain(|_, at| *at > earliest);
+        }
+        Some(Turn::At(next.max(now)))
     }
 
     pub fn per_tenant(&self) -> usize {
@@ -64,6 +146,18 @@ impl ExpensiveWork {
     }
 
     async fn enter_within(&self, tenant: TenantId, wait: Duration) -> Result<WorkSlot, AppError> {
+        let started = Instant::now();
+        match self.turn(tenant, started) {
+            None => {}
+            Some(Turn::At(at)) => tokio::time::sleep_until(at).await,
+            Some(Turn::Refused) => {
+                // Answered only after the longest wait, so that flooding does not pay.
+                tokio::time::sleep(wait).await;
+                tracing::warn!(tenant.id = %tenant, "expensive request turned away: over the shared rate");
+                return Err(AppError::Busy);
+            }
+        }
+        let wait = wait.saturating_sub(started.elapsed());
         let tenant_slots = self.tenant_slots(tenant);
         let all = self.all_tenants.clone();
         let acquire = async move {
@@ -115,8 +209,44 @@ mod tests {
     #[test]
     fn sized_from_the_pool() {
         let work = ExpensiveWork::for_pool(10);
-        assert_eq!(work.per_tenant(), 2);
-        assert_eq!(work.all_tenants.available_permits(), 5);
+        assert_eq!(work.per_tenant(), 4);
+        assert_eq!(work.all_tenants.available_permits(), 6);
         assert_eq!(ExpensiveWork::for_pool(1).per_tenant(), 1);
+    }
+
+    #[tokio::test]
+    async fn alone_a_network_is_not_metered() {
+        let work = ExpensiveWork::new(2, 3);
+        let (a, now) = (TenantId::new(), Instant::now());
+        work.saw_at(a, now);
+        for _ in 0..10 * SHARED_BURST {
+            assert_eq!(work.turn(a, now), None);
+        }
+    }
+
+    #[tokio::test]
+    async fn while_others_are_served_a_network_is_metered() {
+        let work = ExpensiveWork::new(2, 3);
+        let (a, b) = (TenantId::new(), TenantId::new());
+        let now = Instant::now() + Duration::from_secs(60);
+        work.saw_at(a, now);
+        work.saw_at(b, now);
+        let interval = Duration::from_secs(1) / SHARED_RATE;
+        // The burst runs at once…
+        for _ in 0..SHARED_BURST {
+            assert_eq!(work.turn(a, now), Some(Turn::At(now)));
+        }
+        // …then requests are spaced, up to the longest wait…
+        let waits = WAIT_FOR_SLOT.as_millis() / interval.as_millis();
+        for i in 1..=waits as u32 {
+            assert_eq!(work.turn(a, now), Some(Turn::At(now + interval * i)));
+        }
+        // …and beyond it refused, while the other network still has its own burst.
+        assert_eq!(work.turn(a, now), Some(Turn::Refused));
+        assert_eq!(work.turn(b, now), Some(Turn::At(now)));
+        // Once the other network has been quiet for the window, the meter stops.
+        let later = now + CONTENTION_WINDOW + Duration::from_millis(1);
+        work.saw_at(a, later);
+        assert_eq!(work.turn(a, later), None);
     }
 }

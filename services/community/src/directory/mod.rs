@@ -215,7 +215,6 @@ pub async fn list_members(
             .await?;
         (Some(slot), tx)
     };
-    let tokens = queries::rarest_first(&mut tx, tokens).await?;
     let mut filter = DirectoryFilter {
         query: (!tokens.is_empty()).then(|| (tsunagu_kernel::search::normalize_query(q), tokens)),
         kind: Some(query.kind.clone()).filter(|k| k == "alumni" || k == "employee"),
