@@ -17,6 +17,7 @@ mod identity;
 mod mail;
 mod pages;
 mod pool_reuse;
+mod routes;
 mod scale;
 mod secretariat;
 mod tenant_config;

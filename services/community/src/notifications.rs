@@ -11,15 +11,16 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use tsunagu_kernel::{DbError, TenantId, TenantTx};
 use tsunagu_web::session::unread_key;
-use tsunagu_web::{AppError, AppState, CurrentMember, Page};
+use tsunagu_web::{AppError, AppState, Authorized, Page};
 use uuid::Uuid;
 
 use crate::view::{datetime, render};
 
 pub fn routes() -> tsunagu_web::routes::Routes {
+    use tsunagu_authz::Permission::*;
     tsunagu_web::routes::Routes::new()
-        .route("/notifications", get(list_notifications))
-        .route("/notifications/read", post(mark_all_read))
+        .member("/notifications", ViewNetwork, get(list_notifications))
+        .member("/notifications/read", ViewNetwork, post(mark_all_read))
 }
 
 /// Notifies `recipients` (never the actor themself). Returns who was notified, for
@@ -118,13 +119,10 @@ struct NotificationView {
 
 pub async fn list_notifications(
     State(state): State<AppState>,
-    member: CurrentMember,
+    member: Authorized,
     page: Page,
 ) -> Result<Response, AppError> {
-    let mut tx = state
-        .db
-        .begin_tenant(member.tenant.id, member.actor())
-        .await?;
+    let mut tx = member.begin(&state).await?;
     let tenant_id = tx.tenant_id();
     let rows: Vec<Row> = sqlx::query_as(
         "select n.kind, a.name_kanji as actor_name, n.subject_title, n.url, n.created_at, n.read_at \
@@ -177,12 +175,9 @@ pub async fn list_notifications(
 
 pub async fn mark_all_read(
     State(state): State<AppState>,
-    member: CurrentMember,
+    member: Authorized,
 ) -> Result<Response, AppError> {
-    let mut tx = state
-        .db
-        .begin_tenant(member.tenant.id, member.actor())
-        .await?;
+    let mut tx = member.begin(&state).await?;
     let tenant_id = tx.tenant_id();
     sqlx::query("update notifications set read_at = now() where tenant_id = $1 and member_id = $2 and read_at is null")
         .bind(tenant_id)

@@ -12,7 +12,7 @@ use tsunagu_web::{AppError, Page};
 use tsunagu_web::AppState;
 
 pub fn routes() -> tsunagu_web::routes::Routes {
-    tsunagu_web::routes::Routes::new().route("/", get(show_landing))
+    tsunagu_web::routes::Routes::new().public("/", get(show_landing))
 }
 
 #[derive(Serialize)]

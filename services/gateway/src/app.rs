@@ -33,8 +33,8 @@ struct Sites {
 /// Routes every site has.
 fn site_common(routes: Routes) -> Routes {
     routes
-        .route("/theme.css", get(common::theme_stylesheet))
-        .route("/lang", post(common::switch_language))
+        .public("/theme.css", get(common::theme_stylesheet))
+        .public("/lang", post(common::switch_language))
 }
 
 fn site_router(routes: Routes) -> Router<AppState> {

@@ -176,9 +176,16 @@ pub async fn switch_language(
     };
     // A member's choice is kept in their account too, so it follows them to other devices.
     if let Some(member) = member {
-        if let Err(error) =
+        let saved = async {
+            let member = tsunagu_web::Authorized::check(
+                &state,
+                member,
+                tsunagu_authz::Permission::ManageOwnAccount,
+            )
+            .await?;
             tsunagu_identity::handlers::account::set_member_language(&state, &member, lang).await
-        {
+        };
+        if let Err(error) = saved.await {
             return error.into_response();
         }
     }

@@ -17,6 +17,7 @@ use tsunagu_identity::forms::{EmailAddress, FieldErrors};
 use tsunagu_identity::handlers::redirect_with_cookies;
 use tsunagu_kernel::tokens::{looks_like_token, random_token, token_hash_hex};
 use tsunagu_kernel::{DbError, PlatformTx};
+use tsunagu_web::access::{Access, Bound, StaffRole};
 use tsunagu_web::site::cookie;
 use tsunagu_web::{AppError, AppState, ClientIp, Page};
 use uuid::Uuid;
@@ -26,9 +27,9 @@ const STAFF_IDLE: Duration = Duration::from_secs(8 * 3600);
 
 pub fn routes() -> tsunagu_web::routes::Routes {
     tsunagu_web::routes::Routes::new()
-        .route("/", get(show_dashboard))
-        .route("/sign-in", get(show_sign_in).post(sign_in))
-        .route("/sign-out", post(sign_out))
+        .staff("/", StaffRole::Cs, get(show_dashboard))
+        .public("/sign-in", get(show_sign_in).post(sign_in))
+        .public("/sign-out", post(sign_out))
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -43,7 +44,8 @@ fn session_key(id: &str) -> String {
     format!("p:staff-session:{}", token_hash_hex(id))
 }
 
-/// The signed-in staff user, or a redirect to the console's sign-in page.
+/// The signed-in staff user holding the role the route is bound to ([`Access::Staff`]), or a
+/// redirect to the console's sign-in page (not signed in) or 403 (role too small).
 pub struct StaffUser(pub StaffSession);
 
 impl FromRequestParts<AppState> for StaffUser {
@@ -68,10 +70,19 @@ impl FromRequestParts<AppState> for StaffUser {
                 .await?)
         }
         .await;
+        let Some(Bound(Access::Staff(required))) = parts.extensions.get::<Bound>().copied() else {
+            tracing::error!(
+                path = parts.uri.path(),
+                "a staff handler on a route not bound to a staff role"
+            );
+            return Err(AppError::Forbidden.into_response());
+        };
         match loaded {
-            Ok(Some(raw)) => serde_json::from_str(&raw)
-                .map(StaffUser)
-                .map_err(|_| to_sign_in()),
+            Ok(Some(raw)) => match serde_json::from_str::<StaffSession>(&raw) {
+                Ok(session) if required.is_held_by(&session.role) => Ok(StaffUser(session)),
+                Ok(_) => Err(AppError::Forbidden.into_response()),
+                Err(_) => Err(to_sign_in()),
+            },
             Ok(None) => Err(to_sign_in()),
             Err(error) => {
                 tracing::warn!(%error, "staff session store unavailable");

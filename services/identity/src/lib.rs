@@ -27,32 +27,39 @@ pub const TEMPLATES: &[tsunagu_web::templates::EmbeddedTemplate] = tsunagu_web::
 
 pub fn routes() -> tsunagu_web::routes::Routes {
     use handlers::*;
+    use tsunagu_authz::Permission::*;
     tsunagu_web::routes::Routes::new()
-        .route("/join", get(join::show_join).post(join::create_member))
-        .route("/join/check-email", get(join::show_check_email))
-        .route(
+        .public("/join", get(join::show_join).post(join::create_member))
+        .public("/join/check-email", get(join::show_check_email))
+        .public(
             "/verify-email",
             get(verify::show_verify).post(verify::verify_email),
         )
-        .route("/verify-email/resend", post(verify::resend_verification))
-        .route(
+        .public("/verify-email/resend", post(verify::resend_verification))
+        .public(
             "/sign-in",
             get(sign_in::show_sign_in).post(sign_in::sign_in),
         )
-        .route("/sign-out", post(sign_in::sign_out))
-        .route(
+        .public("/sign-out", post(sign_in::sign_out))
+        .public(
             "/forgot-password",
             get(reset::show_forgot).post(reset::request_reset),
         )
-        .route(
+        .public(
             "/reset-password",
             get(reset::show_reset).post(reset::reset_password),
         )
-        .route("/account", get(account::show_account))
-        .route("/account/language", post(account::update_language))
-        .route(
+        .member("/account", ManageOwnAccount, get(account::show_account))
+        .member(
+            "/account/language",
+            ManageOwnAccount,
+            post(account::update_language),
+        )
+        .member(
             "/account/sign-out-everywhere",
+            ManageOwnAccount,
             post(account::sign_out_everywhere),
         )
-        .route("/_dev/mail", get(dev_mail::list_mail))
+        // Development only: answers 404 unless the outbox is shown (TSUNAGU_DEV_MAIL).
+        .public("/_dev/mail", get(dev_mail::list_mail))
 }

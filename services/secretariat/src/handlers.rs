@@ -6,31 +6,14 @@ use axum::response::{Redirect, Response};
 use axum::Form;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use tsunagu_authz::Permission;
 use tsunagu_identity::email::{self, EmailSpec};
 use tsunagu_identity::forms::{self, EmailAddress, FieldErrors};
 use tsunagu_identity::handlers::render_page;
 use tsunagu_identity::queries;
 use tsunagu_kernel::audit;
 use tsunagu_kernel::TenantTx;
-use tsunagu_web::{AppError, AppState, CurrentMember, Page};
+use tsunagu_web::{AppError, AppState, Authorized, CurrentMember, Page};
 use uuid::Uuid;
-
-/// Opens the member's tenant transaction after checking the permission.
-async fn begin(
-    state: &AppState,
-    member: &CurrentMember,
-    permission: Permission,
-) -> Result<TenantTx, AppError> {
-    state
-        .authz
-        .require(&member.tenant, &member.subjects(), permission)
-        .await?;
-    Ok(state
-        .db
-        .begin_tenant(member.tenant.id, member.actor())
-        .await?)
-}
 
 fn back(path: &str, notice: &str) -> Response {
     axum::response::IntoResponse::into_response(Redirect::to(&format!("{path}?notice={notice}")))
@@ -51,10 +34,10 @@ struct Counts {
 
 pub async fn show_dashboard(
     State(state): State<AppState>,
-    member: CurrentMember,
+    member: Authorized,
     page: Page,
 ) -> Result<Response, AppError> {
-    let mut tx = begin(&state, &member, Permission::ManageMembers).await?;
+    let mut tx = member.begin(&state).await?;
     let by_status = queries::count_by_status(&mut tx).await?;
     let invitations = queries::list_open_invitations(&mut tx).await?;
     tx.commit().await?;
@@ -133,10 +116,10 @@ async fn render_approvals(
 
 pub async fn list_approvals(
     State(state): State<AppState>,
-    member: CurrentMember,
+    member: Authorized,
     page: Page,
 ) -> Result<Response, AppError> {
-    let mut tx = begin(&state, &member, Permission::ManageApprovals).await?;
+    let mut tx = member.begin(&state).await?;
     let response = render_approvals(
         &state,
         &page,
@@ -152,10 +135,10 @@ pub async fn list_approvals(
 
 pub async fn approve_member(
     State(state): State<AppState>,
-    member: CurrentMember,
+    member: Authorized,
     Path(id): Path<Uuid>,
 ) -> Result<Response, AppError> {
-    let mut tx = begin(&state, &member, Permission::ManageApprovals).await?;
+    let mut tx = member.begin(&state).await?;
     if !queries::transition_status(&mut tx, id, &["pending_approval"], "active").await? {
         tx.rollback().await?;
         return Err(AppError::NotFound);
@@ -200,12 +183,12 @@ pub struct RejectForm {
 
 pub async fn reject_member(
     State(state): State<AppState>,
-    member: CurrentMember,
+    member: Authorized,
     page: Page,
     Path(id): Path<Uuid>,
     Form(form): Form<RejectForm>,
 ) -> Result<Response, AppError> {
-    let mut tx = begin(&state, &member, Permission::ManageApprovals).await?;
+    let mut tx = member.begin(&state).await?;
     let reason = match forms::text(&form.reason, 1, 1000) {
         Ok(reason) => reason,
         Err(e) => {
@@ -310,10 +293,10 @@ async fn render_invitations(
 
 pub async fn list_invitations(
     State(state): State<AppState>,
-    member: CurrentMember,
+    member: Authorized,
     page: Page,
 ) -> Result<Response, AppError> {
-    let mut tx = begin(&state, &member, Permission::ManageInvitations).await?;
+    let mut tx = member.begin(&state).await?;
     let form = InviteForm {
         kind: "alumni".into(),
         ..InviteForm::default()
@@ -386,12 +369,12 @@ async fn send_invitation(
 
 pub async fn create_invitations(
     State(state): State<AppState>,
-    member: CurrentMember,
+    member: Authorized,
     page: Page,
     form_token: tsunagu_web::csrf::FormToken,
     Form(form): Form<InviteForm>,
 ) -> Result<Response, AppError> {
-    let mut tx = begin(&state, &member, Permission::ManageInvitations).await?;
+    let mut tx = member.begin(&state).await?;
     let mut errors = FieldErrors::new();
     let kind = forms::kind(&form.kind)
         .map_err(|e| errors.insert("kind", e))
@@ -482,10 +465,10 @@ pub async fn create_invitations(
 
 pub async fn resend_invitation(
     State(state): State<AppState>,
-    member: CurrentMember,
+    member: Authorized,
     Path(id): Path<Uuid>,
 ) -> Result<Response, AppError> {
-    let mut tx = begin(&state, &member, Permission::ManageInvitations).await?;
+    let mut tx = member.begin(&state).await?;
     let Some((invitation, token)) = queries::renew_invitation(&mut tx, id).await? else {
         tx.rollback().await?;
         return Err(AppError::NotFound);
@@ -515,10 +498,10 @@ pub async fn resend_invitation(
 
 pub async fn revoke_invitation(
     State(state): State<AppState>,
-    member: CurrentMember,
+    member: Authorized,
     Path(id): Path<Uuid>,
 ) -> Result<Response, AppError> {
-    let mut tx = begin(&state, &member, Permission::ManageInvitations).await?;
+    let mut tx = member.begin(&state).await?;
     if !queries::revoke_invitation(&mut tx, id).await? {
         tx.rollback().await?;
         return Err(AppError::NotFound);
@@ -549,10 +532,10 @@ struct MemberRow {
 
 pub async fn list_members(
     State(state): State<AppState>,
-    member: CurrentMember,
+    member: Authorized,
     page: Page,
 ) -> Result<Response, AppError> {
-    let mut tx = begin(&state, &member, Permission::ManageMembers).await?;
+    let mut tx = member.begin(&state).await?;
     let rows: Vec<MemberRow> = queries::list_members(&mut tx)
         .await?
         .into_iter()
@@ -588,7 +571,7 @@ pub struct RoleForm {
 
 pub async fn update_role(
     State(state): State<AppState>,
-    member: CurrentMember,
+    member: Authorized,
     Path(id): Path<Uuid>,
     Form(form): Form<RoleForm>,
 ) -> Result<Response, AppError> {
@@ -597,7 +580,7 @@ pub async fn update_role(
         "secretariat" => "secretariat",
         _ => return Err(AppError::BadRequest("unknown role".into())),
     };
-    let mut tx = begin(&state, &member, Permission::ManageMembers).await?;
+    let mut tx = member.begin(&state).await?;
     let target = queries::find_by_id(&mut tx, id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -638,7 +621,7 @@ pub struct StatusForm {
 
 pub async fn update_status(
     State(state): State<AppState>,
-    member: CurrentMember,
+    member: Authorized,
     Path(id): Path<Uuid>,
     Form(form): Form<StatusForm>,
 ) -> Result<Response, AppError> {
@@ -657,7 +640,7 @@ pub async fn update_status(
         ),
         _ => return Err(AppError::BadRequest("unknown action".into())),
     };
-    let mut tx = begin(&state, &member, Permission::ManageMembers).await?;
+    let mut tx = member.begin(&state).await?;
     let target = queries::find_by_id(&mut tx, id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -698,10 +681,10 @@ struct AuditRow {
 
 pub async fn list_audit(
     State(state): State<AppState>,
-    member: CurrentMember,
+    member: Authorized,
     page: Page,
 ) -> Result<Response, AppError> {
-    let mut tx = begin(&state, &member, Permission::ViewAudit).await?;
+    let mut tx = member.begin(&state).await?;
     let tenant_id = tx.tenant_id();
     let rows: Vec<AuditRow> = sqlx::query_as(
         "select e.actor_kind, a.name_kanji as actor_name, e.action, e.subject_type, \

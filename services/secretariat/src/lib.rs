@@ -19,25 +19,49 @@ pub const TEMPLATES: &[tsunagu_web::templates::EmbeddedTemplate] = tsunagu_web::
 
 pub fn routes() -> tsunagu_web::routes::Routes {
     use handlers::*;
+    use tsunagu_authz::Permission::*;
     tsunagu_web::routes::Routes::new()
-        .route("/secretariat", get(show_dashboard))
-        .route("/secretariat/approvals", get(list_approvals))
-        .route("/secretariat/approvals/{id}/approve", post(approve_member))
-        .route("/secretariat/approvals/{id}/reject", post(reject_member))
-        .route(
+        .member("/secretariat", ManageMembers, get(show_dashboard))
+        .member(
+            "/secretariat/approvals",
+            ManageApprovals,
+            get(list_approvals),
+        )
+        .member(
+            "/secretariat/approvals/{id}/approve",
+            ManageApprovals,
+            post(approve_member),
+        )
+        .member(
+            "/secretariat/approvals/{id}/reject",
+            ManageApprovals,
+            post(reject_member),
+        )
+        .member(
             "/secretariat/invitations",
+            ManageInvitations,
             get(list_invitations).post(create_invitations),
         )
-        .route(
+        .member(
             "/secretariat/invitations/{id}/resend",
+            ManageInvitations,
             post(resend_invitation),
         )
-        .route(
+        .member(
             "/secretariat/invitations/{id}/revoke",
+            ManageInvitations,
             post(revoke_invitation),
         )
-        .route("/secretariat/members", get(list_members))
-        .route("/secretariat/members/{id}/role", post(update_role))
-        .route("/secretariat/members/{id}/status", post(update_status))
-        .route("/secretariat/audit", get(list_audit))
+        .member("/secretariat/members", ManageMembers, get(list_members))
+        .member(
+            "/secretariat/members/{id}/role",
+            ManageMembers,
+            post(update_role),
+        )
+        .member(
+            "/secretariat/members/{id}/status",
+            ManageMembers,
+            post(update_status),
+        )
+        .member("/secretariat/audit", ViewAudit, get(list_audit))
 }

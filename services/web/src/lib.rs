@@ -2,6 +2,7 @@
 //! the small pieces every site's handlers share. Feature crates render through [`WebKit`] and
 //! return [`error::AppError`]; the gateway turns errors into pages in the visitor's language.
 
+pub mod access;
 pub mod assets;
 pub mod csrf;
 pub mod error;
@@ -16,6 +17,7 @@ pub mod templates;
 pub mod theme;
 pub mod versions;
 
+pub use access::{Access, Authorized, Visitor};
 pub use error::AppError;
 pub use i18n::Locale;
 pub use templates::{Layout, SiteView, WebKit};

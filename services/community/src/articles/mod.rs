@@ -15,7 +15,7 @@ use time::{OffsetDateTime, PrimitiveDateTime};
 use tsunagu_authz::Permission;
 use tsunagu_identity::forms::{self, FieldErrors};
 use tsunagu_web::csrf::FormToken;
-use tsunagu_web::{AppError, AppState, CurrentMember, Page};
+use tsunagu_web::{AppError, AppState, Authorized, Page};
 use uuid::Uuid;
 
 use crate::media::{MediaKind, MediaStore};
@@ -24,17 +24,21 @@ use crate::view::{
 };
 
 pub fn routes() -> tsunagu_web::routes::Routes {
+    use tsunagu_authz::Permission::*;
     tsunagu_web::routes::Routes::new()
-        .route("/articles", get(list_articles).post(create_article))
-        .route("/articles/new", get(new_article))
-        .route("/articles/{id}", get(show_article))
-        .route(
+        .member("/articles", ViewNetwork, get(list_articles))
+        .member("/articles", ManageArticles, post(create_article))
+        .member("/articles/new", ManageArticles, get(new_article))
+        // Drafts are shown to those who manage articles only (checked in the query).
+        .member("/articles/{id}", ViewNetwork, get(show_article))
+        .member(
             "/articles/{id}/edit",
+            ManageArticles,
             get(edit_article).post(update_article),
         )
-        .route("/articles/{id}/like", post(toggle_like))
-        .route("/articles/{id}/comments", post(create_comment))
-        .route("/media/covers/{id}", get(show_cover))
+        .member("/articles/{id}/like", Post, post(toggle_like))
+        .member("/articles/{id}/comments", Post, post(create_comment))
+        .member("/media/covers/{id}", ViewNetwork, get(show_cover))
         .with_body_limit(tsunagu_web::csrf::MAX_MULTIPART_BYTES)
 }
 
@@ -162,17 +166,14 @@ async fn read_form(multipart: Multipart) -> Result<Submitted, AppError> {
 
 async fn render_form(
     state: &AppState,
-    member: &CurrentMember,
+    member: &Authorized,
     page: &Page,
     article_id: Option<Uuid>,
     form: &ArticleForm,
     errors: &FieldErrors,
     status: StatusCode,
 ) -> Result<Response, AppError> {
-    let mut tx = state
-        .db
-        .begin_tenant(member.tenant.id, member.actor())
-        .await?;
+    let mut tx = member.begin(state).await?;
     let options = queries::member_options(&mut tx).await?;
     tx.commit().await?;
     render(state, page, "articles/form.html", status, |c| {
@@ -185,17 +186,9 @@ async fn render_form(
 
 pub async fn new_article(
     State(state): State<AppState>,
-    member: CurrentMember,
+    member: Authorized,
     page: Page,
 ) -> Result<Response, AppError> {
-    state
-        .authz
-        .require(
-            &member.tenant,
-            &member.subjects(),
-            Permission::ManageArticles,
-        )
-        .await?;
     let form = ArticleForm {
         status: "draft".into(),
         ..ArticleForm::default()
@@ -215,7 +208,7 @@ pub async fn new_article(
 /// Validates and saves; shared by create and update.
 async fn save_article(
     state: &AppState,
-    member: &CurrentMember,
+    member: &Authorized,
     page: &Page,
     id: Option<Uuid>,
     submitted: Submitted,
@@ -302,10 +295,7 @@ async fn save_article(
         .await;
     }
 
-    let mut tx = state
-        .db
-        .begin_tenant(member.tenant.id, member.actor())
-        .await?;
+    let mut tx = member.begin(state).await?;
     if !form_token.claim(&mut tx, member.id()).await? {
         // This very form was already saved (a resubmission): keep the first, store nothing.
         tx.rollback().await?;
@@ -373,41 +363,22 @@ async fn save_article(
 
 pub async fn create_article(
     State(state): State<AppState>,
-    member: CurrentMember,
+    member: Authorized,
     page: Page,
     form_token: FormToken,
     multipart: Multipart,
 ) -> Result<Response, AppError> {
-    state
-        .authz
-        .require(
-            &member.tenant,
-            &member.subjects(),
-            Permission::ManageArticles,
-        )
-        .await?;
     let submitted = read_form(multipart).await?;
     save_article(&state, &member, &page, None, submitted, form_token).await
 }
 
 pub async fn edit_article(
     State(state): State<AppState>,
-    member: CurrentMember,
+    member: Authorized,
     page: Page,
     Path(id): Path<Uuid>,
 ) -> Result<Response, AppError> {
-    state
-        .authz
-        .require(
-            &member.tenant,
-            &member.subjects(),
-            Permission::ManageArticles,
-        )
-        .await?;
-    let mut tx = state
-        .db
-        .begin_tenant(member.tenant.id, member.actor())
-        .await?;
+    let mut tx = member.begin(&state).await?;
     let article = queries::find(&mut tx, id, member.id(), true)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -439,19 +410,11 @@ pub async fn edit_article(
 
 pub async fn update_article(
     State(state): State<AppState>,
-    member: CurrentMember,
+    member: Authorized,
     page: Page,
     Path(id): Path<Uuid>,
     multipart: Multipart,
 ) -> Result<Response, AppError> {
-    state
-        .authz
-        .require(
-            &member.tenant,
-            &member.subjects(),
-            Permission::ManageArticles,
-        )
-        .await?;
     let submitted = read_form(multipart).await?;
     save_article(
         &state,
@@ -480,25 +443,11 @@ struct ArticleCard {
 
 pub async fn list_articles(
     State(state): State<AppState>,
-    member: CurrentMember,
+    member: Authorized,
     page: Page,
 ) -> Result<Response, AppError> {
-    state
-        .authz
-        .require(&member.tenant, &member.subjects(), Permission::ViewNetwork)
-        .await?;
-    let manage = state
-        .authz
-        .can(
-            &member.tenant,
-            &member.subjects(),
-            Permission::ManageArticles,
-        )
-        .await;
-    let mut tx = state
-        .db
-        .begin_tenant(member.tenant.id, member.actor())
-        .await?;
+    let manage = member.may(&state, Permission::ManageArticles).await;
+    let mut tx = member.begin(&state).await?;
     let articles = queries::list(&mut tx, member.id(), manage).await?;
     tx.commit().await?;
     let cards: Vec<ArticleCard> = articles
@@ -538,25 +487,15 @@ pub struct CommentForm {
 
 async fn render_article(
     state: &AppState,
-    member: &CurrentMember,
+    member: &Authorized,
     page: &Page,
     id: Uuid,
     form: &CommentForm,
     errors: &FieldErrors,
     status: StatusCode,
 ) -> Result<Response, AppError> {
-    let manage = state
-        .authz
-        .can(
-            &member.tenant,
-            &member.subjects(),
-            Permission::ManageArticles,
-        )
-        .await;
-    let mut tx = state
-        .db
-        .begin_tenant(member.tenant.id, member.actor())
-        .await?;
+    let manage = member.may(state, Permission::ManageArticles).await;
+    let mut tx = member.begin(state).await?;
     let article = queries::find(&mut tx, id, member.id(), manage)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -601,14 +540,10 @@ async fn render_article(
 
 pub async fn show_article(
     State(state): State<AppState>,
-    member: CurrentMember,
+    member: Authorized,
     page: Page,
     Path(id): Path<Uuid>,
 ) -> Result<Response, AppError> {
-    state
-        .authz
-        .require(&member.tenant, &member.subjects(), Permission::ViewNetwork)
-        .await?;
     render_article(
         &state,
         &member,
@@ -623,19 +558,12 @@ pub async fn show_article(
 
 pub async fn toggle_like(
     State(state): State<AppState>,
-    member: CurrentMember,
+    member: Authorized,
     page: Page,
     headers: HeaderMap,
     Path(id): Path<Uuid>,
 ) -> Result<Response, AppError> {
-    state
-        .authz
-        .require(&member.tenant, &member.subjects(), Permission::Post)
-        .await?;
-    let mut tx = state
-        .db
-        .begin_tenant(member.tenant.id, member.actor())
-        .await?;
+    let mut tx = member.begin(&state).await?;
     queries::find(&mut tx, id, member.id(), false)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -658,16 +586,12 @@ pub async fn toggle_like(
 
 pub async fn create_comment(
     State(state): State<AppState>,
-    member: CurrentMember,
+    member: Authorized,
     page: Page,
     Path(id): Path<Uuid>,
     form_token: FormToken,
     Form(form): Form<CommentForm>,
 ) -> Result<Response, AppError> {
-    state
-        .authz
-        .require(&member.tenant, &member.subjects(), Permission::Post)
-        .await?;
     let body = match forms::text(&form.body, 1, 2000) {
         Ok(body) => body,
         Err(e) => {
@@ -685,10 +609,7 @@ pub async fn create_comment(
             .await;
         }
     };
-    let mut tx = state
-        .db
-        .begin_tenant(member.tenant.id, member.actor())
-        .await?;
+    let mut tx = member.begin(&state).await?;
     let article = queries::find(&mut tx, id, member.id(), false)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -715,21 +636,11 @@ pub async fn create_comment(
 /// The cover of an article the viewer may see.
 pub async fn show_cover(
     State(state): State<AppState>,
-    member: CurrentMember,
+    member: Authorized,
     Path(id): Path<Uuid>,
 ) -> Result<Response, AppError> {
-    let manage = state
-        .authz
-        .can(
-            &member.tenant,
-            &member.subjects(),
-            Permission::ManageArticles,
-        )
-        .await;
-    let mut tx = state
-        .db
-        .begin_tenant(member.tenant.id, member.actor())
-        .await?;
+    let manage = member.may(&state, Permission::ManageArticles).await;
+    let mut tx = member.begin(&state).await?;
     let article = queries::find(&mut tx, id, member.id(), manage)
         .await?
         .ok_or(AppError::NotFound)?;

@@ -12,27 +12,36 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
-use tsunagu_authz::Permission;
 use tsunagu_identity::forms::{self, FieldErrors};
-use tsunagu_web::{AppError, AppState, CurrentMember, Page};
+use tsunagu_web::{AppError, AppState, Authorized, CurrentMember, Page};
 use uuid::Uuid;
 
 use crate::view::render;
 use queries::{DirectoryFilter, DirectoryRow, ProfileUpdate};
 
 pub fn routes() -> tsunagu_web::routes::Routes {
+    use tsunagu_authz::Permission::*;
     tsunagu_web::routes::Routes::new()
-        .route("/members", get(list_members))
-        .route("/members/{id}", get(show_member))
-        .route("/profile", get(edit_profile).post(update_profile))
-        .route(
+        .member("/members", ViewDirectory, get(list_members))
+        .member("/members/{id}", ViewDirectory, get(show_member))
+        .member(
+            "/profile",
+            ManageOwnAccount,
+            get(edit_profile).post(update_profile),
+        )
+        .member(
             "/profile/photo",
+            ManageOwnAccount,
             post(upload_photo).layer(axum::extract::DefaultBodyLimit::max(
                 tsunagu_web::csrf::MAX_MULTIPART_BYTES,
             )),
         )
-        .route("/profile/photo/delete", post(delete_photo))
-        .route("/media/photos/{id}", get(show_photo))
+        .member(
+            "/profile/photo/delete",
+            ManageOwnAccount,
+            post(delete_photo),
+        )
+        .member("/media/photos/{id}", ViewDirectory, get(show_photo))
 }
 
 /// Who may see a field.
@@ -185,34 +194,20 @@ async fn forget_department_facet(state: &AppState, tenant: tsunagu_kernel::Tenan
 
 pub async fn list_members(
     State(state): State<AppState>,
-    member: CurrentMember,
+    member: Authorized,
     page: Page,
     Query(query): Query<DirectoryQuery>,
 ) -> Result<Response, AppError> {
-    state
-        .authz
-        .require(
-            &member.tenant,
-            &member.subjects(),
-            Permission::ViewDirectory,
-        )
-        .await?;
     let q = query.q.trim();
     let tokens = tsunagu_kernel::search::query_tokens(q);
     // A text search costs what the visitor typed: it waits for one of this network's few
     // slots and runs under the search statement timeout, so no network can hold the pool.
     let (_slot, mut tx) = if tokens.is_empty() {
-        let tx = state
-            .db
-            .begin_tenant(member.tenant.id, member.actor())
-            .await?;
+        let tx = member.begin(&state).await?;
         (None, tx)
     } else {
         let slot = state.expensive.enter(member.tenant.id).await?;
-        let tx = state
-            .db
-            .begin_tenant_search(member.tenant.id, member.actor())
-            .await?;
+        let tx = member.begin_search(&state).await?;
         (Some(slot), tx)
     };
     let mut filter = DirectoryFilter {
@@ -282,22 +277,11 @@ struct ProfileView {
 
 pub async fn show_member(
     State(state): State<AppState>,
-    member: CurrentMember,
+    member: Authorized,
     page: Page,
     Path(id): Path<Uuid>,
 ) -> Result<Response, AppError> {
-    state
-        .authz
-        .require(
-            &member.tenant,
-            &member.subjects(),
-            Permission::ViewDirectory,
-        )
-        .await?;
-    let mut tx = state
-        .db
-        .begin_tenant(member.tenant.id, member.actor())
-        .await?;
+    let mut tx = member.begin(&state).await?;
     let profile = queries::find_profile(&mut tx, id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -519,21 +503,10 @@ fn render_edit(
 
 pub async fn edit_profile(
     State(state): State<AppState>,
-    member: CurrentMember,
+    member: Authorized,
     page: Page,
 ) -> Result<Response, AppError> {
-    state
-        .authz
-        .require(
-            &member.tenant,
-            &member.subjects(),
-            Permission::ManageOwnAccount,
-        )
-        .await?;
-    let mut tx = state
-        .db
-        .begin_tenant(member.tenant.id, member.actor())
-        .await?;
+    let mut tx = member.begin(&state).await?;
     let p = queries::find_profile(&mut tx, member.id())
         .await?
         .ok_or(AppError::NotFound)?;
@@ -557,18 +530,10 @@ pub async fn edit_profile(
 
 pub async fn update_profile(
     State(state): State<AppState>,
-    member: CurrentMember,
+    member: Authorized,
     page: Page,
     body: axum::body::Bytes,
 ) -> Result<Response, AppError> {
-    state
-        .authz
-        .require(
-            &member.tenant,
-            &member.subjects(),
-            Permission::ManageOwnAccount,
-        )
-        .await?;
     // The fixed fields by name, and the tenant's custom fields from the raw pairs.
     let mut form: ProfileForm = serde_urlencoded::from_bytes(&body)
         .map_err(|e| AppError::BadRequest(format!("unreadable form: {e}")))?;
@@ -681,10 +646,7 @@ pub async fn update_profile(
         visibility.insert((*field).to_owned(), audience.to_owned());
     }
     if !errors.is_empty() {
-        let mut tx = state
-            .db
-            .begin_tenant(member.tenant.id, member.actor())
-            .await?;
+        let mut tx = member.begin(&state).await?;
         let current_photo = queries::photo_key(&mut tx, member.id()).await?;
         tx.commit().await?;
         return render_edit(
@@ -696,10 +658,7 @@ pub async fn update_profile(
             current_photo.as_deref(),
         );
     }
-    let mut tx = state
-        .db
-        .begin_tenant(member.tenant.id, member.actor())
-        .await?;
+    let mut tx = member.begin(&state).await?;
     queries::update_profile(
         &mut tx,
         member.id(),
@@ -738,18 +697,10 @@ pub async fn update_profile(
 /// nothing.
 pub async fn upload_photo(
     State(state): State<AppState>,
-    member: CurrentMember,
+    member: Authorized,
     page: Page,
     mut multipart: axum::extract::Multipart,
 ) -> Result<Response, AppError> {
-    state
-        .authz
-        .require(
-            &member.tenant,
-            &member.subjects(),
-            Permission::ManageOwnAccount,
-        )
-        .await?;
     let mut bytes = Vec::new();
     while let Some(field) = multipart
         .next_field()
@@ -774,10 +725,7 @@ pub async fn upload_photo(
         Err(e) => {
             let mut errors = FieldErrors::new();
             errors.insert("photo", e.message_key());
-            let mut tx = state
-                .db
-                .begin_tenant(member.tenant.id, member.actor())
-                .await?;
+            let mut tx = member.begin(&state).await?;
             let p = queries::find_profile(&mut tx, member.id())
                 .await?
                 .ok_or(AppError::NotFound)?;
@@ -799,10 +747,7 @@ pub async fn upload_photo(
             );
         }
     };
-    let mut tx = state
-        .db
-        .begin_tenant(member.tenant.id, member.actor())
-        .await?;
+    let mut tx = member.begin(&state).await?;
     let previous = queries::set_photo(&mut tx, member.id(), Some(&key)).await?;
     tx.commit().await?;
     if let Some(previous) = previous {
@@ -815,12 +760,9 @@ pub async fn upload_photo(
 
 pub async fn delete_photo(
     State(state): State<AppState>,
-    member: CurrentMember,
+    member: Authorized,
 ) -> Result<Response, AppError> {
-    let mut tx = state
-        .db
-        .begin_tenant(member.tenant.id, member.actor())
-        .await?;
+    let mut tx = member.begin(&state).await?;
     let previous = queries::set_photo(&mut tx, member.id(), None).await?;
     tx.commit().await?;
     if let Some(previous) = previous {
@@ -835,21 +777,10 @@ pub async fn delete_photo(
 /// tenant's directory and the key comes from this tenant's row).
 pub async fn show_photo(
     State(state): State<AppState>,
-    member: CurrentMember,
+    member: Authorized,
     Path(id): Path<Uuid>,
 ) -> Result<Response, AppError> {
-    state
-        .authz
-        .require(
-            &member.tenant,
-            &member.subjects(),
-            Permission::ViewDirectory,
-        )
-        .await?;
-    let mut tx = state
-        .db
-        .begin_tenant(member.tenant.id, member.actor())
-        .await?;
+    let mut tx = member.begin(&state).await?;
     let key = queries::photo_key(&mut tx, id).await?;
     tx.commit().await?;
     crate::view::serve_image(

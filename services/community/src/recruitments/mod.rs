@@ -15,27 +15,36 @@ use serde::{Deserialize, Serialize};
 use time::Date;
 use tsunagu_authz::Permission;
 use tsunagu_identity::forms::{self, FieldErrors};
-use tsunagu_web::{AppError, AppState, CurrentMember, Page};
+use tsunagu_web::{AppError, AppState, Authorized, Page};
 use uuid::Uuid;
 
 use crate::view::{datetime, fragment_or_redirect, linkify, render, Segment};
 
 pub fn routes() -> tsunagu_web::routes::Routes {
+    use tsunagu_authz::Permission::*;
     tsunagu_web::routes::Routes::new()
-        .route(
-            "/recruitments",
-            get(list_recruitments).post(create_recruitment),
+        .member("/recruitments", ViewNetwork, get(list_recruitments))
+        .member("/recruitments", OpenRecruitment, post(create_recruitment))
+        .member("/recruitments/new", OpenRecruitment, get(new_recruitment))
+        .member("/recruitments/{id}", ViewNetwork, get(show_recruitment))
+        .member("/recruitments/{id}/react", ReactToRecruitment, post(react))
+        // The author's own tools (checked in `can_manage`), or the secretariat's.
+        .member(
+            "/recruitments/{id}/status",
+            ViewNetwork,
+            post(update_status),
         )
-        .route("/recruitments/new", get(new_recruitment))
-        .route("/recruitments/{id}", get(show_recruitment))
-        .route("/recruitments/{id}/react", post(react))
-        .route("/recruitments/{id}/status", post(update_status))
-        .route("/recruitments/{id}/gather", post(gather_interested))
-        .route(
+        .member(
+            "/recruitments/{id}/gather",
+            ViewNetwork,
+            post(gather_interested),
+        )
+        .member(
             "/recruitments/{id}/followups/{member_id}",
+            ViewNetwork,
             post(update_followup),
         )
-        .route("/saved", get(list_saved))
+        .member("/saved", ViewNetwork, get(list_saved))
 }
 
 pub const FOLLOWUP_STATUSES: &[&str] = &["to_contact", "contacted", "met", "declined"];
@@ -71,27 +80,13 @@ fn view(r: queries::Recruitment, lang: tsunagu_web::Locale) -> RecruitmentView {
 
 pub async fn list_recruitments(
     State(state): State<AppState>,
-    member: CurrentMember,
+    member: Authorized,
     page: Page,
 ) -> Result<Response, AppError> {
-    state
-        .authz
-        .require(&member.tenant, &member.subjects(), Permission::ViewNetwork)
-        .await?;
-    let mut tx = state
-        .db
-        .begin_tenant(member.tenant.id, member.actor())
-        .await?;
+    let mut tx = member.begin(&state).await?;
     let rows = queries::list(&mut tx, member.id()).await?;
     tx.commit().await?;
-    let can_open = state
-        .authz
-        .can(
-            &member.tenant,
-            &member.subjects(),
-            Permission::OpenRecruitment,
-        )
-        .await;
+    let can_open = member.may(&state, Permission::OpenRecruitment).await;
     let views: Vec<RecruitmentView> = rows.into_iter().map(|r| view(r, page.lang)).collect();
     render(
         &state,
@@ -108,17 +103,10 @@ pub async fn list_recruitments(
 
 pub async fn list_saved(
     State(state): State<AppState>,
-    member: CurrentMember,
+    member: Authorized,
     page: Page,
 ) -> Result<Response, AppError> {
-    state
-        .authz
-        .require(&member.tenant, &member.subjects(), Permission::ViewNetwork)
-        .await?;
-    let mut tx = state
-        .db
-        .begin_tenant(member.tenant.id, member.actor())
-        .await?;
+    let mut tx = member.begin(&state).await?;
     let rows = queries::saved(&mut tx, member.id()).await?;
     tx.commit().await?;
     let views: Vec<RecruitmentView> = rows.into_iter().map(|r| view(r, page.lang)).collect();
@@ -160,17 +148,9 @@ fn render_new(
 
 pub async fn new_recruitment(
     State(state): State<AppState>,
-    member: CurrentMember,
+    _member: Authorized,
     page: Page,
 ) -> Result<Response, AppError> {
-    state
-        .authz
-        .require(
-            &member.tenant,
-            &member.subjects(),
-            Permission::OpenRecruitment,
-        )
-        .await?;
     render_new(
         &state,
         &page,
@@ -195,19 +175,11 @@ fn parse_date(value: &str) -> Result<Option<Date>, &'static str> {
 
 pub async fn create_recruitment(
     State(state): State<AppState>,
-    member: CurrentMember,
+    member: Authorized,
     page: Page,
     form_token: tsunagu_web::csrf::FormToken,
     Form(form): Form<RecruitmentForm>,
 ) -> Result<Response, AppError> {
-    state
-        .authz
-        .require(
-            &member.tenant,
-            &member.subjects(),
-            Permission::OpenRecruitment,
-        )
-        .await?;
     let mut errors = FieldErrors::new();
     let title = forms::text(&form.title, 1, 200)
         .map_err(|e| errors.insert("title", e))
@@ -242,10 +214,7 @@ pub async fn create_recruitment(
             StatusCode::UNPROCESSABLE_ENTITY,
         );
     }
-    let mut tx = state
-        .db
-        .begin_tenant(member.tenant.id, member.actor())
-        .await?;
+    let mut tx = member.begin(&state).await?;
     if !form_token.claim(&mut tx, member.id()).await? {
         // This very form was already published (a resubmission): nothing new.
         tx.rollback().await?;
@@ -257,16 +226,8 @@ pub async fn create_recruitment(
 }
 
 /// May this member see who reacted and manage follow-ups? The author, or the secretariat.
-async fn can_manage(state: &AppState, member: &CurrentMember, author: Uuid) -> bool {
-    author == member.id()
-        || state
-            .authz
-            .can(
-                &member.tenant,
-                &member.subjects(),
-                Permission::ManageRecruitments,
-            )
-            .await
+async fn can_manage(state: &AppState, member: &Authorized, author: Uuid) -> bool {
+    author == member.id() || member.may(state, Permission::ManageRecruitments).await
 }
 
 #[derive(Serialize)]
@@ -277,18 +238,11 @@ struct ReactorGroup {
 
 pub async fn show_recruitment(
     State(state): State<AppState>,
-    member: CurrentMember,
+    member: Authorized,
     page: Page,
     Path(id): Path<Uuid>,
 ) -> Result<Response, AppError> {
-    state
-        .authz
-        .require(&member.tenant, &member.subjects(), Permission::ViewNetwork)
-        .await?;
-    let mut tx = state
-        .db
-        .begin_tenant(member.tenant.id, member.actor())
-        .await?;
+    let mut tx = member.begin(&state).await?;
     let recruitment = queries::find(&mut tx, id, member.id())
         .await?
         .ok_or(AppError::NotFound)?;
@@ -336,27 +290,16 @@ pub struct ReactForm {
 
 pub async fn react(
     State(state): State<AppState>,
-    member: CurrentMember,
+    member: Authorized,
     page: Page,
     headers: HeaderMap,
     Path(id): Path<Uuid>,
     Form(form): Form<ReactForm>,
 ) -> Result<Response, AppError> {
-    state
-        .authz
-        .require(
-            &member.tenant,
-            &member.subjects(),
-            Permission::ReactToRecruitment,
-        )
-        .await?;
     if !queries::REACTIONS.contains(&form.reaction.as_str()) {
         return Err(AppError::BadRequest("unknown reaction".into()));
     }
-    let mut tx = state
-        .db
-        .begin_tenant(member.tenant.id, member.actor())
-        .await?;
+    let mut tx = member.begin(&state).await?;
     let on = queries::toggle_reaction(&mut tx, id, member.id(), &form.reaction)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -400,17 +343,14 @@ pub struct StatusForm {
 
 pub async fn update_status(
     State(state): State<AppState>,
-    member: CurrentMember,
+    member: Authorized,
     Path(id): Path<Uuid>,
     Form(form): Form<StatusForm>,
 ) -> Result<Response, AppError> {
     if !matches!(form.status.as_str(), "open" | "closed") {
         return Err(AppError::BadRequest("unknown status".into()));
     }
-    let mut tx = state
-        .db
-        .begin_tenant(member.tenant.id, member.actor())
-        .await?;
+    let mut tx = member.begin(&state).await?;
     let recruitment = queries::find(&mut tx, id, member.id())
         .await?
         .ok_or(AppError::NotFound)?;
@@ -441,13 +381,10 @@ pub async fn update_status(
 
 pub async fn gather_interested(
     State(state): State<AppState>,
-    member: CurrentMember,
+    member: Authorized,
     Path(id): Path<Uuid>,
 ) -> Result<Response, AppError> {
-    let mut tx = state
-        .db
-        .begin_tenant(member.tenant.id, member.actor())
-        .await?;
+    let mut tx = member.begin(&state).await?;
     let recruitment = queries::find(&mut tx, id, member.id())
         .await?
         .ok_or(AppError::NotFound)?;
@@ -477,7 +414,7 @@ pub struct FollowupForm {
 
 pub async fn update_followup(
     State(state): State<AppState>,
-    member: CurrentMember,
+    member: Authorized,
     Path((id, member_id)): Path<(Uuid, Uuid)>,
     Form(form): Form<FollowupForm>,
 ) -> Result<Response, AppError> {
@@ -486,10 +423,7 @@ pub async fn update_followup(
     }
     let note = forms::text(&form.note, 0, 2000)
         .map_err(|_| AppError::BadRequest("note too long".into()))?;
-    let mut tx = state
-        .db
-        .begin_tenant(member.tenant.id, member.actor())
-        .await?;
+    let mut tx = member.begin(&state).await?;
     let recruitment = queries::find(&mut tx, id, member.id())
         .await?
         .ok_or(AppError::NotFound)?;

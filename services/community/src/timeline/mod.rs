@@ -21,7 +21,7 @@ use tsunagu_kernel::TenantId;
 use tsunagu_web::csrf::FormToken;
 use tsunagu_web::templates::Fill;
 use tsunagu_web::versions::{bump_version, establish_version, TenantVersions};
-use tsunagu_web::{AppError, AppState, CurrentMember, Page};
+use tsunagu_web::{AppError, AppState, Authorized, Page};
 use uuid::Uuid;
 
 use self::cache::{Actions, Card, FeedCache, FeedHead, Lookup};
@@ -29,22 +29,33 @@ use self::cache::{Actions, Card, FeedCache, FeedHead, Lookup};
 use crate::view::{datetime, fragment_or_redirect, is_htmx, iso, linkify, render, Segment};
 
 pub fn routes() -> tsunagu_web::routes::Routes {
+    use tsunagu_authz::Permission::*;
     tsunagu_web::routes::Routes::new()
-        .route("/timeline", get(list_posts))
-        .route(
+        .member("/timeline", ViewNetwork, get(list_posts))
+        .member(
             "/posts",
+            Post,
             post(create_post).layer(axum::extract::DefaultBodyLimit::max(
                 tsunagu_web::csrf::MAX_MULTIPART_BYTES,
             )),
         )
-        .route("/media/posts/{id}", get(show_post_image))
-        .route("/posts/{id}", get(show_post))
-        .route("/posts/{id}/edit", get(edit_post_form).post(update_post))
-        .route("/posts/{id}/delete", post(delete_post))
-        .route("/posts/{id}/like", post(toggle_like))
-        .route("/posts/{id}/comments", post(create_comment))
-        .route("/posts/{id}/hide", post(hide_post))
-        .route("/posts/{id}/comments/{comment_id}/hide", post(hide_comment))
+        .member("/media/posts/{id}", ViewNetwork, get(show_post_image))
+        .member("/posts/{id}", ViewNetwork, get(show_post))
+        // Editing and deleting: the author (checked in SQL) or a moderator.
+        .member(
+            "/posts/{id}/edit",
+            Post,
+            get(edit_post_form).post(update_post),
+        )
+        .member("/posts/{id}/delete", Post, post(delete_post))
+        .member("/posts/{id}/like", Post, post(toggle_like))
+        .member("/posts/{id}/comments", Post, post(create_comment))
+        .member("/posts/{id}/hide", ModerateTimeline, post(hide_post))
+        .member(
+            "/posts/{id}/comments/{comment_id}/hide",
+            ModerateTimeline,
+            post(hide_comment),
+        )
 }
 
 pub const MAX_POST_CHARS: usize = 5000;
@@ -123,14 +134,11 @@ pub struct PostForm {
 /// Reads the feed's first page from the database (for the cache, or for this request only).
 async fn load_head(
     state: &AppState,
-    member: &CurrentMember,
+    member: &Authorized,
     version: Option<String>,
     previous: Option<&FeedHead>,
 ) -> Result<FeedHead, AppError> {
-    let mut tx = state
-        .db
-        .begin_tenant_generic_plans(member.tenant.id, member.actor())
-        .await?;
+    let mut tx = member.begin_generic_plans(state).await?;
     let rows = queries::feed_head(&mut tx).await?;
     tx.commit().await?;
     Ok(FeedHead::new(rows, version, previous))
@@ -140,7 +148,7 @@ async fn load_head(
 async fn current_head(
     state: &AppState,
     feed_cache: &FeedCache,
-    member: &CurrentMember,
+    member: &Authorized,
     versions: &TenantVersions,
 ) -> Result<Arc<FeedHead>, AppError> {
     if !state.config.feed_cache {
@@ -177,7 +185,7 @@ fn cursor_of(post: &queries::Post) -> String {
 #[allow(clippy::too_many_arguments)]
 async fn render_feed(
     state: &AppState,
-    member: &CurrentMember,
+    member: &Authorized,
     page: &Page,
     versions: &TenantVersions,
     before: Option<(OffsetDateTime, Uuid)>,
@@ -186,14 +194,7 @@ async fn render_feed(
     status: StatusCode,
 ) -> Result<Response, AppError> {
     let viewer = member.id();
-    let can_moderate = state
-        .authz
-        .can(
-            &member.tenant,
-            &member.subjects(),
-            Permission::ModerateTimeline,
-        )
-        .await;
+    let can_moderate = member.may(state, Permission::ModerateTimeline).await;
     let feed_cache = state.local_caches.get::<FeedCache>();
     let marker = feed_cache.marker();
     // Cards are joined with the token as it is: it must be one of ours (64 hex characters).
@@ -218,10 +219,7 @@ async fn render_feed(
             let liked_unknown = if unknown.is_empty() {
                 Vec::new()
             } else {
-                let mut tx = state
-                    .db
-                    .begin_tenant(member.tenant.id, member.actor())
-                    .await?;
+                let mut tx = member.begin(state).await?;
                 let liked = queries::liked_among(&mut tx, viewer, &unknown).await?;
                 tx.commit().await?;
                 liked
@@ -240,10 +238,7 @@ async fn render_feed(
             (cards, next)
         }
         Some(cursor) => {
-            let mut tx = state
-                .db
-                .begin_tenant_generic_plans(member.tenant.id, member.actor())
-                .await?;
+            let mut tx = member.begin_generic_plans(state).await?;
             let posts = queries::feed_after(&mut tx, viewer, cursor).await?;
             tx.commit().await?;
             let shown = &posts[..posts.len().min(page_size)];
@@ -313,15 +308,11 @@ fn parse_cursor(value: &str) -> Option<(OffsetDateTime, Uuid)> {
 
 pub async fn list_posts(
     State(state): State<AppState>,
-    member: CurrentMember,
+    member: Authorized,
     page: Page,
     versions: TenantVersions,
     Query(query): Query<FeedQuery>,
 ) -> Result<Response, AppError> {
-    state
-        .authz
-        .require(&member.tenant, &member.subjects(), Permission::ViewNetwork)
-        .await?;
     let form = PostForm {
         kind: "post".into(),
         ..PostForm::default()
@@ -373,16 +364,12 @@ async fn read_post_form(
 
 pub async fn create_post(
     State(state): State<AppState>,
-    member: CurrentMember,
+    member: Authorized,
     page: Page,
     versions: TenantVersions,
     form_token: FormToken,
     request: Request,
 ) -> Result<Response, AppError> {
-    state
-        .authz
-        .require(&member.tenant, &member.subjects(), Permission::Post)
-        .await?;
     let (form, image) = read_post_form(&state, request).await?;
     let mut errors = FieldErrors::new();
     let body = forms::text(&form.body, 1, MAX_POST_CHARS)
@@ -434,10 +421,7 @@ pub async fn create_post(
         )
         .await;
     };
-    let mut tx = state
-        .db
-        .begin_tenant(member.tenant.id, member.actor())
-        .await?;
+    let mut tx = member.begin(&state).await?;
     if !form_token.claim(&mut tx, member.id()).await? {
         // This very form was already posted (a resubmission after an error page, a double
         // click): the first post stands, this one adds nothing.
@@ -497,17 +481,14 @@ impl Reply {
 
 async fn render_post(
     state: &AppState,
-    member: &CurrentMember,
+    member: &Authorized,
     page: &Page,
     id: Uuid,
     form: &CommentForm,
     errors: &FieldErrors,
     reply: Reply,
 ) -> Result<Response, AppError> {
-    let mut tx = state
-        .db
-        .begin_tenant(member.tenant.id, member.actor())
-        .await?;
+    let mut tx = member.begin(state).await?;
     let post = queries::find_post(&mut tx, id, member.id())
         .await?
         .ok_or(AppError::NotFound)?;
@@ -523,14 +504,7 @@ async fn render_post(
             author_name: c.author_name,
         })
         .collect();
-    let can_moderate = state
-        .authz
-        .can(
-            &member.tenant,
-            &member.subjects(),
-            Permission::ModerateTimeline,
-        )
-        .await;
+    let can_moderate = member.may(state, Permission::ModerateTimeline).await;
     let view = post_view(
         &post.post,
         post.liked,
@@ -554,14 +528,10 @@ async fn render_post(
 
 pub async fn show_post(
     State(state): State<AppState>,
-    member: CurrentMember,
+    member: Authorized,
     page: Page,
     Path(id): Path<Uuid>,
 ) -> Result<Response, AppError> {
-    state
-        .authz
-        .require(&member.tenant, &member.subjects(), Permission::ViewNetwork)
-        .await?;
     render_post(
         &state,
         &member,
@@ -576,17 +546,13 @@ pub async fn show_post(
 
 pub async fn create_comment(
     State(state): State<AppState>,
-    member: CurrentMember,
+    member: Authorized,
     page: Page,
     headers: HeaderMap,
     Path(id): Path<Uuid>,
     form_token: FormToken,
     Form(form): Form<CommentForm>,
 ) -> Result<Response, AppError> {
-    state
-        .authz
-        .require(&member.tenant, &member.subjects(), Permission::Post)
-        .await?;
     let body = match forms::text(&form.body, 1, MAX_COMMENT_CHARS) {
         Ok(body) => body,
         Err(e) => {
@@ -604,10 +570,7 @@ pub async fn create_comment(
             .await;
         }
     };
-    let mut tx = state
-        .db
-        .begin_tenant(member.tenant.id, member.actor())
-        .await?;
+    let mut tx = member.begin(&state).await?;
     if !form_token.claim(&mut tx, member.id()).await? {
         // This very form was already saved (a resubmission): answer as the first time did.
         tx.rollback().await?;
@@ -638,7 +601,7 @@ pub async fn create_comment(
 /// After a comment is saved: htmx gets the comments section, a plain form the post's page.
 async fn comment_saved(
     state: &AppState,
-    member: &CurrentMember,
+    member: &Authorized,
     page: &Page,
     headers: &HeaderMap,
     id: Uuid,
@@ -660,19 +623,12 @@ async fn comment_saved(
 
 pub async fn toggle_like(
     State(state): State<AppState>,
-    member: CurrentMember,
+    member: Authorized,
     page: Page,
     headers: HeaderMap,
     Path(id): Path<Uuid>,
 ) -> Result<Response, AppError> {
-    state
-        .authz
-        .require(&member.tenant, &member.subjects(), Permission::Post)
-        .await?;
-    let mut tx = state
-        .db
-        .begin_tenant(member.tenant.id, member.actor())
-        .await?;
+    let mut tx = member.begin(&state).await?;
     let (liked, count) = queries::toggle_like(&mut tx, id, member.id())
         .await?
         .ok_or(AppError::NotFound)?;
@@ -710,14 +666,11 @@ pub async fn toggle_like(
 
 pub async fn edit_post_form(
     State(state): State<AppState>,
-    member: CurrentMember,
+    member: Authorized,
     page: Page,
     Path(id): Path<Uuid>,
 ) -> Result<Response, AppError> {
-    let mut tx = state
-        .db
-        .begin_tenant(member.tenant.id, member.actor())
-        .await?;
+    let mut tx = member.begin(&state).await?;
     let post = queries::find_post(&mut tx, id, member.id())
         .await?
         .ok_or(AppError::NotFound)?;
@@ -747,7 +700,7 @@ pub async fn edit_post_form(
 
 pub async fn update_post(
     State(state): State<AppState>,
-    member: CurrentMember,
+    member: Authorized,
     page: Page,
     Path(id): Path<Uuid>,
     Form(form): Form<PostForm>,
@@ -771,10 +724,7 @@ pub async fn update_post(
             );
         }
     };
-    let mut tx = state
-        .db
-        .begin_tenant(member.tenant.id, member.actor())
-        .await?;
+    let mut tx = member.begin(&state).await?;
     if !queries::edit_post(&mut tx, id, member.id(), &body).await? {
         tx.rollback().await?;
         return Err(AppError::NotFound);
@@ -786,13 +736,10 @@ pub async fn update_post(
 
 pub async fn delete_post(
     State(state): State<AppState>,
-    member: CurrentMember,
+    member: Authorized,
     Path(id): Path<Uuid>,
 ) -> Result<Response, AppError> {
-    let mut tx = state
-        .db
-        .begin_tenant(member.tenant.id, member.actor())
-        .await?;
+    let mut tx = member.begin(&state).await?;
     let Some(image_key) = queries::delete_post(&mut tx, id, member.id()).await? else {
         tx.rollback().await?;
         return Err(AppError::NotFound);
@@ -809,21 +756,10 @@ pub async fn delete_post(
 
 pub async fn hide_post(
     State(state): State<AppState>,
-    member: CurrentMember,
+    member: Authorized,
     Path(id): Path<Uuid>,
 ) -> Result<Response, AppError> {
-    state
-        .authz
-        .require(
-            &member.tenant,
-            &member.subjects(),
-            Permission::ModerateTimeline,
-        )
-        .await?;
-    let mut tx = state
-        .db
-        .begin_tenant(member.tenant.id, member.actor())
-        .await?;
+    let mut tx = member.begin(&state).await?;
     if !queries::hide_post(&mut tx, id, member.id()).await? {
         tx.rollback().await?;
         return Err(AppError::NotFound);
@@ -843,21 +779,10 @@ pub async fn hide_post(
 
 pub async fn hide_comment(
     State(state): State<AppState>,
-    member: CurrentMember,
+    member: Authorized,
     Path((id, comment_id)): Path<(Uuid, Uuid)>,
 ) -> Result<Response, AppError> {
-    state
-        .authz
-        .require(
-            &member.tenant,
-            &member.subjects(),
-            Permission::ModerateTimeline,
-        )
-        .await?;
-    let mut tx = state
-        .db
-        .begin_tenant(member.tenant.id, member.actor())
-        .await?;
+    let mut tx = member.begin(&state).await?;
     if !queries::hide_comment(&mut tx, id, comment_id).await? {
         tx.rollback().await?;
         return Err(AppError::NotFound);
@@ -878,13 +803,10 @@ pub async fn hide_comment(
 /// `GET /media/posts/{id}`: the image of a post the viewer can see.
 pub async fn show_post_image(
     State(state): State<AppState>,
-    member: CurrentMember,
+    member: Authorized,
     Path(id): Path<Uuid>,
 ) -> Result<Response, AppError> {
-    let mut tx = state
-        .db
-        .begin_tenant(member.tenant.id, member.actor())
-        .await?;
+    let mut tx = member.begin(&state).await?;
     let post = queries::find_post(&mut tx, id, member.id())
         .await?
         .ok_or(AppError::NotFound)?;

@@ -9,12 +9,12 @@ use axum::routing::get;
 use serde::Serialize;
 use time::OffsetDateTime;
 use tsunagu_community::view::JST;
-use tsunagu_web::{AppError, CurrentTenant, Locale, MaybeMember, Page};
+use tsunagu_web::{AppError, Locale, MaybeMember, Page, Visitor};
 
 use tsunagu_web::AppState;
 
 pub fn routes() -> tsunagu_web::routes::Routes {
-    tsunagu_web::routes::Routes::new().route("/", get(show_home))
+    tsunagu_web::routes::Routes::new().public("/", get(show_home))
 }
 
 #[derive(Serialize)]
@@ -40,14 +40,14 @@ pub fn format_date(at: OffsetDateTime, lang: Locale) -> String {
 
 async fn show_home(
     State(state): State<AppState>,
-    CurrentTenant(tenant): CurrentTenant,
+    tenant: Visitor,
     MaybeMember(member): MaybeMember,
     page: Page,
 ) -> Result<Html<String>, AppError> {
     // The network is for its members: visitors see the welcome and the way in, nothing else.
     let announcements = match &member {
         Some(member) => {
-            let mut tx = state.db.begin_tenant(tenant.id, member.actor()).await?;
+            let mut tx = tenant.begin(&state, member.actor()).await?;
             let rows = queries::list_recent_announcements(&mut tx, 10).await?;
             tx.commit().await?;
             rows

@@ -5,30 +5,18 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Form;
 use serde::Deserialize;
-use tsunagu_authz::Permission;
 use tsunagu_web::session::clear_session_cookie;
-use tsunagu_web::{AppError, AppState, CurrentMember, Locale, Page};
+use tsunagu_web::{AppError, AppState, Authorized, Locale, Page};
 
 use super::{redirect_with_cookies, render_page};
 use crate::queries;
 
 pub async fn show_account(
     State(state): State<AppState>,
-    member: CurrentMember,
+    member: Authorized,
     page: Page,
 ) -> Result<Response, AppError> {
-    state
-        .authz
-        .require(
-            &member.tenant,
-            &member.subjects(),
-            Permission::ManageOwnAccount,
-        )
-        .await?;
-    let mut tx = state
-        .db
-        .begin_tenant(member.tenant.id, member.actor())
-        .await?;
+    let mut tx = member.begin(&state).await?;
     let record = queries::find_by_id(&mut tx, member.id())
         .await?
         .ok_or(AppError::NotFound)?;
@@ -52,7 +40,7 @@ pub struct LanguageForm {
 
 pub async fn update_language(
     State(state): State<AppState>,
-    member: CurrentMember,
+    member: Authorized,
     Form(form): Form<LanguageForm>,
 ) -> Result<Response, AppError> {
     let lang =
@@ -64,13 +52,10 @@ pub async fn update_language(
 /// Stores the member's language and updates their live sessions.
 pub async fn set_member_language(
     state: &AppState,
-    member: &CurrentMember,
+    member: &Authorized,
     lang: Locale,
 ) -> Result<(), AppError> {
-    let mut tx = state
-        .db
-        .begin_tenant(member.tenant.id, member.actor())
-        .await?;
+    let mut tx = member.begin(state).await?;
     queries::set_preferred_locale(&mut tx, member.id(), lang.as_str()).await?;
     tx.commit().await?;
     state
@@ -84,7 +69,7 @@ pub async fn set_member_language(
 
 pub async fn sign_out_everywhere(
     State(state): State<AppState>,
-    member: CurrentMember,
+    member: Authorized,
 ) -> Result<Response, AppError> {
     let ended = state
         .sessions

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Serialize;
 use tsunagu_kernel::Actor;
-use tsunagu_web::{AppError, AppState, CurrentTenant, Page};
+use tsunagu_web::{AppError, AppState, Page, Visitor};
 
 use super::render_page;
 
@@ -31,13 +31,13 @@ fn links(text: &str) -> Vec<String> {
 
 pub async fn list_mail(
     State(state): State<AppState>,
-    CurrentTenant(tenant): CurrentTenant,
+    tenant: Visitor,
     page: Page,
 ) -> Result<Response, AppError> {
     if !state.is_development() {
         return Err(AppError::NotFound);
     }
-    let mut tx = state.db.begin_tenant(tenant.id, Actor::System).await?;
+    let mut tx = tenant.begin(&state, Actor::System).await?;
     let entries = tsunagu_kernel::outbox::recent(&mut tx, 50).await?;
     tx.commit().await?;
     let mails: Vec<MailView> = entries

@@ -14,7 +14,7 @@ use axum::Form;
 use serde::{Deserialize, Serialize};
 use tsunagu_kernel::Actor;
 use tsunagu_web::session::{session_cookie, SessionData};
-use tsunagu_web::{AppError, AppState, ClientIp, CurrentTenant, Page};
+use tsunagu_web::{AppError, AppState, ClientIp, Page, Visitor};
 
 use super::{
     client_key, insert_form, redirect_with_cookies, render_page, with_retry_after, RetryWait,
@@ -84,7 +84,7 @@ fn render_join(
 
 pub async fn show_join(
     State(state): State<AppState>,
-    CurrentTenant(tenant): CurrentTenant,
+    tenant: Visitor,
     page: Page,
     Query(query): Query<JoinQuery>,
 ) -> Result<Response, AppError> {
@@ -97,7 +97,7 @@ pub async fn show_join(
     };
     let mut invitation = None;
     if tsunagu_kernel::tokens::looks_like_token(&query.invitation) {
-        let mut tx = state.db.begin_tenant(tenant.id, Actor::Anonymous).await?;
+        let mut tx = tenant.begin(&state, Actor::Anonymous).await?;
         if let Some(found) = queries::find_open_invitation(&mut tx, &query.invitation).await? {
             form.email = found.email.clone();
             form.kind = found.kind.clone();
@@ -240,7 +240,7 @@ fn validate(
 #[allow(clippy::too_many_arguments)]
 pub async fn create_member(
     State(state): State<AppState>,
-    CurrentTenant(tenant): CurrentTenant,
+    tenant: Visitor,
     page: Page,
     client: Option<axum::Extension<ClientIp>>,
     headers: axum::http::HeaderMap,
@@ -275,7 +275,7 @@ pub async fn create_member(
         }
     }
 
-    let mut tx = state.db.begin_tenant(tenant.id, Actor::Anonymous).await?;
+    let mut tx = tenant.begin(&state, Actor::Anonymous).await?;
     let invitation = if form.invitation.is_empty() {
         None
     } else if tsunagu_kernel::tokens::looks_like_token(&form.invitation) {

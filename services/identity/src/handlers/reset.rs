@@ -11,7 +11,7 @@ use axum::Form;
 use serde::{Deserialize, Serialize};
 use tsunagu_kernel::tokens::looks_like_token;
 use tsunagu_kernel::Actor;
-use tsunagu_web::{AppError, AppState, ClientIp, CurrentTenant, Page};
+use tsunagu_web::{AppError, AppState, ClientIp, Page, Visitor};
 
 use super::{
     account_key, client_key, insert_form, message_page, redirect_with_cookies, render_page,
@@ -29,7 +29,7 @@ pub struct ForgotForm {
 
 pub async fn show_forgot(
     State(state): State<AppState>,
-    _t: CurrentTenant,
+    _visitor: Visitor,
     page: Page,
 ) -> Result<Response, AppError> {
     render_page(
@@ -45,7 +45,7 @@ pub async fn show_forgot(
 
 pub async fn request_reset(
     State(state): State<AppState>,
-    CurrentTenant(tenant): CurrentTenant,
+    tenant: Visitor,
     page: Page,
     client: Option<axum::Extension<ClientIp>>,
     Form(form): Form<ForgotForm>,
@@ -105,7 +105,7 @@ pub async fn request_reset(
         .await
         .is_ok();
     if account_ok {
-        let mut tx = state.db.begin_tenant(tenant.id, Actor::Anonymous).await?;
+        let mut tx = tenant.begin(&state, Actor::Anonymous).await?;
         if let Some(member) = queries::find_by_email(&mut tx, &address.normalized).await? {
             if matches!(
                 member.status.as_str(),
@@ -171,14 +171,14 @@ fn invalid_reset(state: &AppState, page: &Page) -> Result<Response, AppError> {
 
 pub async fn show_reset(
     State(state): State<AppState>,
-    CurrentTenant(tenant): CurrentTenant,
+    tenant: Visitor,
     page: Page,
     Query(query): Query<ResetQuery>,
 ) -> Result<Response, AppError> {
     if !looks_like_token(&query.token) {
         return invalid_reset(&state, &page);
     }
-    let mut tx = state.db.begin_tenant(tenant.id, Actor::Anonymous).await?;
+    let mut tx = tenant.begin(&state, Actor::Anonymous).await?;
     let valid = queries::token_is_valid(&mut tx, &query.token, TokenPurpose::ResetPassword).await?;
     tx.commit().await?;
     if !valid {
@@ -199,7 +199,7 @@ pub async fn show_reset(
 
 pub async fn reset_password(
     State(state): State<AppState>,
-    CurrentTenant(tenant): CurrentTenant,
+    tenant: Visitor,
     page: Page,
     headers: axum::http::HeaderMap,
     Form(form): Form<ResetForm>,
@@ -226,7 +226,7 @@ pub async fn reset_password(
         }
     };
     let password_hash = crate::password::hash(password).await?;
-    let mut tx = state.db.begin_tenant(tenant.id, Actor::Anonymous).await?;
+    let mut tx = tenant.begin(&state, Actor::Anonymous).await?;
     let Some(member_id) =
         queries::consume_token(&mut tx, &form.token, TokenPurpose::ResetPassword).await?
     else {

@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use tsunagu_kernel::{Actor, TenantId};
 use tsunagu_web::rate_limit::{self, Backoff, RetryAfter};
 use tsunagu_web::session::{clear_session_cookie, session_cookie, Session, SessionData};
-use tsunagu_web::{AppError, AppState, ClientIp, CurrentTenant, Page};
+use tsunagu_web::{AppError, AppState, ClientIp, Page, Visitor};
 
 use super::{
     account_key, client_key, insert_form, redirect_with_cookies, render_page, safe_next,
@@ -145,7 +145,7 @@ fn render_limited(
 
 pub async fn show_sign_in(
     State(state): State<AppState>,
-    _tenant: CurrentTenant,
+    _visitor: Visitor,
     page: Page,
     Query(query): Query<SignInQuery>,
 ) -> Result<Response, AppError> {
@@ -161,7 +161,7 @@ pub async fn show_sign_in(
 
 pub async fn sign_in(
     State(state): State<AppState>,
-    CurrentTenant(tenant): CurrentTenant,
+    tenant: Visitor,
     page: Page,
     client: Option<axum::Extension<ClientIp>>,
     headers: HeaderMap,
@@ -214,7 +214,7 @@ pub async fn sign_in(
         }
     }
 
-    let mut tx = state.db.begin_tenant(tenant.id, Actor::Anonymous).await?;
+    let mut tx = tenant.begin(&state, Actor::Anonymous).await?;
     let member = queries::find_by_email(&mut tx, &address.normalized).await?;
     tx.commit().await?;
 
@@ -295,7 +295,7 @@ pub async fn sign_in(
 
 pub async fn sign_out(
     State(state): State<AppState>,
-    CurrentTenant(tenant): CurrentTenant,
+    tenant: Visitor,
     session: Option<axum::Extension<Session>>,
 ) -> Result<Response, AppError> {
     if let Some(axum::Extension(session)) = session {

@@ -10,7 +10,7 @@ use axum::Form;
 use serde::Deserialize;
 use tsunagu_kernel::tokens::looks_like_token;
 use tsunagu_kernel::Actor;
-use tsunagu_web::{AppError, AppState, ClientIp, CurrentTenant, Page};
+use tsunagu_web::{AppError, AppState, ClientIp, Page, Visitor};
 
 use super::{account_key, client_key, message_page, render_page};
 use crate::email::{self, EmailSpec};
@@ -43,14 +43,14 @@ fn invalid_link(state: &AppState, page: &Page) -> Result<Response, AppError> {
 
 pub async fn show_verify(
     State(state): State<AppState>,
-    CurrentTenant(tenant): CurrentTenant,
+    tenant: Visitor,
     page: Page,
     Query(query): Query<TokenQuery>,
 ) -> Result<Response, AppError> {
     if !looks_like_token(&query.token) {
         return invalid_link(&state, &page);
     }
-    let mut tx = state.db.begin_tenant(tenant.id, Actor::Anonymous).await?;
+    let mut tx = tenant.begin(&state, Actor::Anonymous).await?;
     let valid = queries::token_is_valid(&mut tx, &query.token, TokenPurpose::VerifyEmail).await?;
     tx.commit().await?;
     if !valid {
@@ -69,14 +69,14 @@ pub async fn show_verify(
 
 pub async fn verify_email(
     State(state): State<AppState>,
-    CurrentTenant(tenant): CurrentTenant,
+    tenant: Visitor,
     page: Page,
     Form(form): Form<TokenForm>,
 ) -> Result<Response, AppError> {
     if !looks_like_token(&form.token) {
         return invalid_link(&state, &page);
     }
-    let mut tx = state.db.begin_tenant(tenant.id, Actor::Anonymous).await?;
+    let mut tx = tenant.begin(&state, Actor::Anonymous).await?;
     let Some(member_id) =
         queries::consume_token(&mut tx, &form.token, TokenPurpose::VerifyEmail).await?
     else {
@@ -126,7 +126,7 @@ pub struct ResendForm {
 /// way.
 pub async fn resend_verification(
     State(state): State<AppState>,
-    CurrentTenant(tenant): CurrentTenant,
+    tenant: Visitor,
     page: Page,
     client: Option<axum::Extension<ClientIp>>,
     Form(form): Form<ResendForm>,
@@ -170,7 +170,7 @@ pub async fn resend_verification(
     {
         return done();
     }
-    let mut tx = state.db.begin_tenant(tenant.id, Actor::Anonymous).await?;
+    let mut tx = tenant.begin(&state, Actor::Anonymous).await?;
     if let Some(member) = queries::find_by_email(&mut tx, &address.normalized).await? {
         if member.status == "pending_verification" {
             let token = queries::issue_token(&mut tx, member.id, TokenPurpose::VerifyEmail).await?;
