@@ -11,7 +11,7 @@ async fn staff(app: &tsunagu_testkit::TestApp, email: &str) {
         .unwrap();
     let email = tsunagu_identity::forms::EmailAddress::parse(email).unwrap();
     let mut tx = app.state.db.begin_platform().await.unwrap();
-    tsunagu_gateway::console::upsert_staff(&mut tx, &email, "CS Staff", &hash, "cs")
+    tsunagu_console::queries::upsert_staff(&mut tx, &email, "CS Staff", &hash, "cs")
         .await
         .unwrap();
     tx.commit().await.unwrap();

@@ -1113,3 +1113,40 @@ async fn sessions_live_under_the_tenants_redis_prefix() {
         .unwrap();
     assert!(ttl > 0 && ttl <= tsunagu_web::session::IDLE_TIMEOUT.as_secs() as i64);
 }
+
+/// Sign-up checks the address and then inserts; two sign-ups with one address at the same moment
+/// both pass the check, and the unique constraint decides. Every one of them gets the ordinary
+/// "check your email" page (never a 500, and no hint of which won), and one member exists.
+#[tokio::test]
+async fn concurrent_sign_ups_with_one_address_make_one_member() {
+    let app = app().await;
+    let mut clients: Vec<TestClient<'_>> = (0..4).map(|_| app.client("demo.localhost")).collect();
+    for client in &mut clients {
+        client.get("/join").await;
+    }
+    let answers = futures_util::future::join_all(
+        clients
+            .iter_mut()
+            .map(|client| join(client, "Twice@Example.jp", "alumni", "同時 登録")),
+    )
+    .await;
+    for answer in &answers {
+        assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
+        assert_eq!(answer.header("location"), Some("/join/check-email"));
+    }
+    let tenant = app.tenant_id("demo").await;
+    let mut tx = app
+        .state
+        .db
+        .begin_tenant(tenant, tsunagu_kernel::Actor::System)
+        .await
+        .unwrap();
+    let count: i64 = sqlx::query_scalar(
+        "select count(*) from members where email_normalized = 'twice@example.jp'",
+    )
+    .fetch_one(tx.conn())
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(count, 1);
+}

@@ -14,6 +14,7 @@ mod hardening;
 mod host_resolution;
 mod i18n;
 mod identity;
+mod layout;
 mod mail;
 mod pages;
 mod pool_reuse;

@@ -1,7 +1,7 @@
 //! Small pieces the community pages share.
 
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use time::{OffsetDateTime, UtcOffset};
 use tsunagu_web::{AppError, AppState, Locale, Page};
 
@@ -43,17 +43,8 @@ pub fn is_htmx(headers: &HeaderMap) -> bool {
     headers.get("hx-request").is_some_and(|v| v == "true")
 }
 
-pub fn render(
-    state: &AppState,
-    page: &Page,
-    template: &str,
-    status: StatusCode,
-    fill: impl FnOnce(&mut tera::Context),
-) -> Result<Response, AppError> {
-    let mut context = page.layout(&state.web.catalog).context();
-    fill(&mut context);
-    Ok((status, Html(state.web.render(template, &context)?)).into_response())
-}
+/// Renders a page with its layout (the form kit's, shared by every crate).
+pub use tsunagu_web::forms::render_page as render;
 
 /// Renders a fragment for htmx, or redirects a plain form post back to `fallback`.
 pub fn fragment_or_redirect(

@@ -22,7 +22,9 @@ struct NetworkLink {
     logo_text: String,
 }
 
-/// `http(s)://{slug}.{base}{:port}/`, keeping the port the visitor used.
+/// `http(s)://{slug}.{base}{:port}/`, keeping the port the visitor used: the landing lists the
+/// networks in development only, where the visitor reached this very server. Links that leave
+/// the request (emails, the console) use the configured origin, `ServerConfig::tenant_origin`.
 pub fn tenant_url(state: &AppState, headers: &HeaderMap, slug: &str) -> String {
     let port = headers
         .get(axum::http::header::HOST)

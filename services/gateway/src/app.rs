@@ -56,7 +56,7 @@ pub fn tenant_routes() -> Routes {
 
 /// Every route of the customer-success console.
 pub fn console_routes() -> Routes {
-    site_common(crate::console::routes())
+    site_common(tsunagu_console::routes())
 }
 
 /// Every route of the apex (landing) site.

@@ -220,7 +220,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let hash = tsunagu_identity::password::hash(password).await?;
             let db = app_db().await?;
             let mut tx = db.begin_platform().await?;
-            crate::console::upsert_staff(&mut tx, &email, name.trim(), &hash, &role).await?;
+            tsunagu_console::queries::upsert_staff(&mut tx, &email, name.trim(), &hash, &role)
+                .await?;
             tx.commit().await?;
             println!("staff account ready: {}", email.address);
             Ok(())

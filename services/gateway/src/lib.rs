@@ -7,7 +7,6 @@ pub mod apex;
 pub mod app;
 pub mod cli;
 pub mod common;
-pub mod console;
 pub mod home;
 pub mod preflight;
 pub mod scale;
@@ -21,12 +20,14 @@ pub use app::router;
 pub use tsunagu_web::AppState;
 
 /// Templates of the sites this crate serves, compiled in.
-const GATEWAY_TEMPLATES: &[tsunagu_web::templates::EmbeddedTemplate] = tsunagu_web::templates![
-    "site/landing.html",
-    "console/sign_in.html",
-    "console/dashboard.html",
-    "home/index.html",
-];
+const GATEWAY_TEMPLATES: &[tsunagu_web::templates::EmbeddedTemplate] =
+    tsunagu_web::templates!["site/landing.html", "home/index.html",];
+
+/// What the feature crates give the shared state (templates and hooks).
+pub const FEATURES: tsunagu_web::state::Features = tsunagu_web::state::Features {
+    templates: TEMPLATES,
+    unread_notifications: tsunagu_community::notifications::unread_counter,
+};
 
 /// Every template of every crate the binary serves.
 pub const TEMPLATES: &[&[tsunagu_web::templates::EmbeddedTemplate]] = &[
@@ -34,4 +35,5 @@ pub const TEMPLATES: &[&[tsunagu_web::templates::EmbeddedTemplate]] = &[
     tsunagu_identity::TEMPLATES,
     tsunagu_secretariat::TEMPLATES,
     tsunagu_community::TEMPLATES,
+    tsunagu_console::TEMPLATES,
 ];

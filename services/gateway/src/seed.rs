@@ -220,11 +220,12 @@ pub async fn seed_demo_accounts(db: &Db) -> anyhow::Result<()> {
     }
     let staff_email = tsunagu_identity::forms::EmailAddress::parse(DEMO_STAFF_EMAIL)
         .map_err(anyhow::Error::msg)?;
-    if crate::console::find_staff(&mut platform, &staff_email.normalized)
+    if tsunagu_console::queries::find_staff(&mut platform, &staff_email.normalized)
         .await?
         .is_none()
     {
-        crate::console::upsert_staff(&mut platform, &staff_email, "CS Demo", &hash, "cs").await?;
+        tsunagu_console::queries::upsert_staff(&mut platform, &staff_email, "CS Demo", &hash, "cs")
+            .await?;
     }
     platform.commit().await?;
 

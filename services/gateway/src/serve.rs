@@ -29,7 +29,7 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
     } else {
         None
     };
-    let state = AppState::connect(config, crate::TEMPLATES).await?;
+    let state = AppState::connect(config, &crate::FEATURES).await?;
     state.registry.spawn_invalidation_listener(redis_url);
     if let Some(mailer) = mailer {
         // Development convenience: one process serves and delivers. Production runs

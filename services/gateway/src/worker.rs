@@ -90,20 +90,32 @@ impl Mailer {
     }
 }
 
-/// One pass: every tenant with due email, up to a batch each. Returns the number sent.
+/// How long a worker holds the emails it is sending (`outbox::lease_due_emails`); longer than a
+/// batch of SMTP conversations takes, shorter than anyone should wait for a lost one.
+pub const SEND_LEASE: Duration = Duration::from_secs(300);
+
+/// One pass: every tenant with due email, up to a batch each. Returns the number sent. No
+/// transaction is open while a message is handed to SMTP: the batch is leased in one short
+/// transaction, each result recorded in another.
 pub async fn deliver_due(db: &Db, mailer: &Mailer) -> anyhow::Result<usize> {
     let mut platform = db.begin_platform().await?;
-    let tenants = outbox::claim_due_tenants(&mut platform, 20).await?;
-    let mut sent = 0;
-    for tenant_id in tenants {
-        let sender: String = sqlx::query_scalar("select name from platform.tenants where id = $1")
-            .bind(tenant_id)
-            .fetch_optional(platform.conn())
+    let mut tenants = Vec::new();
+    for tenant_id in outbox::claim_due_tenants(&mut platform, 20).await? {
+        let sender = tsunagu_tenancy::registry::name_of(&mut platform, tenant_id)
             .await?
             .unwrap_or_else(|| "Tsunagu".to_owned());
+        tenants.push((tenant_id, sender));
+    }
+    platform.commit().await?;
+    let mut sent = 0;
+    for (tenant_id, sender) in tenants {
         let mut tx = db.begin_tenant(tenant_id, Actor::System).await?;
-        for email in outbox::due_emails(&mut tx, 50).await? {
-            match mailer.send(&sender, &email).await {
+        let batch = outbox::lease_due_emails(&mut tx, 50, SEND_LEASE).await?;
+        tx.commit().await?;
+        for email in batch {
+            let result = mailer.send(&sender, &email).await;
+            let mut tx = db.begin_tenant(tenant_id, Actor::System).await?;
+            match result {
                 Ok(()) => {
                     outbox::mark_sent(&mut tx, email.id).await?;
                     sent += 1;
@@ -116,11 +128,14 @@ pub async fn deliver_due(db: &Db, mailer: &Mailer) -> anyhow::Result<usize> {
                     outbox::mark_failed_attempt(&mut tx, &email, &format!("{error:#}")).await?;
                 }
             }
+            tx.commit().await?;
         }
+        let mut platform = db.begin_platform().await?;
+        let mut tx = db.begin_tenant(tenant_id, Actor::System).await?;
         outbox::reschedule_tenant(&mut platform, &mut tx).await?;
         tx.commit().await?;
+        platform.commit().await?;
     }
-    platform.commit().await?;
     Ok(sent)
 }
 

@@ -91,15 +91,28 @@ pub struct PendingEmail {
     pub attempts: i32,
 }
 
-pub async fn due_emails(tx: &mut TenantTx, limit: i64) -> Result<Vec<PendingEmail>, DbError> {
+/// Takes up to `limit` due emails of the tenant for `lease`: their next attempt moves to the
+/// end of the lease, so another worker skips them while this one sends, with no transaction
+/// held open across the SMTP conversation. Commit, send, then [`mark_sent`] or
+/// [`mark_failed_attempt`] each. A worker that dies mid-batch leaves its emails to be sent again
+/// when the lease ends (at least once, never lost).
+pub async fn lease_due_emails(
+    tx: &mut TenantTx,
+    limit: i64,
+    lease: std::time::Duration,
+) -> Result<Vec<PendingEmail>, DbError> {
     let tenant_id = tx.tenant_id();
     Ok(sqlx::query_as(
-        "select id, to_address, subject, text_body, html_body, attempts from email_outbox \
-         where tenant_id = $1 and status = 'pending' and next_attempt_at <= now() \
-         order by next_attempt_at limit $2 for update skip locked",
+        "update email_outbox o set next_attempt_at = now() + make_interval(secs => $3) \
+         from (select id from email_outbox \
+               where tenant_id = $1 and status = 'pending' and next_attempt_at <= now() \
+               order by next_attempt_at limit $2 for update skip locked) due \
+         where o.tenant_id = $1 and o.id = due.id \
+         returning o.id, o.to_address, o.subject, o.text_body, o.html_body, o.attempts",
     )
     .bind(tenant_id)
     .bind(limit)
+    .bind(lease.as_secs_f64())
     .fetch_all(tx.conn())
     .await?)
 }

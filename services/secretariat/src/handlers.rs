@@ -7,11 +7,11 @@ use axum::Form;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use tsunagu_identity::email::{self, EmailSpec};
-use tsunagu_identity::forms::{self, EmailAddress, FieldErrors};
-use tsunagu_identity::handlers::render_page;
 use tsunagu_identity::queries;
 use tsunagu_kernel::audit;
 use tsunagu_kernel::TenantTx;
+use tsunagu_web::forms::render_page;
+use tsunagu_web::forms::{self, EmailAddress, FieldErrors};
 use tsunagu_web::{AppError, AppState, Authorized, CurrentMember, Page};
 use uuid::Uuid;
 
@@ -376,7 +376,7 @@ pub async fn create_invitations(
 ) -> Result<Response, AppError> {
     let mut tx = member.begin(&state).await?;
     let mut errors = FieldErrors::new();
-    let kind = forms::kind(&form.kind)
+    let kind = tsunagu_identity::forms::kind(&form.kind)
         .map_err(|e| errors.insert("kind", e))
         .ok();
     let candidates = split_addresses(&form.emails);
@@ -668,37 +668,13 @@ pub async fn update_status(
     Ok(back("/secretariat/members", "saved"))
 }
 
-#[derive(Serialize, sqlx::FromRow)]
-struct AuditRow {
-    actor_kind: String,
-    actor_name: Option<String>,
-    action: String,
-    subject_type: String,
-    subject_name: Option<String>,
-    #[serde(with = "time::serde::rfc3339")]
-    created_at: OffsetDateTime,
-}
-
 pub async fn list_audit(
     State(state): State<AppState>,
     member: Authorized,
     page: Page,
 ) -> Result<Response, AppError> {
     let mut tx = member.begin(&state).await?;
-    let tenant_id = tx.tenant_id();
-    let rows: Vec<AuditRow> = sqlx::query_as(
-        "select e.actor_kind, a.name_kanji as actor_name, e.action, e.subject_type, \
-                coalesce(s.name_kanji, i.email) as subject_name, e.created_at \
-         from audit_events e \
-         left join members a on a.tenant_id = e.tenant_id and a.id = e.actor_id \
-         left join members s on s.tenant_id = e.tenant_id and s.id = e.subject_id \
-         left join invitations i on i.tenant_id = e.tenant_id and i.id = e.subject_id \
-         where e.tenant_id = $1 order by e.created_at desc, e.id desc limit 200",
-    )
-    .bind(tenant_id)
-    .fetch_all(tx.conn())
-    .await
-    .map_err(tsunagu_kernel::DbError::from)?;
+    let rows = crate::queries::recent_audit_events(&mut tx).await?;
     tx.commit().await?;
     render_page(
         &state,

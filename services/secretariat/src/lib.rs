@@ -5,6 +5,7 @@
 //! transaction, and every email goes through the outbox in it.
 
 pub mod handlers;
+pub mod queries;
 
 use axum::routing::{get, post};
 

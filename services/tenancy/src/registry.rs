@@ -174,6 +174,16 @@ pub async fn find_by_custom_domain(
     Ok(row.map(Tenant::from))
 }
 
+/// The tenant's display name (the sender name of its emails), whatever its status.
+pub async fn name_of(tx: &mut PlatformTx, id: TenantId) -> Result<Option<String>, DbError> {
+    Ok(
+        sqlx::query_scalar("select name from platform.tenants where id = $1")
+            .bind(id)
+            .fetch_optional(tx.conn())
+            .await?,
+    )
+}
+
 pub async fn list_active(tx: &mut PlatformTx) -> Result<Vec<Tenant>, DbError> {
     let rows: Vec<TenantRow> = sqlx::query_as(&format!(
         "select {TENANT_COLUMNS} from platform.tenants t where t.status = 'active' order by t.slug"

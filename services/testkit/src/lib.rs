@@ -286,7 +286,7 @@ impl TestApp {
         let pool = db.app_db(5).await;
         let config = test_config(overrides);
         let redis = tsunagu_web::state::redis_pool(config.redis_url.expose()).expect("redis pool");
-        let state = AppState::from_parts(config, pool, redis, tsunagu_gateway::TEMPLATES)
+        let state = AppState::from_parts(config, pool, redis, &tsunagu_gateway::FEATURES)
             .await
             .expect("state");
         let router = tsunagu_gateway::router(state.clone());
@@ -397,7 +397,7 @@ impl TestApp {
         all.extend_from_slice(overrides);
         let config = test_config(&all);
         let redis = tsunagu_web::state::redis_pool(config.redis_url.expose()).expect("redis pool");
-        let state = AppState::from_parts(config, pool, redis, tsunagu_gateway::TEMPLATES)
+        let state = AppState::from_parts(config, pool, redis, &tsunagu_gateway::FEATURES)
             .await
             .expect("state");
         let router = tsunagu_gateway::router(state.clone());

@@ -6,6 +6,7 @@ pub mod access;
 pub mod assets;
 pub mod csrf;
 pub mod error;
+pub mod forms;
 pub mod i18n;
 pub mod input;
 pub mod limits;

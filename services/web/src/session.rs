@@ -293,6 +293,16 @@ pub async fn load_session(
     next.run(request).await
 }
 
+/// Counts a member's unread notifications in their tenant transaction. The web kit cannot name
+/// community's tables, so community provides this (`notifications::unread_counter`) and the
+/// gateway hands it over in [`crate::state::Features`].
+pub type UnreadCounter = for<'a> fn(
+    &'a mut tsunagu_kernel::TenantTx,
+    Uuid,
+) -> std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<i64, tsunagu_kernel::DbError>> + Send + 'a>,
+>;
+
 /// How many unread notifications the signed-in member has (for the header badge).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct UnreadNotifications(pub i64);
@@ -320,14 +330,7 @@ async fn count_unread_notifications(
             .db
             .begin_tenant(tenant, tsunagu_kernel::Actor::Member(member))
             .await?;
-        let count: i64 = sqlx::query_scalar(
-            "select count(*) from notifications where tenant_id = $1 and member_id = $2 \
-               and read_at is null and created_at <= now()",
-        )
-        .bind(tenant)
-        .bind(member)
-        .fetch_one(tx.conn())
-        .await?;
+        let count = (state.unread_notifications)(&mut tx, member).await?;
         tx.commit().await?;
         Ok(count)
     }

@@ -41,6 +41,15 @@ pub struct AppStateInner {
     pub local_caches: Arc<LocalCaches>,
     /// Slots for requests whose cost depends on what the visitor sent (see `limits`).
     pub expensive: crate::limits::ExpensiveWork,
+    /// The header's unread-notification count (community's, see [`Features`]).
+    pub unread_notifications: crate::session::UnreadCounter,
+}
+
+/// What the feature crates hand the shared state: their templates, and the hooks through which
+/// the web kit reaches data it does not own. The gateway assembles one (`tsunagu_gateway::FEATURES`).
+pub struct Features {
+    pub templates: &'static [&'static [EmbeddedTemplate]],
+    pub unread_notifications: crate::session::UnreadCounter,
 }
 
 /// Process-local caches owned by feature crates, which the web kit cannot name: one value of
@@ -96,10 +105,7 @@ pub fn redis_pool(url: &str) -> anyhow::Result<deadpool_redis::Pool> {
 impl AppState {
     /// Connects to PostgreSQL (failing fast with the variable to fix), refuses a connection that
     /// could bypass row-level security, and prepares Redis, the matrix and the templates.
-    pub async fn connect(
-        config: ServerConfig,
-        templates: &[&[EmbeddedTemplate]],
-    ) -> anyhow::Result<Self> {
+    pub async fn connect(config: ServerConfig, features: &Features) -> anyhow::Result<Self> {
         let db = Db::connect(config.database_url.expose(), config.database_pool_size)
             .await
             .context("DATABASE_URL: cannot connect to PostgreSQL as tsunagu_app (is it running, and has `tsunagu migrate` created the roles?)")?;
@@ -118,16 +124,16 @@ impl AppState {
             ),
         }
         let redis = redis_pool(config.redis_url.expose())?;
-        Self::from_parts(config, db, redis, templates).await
+        Self::from_parts(config, db, redis, features).await
     }
 
     pub async fn from_parts(
         config: ServerConfig,
         db: Db,
         redis: deadpool_redis::Pool,
-        templates: &[&[EmbeddedTemplate]],
+        features: &Features,
     ) -> anyhow::Result<Self> {
-        let web = WebKit::new(templates).context("templates failed to load")?;
+        let web = WebKit::new(features.templates).context("templates failed to load")?;
         let authz = Authz::new()
             .await
             .context("the permission matrix failed to load")?;
@@ -144,6 +150,7 @@ impl AppState {
             web: Arc::new(web),
             local_caches: Arc::new(LocalCaches::default()),
             expensive,
+            unread_notifications: features.unread_notifications,
         })))
     }
 

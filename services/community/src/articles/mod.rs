@@ -13,8 +13,8 @@ use axum::Form;
 use serde::{Deserialize, Serialize};
 use time::{OffsetDateTime, PrimitiveDateTime};
 use tsunagu_authz::Permission;
-use tsunagu_identity::forms::{self, FieldErrors};
 use tsunagu_web::csrf::FormToken;
+use tsunagu_web::forms::{self, FieldErrors};
 use tsunagu_web::{AppError, AppState, Authorized, Page};
 use uuid::Uuid;
 

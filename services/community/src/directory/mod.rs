@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
-use tsunagu_identity::forms::{self, FieldErrors};
+use tsunagu_web::forms::{self, FieldErrors};
 use tsunagu_web::{AppError, AppState, Authorized, CurrentMember, Page};
 use uuid::Uuid;
 
@@ -226,7 +226,7 @@ pub async fn list_members(
             filter.overlapping = Some((joined, me.left_year.unwrap_or(this_year)));
         }
     }
-    filter.in_year = tsunagu_identity::forms::year(&query.year).ok().flatten();
+    filter.in_year = forms::year(&query.year).ok().flatten();
     if let Some((kana, id)) = query.after.split_once('|') {
         if let Ok(id) = id.parse::<Uuid>() {
             filter.after = Some((kana.to_owned(), id));

@@ -14,7 +14,7 @@ use axum::Form;
 use serde::{Deserialize, Serialize};
 use time::Date;
 use tsunagu_authz::Permission;
-use tsunagu_identity::forms::{self, FieldErrors};
+use tsunagu_web::forms::{self, FieldErrors};
 use tsunagu_web::{AppError, AppState, Authorized, Page};
 use uuid::Uuid;
 

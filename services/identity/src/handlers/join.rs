@@ -320,32 +320,23 @@ pub async fn create_member(
             );
         }
     };
-    let origin = state.config.tenant_origin(&tenant.slug);
-    let lang = page.lang;
+    // The password is hashed with no transaction open (argon2 takes a while and a pooled
+    // connection should not wait on it), and for taken addresses too, so that the answer takes
+    // as long either way.
+    tx.commit().await?;
+    let password_hash = crate::password::hash(valid.password.clone()).await?;
+    let mut tx = tenant.begin(&state, Actor::Anonymous).await?;
 
     if let Some(existing) = queries::find_by_email(&mut tx, &valid.email.normalized).await? {
-        // Same answer as for a new address; the owner learns of the attempt by email.
-        email::send(
-            &mut tx,
-            &state.web,
-            &tenant,
-            &EmailSpec {
-                kind: "account_exists",
-                to: &existing.email,
-                recipient_name: Some(&existing.name_kanji),
-                locale: email::member_locale(existing.preferred_locale.as_deref(), &tenant),
-                args: vec![],
-                action_url: Some(format!("{origin}/sign-in")),
-            },
-        )
-        .await?;
+        tell_account_exists(&state, &tenant, &mut tx, &existing).await?;
         tx.commit().await?;
         return Ok(Redirect::to("/join/check-email").into_response());
     }
 
-    let password_hash = crate::password::hash(valid.password.clone()).await?;
+    let origin = state.config.tenant_origin(&tenant.slug);
+    let lang = page.lang;
     let invited = invitation.is_some();
-    let member_id = queries::insert_member(
+    let inserted = queries::insert_member(
         &mut tx,
         &NewMember {
             email: &valid.email.address,
@@ -368,7 +359,24 @@ pub async fn create_member(
             preferred_locale: Some(lang.as_str()),
         },
     )
-    .await?;
+    .await;
+    let member_id = match inserted {
+        Ok(id) => id,
+        // Someone signed up with this address between the look-up and the insert (two sign-ups
+        // at once): the unique constraint decided, and this one gets the answer any taken
+        // address gets.
+        Err(error) if tsunagu_web::forms::constraint_error(&error) == Some(EMAIL_TAKEN) => {
+            tx.rollback().await?;
+            let mut tx = tenant.begin(&state, Actor::Anonymous).await?;
+            if let Some(existing) = queries::find_by_email(&mut tx, &valid.email.normalized).await?
+            {
+                tell_account_exists(&state, &tenant, &mut tx, &existing).await?;
+            }
+            tx.commit().await?;
+            return Ok(Redirect::to("/join/check-email").into_response());
+        }
+        Err(error) => return Err(error.into()),
+    };
 
     if let Some(invitation) = invitation {
         queries::accept_invitation(&mut tx, invitation.id, member_id).await?;
@@ -426,6 +434,34 @@ pub async fn create_member(
     tx.commit().await?;
     tracing::info!(member.id = %member_id, "member signed up");
     Ok(Redirect::to("/join/check-email").into_response())
+}
+
+/// The field error the unique address constraint maps to (`tsunagu_web::forms`).
+const EMAIL_TAKEN: (&str, &str) = ("email", "errors.field.taken");
+
+/// Same answer as for a new address; the owner learns of the attempt by email.
+async fn tell_account_exists(
+    state: &AppState,
+    tenant: &Visitor,
+    tx: &mut tsunagu_kernel::TenantTx,
+    existing: &queries::Member,
+) -> Result<(), AppError> {
+    let origin = state.config.tenant_origin(&tenant.slug);
+    email::send(
+        tx,
+        &state.web,
+        tenant,
+        &EmailSpec {
+            kind: "account_exists",
+            to: &existing.email,
+            recipient_name: Some(&existing.name_kanji),
+            locale: email::member_locale(existing.preferred_locale.as_deref(), tenant),
+            args: vec![],
+            action_url: Some(format!("{origin}/sign-in")),
+        },
+    )
+    .await?;
+    Ok(())
 }
 
 pub async fn show_check_email(

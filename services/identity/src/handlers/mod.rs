@@ -8,26 +8,14 @@ pub mod sign_in;
 pub mod verify;
 
 use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use serde::Serialize;
 use tera::Context;
 use tsunagu_web::{AppError, AppState, Page};
 
 use crate::forms::FieldErrors;
 
-/// Renders `template` with the page layout plus `fill`'s additions.
-pub fn render_page(
-    state: &AppState,
-    page: &Page,
-    template: &str,
-    status: StatusCode,
-    fill: impl FnOnce(&mut Context),
-) -> Result<Response, AppError> {
-    let mut context = page.layout(&state.web.catalog).context();
-    fill(&mut context);
-    let html = state.web.render(template, &context)?;
-    Ok((status, Html(html)).into_response())
-}
+pub use tsunagu_web::forms::render_page;
 
 /// A generic message page (title, body and an optional link), all i18n keys.
 pub fn message_page(

@@ -13,14 +13,19 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Form;
 use serde::{Deserialize, Serialize};
-use tsunagu_identity::forms::{EmailAddress, FieldErrors};
 use tsunagu_identity::handlers::redirect_with_cookies;
 use tsunagu_kernel::tokens::{looks_like_token, random_token, token_hash_hex};
-use tsunagu_kernel::{DbError, PlatformTx};
 use tsunagu_web::access::{Access, Bound, StaffRole};
+use tsunagu_web::forms::{EmailAddress, FieldErrors};
 use tsunagu_web::site::cookie;
 use tsunagu_web::{AppError, AppState, ClientIp, Page};
 use uuid::Uuid;
+
+pub mod queries;
+
+/// The console's templates (embedded; the gateway hands them to the web kit).
+pub const TEMPLATES: &[tsunagu_web::templates::EmbeddedTemplate] =
+    tsunagu_web::templates!["console/sign_in.html", "console/dashboard.html"];
 
 pub const STAFF_COOKIE: &str = "tsunagu_staff_session";
 const STAFF_IDLE: Duration = Duration::from_secs(8 * 3600);
@@ -92,54 +97,6 @@ impl FromRequestParts<AppState> for StaffUser {
     }
 }
 
-#[derive(sqlx::FromRow)]
-pub struct StaffRecord {
-    pub id: Uuid,
-    pub email: String,
-    pub name: String,
-    pub password_hash: String,
-    pub role: String,
-    pub disabled: bool,
-}
-
-pub async fn find_staff(
-    tx: &mut PlatformTx,
-    normalized_email: &str,
-) -> Result<Option<StaffRecord>, DbError> {
-    Ok(sqlx::query_as(
-        "select id, email, name, password_hash, role, disabled_at is not null as disabled \
-         from platform.staff_users where email_normalized = $1",
-    )
-    .bind(normalized_email)
-    .fetch_optional(tx.conn())
-    .await?)
-}
-
-/// Creates or updates a staff account (CLI and development seed).
-pub async fn upsert_staff(
-    tx: &mut PlatformTx,
-    email: &EmailAddress,
-    name: &str,
-    password_hash: &str,
-    role: &str,
-) -> Result<Uuid, DbError> {
-    Ok(sqlx::query_scalar(
-        "insert into platform.staff_users (id, email, email_normalized, name, password_hash, role) \
-         values ($1, $2, $3, $4, $5, $6) \
-         on conflict (email_normalized) do update set name = excluded.name, \
-           password_hash = excluded.password_hash, role = excluded.role, disabled_at = null \
-         returning id",
-    )
-    .bind(Uuid::now_v7())
-    .bind(&email.address)
-    .bind(&email.normalized)
-    .bind(name)
-    .bind(password_hash)
-    .bind(role)
-    .fetch_one(tx.conn())
-    .await?)
-}
-
 #[derive(Serialize)]
 struct TenantRow {
     name: String,
@@ -154,25 +111,20 @@ async fn show_dashboard(
     State(state): State<AppState>,
     staff: StaffUser,
     page: Page,
-    headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let mut tx = state.db.begin_platform().await?;
-    let tenants: Vec<TenantRow> = sqlx::query_as::<_, (String, String, String, String, String)>(
-        "select name, slug, status, plan, default_locale from platform.tenants order by slug",
-    )
-    .fetch_all(tx.conn())
-    .await
-    .map_err(DbError::from)?
-    .into_iter()
-    .map(|(name, slug, status, plan, default_locale)| TenantRow {
-        url: crate::apex::tenant_url(&state, &headers, &slug),
-        name,
-        slug,
-        status,
-        plan,
-        default_locale,
-    })
-    .collect();
+    let tenants: Vec<TenantRow> = queries::tenant_directory(&mut tx)
+        .await?
+        .into_iter()
+        .map(|t| TenantRow {
+            url: format!("{}/", state.config.tenant_origin(&t.slug)),
+            name: t.name,
+            slug: t.slug,
+            status: t.status,
+            plan: t.plan,
+            default_locale: t.default_locale,
+        })
+        .collect();
     tx.commit().await?;
     let mut context = page.layout(&state.web.catalog).context();
     context.insert("staff", &staff.0);
@@ -281,7 +233,7 @@ async fn sign_in(
     }
 
     let mut tx = state.db.begin_platform().await?;
-    let staff = find_staff(&mut tx, &address.normalized).await?;
+    let staff = queries::find_staff(&mut tx, &address.normalized).await?;
     tx.commit().await?;
     let ok = tsunagu_identity::password::verify(
         form.password.clone(),

@@ -1,0 +1,73 @@
+//! Console SQL: staff accounts (`platform.staff_users`, owned here) and the tenant directory
+//! (a read of `platform.tenants`, owned by tenancy).
+
+use tsunagu_kernel::{DbError, PlatformTx};
+use tsunagu_web::forms::EmailAddress;
+use uuid::Uuid;
+
+#[derive(sqlx::FromRow)]
+pub struct StaffRecord {
+    pub id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub password_hash: String,
+    pub role: String,
+    pub disabled: bool,
+}
+
+pub async fn find_staff(
+    tx: &mut PlatformTx,
+    normalized_email: &str,
+) -> Result<Option<StaffRecord>, DbError> {
+    Ok(sqlx::query_as(
+        "select id, email, name, password_hash, role, disabled_at is not null as disabled \
+         from platform.staff_users where email_normalized = $1",
+    )
+    .bind(normalized_email)
+    .fetch_optional(tx.conn())
+    .await?)
+}
+
+/// Creates or updates a staff account (CLI and development seed).
+pub async fn upsert_staff(
+    tx: &mut PlatformTx,
+    email: &EmailAddress,
+    name: &str,
+    password_hash: &str,
+    role: &str,
+) -> Result<Uuid, DbError> {
+    Ok(sqlx::query_scalar(
+        "insert into platform.staff_users (id, email, email_normalized, name, password_hash, role) \
+         values ($1, $2, $3, $4, $5, $6) \
+         on conflict (email_normalized) do update set name = excluded.name, \
+           password_hash = excluded.password_hash, role = excluded.role, disabled_at = null \
+         returning id",
+    )
+    .bind(Uuid::now_v7())
+    .bind(&email.address)
+    .bind(&email.normalized)
+    .bind(name)
+    .bind(password_hash)
+    .bind(role)
+    .fetch_one(tx.conn())
+    .await?)
+}
+
+/// One tenant of the directory.
+#[derive(sqlx::FromRow)]
+pub struct TenantSummary {
+    pub name: String,
+    pub slug: String,
+    pub status: String,
+    pub plan: String,
+    pub default_locale: String,
+}
+
+/// Every tenant, by slug.
+pub async fn tenant_directory(tx: &mut PlatformTx) -> Result<Vec<TenantSummary>, DbError> {
+    Ok(sqlx::query_as(
+        "select name, slug, status, plan, default_locale from platform.tenants order by slug",
+    )
+    .fetch_all(tx.conn())
+    .await?)
+}
