@@ -103,7 +103,7 @@ async fn member_status(app: &TestApp, slug: &str, email: &str) -> Option<String>
         .await
         .unwrap();
     tx.commit().await.unwrap();
-    m.map(|m| m.status)
+    m.map(|m| m.status.to_string())
 }
 
 #[tokio::test]

@@ -4,6 +4,7 @@
 
 use time::{Duration, OffsetDateTime};
 use tsunagu_kernel::{Actor, Db};
+use tsunagu_kernel::{MemberKind, MemberRole, MemberStatus};
 
 use crate::home::queries;
 
@@ -109,9 +110,9 @@ pub const DEMO_PASSWORD: &str = "tsunagu-demo-2026";
 
 struct DemoMember {
     email: &'static str,
-    kind: &'static str,
-    role: &'static str,
-    status: &'static str,
+    kind: MemberKind,
+    role: MemberRole,
+    status: MemberStatus,
     name_kanji: &'static str,
     name_kana: &'static str,
     name_romaji: &'static str,
@@ -124,9 +125,9 @@ struct DemoMember {
 const DEMO_MEMBERS_JA: &[DemoMember] = &[
     DemoMember {
         email: "jimukyoku@demo.example.co.jp",
-        kind: "employee",
-        role: "secretariat",
-        status: "active",
+        kind: MemberKind::Employee,
+        role: MemberRole::Secretariat,
+        status: MemberStatus::Active,
         name_kanji: "佐々木 美咲",
         name_kana: "ささき みさき",
         name_romaji: "Misaki Sasaki",
@@ -137,9 +138,9 @@ const DEMO_MEMBERS_JA: &[DemoMember] = &[
     },
     DemoMember {
         email: "kenta.yamamoto@example.jp",
-        kind: "alumni",
-        role: "member",
-        status: "active",
+        kind: MemberKind::Alumni,
+        role: MemberRole::Member,
+        status: MemberStatus::Active,
         name_kanji: "山本 健太",
         name_kana: "やまもと けんた",
         name_romaji: "Kenta Yamamoto",
@@ -150,9 +151,9 @@ const DEMO_MEMBERS_JA: &[DemoMember] = &[
     },
     DemoMember {
         email: "yui.tanaka@example.jp",
-        kind: "alumni",
-        role: "member",
-        status: "pending_approval",
+        kind: MemberKind::Alumni,
+        role: MemberRole::Member,
+        status: MemberStatus::PendingApproval,
         name_kanji: "田中 結衣",
         name_kana: "たなか ゆい",
         name_romaji: "Yui Tanaka",
@@ -166,9 +167,9 @@ const DEMO_MEMBERS_JA: &[DemoMember] = &[
 const DEMO_MEMBERS_EN: &[DemoMember] = &[
     DemoMember {
         email: "alumni-office@acme.example.com",
-        kind: "employee",
-        role: "secretariat",
-        status: "active",
+        kind: MemberKind::Employee,
+        role: MemberRole::Secretariat,
+        status: MemberStatus::Active,
         name_kanji: "Olivia Carter",
         name_kana: "",
         name_romaji: "Olivia Carter",
@@ -179,9 +180,9 @@ const DEMO_MEMBERS_EN: &[DemoMember] = &[
     },
     DemoMember {
         email: "sam.patel@example.org",
-        kind: "alumni",
-        role: "member",
-        status: "active",
+        kind: MemberKind::Alumni,
+        role: MemberRole::Member,
+        status: MemberStatus::Active,
         name_kanji: "Sam Patel",
         name_kana: "",
         name_romaji: "Sam Patel",
@@ -192,9 +193,9 @@ const DEMO_MEMBERS_EN: &[DemoMember] = &[
     },
     DemoMember {
         email: "jo.nguyen@example.org",
-        kind: "alumni",
-        role: "member",
-        status: "pending_approval",
+        kind: MemberKind::Alumni,
+        role: MemberRole::Member,
+        status: MemberStatus::PendingApproval,
         name_kanji: "Jo Nguyen",
         name_kana: "",
         name_romaji: "Jo Nguyen",
@@ -292,7 +293,7 @@ pub fn demo_account_lines() -> Vec<String> {
 
 struct DemoPerson {
     email: &'static str,
-    kind: &'static str,
+    kind: MemberKind,
     name: &'static str,
     kana: &'static str,
     romaji: &'static str,
@@ -307,7 +308,7 @@ struct DemoPerson {
 const PEOPLE_JA: &[DemoPerson] = &[
     DemoPerson {
         email: "haruka.ito@example.jp",
-        kind: "alumni",
+        kind: MemberKind::Alumni,
         name: "伊藤 遥",
         kana: "いとう はるか",
         romaji: "Haruka Ito",
@@ -320,7 +321,7 @@ const PEOPLE_JA: &[DemoPerson] = &[
     },
     DemoPerson {
         email: "daisuke.watanabe@example.jp",
-        kind: "alumni",
+        kind: MemberKind::Alumni,
         name: "渡辺 大輔",
         kana: "わたなべ だいすけ",
         romaji: "Daisuke Watanabe",
@@ -333,7 +334,7 @@ const PEOPLE_JA: &[DemoPerson] = &[
     },
     DemoPerson {
         email: "aoi.nakamura@demo.example.co.jp",
-        kind: "employee",
+        kind: MemberKind::Employee,
         name: "中村 葵",
         kana: "なかむら あおい",
         romaji: "Aoi Nakamura",
@@ -346,7 +347,7 @@ const PEOPLE_JA: &[DemoPerson] = &[
     },
     DemoPerson {
         email: "sho.kobayashi@demo.example.co.jp",
-        kind: "employee",
+        kind: MemberKind::Employee,
         name: "小林 翔",
         kana: "こばやし しょう",
         romaji: "Sho Kobayashi",
@@ -362,7 +363,7 @@ const PEOPLE_JA: &[DemoPerson] = &[
 const PEOPLE_EN: &[DemoPerson] = &[
     DemoPerson {
         email: "maria.garcia@example.org",
-        kind: "alumni",
+        kind: MemberKind::Alumni,
         name: "Maria Garcia",
         kana: "",
         romaji: "Maria Garcia",
@@ -375,7 +376,7 @@ const PEOPLE_EN: &[DemoPerson] = &[
     },
     DemoPerson {
         email: "tom.becker@example.org",
-        kind: "alumni",
+        kind: MemberKind::Alumni,
         name: "Tom Becker",
         kana: "",
         romaji: "Tom Becker",
@@ -388,7 +389,7 @@ const PEOPLE_EN: &[DemoPerson] = &[
     },
     DemoPerson {
         email: "lena.fischer@acme.example.com",
-        kind: "employee",
+        kind: MemberKind::Employee,
         name: "Lena Fischer",
         kana: "",
         romaji: "Lena Fischer",
@@ -401,7 +402,7 @@ const PEOPLE_EN: &[DemoPerson] = &[
     },
     DemoPerson {
         email: "raj.mehta@acme.example.com",
-        kind: "employee",
+        kind: MemberKind::Employee,
         name: "Raj Mehta",
         kana: "",
         romaji: "Raj Mehta",
@@ -469,7 +470,7 @@ pub async fn seed_demo_community(db: &Db) -> anyhow::Result<()> {
                                 email_normalized: &email.normalized,
                                 password_hash: &hash,
                                 kind: p.kind,
-                                status: "active",
+                                status: MemberStatus::Active,
                                 email_verified: true,
                                 name_kanji: p.name,
                                 name_kana: p.kana,

@@ -1,6 +1,7 @@
 //! Parsing identity's form input (passwords, member kinds); the general form kit (field errors,
 //! email addresses, texts, years) is `tsunagu_web::forms`, re-exported here.
 
+use tsunagu_kernel::MemberKind;
 pub use tsunagu_web::forms::*;
 
 pub fn password(input: &str) -> Result<String, &'static str> {
@@ -15,12 +16,8 @@ pub fn password(input: &str) -> Result<String, &'static str> {
 }
 
 /// Member kinds a form may choose.
-pub fn kind(input: &str) -> Result<&'static str, &'static str> {
-    match input {
-        "alumni" => Ok("alumni"),
-        "employee" => Ok("employee"),
-        _ => Err("errors.field.required"),
-    }
+pub fn kind(input: &str) -> Result<MemberKind, &'static str> {
+    MemberKind::parse(input).ok_or("errors.field.required")
 }
 
 #[cfg(test)]
@@ -31,7 +28,7 @@ mod tests {
     fn passwords_and_kinds() {
         assert!(password("short").is_err());
         assert!(password("long enough pw").is_ok());
-        assert_eq!(kind("alumni"), Ok("alumni"));
+        assert_eq!(kind("alumni"), Ok(MemberKind::Alumni));
         assert!(kind("secretariat").is_err());
     }
 }

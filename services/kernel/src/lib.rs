@@ -8,6 +8,7 @@ pub mod config;
 pub mod db;
 pub mod idempotency;
 pub mod ids;
+pub mod member;
 pub mod migrate;
 pub mod outbox;
 pub mod search;
@@ -16,3 +17,4 @@ pub mod tokens;
 
 pub use db::{Actor, Db, DbError, PlatformTx, RlsEscape, TenantTx};
 pub use ids::TenantId;
+pub use member::{MemberKind, MemberRole, MemberStatus};

@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 use tsunagu_identity::email::{self, EmailSpec};
 use tsunagu_identity::queries;
 use tsunagu_kernel::audit;
-use tsunagu_kernel::TenantTx;
+use tsunagu_kernel::{MemberKind, MemberRole, MemberStatus, TenantTx};
 use tsunagu_web::forms::render_page;
 use tsunagu_web::forms::{self, EmailAddress, FieldErrors};
 use tsunagu_web::{AppError, AppState, Authorized, CurrentMember, Page};
@@ -73,7 +73,7 @@ struct PendingView {
     name_kana: String,
     name_romaji: String,
     email: String,
-    kind: String,
+    kind: MemberKind,
     joined_year: Option<i32>,
     left_year: Option<i32>,
     department: String,
@@ -139,7 +139,14 @@ pub async fn approve_member(
     Path(id): Path<Uuid>,
 ) -> Result<Response, AppError> {
     let mut tx = member.begin(&state).await?;
-    if !queries::transition_status(&mut tx, id, &["pending_approval"], "active").await? {
+    if !queries::transition_status(
+        &mut tx,
+        id,
+        &[MemberStatus::PendingApproval],
+        MemberStatus::Active,
+    )
+    .await?
+    {
         tx.rollback().await?;
         return Err(AppError::NotFound);
     }
@@ -244,7 +251,7 @@ pub async fn reject_member(
 struct InvitationView {
     id: Uuid,
     email: String,
-    kind: String,
+    kind: MemberKind,
     expires_on: String,
     expired: bool,
     sent_count: i32,
@@ -333,7 +340,7 @@ async fn send_invitation(
     member: &CurrentMember,
     origin: &str,
     email_address: &str,
-    kind: &str,
+    kind: MemberKind,
     token: &str,
 ) -> Result<(), AppError> {
     email::send(
@@ -488,7 +495,7 @@ pub async fn resend_invitation(
         &member,
         &origin,
         &invitation.email,
-        &invitation.kind,
+        invitation.kind,
         &token,
     )
     .await?;
@@ -523,9 +530,9 @@ struct MemberRow {
     id: Uuid,
     name_kanji: String,
     email: String,
-    kind: String,
-    role: String,
-    status: String,
+    kind: MemberKind,
+    role: MemberRole,
+    status: MemberStatus,
     joined_on: String,
     is_self: bool,
 }
@@ -575,10 +582,8 @@ pub async fn update_role(
     Path(id): Path<Uuid>,
     Form(form): Form<RoleForm>,
 ) -> Result<Response, AppError> {
-    let role = match form.role.as_str() {
-        "member" => "member",
-        "secretariat" => "secretariat",
-        _ => return Err(AppError::BadRequest("unknown role".into())),
+    let Some(role) = MemberRole::parse(&form.role) else {
+        return Err(AppError::BadRequest("unknown role".into()));
     };
     let mut tx = member.begin(&state).await?;
     let target = queries::find_by_id(&mut tx, id)
@@ -588,8 +593,8 @@ pub async fn update_role(
         tx.rollback().await?;
         return Ok(back("/secretariat/members", "cannot_change_self"));
     }
-    if target.role == "secretariat"
-        && role == "member"
+    if target.role == MemberRole::Secretariat
+        && role == MemberRole::Member
         && queries::count_active_secretariat(&mut tx).await? <= 1
     {
         tx.rollback().await?;
@@ -608,7 +613,7 @@ pub async fn update_role(
     tx.commit().await?;
     state
         .sessions
-        .update_all(member.tenant.id, id, |s| s.role = role.to_owned())
+        .update_all(member.tenant.id, id, |s| s.role = role)
         .await?;
     Ok(back("/secretariat/members", "saved"))
 }
@@ -625,18 +630,19 @@ pub async fn update_status(
     Path(id): Path<Uuid>,
     Form(form): Form<StatusForm>,
 ) -> Result<Response, AppError> {
-    let (from, to): (&[&str], &str) = match form.action.as_str() {
-        "suspend" => (&["active"], "suspended"),
-        "reactivate" => (&["suspended"], "active"),
+    use MemberStatus::*;
+    let (from, to): (&[MemberStatus], MemberStatus) = match form.action.as_str() {
+        "suspend" => (&[Active], Suspended),
+        "reactivate" => (&[Suspended], Active),
         "remove" => (
             &[
-                "active",
-                "suspended",
-                "pending_approval",
-                "pending_verification",
-                "rejected",
+                Active,
+                Suspended,
+                PendingApproval,
+                PendingVerification,
+                Rejected,
             ],
-            "removed",
+            Removed,
         ),
         _ => return Err(AppError::BadRequest("unknown action".into())),
     };
@@ -661,7 +667,7 @@ pub async fn update_status(
     )
     .await?;
     tx.commit().await?;
-    if to != "active" {
+    if to != Active {
         // A suspended or removed member is signed out everywhere at once.
         state.sessions.destroy_all(member.tenant.id, id).await?;
     }

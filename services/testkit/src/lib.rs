@@ -597,8 +597,8 @@ impl TestApp {
                 email: &email.address,
                 email_normalized: &email.normalized,
                 password_hash: &hash,
-                kind: m.kind,
-                status: m.status,
+                kind: tsunagu_kernel::MemberKind::parse(m.kind).expect("a member kind"),
+                status: tsunagu_kernel::MemberStatus::parse(m.status).expect("a member status"),
                 email_verified: true,
                 name_kanji: m.name,
                 name_kana: "",
@@ -613,9 +613,13 @@ impl TestApp {
         .await
         .unwrap();
         if m.role != "member" {
-            tsunagu_identity::queries::set_role(&mut tx, id, m.role)
-                .await
-                .unwrap();
+            tsunagu_identity::queries::set_role(
+                &mut tx,
+                id,
+                tsunagu_kernel::MemberRole::parse(m.role).expect("a member role"),
+            )
+            .await
+            .unwrap();
         }
         tx.commit().await.unwrap();
         id

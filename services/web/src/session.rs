@@ -26,10 +26,8 @@ pub const ABSOLUTE_TIMEOUT: Duration = Duration::from_secs(30 * 24 * 3600);
 pub struct SessionData {
     pub tenant_id: TenantId,
     pub member_id: Uuid,
-    /// `alumni` or `employee`.
-    pub kind: String,
-    /// `member` or `secretariat`.
-    pub role: String,
+    pub kind: tsunagu_kernel::MemberKind,
+    pub role: tsunagu_kernel::MemberRole,
     pub display_name: String,
     pub locale: Option<String>,
     /// Unix seconds at sign-in.

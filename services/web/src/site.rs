@@ -169,7 +169,7 @@ impl CurrentMember {
     }
 
     pub fn is_secretariat(&self) -> bool {
-        self.data.role == "secretariat"
+        self.data.role == tsunagu_kernel::MemberRole::Secretariat
     }
 }
 
@@ -280,7 +280,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Page {
             .unwrap_or_default();
         let member = session.map(|s| MemberView {
             display_name: s.data.display_name.clone(),
-            is_secretariat: s.data.role == "secretariat",
+            is_secretariat: s.data.role == tsunagu_kernel::MemberRole::Secretariat,
             unread_notifications: unread,
         });
         let csrf_token = parts

@@ -65,7 +65,7 @@ pub fn can_see(viewer: &CurrentMember, owner: Uuid, audience: &str) -> bool {
     }
     match audience {
         "members" => true,
-        "employees" => viewer.data.kind == "employee",
+        "employees" => viewer.data.kind == tsunagu_kernel::MemberKind::Employee,
         _ => false,
     }
 }
@@ -105,7 +105,7 @@ struct DirectoryCard {
     name_kanji: String,
     name_kana: String,
     name_romaji: String,
-    kind: String,
+    kind: tsunagu_kernel::MemberKind,
     years: Option<String>,
     department: Option<String>,
     organisation: Option<String>,
@@ -212,7 +212,7 @@ pub async fn list_members(
     };
     let mut filter = DirectoryFilter {
         query: (!tokens.is_empty()).then(|| (tsunagu_kernel::search::normalize_query(q), tokens)),
-        kind: Some(query.kind.clone()).filter(|k| k == "alumni" || k == "employee"),
+        kind: tsunagu_kernel::MemberKind::parse(&query.kind),
         department: Some(query.department.trim().to_owned()).filter(|d| !d.is_empty()),
         ..DirectoryFilter::default()
     };
@@ -263,7 +263,7 @@ struct ProfileView {
     name_kanji: String,
     name_kana: String,
     name_romaji: String,
-    kind: String,
+    kind: tsunagu_kernel::MemberKind,
     is_self: bool,
     /// (field, value) pairs the viewer may see, in display order.
     fields: Vec<(String, String)>,

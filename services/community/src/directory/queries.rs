@@ -12,7 +12,7 @@ pub struct DirectoryRow {
     pub name_kanji: String,
     pub name_kana: String,
     pub name_romaji: String,
-    pub kind: String,
+    pub kind: tsunagu_kernel::MemberKind,
     pub joined_year: Option<i32>,
     pub left_year: Option<i32>,
     pub department: String,
@@ -30,7 +30,7 @@ pub struct DirectoryFilter {
     pub query: Option<(String, Vec<String>)>,
     /// How the tokens are matched ([`search`] chooses from their rarity).
     pub shape: SearchShape,
-    pub kind: Option<String>,
+    pub kind: Option<tsunagu_kernel::MemberKind>,
     pub department: Option<String>,
     /// Years to overlap ("here at the same time as me"): (joined, left or this year).
     pub overlapping: Option<(i32, i32)>,
@@ -150,7 +150,7 @@ pub fn build_search<'a>(
     };
     if let Some(kind) = &filter.kind {
         q.push(" and m.kind = ");
-        q.push_bind(kind.clone());
+        q.push_bind(*kind);
     }
     if let Some(department) = &filter.department {
         q.push(" and m.department = ");
@@ -291,9 +291,9 @@ pub async fn departments(tx: &mut TenantTx) -> Result<Vec<String>, DbError> {
 pub struct Profile {
     pub id: Uuid,
     pub email: String,
-    pub kind: String,
-    pub role: String,
-    pub status: String,
+    pub kind: tsunagu_kernel::MemberKind,
+    pub role: tsunagu_kernel::MemberRole,
+    pub status: tsunagu_kernel::MemberStatus,
     pub name_kanji: String,
     pub name_kana: String,
     pub name_romaji: String,

@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::{Deserialize, Serialize};
-use tsunagu_kernel::Actor;
+use tsunagu_kernel::{Actor, MemberKind, MemberRole, MemberStatus};
 use tsunagu_web::session::{session_cookie, SessionData};
 use tsunagu_web::{AppError, AppState, ClientIp, Page, Visitor};
 
@@ -58,7 +58,7 @@ pub struct JoinForm {
 #[derive(Serialize)]
 struct InvitationView {
     email: String,
-    kind: String,
+    kind: MemberKind,
 }
 
 fn render_join(
@@ -100,7 +100,7 @@ pub async fn show_join(
         let mut tx = tenant.begin(&state, Actor::Anonymous).await?;
         if let Some(found) = queries::find_open_invitation(&mut tx, &query.invitation).await? {
             form.email = found.email.clone();
-            form.kind = found.kind.clone();
+            form.kind = found.kind.to_string();
             form.invitation = query.invitation.clone();
             invitation = Some(InvitationView {
                 email: found.email,
@@ -134,7 +134,7 @@ pub async fn show_join(
 struct ValidJoin {
     email: EmailAddress,
     password: String,
-    kind: &'static str,
+    kind: MemberKind,
     name_kanji: String,
     name_kana: String,
     name_romaji: String,
@@ -186,12 +186,12 @@ fn validate(
         }
     }
     if !invited {
-        if let (Some(email), Some("employee")) = (&email, kind) {
+        if let (Some(email), Some(MemberKind::Employee)) = (&email, kind) {
             if !email.is_at_any_of(&tenant.signup.employee_email_domains) {
                 errors.insert("email", "errors.field.employee_domain");
             }
         }
-        if kind == Some("alumni") && tenant.signup.alumni_policy == "invitation_only" {
+        if kind == Some(MemberKind::Alumni) && tenant.signup.alumni_policy == "invitation_only" {
             errors.insert("kind", "errors.field.invitation_only");
         }
     }
@@ -299,7 +299,7 @@ pub async fn create_member(
     if let Some(invitation) = &invitation {
         // The invitation fixes who is joining and how.
         form.email = invitation.email.clone();
-        form.kind = invitation.kind.clone();
+        form.kind = invitation.kind.to_string();
     }
     let valid = match validate(&form, &tenant, invitation.is_some()) {
         Ok(valid) => valid,
@@ -344,9 +344,9 @@ pub async fn create_member(
             password_hash: &password_hash,
             kind: valid.kind,
             status: if invited {
-                "active"
+                MemberStatus::Active
             } else {
-                "pending_verification"
+                MemberStatus::PendingVerification
             },
             email_verified: invited,
             name_kanji: &valid.name_kanji,
@@ -394,8 +394,8 @@ pub async fn create_member(
             .create(&SessionData {
                 tenant_id: tenant.id,
                 member_id,
-                kind: valid.kind.to_owned(),
-                role: "member".into(),
+                kind: valid.kind,
+                role: MemberRole::Member,
                 display_name: valid.name_kanji.clone(),
                 locale: Some(lang.as_str().to_owned()),
                 signed_in_at: time::OffsetDateTime::now_utc().unix_timestamp(),

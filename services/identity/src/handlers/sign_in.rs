@@ -276,8 +276,8 @@ pub async fn sign_in(
         .create(&SessionData {
             tenant_id: tenant.id,
             member_id: member.id,
-            kind: member.kind.clone(),
-            role: member.role.clone(),
+            kind: member.kind,
+            role: member.role,
             display_name: member.name_kanji.clone(),
             locale: member.preferred_locale.clone(),
             signed_in_at: time::OffsetDateTime::now_utc().unix_timestamp(),

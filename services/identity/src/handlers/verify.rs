@@ -9,7 +9,7 @@ use axum::response::Response;
 use axum::Form;
 use serde::Deserialize;
 use tsunagu_kernel::tokens::looks_like_token;
-use tsunagu_kernel::Actor;
+use tsunagu_kernel::{Actor, MemberKind, MemberStatus};
 use tsunagu_web::{AppError, AppState, ClientIp, Page, Visitor};
 
 use super::{account_key, client_key, message_page, render_page};
@@ -89,19 +89,25 @@ pub async fn verify_email(
         .ok_or(AppError::NotFound)?;
     // Employees were checked against the company domains at sign-up: verified means active.
     // Alumni wait for the secretariat.
-    let next_status = if member.kind == "employee" {
-        "active"
+    let next_status = if member.kind == MemberKind::Employee {
+        MemberStatus::Active
     } else {
-        "pending_approval"
+        MemberStatus::PendingApproval
     };
-    queries::transition_status(&mut tx, member_id, &["pending_verification"], next_status).await?;
+    queries::transition_status(
+        &mut tx,
+        member_id,
+        &[MemberStatus::PendingVerification],
+        next_status,
+    )
+    .await?;
     tx.commit().await?;
-    tracing::info!(member.id = %member_id, status = next_status, "email verified");
-    let (title, body) = match (member.status.as_str(), next_status) {
-        ("pending_verification", "active") => {
+    tracing::info!(member.id = %member_id, status = %next_status, "email verified");
+    let (title, body) = match (member.status, next_status) {
+        (MemberStatus::PendingVerification, MemberStatus::Active) => {
             ("identity.verified_title", "identity.verified_active_body")
         }
-        ("pending_verification", _) => {
+        (MemberStatus::PendingVerification, _) => {
             ("identity.verified_title", "identity.verified_pending_body")
         }
         _ => ("identity.verified_title", "identity.verified_again_body"),
@@ -172,7 +178,7 @@ pub async fn resend_verification(
     }
     let mut tx = tenant.begin(&state, Actor::Anonymous).await?;
     if let Some(member) = queries::find_by_email(&mut tx, &address.normalized).await? {
-        if member.status == "pending_verification" {
+        if member.status == MemberStatus::PendingVerification {
             let token = queries::issue_token(&mut tx, member.id, TokenPurpose::VerifyEmail).await?;
             email::send(
                 &mut tx,

@@ -5,7 +5,7 @@ pub mod profile;
 
 use time::{Duration, OffsetDateTime};
 use tsunagu_kernel::tokens::{random_token, token_hash};
-use tsunagu_kernel::{DbError, TenantTx};
+use tsunagu_kernel::{DbError, MemberKind, MemberRole, MemberStatus, TenantTx};
 use uuid::Uuid;
 
 #[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
@@ -14,9 +14,9 @@ pub struct Member {
     pub email: String,
     #[serde(skip)]
     pub password_hash: String,
-    pub kind: String,
-    pub status: String,
-    pub role: String,
+    pub kind: MemberKind,
+    pub status: MemberStatus,
+    pub role: MemberRole,
     pub name_kanji: String,
     pub name_kana: String,
     pub name_romaji: String,
@@ -39,8 +39,8 @@ pub struct NewMember<'a> {
     pub email: &'a str,
     pub email_normalized: &'a str,
     pub password_hash: &'a str,
-    pub kind: &'a str,
-    pub status: &'a str,
+    pub kind: MemberKind,
+    pub status: MemberStatus,
     pub email_verified: bool,
     pub name_kanji: &'a str,
     pub name_kana: &'a str,
@@ -186,11 +186,11 @@ pub async fn count_by_status(tx: &mut TenantTx) -> Result<Vec<(String, i64)>, Db
 pub async fn transition_status(
     tx: &mut TenantTx,
     id: Uuid,
-    from: &[&str],
-    to: &str,
+    from: &[MemberStatus],
+    to: MemberStatus,
 ) -> Result<bool, DbError> {
     let tenant_id = tx.tenant_id();
-    let from: Vec<String> = from.iter().map(|s| s.to_string()).collect();
+    let from: Vec<&str> = from.iter().map(|s| s.as_str()).collect();
     let changed = sqlx::query(
         "update members set status = $4, updated_at = now(), \
            approved_at = case when $4 = 'active' and approved_at is null then now() else approved_at end, \
@@ -246,7 +246,7 @@ pub async fn set_password(tx: &mut TenantTx, id: Uuid, password_hash: &str) -> R
     Ok(())
 }
 
-pub async fn set_role(tx: &mut TenantTx, id: Uuid, role: &str) -> Result<bool, DbError> {
+pub async fn set_role(tx: &mut TenantTx, id: Uuid, role: MemberRole) -> Result<bool, DbError> {
     let tenant_id = tx.tenant_id();
     Ok(sqlx::query(
         "update members set role = $3, updated_at = now() \
@@ -383,7 +383,7 @@ pub async fn token_is_valid(
 pub struct Invitation {
     pub id: Uuid,
     pub email: String,
-    pub kind: String,
+    pub kind: MemberKind,
     #[serde(with = "time::serde::rfc3339")]
     pub expires_at: OffsetDateTime,
     pub sent_count: i32,
@@ -448,7 +448,7 @@ pub async fn upsert_invitation(
     tx: &mut TenantTx,
     email: &str,
     email_normalized: &str,
-    kind: &str,
+    kind: MemberKind,
     invited_by: Uuid,
 ) -> Result<(Uuid, String), DbError> {
     let tenant_id = tx.tenant_id();
