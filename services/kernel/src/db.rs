@@ -247,7 +247,12 @@ impl Db {
             actor.id()
         );
         let tx = self.begin_retrying(&statement).await?;
-        Ok(TenantTx { tx, tenant, actor })
+        Ok(TenantTx {
+            tx,
+            tenant,
+            actor,
+            changes: Changes::default(),
+        })
     }
 
     /// Opens a transaction with no tenant set: platform tables only (tenant tables read as empty).
@@ -347,6 +352,25 @@ pub struct TenantTx {
     tx: Transaction<'static, Postgres>,
     tenant: TenantId,
     actor: Actor,
+    changes: Changes,
+}
+
+/// What a transaction changed that caches outside the database must hear about once it has
+/// committed: the writes that change them say so (`TenantTx::changed_*`, called by the query
+/// functions that write), and the web kit's transaction (`tsunagu_web::access::WebTx`)
+/// announces them after its commit, so that no call site has to remember to.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Changes {
+    /// Content version keys of the tenant to replace (`tsunagu_web::versions`).
+    pub versions: std::collections::BTreeSet<&'static str>,
+    /// Members whose cached unread-notification count is stale.
+    pub unread: std::collections::BTreeSet<uuid::Uuid>,
+}
+
+impl Changes {
+    pub fn is_empty(&self) -> bool {
+        self.versions.is_empty() && self.unread.is_empty()
+    }
 }
 
 impl TenantTx {
@@ -368,8 +392,24 @@ impl TenantTx {
         Ok(self.tx.commit().await?)
     }
 
+    /// Commits and hands back what changed, for announcing (`tsunagu_web::access::WebTx`).
+    pub async fn commit_with_changes(self) -> Result<Changes, DbError> {
+        self.tx.commit().await?;
+        Ok(self.changes)
+    }
+
     pub async fn rollback(self) -> Result<(), DbError> {
         Ok(self.tx.rollback().await?)
+    }
+
+    /// The content version `key` of this tenant changes when this transaction commits.
+    pub fn changed_version(&mut self, key: &'static str) {
+        self.changes.versions.insert(key);
+    }
+
+    /// These members' unread-notification counts change when this transaction commits.
+    pub fn changed_unread(&mut self, members: impl IntoIterator<Item = uuid::Uuid>) {
+        self.changes.unread.extend(members);
     }
 }
 

@@ -15,6 +15,6 @@ pub mod search;
 pub mod telemetry;
 pub mod tokens;
 
-pub use db::{Actor, Db, DbError, PlatformTx, RlsEscape, TenantTx};
+pub use db::{Actor, Changes, Db, DbError, PlatformTx, RlsEscape, TenantTx};
 pub use ids::TenantId;
 pub use member::{MemberKind, MemberRole, MemberStatus};

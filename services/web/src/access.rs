@@ -15,7 +15,7 @@ use std::sync::Arc;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use tsunagu_authz::Permission;
-use tsunagu_kernel::{Actor, TenantTx};
+use tsunagu_kernel::{Actor, Changes, TenantTx};
 use tsunagu_tenancy::Tenant;
 
 use crate::{AppError, AppState, CurrentMember, Site};
@@ -94,27 +94,30 @@ impl Authorized {
     }
 
     /// The tenant transaction for a page's reads and writes, as this member.
-    pub async fn begin(&self, state: &AppState) -> Result<TenantTx, AppError> {
-        Ok(state
+    pub async fn begin(&self, state: &AppState) -> Result<WebTx, AppError> {
+        let tx = state
             .db
             .begin_tenant(self.member.tenant.id, self.member.actor())
-            .await?)
+            .await?;
+        Ok(WebTx::new(state, tx))
     }
 
     /// The tenant transaction for a search (its own statement timeout).
-    pub async fn begin_search(&self, state: &AppState) -> Result<TenantTx, AppError> {
-        Ok(state
+    pub async fn begin_search(&self, state: &AppState) -> Result<WebTx, AppError> {
+        let tx = state
             .db
             .begin_tenant_search(self.member.tenant.id, self.member.actor())
-            .await?)
+            .await?;
+        Ok(WebTx::new(state, tx))
     }
 
     /// The tenant transaction with generic plans (the timeline's hot path).
-    pub async fn begin_generic_plans(&self, state: &AppState) -> Result<TenantTx, AppError> {
-        Ok(state
+    pub async fn begin_generic_plans(&self, state: &AppState) -> Result<WebTx, AppError> {
+        let tx = state
             .db
             .begin_tenant_generic_plans(self.member.tenant.id, self.member.actor())
-            .await?)
+            .await?;
+        Ok(WebTx::new(state, tx))
     }
 
     /// Whether the member also holds `permission` (what a page offers beyond the route's own
@@ -168,6 +171,68 @@ impl FromRequestParts<AppState> for Authorized {
     }
 }
 
+/// A request's tenant transaction. It dereferences to [`TenantTx`], so query functions take it
+/// as they are; its [`WebTx::commit`] also announces what the transaction's writes marked as
+/// changed (`TenantTx::changed_version`, `changed_unread`): the tenant's content versions are
+/// replaced, so every replica's caches load afresh, and stale unread counts are dropped. The
+/// announcement follows the commit; a rollback announces nothing.
+pub struct WebTx {
+    tx: TenantTx,
+    state: AppState,
+}
+
+impl WebTx {
+    fn new(state: &AppState, tx: TenantTx) -> Self {
+        Self {
+            tx,
+            state: state.clone(),
+        }
+    }
+
+    pub async fn commit(self) -> Result<(), tsunagu_kernel::DbError> {
+        let tenant = self.tx.tenant_id();
+        let changes = self.tx.commit_with_changes().await?;
+        announce(&self.state, tenant, &changes).await;
+        Ok(())
+    }
+
+    pub async fn rollback(self) -> Result<(), tsunagu_kernel::DbError> {
+        self.tx.rollback().await
+    }
+}
+
+impl Deref for WebTx {
+    type Target = TenantTx;
+
+    fn deref(&self) -> &TenantTx {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WebTx {
+    fn deref_mut(&mut self) -> &mut TenantTx {
+        &mut self.tx
+    }
+}
+
+/// Tells the caches what a committed transaction changed (best effort: versions and counts also
+/// expire on their own).
+pub async fn announce(state: &AppState, tenant: tsunagu_kernel::TenantId, changes: &Changes) {
+    for key in &changes.versions {
+        crate::versions::bump_version(&state.redis, tenant, key).await;
+    }
+    if !changes.unread.is_empty() {
+        if let Ok(mut conn) = state.redis.get().await {
+            let keys: Vec<String> = changes
+                .unread
+                .iter()
+                .map(|member| crate::session::unread_key(tenant, *member))
+                .collect();
+            let _: Result<i64, _> = redis::cmd("DEL").arg(keys).query_async(&mut *conn).await;
+        }
+    }
+}
+
 /// A visitor of a public tenant route (signed in or not), with the tenant transaction the
 /// public flows need (sign-in looks the account up, join creates it). Dereferences to the
 /// tenant.
@@ -182,8 +247,9 @@ impl Visitor {
     }
 
     /// The tenant transaction as `actor` (anonymous, or the system for a flow's bookkeeping).
-    pub async fn begin(&self, state: &AppState, actor: Actor) -> Result<TenantTx, AppError> {
-        Ok(state.db.begin_tenant(self.tenant.id, actor).await?)
+    pub async fn begin(&self, state: &AppState, actor: Actor) -> Result<WebTx, AppError> {
+        let tx = state.db.begin_tenant(self.tenant.id, actor).await?;
+        Ok(WebTx::new(state, tx))
     }
 }
 

@@ -18,7 +18,7 @@ pub mod templates;
 pub mod theme;
 pub mod versions;
 
-pub use access::{Access, Authorized, Visitor};
+pub use access::{Access, Authorized, Visitor, WebTx};
 pub use error::AppError;
 pub use i18n::Locale;
 pub use templates::{Layout, SiteView, WebKit};

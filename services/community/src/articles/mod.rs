@@ -619,7 +619,7 @@ pub async fn create_comment(
         return Ok(Redirect::to(&format!("/articles/{id}#comments")).into_response());
     }
     queries::add_comment(&mut tx, id, member.id(), &body).await?;
-    let notified = crate::notifications::notify(
+    crate::notifications::notify(
         &mut tx,
         &[article.author_id],
         "article_commented",
@@ -629,7 +629,6 @@ pub async fn create_comment(
     )
     .await?;
     tx.commit().await?;
-    crate::notifications::forget_counts(&state, member.tenant.id, &notified).await;
     Ok(Redirect::to(&format!("/articles/{id}#comments")).into_response())
 }
 

@@ -679,10 +679,10 @@ pub async fn update_profile(
         },
     )
     .await?;
+    // Post cards show the author's name.
+    tx.changed_version(crate::timeline::cache::VERSION);
     tx.commit().await?;
     forget_department_facet(&state, member.tenant.id).await;
-    // Post cards show the author's name.
-    crate::timeline::announce_change(&state, member.tenant.id).await;
     state
         .sessions
         .update_all(member.tenant.id, member.id(), |s| {

@@ -8,8 +8,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Serialize;
-use tsunagu_kernel::TenantId;
-use tsunagu_web::session::unread_key;
 use tsunagu_web::{AppError, AppState, Authorized, Page};
 use uuid::Uuid;
 
@@ -36,17 +34,6 @@ pub fn routes() -> tsunagu_web::routes::Routes {
         .member("/notifications/read", ViewNetwork, post(mark_all_read))
 }
 
-/// Drops the cached unread counts of `members` (call after the commit).
-pub async fn forget_counts(state: &AppState, tenant: TenantId, members: &[Uuid]) {
-    if members.is_empty() {
-        return;
-    }
-    if let Ok(mut conn) = state.redis.get().await {
-        let keys: Vec<String> = members.iter().map(|m| unread_key(tenant, *m)).collect();
-        let _: Result<i64, _> = redis::cmd("DEL").arg(keys).query_async(&mut *conn).await;
-    }
-}
-
 #[derive(Serialize)]
 struct NotificationView {
     kind: String,
@@ -66,7 +53,6 @@ pub async fn list_notifications(
     let rows = queries::recent(&mut tx, member.id()).await?;
     queries::mark_read(&mut tx, member.id()).await?;
     tx.commit().await?;
-    forget_counts(&state, member.tenant.id, &[member.id()]).await;
     let views: Vec<NotificationView> = rows
         .into_iter()
         .map(|r| NotificationView {
@@ -101,6 +87,5 @@ pub async fn mark_all_read(
     let mut tx = member.begin(&state).await?;
     queries::mark_read(&mut tx, member.id()).await?;
     tx.commit().await?;
-    forget_counts(&state, member.tenant.id, &[member.id()]).await;
     Ok(Redirect::to("/notifications").into_response())
 }

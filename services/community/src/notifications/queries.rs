@@ -4,8 +4,8 @@ use time::OffsetDateTime;
 use tsunagu_kernel::{DbError, TenantTx};
 use uuid::Uuid;
 
-/// Notifies `recipients` (never the actor themself). Returns who was notified, for
-/// [`super::forget_counts`] after commit.
+/// Notifies `recipients` (never the actor themself). Returns who was notified; their cached
+/// unread counts are dropped when the transaction commits (`TenantTx::changed_unread`).
 pub async fn notify(
     tx: &mut TenantTx,
     recipients: &[Uuid],
@@ -36,6 +36,7 @@ pub async fn notify(
     .bind(url)
     .execute(tx.conn())
     .await?;
+    tx.changed_unread(recipients.iter().copied());
     Ok(recipients)
 }
 
@@ -103,6 +104,7 @@ pub async fn mark_read(tx: &mut TenantTx, member: Uuid) -> Result<(), DbError> {
     .bind(member)
     .execute(tx.conn())
     .await?;
+    tx.changed_unread([member]);
     Ok(())
 }
 

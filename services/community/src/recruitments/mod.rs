@@ -306,10 +306,9 @@ pub async fn react(
     let recruitment = queries::find(&mut tx, id, member.id())
         .await?
         .ok_or(AppError::NotFound)?;
-    let mut notified = Vec::new();
     // The author hears about cheers and interest, not about "see later".
     if on && form.reaction != "see_later" {
-        notified = crate::notifications::notify(
+        crate::notifications::notify(
             &mut tx,
             &[recruitment.author_id],
             "recruitment_reacted",
@@ -320,7 +319,6 @@ pub async fn react(
         .await?;
     }
     tx.commit().await?;
-    crate::notifications::forget_counts(&state, member.tenant.id, &notified).await;
     let v = view(recruitment, page.lang);
     fragment_or_redirect(
         &state,
@@ -365,7 +363,7 @@ pub async fn update_status(
         .filter(|r| r.reaction == "interested")
         .map(|r| r.member_id)
         .collect();
-    let notified = crate::notifications::notify(
+    crate::notifications::notify(
         &mut tx,
         &interested,
         "recruitment_changed",
@@ -375,7 +373,6 @@ pub async fn update_status(
     )
     .await?;
     tx.commit().await?;
-    crate::notifications::forget_counts(&state, member.tenant.id, &notified).await;
     Ok(Redirect::to(&format!("/recruitments/{id}?notice=saved")).into_response())
 }
 

@@ -16,11 +16,10 @@ use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 use tsunagu_authz::Permission;
 use tsunagu_kernel::tokens::looks_like_token;
-use tsunagu_kernel::TenantId;
 use tsunagu_web::csrf::FormToken;
 use tsunagu_web::forms::{self, FieldErrors};
 use tsunagu_web::templates::Fill;
-use tsunagu_web::versions::{bump_version, establish_version, TenantVersions};
+use tsunagu_web::versions::{establish_version, TenantVersions};
 use tsunagu_web::{AppError, AppState, Authorized, Page};
 use uuid::Uuid;
 
@@ -105,12 +104,6 @@ fn post_view(p: &queries::Post, liked: bool, is_mine: bool, lang: tsunagu_web::L
         comment_count: p.comment_count,
         liked,
     }
-}
-
-/// Tells every replica's feed cache that what the timeline shows has changed in `tenant` (call
-/// after the change committed).
-pub async fn announce_change(state: &AppState, tenant: TenantId) {
-    bump_version(&state.redis, tenant, cache::VERSION).await;
 }
 
 #[derive(Deserialize, Default)]
@@ -443,7 +436,6 @@ pub async fn create_post(
     )
     .await?;
     tx.commit().await?;
-    announce_change(&state, member.tenant.id).await;
     Ok(Redirect::to("/timeline?notice=posted").into_response())
 }
 
@@ -583,7 +575,7 @@ pub async fn create_comment(
     let post = queries::find_post(&mut tx, id, member.id())
         .await?
         .ok_or(AppError::NotFound)?;
-    let notified = crate::notifications::notify(
+    crate::notifications::notify(
         &mut tx,
         &[post.post.author_id],
         "post_commented",
@@ -593,8 +585,6 @@ pub async fn create_comment(
     )
     .await?;
     tx.commit().await?;
-    announce_change(&state, member.tenant.id).await;
-    crate::notifications::forget_counts(&state, member.tenant.id, &notified).await;
     comment_saved(&state, &member, &page, &headers, id).await
 }
 
@@ -632,10 +622,9 @@ pub async fn toggle_like(
     let (liked, count) = queries::toggle_like(&mut tx, id, member.id())
         .await?
         .ok_or(AppError::NotFound)?;
-    let mut notified = Vec::new();
     if liked {
         if let Some(post) = queries::find_post(&mut tx, id, member.id()).await? {
-            notified = crate::notifications::notify(
+            crate::notifications::notify(
                 &mut tx,
                 &[post.post.author_id],
                 "post_liked",
@@ -647,8 +636,6 @@ pub async fn toggle_like(
         }
     }
     tx.commit().await?;
-    announce_change(&state, member.tenant.id).await;
-    crate::notifications::forget_counts(&state, member.tenant.id, &notified).await;
     fragment_or_redirect(
         &state,
         &page,
@@ -730,7 +717,6 @@ pub async fn update_post(
         return Err(AppError::NotFound);
     }
     tx.commit().await?;
-    announce_change(&state, member.tenant.id).await;
     Ok(Redirect::to(&format!("/posts/{id}?notice=saved")).into_response())
 }
 
@@ -745,7 +731,6 @@ pub async fn delete_post(
         return Err(AppError::NotFound);
     };
     tx.commit().await?;
-    announce_change(&state, member.tenant.id).await;
     if let Some(key) = image_key {
         crate::media::MediaStore::new(&state.config.data_dir)
             .delete(member.tenant.id, crate::media::MediaKind::PostImage, &key)
@@ -773,7 +758,6 @@ pub async fn hide_post(
     )
     .await?;
     tx.commit().await?;
-    announce_change(&state, member.tenant.id).await;
     Ok(Redirect::to("/timeline?notice=hidden").into_response())
 }
 
@@ -796,7 +780,6 @@ pub async fn hide_comment(
     )
     .await?;
     tx.commit().await?;
-    announce_change(&state, member.tenant.id).await;
     Ok(Redirect::to(&format!("/posts/{id}?notice=hidden")).into_response())
 }
 

@@ -169,6 +169,7 @@ pub async fn create_post(
     expires_at: Option<OffsetDateTime>,
     image_key: Option<&str>,
 ) -> Result<Uuid, DbError> {
+    tx.changed_version(super::cache::VERSION);
     let tenant_id = tx.tenant_id();
     let id = tsunagu_kernel::ids::new_row_id();
     sqlx::query(
@@ -193,6 +194,7 @@ pub async fn edit_post(
     author: Uuid,
     body: &str,
 ) -> Result<bool, DbError> {
+    tx.changed_version(super::cache::VERSION);
     let tenant_id = tx.tenant_id();
     Ok(sqlx::query(
         "update posts set body = $4, edited_at = now() \
@@ -215,6 +217,7 @@ pub async fn delete_post(
     id: Uuid,
     author: Uuid,
 ) -> Result<Option<Option<String>>, DbError> {
+    tx.changed_version(super::cache::VERSION);
     let tenant_id = tx.tenant_id();
     Ok(sqlx::query_scalar(
         "delete from posts where tenant_id = $1 and id = $2 and author_id = $3 returning image_key",
@@ -227,6 +230,7 @@ pub async fn delete_post(
 }
 
 pub async fn hide_post(tx: &mut TenantTx, id: Uuid, by: Uuid) -> Result<bool, DbError> {
+    tx.changed_version(super::cache::VERSION);
     let tenant_id = tx.tenant_id();
     Ok(sqlx::query(
         "update posts set hidden_at = now(), hidden_by = $3 where tenant_id = $1 and id = $2 and hidden_at is null",
@@ -246,6 +250,7 @@ pub async fn toggle_like(
     post: Uuid,
     member: Uuid,
 ) -> Result<Option<(bool, i32)>, DbError> {
+    tx.changed_version(super::cache::VERSION);
     let tenant_id = tx.tenant_id();
     let exists: Option<bool> = sqlx::query_scalar(
         "select exists (select 1 from post_likes where tenant_id = $1 and post_id = $2 and member_id = $3) \
@@ -314,6 +319,7 @@ pub async fn add_comment(
     author: Uuid,
     body: &str,
 ) -> Result<bool, DbError> {
+    tx.changed_version(super::cache::VERSION);
     let tenant_id = tx.tenant_id();
     let updated = sqlx::query(
         "update posts set comment_count = comment_count + 1 where tenant_id = $1 and id = $2 and hidden_at is null",
@@ -338,6 +344,7 @@ pub async fn add_comment(
 }
 
 pub async fn hide_comment(tx: &mut TenantTx, post: Uuid, comment: Uuid) -> Result<bool, DbError> {
+    tx.changed_version(super::cache::VERSION);
     let tenant_id = tx.tenant_id();
     let hidden = sqlx::query(
         "update post_comments set hidden_at = now() where tenant_id = $1 and post_id = $2 and id = $3 and hidden_at is null",
