@@ -2,41 +2,7 @@
 
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use time::{OffsetDateTime, UtcOffset};
-use tsunagu_web::{AppError, AppState, Locale, Page};
-
-/// Dates and times are shown in Japan time (the first customers); per-tenant zones come later.
-pub const JST: UtcOffset = match UtcOffset::from_hms(9, 0, 0) {
-    Ok(offset) => offset,
-    Err(_) => UtcOffset::UTC,
-};
-
-pub fn datetime(at: OffsetDateTime, lang: Locale) -> String {
-    let local = at.to_offset(JST);
-    match lang {
-        Locale::Ja => format!(
-            "{}年{}月{}日 {:02}:{:02}",
-            local.year(),
-            u8::from(local.month()),
-            local.day(),
-            local.hour(),
-            local.minute()
-        ),
-        Locale::En => format!(
-            "{} {} {}, {:02}:{:02}",
-            local.day(),
-            local.month(),
-            local.year(),
-            local.hour(),
-            local.minute()
-        ),
-    }
-}
-
-pub fn iso(at: OffsetDateTime) -> String {
-    at.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
+use tsunagu_web::{AppError, AppState, Page};
 
 /// Is this an htmx request (which wants a fragment rather than a redirect)?
 pub fn is_htmx(headers: &HeaderMap) -> bool {

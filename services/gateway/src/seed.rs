@@ -515,7 +515,7 @@ pub async fn seed_demo_community(db: &Db) -> anyhow::Result<()> {
                     &mut tx,
                     ids[author],
                     body,
-                    "post",
+                    tsunagu_community::kinds::PostKind::Post,
                     None,
                     None,
                 )
@@ -560,10 +560,11 @@ pub async fn seed_demo_community(db: &Db) -> anyhow::Result<()> {
             )
             .await?;
             for (i, member) in everyone.iter().enumerate() {
+                use tsunagu_community::kinds::Reaction;
                 let reaction = match i % 3 {
-                    0 => "interested",
-                    1 => "cheer",
-                    _ => "see_later",
+                    0 => Reaction::Interested,
+                    1 => Reaction::Cheer,
+                    _ => Reaction::SeeLater,
                 };
                 tsunagu_community::recruitments::queries::toggle_reaction(
                     &mut tx,
@@ -603,7 +604,7 @@ pub async fn seed_demo_community(db: &Db) -> anyhow::Result<()> {
                     title,
                     summary,
                     body_html: &body_html,
-                    status: "published",
+                    status: tsunagu_community::kinds::ArticleStatus::Published,
                     publish_at: Some(time::OffsetDateTime::now_utc() - time::Duration::days(3)),
                     featured: &featured,
                 },

@@ -3,70 +3,51 @@
 //! shown to templates as the same lower-case words, so a typo is a compile error rather than a
 //! page that silently matches nothing.
 
-use std::fmt;
+/// Defines an enum stored as a text column: the sqlx text type, the same words for serde (so
+/// sessions and templates see them), `as_str`, `parse`, `ALL`, `Display` and `== "word"`.
+/// Feature crates use it for their own vocabularies (post kinds, reactions, statuses).
+#[macro_export]
+macro_rules! text_enum {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident {
+            $($(#[$variant_meta:meta])* $variant:ident => $word:literal),+ $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, sqlx::Type)]
+        #[sqlx(type_name = "text")]
+        $vis enum $name {
+            $($(#[$variant_meta])* #[serde(rename = $word)] #[sqlx(rename = $word)] $variant),+
+        }
 
-use serde::{Deserialize, Serialize};
-
-/// Alumni and employees are both members; the permission matrix uses the kind as a subject.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type)]
-#[serde(rename_all = "snake_case")]
-#[sqlx(type_name = "text", rename_all = "snake_case")]
-pub enum MemberKind {
-    Alumni,
-    Employee,
-}
-
-/// Where a member's account stands (docs/IDENTITY.md, "Statuses").
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type)]
-#[serde(rename_all = "snake_case")]
-#[sqlx(type_name = "text", rename_all = "snake_case")]
-pub enum MemberStatus {
-    PendingVerification,
-    PendingApproval,
-    Active,
-    Rejected,
-    Suspended,
-    Removed,
-}
-
-/// What a member may do beyond being a member; the permission matrix uses it as a subject.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type)]
-#[serde(rename_all = "snake_case")]
-#[sqlx(type_name = "text", rename_all = "snake_case")]
-pub enum MemberRole {
-    Member,
-    Secretariat,
-}
-
-macro_rules! words {
-    ($type:ty { $($variant:ident => $word:literal),* $(,)? }) => {
-        impl $type {
+        impl $name {
             /// Every value, in declaration order.
-            pub const ALL: &'static [$type] = &[$(<$type>::$variant),*];
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
 
             /// The stored (and displayed to templates) word.
             pub const fn as_str(self) -> &'static str {
                 match self {
-                    $(<$type>::$variant => $word),*
+                    $($name::$variant => $word),+
                 }
             }
 
             /// The value for a stored word, if it is one.
             pub fn parse(word: &str) -> Option<Self> {
                 match word {
-                    $($word => Some(<$type>::$variant),)*
+                    $($word => Some($name::$variant),)+
                     _ => None,
                 }
             }
         }
 
-        impl fmt::Display for $type {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
 
-        impl PartialEq<&str> for $type {
+        impl PartialEq<&str> for $name {
             fn eq(&self, other: &&str) -> bool {
                 self.as_str() == *other
             }
@@ -74,16 +55,33 @@ macro_rules! words {
     };
 }
 
-words!(MemberKind { Alumni => "alumni", Employee => "employee" });
-words!(MemberStatus {
-    PendingVerification => "pending_verification",
-    PendingApproval => "pending_approval",
-    Active => "active",
-    Rejected => "rejected",
-    Suspended => "suspended",
-    Removed => "removed",
-});
-words!(MemberRole { Member => "member", Secretariat => "secretariat" });
+text_enum! {
+    /// Alumni and employees are both members; the permission matrix uses the kind as a subject.
+    pub enum MemberKind {
+        Alumni => "alumni",
+        Employee => "employee",
+    }
+}
+
+text_enum! {
+    /// Where a member's account stands (docs/IDENTITY.md, "Statuses").
+    pub enum MemberStatus {
+        PendingVerification => "pending_verification",
+        PendingApproval => "pending_approval",
+        Active => "active",
+        Rejected => "rejected",
+        Suspended => "suspended",
+        Removed => "removed",
+    }
+}
+
+text_enum! {
+    /// What a member may do beyond being a member; the permission matrix uses it as a subject.
+    pub enum MemberRole {
+        Member => "member",
+        Secretariat => "secretariat",
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -10,6 +10,7 @@ use tsunagu_identity::email::{self, EmailSpec};
 use tsunagu_identity::queries;
 use tsunagu_kernel::audit;
 use tsunagu_kernel::{MemberKind, MemberRole, MemberStatus, TenantTx};
+use tsunagu_web::dates;
 use tsunagu_web::forms::render_page;
 use tsunagu_web::forms::{self, EmailAddress, FieldErrors};
 use tsunagu_web::{AppError, AppState, Authorized, CurrentMember, Page};
@@ -17,11 +18,6 @@ use uuid::Uuid;
 
 fn back(path: &str, notice: &str) -> Response {
     axum::response::IntoResponse::into_response(Redirect::to(&format!("{path}?notice={notice}")))
-}
-
-fn date(at: OffsetDateTime) -> String {
-    at.format(&time::macros::format_description!("[year]-[month]-[day]"))
-        .unwrap_or_default()
 }
 
 #[derive(Serialize)]
@@ -79,6 +75,7 @@ struct PendingView {
     department: String,
     current_organisation: String,
     requested_on: String,
+    requested_iso: String,
 }
 
 async fn render_approvals(
@@ -93,7 +90,8 @@ async fn render_approvals(
         .await?
         .into_iter()
         .map(|m| PendingView {
-            requested_on: date(m.created_at),
+            requested_on: dates::date(m.created_at, page.lang, page.zone()),
+            requested_iso: dates::iso(m.created_at),
             id: m.id,
             name_kanji: m.name_kanji,
             name_kana: m.name_kana,
@@ -253,9 +251,11 @@ struct InvitationView {
     email: String,
     kind: MemberKind,
     expires_on: String,
+    expires_iso: String,
     expired: bool,
     sent_count: i32,
     last_sent_on: String,
+    last_sent_iso: String,
 }
 
 #[derive(Deserialize, Serialize, Default)]
@@ -283,10 +283,12 @@ async fn render_invitations(
             id: i.id,
             email: i.email,
             kind: i.kind,
-            expires_on: date(i.expires_at),
+            expires_on: dates::date(i.expires_at, page.lang, page.zone()),
+            expires_iso: dates::iso(i.expires_at),
             expired: i.expires_at <= now,
             sent_count: i.sent_count,
-            last_sent_on: date(i.last_sent_at),
+            last_sent_on: dates::date(i.last_sent_at, page.lang, page.zone()),
+            last_sent_iso: dates::iso(i.last_sent_at),
         })
         .collect();
     render_page(state, page, "secretariat/invitations.html", status, |c| {
@@ -534,6 +536,7 @@ struct MemberRow {
     role: MemberRole,
     status: MemberStatus,
     joined_on: String,
+    joined_iso: String,
     is_self: bool,
 }
 
@@ -548,7 +551,8 @@ pub async fn list_members(
         .into_iter()
         .map(|m| MemberRow {
             is_self: m.id == member.id(),
-            joined_on: date(m.created_at),
+            joined_on: dates::date(m.created_at, page.lang, page.zone()),
+            joined_iso: dates::iso(m.created_at),
             id: m.id,
             name_kanji: m.name_kanji,
             email: m.email,

@@ -5,9 +5,14 @@
 //! - **Slots**: each tenant gets a share of this process's connections for such work, and all
 //!   tenants together a larger share; ordinary pages always find connections.
 //! - **A meter while others are served**: as long as a replica serves only one network, that
-//!   network's searches run as fast as the machine allows. When another network has been served
-//!   within [`CONTENTION_WINDOW`], each network's expensive requests are admitted at most
-//!   [`SHARED_RATE`] per second (after a burst of [`SHARED_BURST`]) in this process. A request
+//!   network's searches run as fast as the machine allows. When another network is being served
+//!   at the same time (both have had requests with no gap longer than [`CONTENTION_WINDOW`] for
+//!   at least [`CONTENTION_OVERLAP`]), each network's expensive requests are admitted at most
+//!   [`SHARED_RATE`] per second (after a burst of [`SHARED_BURST`]) in this process. The
+//!   overlap matters: without it, the first requests of a network that starts just as another
+//!   one stops were metered, and at a high rate the few seconds they waited backed everything
+//!   up behind them (a benchmark round of directory searches after a round of another tenant's
+//!   timeline waited 1.4 s at the median). A request
 //!   over the rate waits for its turn; one that would wait longer than [`WAIT_FOR_SLOT`] waits
 //!   that long and is then answered 503 with `Retry-After`. Waiting costs no CPU, so a client
 //!   that floods gets slower answers rather than more of the machine (measured by the
@@ -26,9 +31,11 @@ use crate::error::AppError;
 /// How long a request may wait for a slot before it is turned away.
 pub const WAIT_FOR_SLOT: Duration = Duration::from_secs(2);
 
-/// Another network counts as being served now when it had a request this recently. Short, so
-/// that one network's burst a moment ago does not meter the next network's searches.
+/// A network's activity is continuous while its requests come no further apart than this.
 pub const CONTENTION_WINDOW: Duration = Duration::from_millis(100);
+
+/// Two networks contend once both have been continuously active together for this long.
+pub const CONTENTION_OVERLAP: Duration = Duration::from_secs(1);
 
 /// Expensive requests per second and tenant in this process while other networks are served.
 /// A person searching, even as they type, stays well below it.
@@ -42,11 +49,18 @@ pub struct ExpensiveWork {
     per_tenant: usize,
     all_tenants: Arc<Semaphore>,
     tenants: Mutex<HashMap<TenantId, Arc<Semaphore>>>,
-    /// When each tenant was last served (any request), to tell whether others are being served.
-    last_seen: Mutex<HashMap<TenantId, Instant>>,
+    /// Each recently served tenant's current stretch of continuous activity.
+    activity: Mutex<HashMap<TenantId, Activity>>,
     /// Per tenant, the earliest time its next metered request may run (a virtual schedule,
     /// the generic cell rate algorithm).
     schedule: Mutex<HashMap<TenantId, Instant>>,
+}
+
+/// A stretch of continuous activity: requests no further apart than [`CONTENTION_WINDOW`].
+#[derive(Clone, Copy, Debug)]
+struct Activity {
+    since: Instant,
+    last: Instant,
 }
 
 /// What the meter says about one request.
@@ -80,7 +94,7 @@ impl ExpensiveWork {
             per_tenant,
             all_tenants: Arc::new(Semaphore::new(all_tenants)),
             tenants: Mutex::new(HashMap::new()),
-            last_seen: Mutex::new(HashMap::new()),
+            activity: Mutex::new(HashMap::new()),
             schedule: Mutex::new(HashMap::new()),
         }
     }
@@ -91,16 +105,32 @@ impl ExpensiveWork {
     }
 
     fn saw_at(&self, tenant: TenantId, now: Instant) {
-        let mut seen = self.last_seen.lock().unwrap_or_else(|p| p.into_inner());
-        seen.insert(tenant, now);
+        let mut activity = self.activity.lock().unwrap_or_else(|p| p.into_inner());
+        let stretch = activity.entry(tenant).or_insert(Activity {
+            since: now,
+            last: now,
+        });
+        if now.saturating_duration_since(stretch.last) > CONTENTION_WINDOW {
+            stretch.since = now;
+        }
+        stretch.last = now;
     }
 
-    /// Whether a tenant other than `tenant` was served within [`CONTENTION_WINDOW`]. Forgets
-    /// tenants not seen for longer, so the map holds only the recently active ones.
+    /// Whether another tenant is being served together with `tenant`: both continuously active
+    /// now, and together for at least [`CONTENTION_OVERLAP`]. Forgets tenants whose activity
+    /// stopped, so the map holds only the active ones.
     fn others_served(&self, tenant: TenantId, now: Instant) -> bool {
-        let mut seen = self.last_seen.lock().unwrap_or_else(|p| p.into_inner());
-        seen.retain(|_, at| now.saturating_duration_since(*at) <= CONTENTION_WINDOW);
-        seen.keys().any(|other| *other != tenant)
+        let mut activity = self.activity.lock().unwrap_or_else(|p| p.into_inner());
+        activity
+            .retain(|_, stretch| now.saturating_duration_since(stretch.last) <= CONTENTION_WINDOW);
+        let Some(mine) = activity.get(&tenant).copied() else {
+            return false;
+        };
+        activity.iter().any(|(other, stretch)| {
+            *other != tenant
+                && now.saturating_duration_since(mine.since.max(stretch.since))
+                    >= CONTENTION_OVERLAP
+        })
     }
 
     /// The meter's turn for one request of `tenant` at `now` (which it books when granted).
@@ -224,13 +254,49 @@ mod tests {
         }
     }
 
+    /// Both tenants served every 50 ms from `from` for `span`; returns the last moment.
+    fn served_together(
+        work: &ExpensiveWork,
+        tenants: &[TenantId],
+        from: Instant,
+        span: Duration,
+    ) -> Instant {
+        let mut at = from;
+        while at < from + span {
+            for tenant in tenants {
+                work.saw_at(*tenant, at);
+            }
+            at += Duration::from_millis(50);
+        }
+        for tenant in tenants {
+            work.saw_at(*tenant, at);
+        }
+        at
+    }
+
+    #[tokio::test]
+    async fn a_network_that_starts_as_another_stops_is_not_metered() {
+        let work = ExpensiveWork::new(2, 3);
+        let (a, b) = (TenantId::new(), TenantId::new());
+        let start = Instant::now() + Duration::from_secs(60);
+        // b is busy for five seconds, then a starts right as b stops.
+        let end = served_together(&work, &[b], start, Duration::from_secs(5));
+        let now = end + Duration::from_millis(20);
+        work.saw_at(a, now);
+        for _ in 0..10 * SHARED_BURST {
+            assert_eq!(work.turn(a, now), None);
+        }
+    }
+
     #[tokio::test]
     async fn while_others_are_served_a_network_is_metered() {
         let work = ExpensiveWork::new(2, 3);
         let (a, b) = (TenantId::new(), TenantId::new());
-        let now = Instant::now() + Duration::from_secs(60);
-        work.saw_at(a, now);
-        work.saw_at(b, now);
+        let start = Instant::now() + Duration::from_secs(60);
+        // Together for less than the overlap: not yet.
+        let early = served_together(&work, &[a, b], start, CONTENTION_OVERLAP / 2);
+        assert_eq!(work.turn(a, early), None);
+        let now = served_together(&work, &[a, b], early, CONTENTION_OVERLAP);
         let interval = Duration::from_secs(1) / SHARED_RATE;
         // The burst runs at once…
         for _ in 0..SHARED_BURST {

@@ -241,6 +241,14 @@ pub fn new_form_token() -> String {
 }
 
 impl Page {
+    /// The zone this site's dates are shown in (the tenant's; Japan time elsewhere).
+    pub fn zone(&self) -> crate::dates::Zone {
+        match &self.site {
+            Site::Tenant(tenant) => crate::dates::Zone::of(tenant),
+            _ => crate::dates::Zone::JAPAN,
+        }
+    }
+
     pub fn layout(&self, catalog: &crate::i18n::Catalog) -> Layout {
         let notice = self
             .notice

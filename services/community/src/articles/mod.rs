@@ -11,17 +11,17 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Form;
 use serde::{Deserialize, Serialize};
-use time::{OffsetDateTime, PrimitiveDateTime};
+use time::OffsetDateTime;
 use tsunagu_authz::Permission;
 use tsunagu_web::csrf::FormToken;
 use tsunagu_web::forms::{self, FieldErrors};
 use tsunagu_web::{AppError, AppState, Authorized, Page};
 use uuid::Uuid;
 
+use crate::kinds::ArticleStatus;
 use crate::media::{MediaKind, MediaStore};
-use crate::view::{
-    datetime, fragment_or_redirect, linkify, read_multipart, render, serve_image, Segment, JST,
-};
+use crate::view::{fragment_or_redirect, linkify, read_multipart, render, serve_image, Segment};
+use tsunagu_web::dates;
 
 pub fn routes() -> tsunagu_web::routes::Routes {
     use tsunagu_authz::Permission::*;
@@ -109,26 +109,6 @@ pub fn sanitize_body(input: &str) -> String {
         .link_rel(Some("noopener noreferrer nofollow"))
         .clean(&html)
         .to_string()
-}
-
-/// `YYYY-MM-DDTHH:MM` from a datetime-local input, in Japan time.
-fn parse_local(value: &str) -> Option<OffsetDateTime> {
-    let format = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
-    PrimitiveDateTime::parse(value.trim(), &format)
-        .ok()
-        .map(|t| t.assume_offset(JST))
-}
-
-fn format_local(at: OffsetDateTime) -> String {
-    let local = at.to_offset(JST);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}",
-        local.year(),
-        u8::from(local.month()),
-        local.day(),
-        local.hour(),
-        local.minute()
-    )
 }
 
 #[derive(Serialize, Default, Clone)]
@@ -226,23 +206,24 @@ async fn save_article(
         .map_err(|e| errors.insert("body", e))
         .ok();
     let now = OffsetDateTime::now_utc();
+    // The form's choice (draft, publish now, schedule) becomes the article's state.
     let (status, publish_at) = match form.status.as_str() {
-        "draft" => ("draft", None),
-        "publish" => ("published", Some(now)),
-        "schedule" => match parse_local(&form.publish_at) {
-            Some(at) if at > now => ("scheduled", Some(at)),
+        "draft" => (ArticleStatus::Draft, None),
+        "publish" => (ArticleStatus::Published, Some(now)),
+        "schedule" => match dates::parse_input(&form.publish_at, page.zone()) {
+            Some(at) if at > now => (ArticleStatus::Scheduled, Some(at)),
             Some(_) => {
                 errors.insert("publish_at", "errors.field.date_past");
-                ("scheduled", None)
+                (ArticleStatus::Scheduled, None)
             }
             None => {
                 errors.insert("publish_at", "errors.field.date");
-                ("scheduled", None)
+                (ArticleStatus::Scheduled, None)
             }
         },
         _ => {
             errors.insert("status", "errors.field.required");
-            ("draft", None)
+            (ArticleStatus::Draft, None)
         }
     };
     let featured: Vec<Uuid> = form
@@ -312,12 +293,12 @@ async fn save_article(
         ),
         None => None,
     };
-    let was_visible = existing
-        .as_ref()
-        .is_some_and(|a| a.status != "draft" && a.publish_at.is_some_and(|at| at <= now));
+    let was_visible = existing.as_ref().is_some_and(|a| {
+        a.status != ArticleStatus::Draft && a.publish_at.is_some_and(|at| at <= now)
+    });
     // Editing a published article keeps its date.
     let publish_at = match (&existing, status) {
-        (Some(a), "published") if was_visible => a.publish_at,
+        (Some(a), ArticleStatus::Published) if was_visible => a.publish_at,
         _ => publish_at,
     };
     let input = queries::ArticleInput {
@@ -388,12 +369,15 @@ pub async fn edit_article(
         title: article.title,
         summary: article.summary,
         body: article.body_html,
-        status: match article.status.as_str() {
-            "draft" => "draft".into(),
-            "scheduled" => "schedule".into(),
-            _ => "publish".into(),
+        status: match article.status {
+            ArticleStatus::Draft => "draft".into(),
+            ArticleStatus::Scheduled => "schedule".into(),
+            ArticleStatus::Published => "publish".into(),
         },
-        publish_at: article.publish_at.map(format_local).unwrap_or_default(),
+        publish_at: article
+            .publish_at
+            .map(|at| dates::input_value(at, page.zone()))
+            .unwrap_or_default(),
         featured: featured.iter().map(|f| f.id.to_string()).collect(),
     };
     render_form(
@@ -433,7 +417,7 @@ struct ArticleCard {
     title: String,
     summary: String,
     author_name: String,
-    status: String,
+    status: ArticleStatus,
     published_label: Option<String>,
     has_cover: bool,
     cover_version: Option<String>,
@@ -453,9 +437,11 @@ pub async fn list_articles(
     let cards: Vec<ArticleCard> = articles
         .into_iter()
         .map(|a| ArticleCard {
-            published_label: a.publish_at.map(|at| datetime(at, page.lang)),
+            published_label: a
+                .publish_at
+                .map(|at| dates::datetime(at, page.lang, page.zone())),
             has_cover: a.cover_key.is_some(),
-            status: effective_status(&a.status, a.publish_at).to_owned(),
+            status: effective_status(a.status, a.publish_at),
             cover_version: a.cover_key,
             id: a.id,
             title: a.title,
@@ -506,7 +492,7 @@ async fn render_article(
         .into_iter()
         .map(|c| CommentView {
             paragraphs: linkify(&c.body),
-            created_label: datetime(c.created_at, page.lang),
+            created_label: dates::datetime(c.created_at, page.lang, page.zone()),
             author_id: c.author_id,
             author_name: c.author_name,
         })
@@ -519,8 +505,8 @@ async fn render_article(
                 "title": article.title,
                 "summary": article.summary,
                 "author_name": article.author_name,
-                                "status": effective_status(&article.status, article.publish_at),
-                "published_label": article.publish_at.map(|at| datetime(at, page.lang)),
+                                "status": effective_status(article.status, article.publish_at),
+                "published_label": article.publish_at.map(|at| dates::datetime(at, page.lang, page.zone())),
                 "has_cover": article.cover_key.is_some(),
                 "cover_version": article.cover_key,
                 "like_count": article.like_count,
@@ -654,9 +640,14 @@ pub async fn show_cover(
 }
 
 /// A scheduled article whose time has come is published.
-pub fn effective_status(status: &str, publish_at: Option<OffsetDateTime>) -> &str {
+pub fn effective_status(
+    status: ArticleStatus,
+    publish_at: Option<OffsetDateTime>,
+) -> ArticleStatus {
     match (status, publish_at) {
-        ("scheduled", Some(at)) if at <= OffsetDateTime::now_utc() => "published",
+        (ArticleStatus::Scheduled, Some(at)) if at <= OffsetDateTime::now_utc() => {
+            ArticleStatus::Published
+        }
         _ => status,
     }
 }

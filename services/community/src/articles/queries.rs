@@ -1,6 +1,8 @@
 //! Article SQL. "Visible" means published, or scheduled with its time come; drafts and future
 //! articles are seen only by those who manage articles.
 
+use crate::kinds::ArticleStatus;
+
 use time::OffsetDateTime;
 use tsunagu_kernel::{DbError, TenantTx};
 use uuid::Uuid;
@@ -14,7 +16,7 @@ pub struct Article {
     pub summary: String,
     pub body_html: String,
     pub cover_key: Option<String>,
-    pub status: String,
+    pub status: ArticleStatus,
     pub publish_at: Option<OffsetDateTime>,
     pub like_count: i32,
     pub comment_count: i32,
@@ -68,7 +70,7 @@ pub struct ArticleInput<'a> {
     pub title: &'a str,
     pub summary: &'a str,
     pub body_html: &'a str,
-    pub status: &'a str,
+    pub status: ArticleStatus,
     pub publish_at: Option<OffsetDateTime>,
     pub featured: &'a [Uuid],
 }

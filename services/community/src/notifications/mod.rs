@@ -11,7 +11,8 @@ use serde::Serialize;
 use tsunagu_web::{AppError, AppState, Authorized, Page};
 use uuid::Uuid;
 
-use crate::view::{datetime, render};
+use crate::view::render;
+use tsunagu_web::dates;
 
 pub mod queries;
 
@@ -56,7 +57,7 @@ pub async fn list_notifications(
     let views: Vec<NotificationView> = rows
         .into_iter()
         .map(|r| NotificationView {
-            created_label: datetime(r.created_at, page.lang),
+            created_label: dates::datetime(r.created_at, page.lang, page.zone()),
             unread: r.read_at.is_none(),
             kind: r.kind,
             actor_name: r.actor_name.unwrap_or_default(),

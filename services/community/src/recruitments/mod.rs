@@ -18,7 +18,9 @@ use tsunagu_web::forms::{self, FieldErrors};
 use tsunagu_web::{AppError, AppState, Authorized, Page};
 use uuid::Uuid;
 
-use crate::view::{datetime, fragment_or_redirect, linkify, render, Segment};
+use crate::kinds::{FollowUpStatus, Reaction, RecruitmentStatus};
+use crate::view::{fragment_or_redirect, linkify, render, Segment};
+use tsunagu_web::dates::{self, Zone};
 
 pub fn routes() -> tsunagu_web::routes::Routes {
     use tsunagu_authz::Permission::*;
@@ -47,7 +49,7 @@ pub fn routes() -> tsunagu_web::routes::Routes {
         .member("/saved", ViewNetwork, get(list_saved))
 }
 
-pub const FOLLOWUP_STATUSES: &[&str] = &["to_contact", "contacted", "met", "declined"];
+pub const FOLLOWUP_STATUSES: &[FollowUpStatus] = FollowUpStatus::ALL;
 
 #[derive(Serialize)]
 pub struct RecruitmentView {
@@ -63,12 +65,12 @@ pub struct RecruitmentView {
     mine: Vec<String>,
 }
 
-fn view(r: queries::Recruitment, lang: tsunagu_web::Locale) -> RecruitmentView {
+fn view(r: queries::Recruitment, lang: tsunagu_web::Locale, zone: Zone) -> RecruitmentView {
     RecruitmentView {
         paragraphs: linkify(&r.body),
         deadline: r.deadline.map(|d| d.to_string()),
-        open: r.status == "open",
-        created_label: datetime(r.created_at, lang),
+        open: r.status == RecruitmentStatus::Open,
+        created_label: dates::datetime(r.created_at, lang, zone),
         counts: serde_json::json!({ "cheer": r.cheer_count, "interested": r.interested_count, "see_later": r.see_later_count }),
         id: r.id,
         title: r.title,
@@ -87,7 +89,10 @@ pub async fn list_recruitments(
     let rows = queries::list(&mut tx, member.id()).await?;
     tx.commit().await?;
     let can_open = member.may(&state, Permission::OpenRecruitment).await;
-    let views: Vec<RecruitmentView> = rows.into_iter().map(|r| view(r, page.lang)).collect();
+    let views: Vec<RecruitmentView> = rows
+        .into_iter()
+        .map(|r| view(r, page.lang, page.zone()))
+        .collect();
     render(
         &state,
         &page,
@@ -109,7 +114,10 @@ pub async fn list_saved(
     let mut tx = member.begin(&state).await?;
     let rows = queries::saved(&mut tx, member.id()).await?;
     tx.commit().await?;
-    let views: Vec<RecruitmentView> = rows.into_iter().map(|r| view(r, page.lang)).collect();
+    let views: Vec<RecruitmentView> = rows
+        .into_iter()
+        .map(|r| view(r, page.lang, page.zone()))
+        .collect();
     render(
         &state,
         &page,
@@ -232,7 +240,7 @@ async fn can_manage(state: &AppState, member: &Authorized, author: Uuid) -> bool
 
 #[derive(Serialize)]
 struct ReactorGroup {
-    reaction: &'static str,
+    reaction: Reaction,
     people: Vec<queries::Reactor>,
 }
 
@@ -252,7 +260,7 @@ pub async fn show_recruitment(
         let groups: Vec<ReactorGroup> = queries::REACTIONS
             .iter()
             .map(|reaction| ReactorGroup {
-                reaction,
+                reaction: *reaction,
                 people: all
                     .iter()
                     .filter(|r| r.reaction == *reaction)
@@ -265,7 +273,7 @@ pub async fn show_recruitment(
         (Vec::new(), Vec::new())
     };
     tx.commit().await?;
-    let v = view(recruitment, page.lang);
+    let v = view(recruitment, page.lang, page.zone());
     render(
         &state,
         &page,
@@ -296,18 +304,18 @@ pub async fn react(
     Path(id): Path<Uuid>,
     Form(form): Form<ReactForm>,
 ) -> Result<Response, AppError> {
-    if !queries::REACTIONS.contains(&form.reaction.as_str()) {
+    let Some(reaction) = Reaction::parse(&form.reaction) else {
         return Err(AppError::BadRequest("unknown reaction".into()));
-    }
+    };
     let mut tx = member.begin(&state).await?;
-    let on = queries::toggle_reaction(&mut tx, id, member.id(), &form.reaction)
+    let on = queries::toggle_reaction(&mut tx, id, member.id(), reaction)
         .await?
         .ok_or(AppError::NotFound)?;
     let recruitment = queries::find(&mut tx, id, member.id())
         .await?
         .ok_or(AppError::NotFound)?;
     // The author hears about cheers and interest, not about "see later".
-    if on && form.reaction != "see_later" {
+    if on && reaction != Reaction::SeeLater {
         crate::notifications::notify(
             &mut tx,
             &[recruitment.author_id],
@@ -319,7 +327,7 @@ pub async fn react(
         .await?;
     }
     tx.commit().await?;
-    let v = view(recruitment, page.lang);
+    let v = view(recruitment, page.lang, page.zone());
     fragment_or_redirect(
         &state,
         &page,
@@ -345,9 +353,9 @@ pub async fn update_status(
     Path(id): Path<Uuid>,
     Form(form): Form<StatusForm>,
 ) -> Result<Response, AppError> {
-    if !matches!(form.status.as_str(), "open" | "closed") {
+    let Some(status) = RecruitmentStatus::parse(&form.status) else {
         return Err(AppError::BadRequest("unknown status".into()));
-    }
+    };
     let mut tx = member.begin(&state).await?;
     let recruitment = queries::find(&mut tx, id, member.id())
         .await?
@@ -355,12 +363,12 @@ pub async fn update_status(
     if !can_manage(&state, &member, recruitment.author_id).await {
         return Err(AppError::Forbidden);
     }
-    queries::set_status(&mut tx, id, &form.status).await?;
+    queries::set_status(&mut tx, id, status).await?;
     // Everyone who said they were interested hears that it opened or closed.
     let interested: Vec<Uuid> = queries::reactors(&mut tx, id)
         .await?
         .into_iter()
-        .filter(|r| r.reaction == "interested")
+        .filter(|r| r.reaction == Reaction::Interested)
         .map(|r| r.member_id)
         .collect();
     crate::notifications::notify(
@@ -415,9 +423,9 @@ pub async fn update_followup(
     Path((id, member_id)): Path<(Uuid, Uuid)>,
     Form(form): Form<FollowupForm>,
 ) -> Result<Response, AppError> {
-    if !FOLLOWUP_STATUSES.contains(&form.status.as_str()) {
+    let Some(status) = FollowUpStatus::parse(&form.status) else {
         return Err(AppError::BadRequest("unknown follow-up status".into()));
-    }
+    };
     let note = forms::text(&form.note, 0, 2000)
         .map_err(|_| AppError::BadRequest("note too long".into()))?;
     let mut tx = member.begin(&state).await?;
@@ -427,7 +435,7 @@ pub async fn update_followup(
     if !can_manage(&state, &member, recruitment.author_id).await {
         return Err(AppError::Forbidden);
     }
-    if !queries::update_followup(&mut tx, id, member_id, &form.status, &note).await? {
+    if !queries::update_followup(&mut tx, id, member_id, status, &note).await? {
         tx.rollback().await?;
         return Err(AppError::NotFound);
     }

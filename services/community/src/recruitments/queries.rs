@@ -1,11 +1,13 @@
 //! 募集 recruitment SQL: recruitments, the three independent reactions (counts kept on the
 //! recruitment row in the same transaction), and the follow-up list.
 
+use crate::kinds::{FollowUpStatus, Reaction, RecruitmentStatus};
+
 use time::{Date, OffsetDateTime};
 use tsunagu_kernel::{DbError, TenantTx};
 use uuid::Uuid;
 
-pub const REACTIONS: &[&str] = &["cheer", "interested", "see_later"];
+pub const REACTIONS: &[Reaction] = Reaction::ALL;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Recruitment {
@@ -15,7 +17,7 @@ pub struct Recruitment {
     pub title: String,
     pub body: String,
     pub deadline: Option<Date>,
-    pub status: String,
+    pub status: RecruitmentStatus,
     pub cheer_count: i32,
     pub interested_count: i32,
     pub see_later_count: i32,
@@ -96,7 +98,11 @@ pub async fn create(
     Ok(id)
 }
 
-pub async fn set_status(tx: &mut TenantTx, id: Uuid, status: &str) -> Result<bool, DbError> {
+pub async fn set_status(
+    tx: &mut TenantTx,
+    id: Uuid,
+    status: RecruitmentStatus,
+) -> Result<bool, DbError> {
     let tenant_id = tx.tenant_id();
     Ok(sqlx::query(
         "update recruitments set status = $3, updated_at = now() where tenant_id = $1 and id = $2",
@@ -116,13 +122,12 @@ pub async fn toggle_reaction(
     tx: &mut TenantTx,
     id: Uuid,
     member: Uuid,
-    reaction: &str,
+    reaction: Reaction,
 ) -> Result<Option<bool>, DbError> {
     let column = match reaction {
-        "cheer" => "cheer_count",
-        "interested" => "interested_count",
-        "see_later" => "see_later_count",
-        _ => return Ok(None),
+        Reaction::Cheer => "cheer_count",
+        Reaction::Interested => "interested_count",
+        Reaction::SeeLater => "see_later_count",
     };
     let tenant_id = tx.tenant_id();
     let exists: Option<bool> = sqlx::query_scalar(
@@ -169,7 +174,7 @@ pub async fn toggle_reaction(
 pub struct Reactor {
     pub member_id: Uuid,
     pub name: String,
-    pub reaction: String,
+    pub reaction: Reaction,
 }
 
 pub async fn reactors(tx: &mut TenantTx, id: Uuid) -> Result<Vec<Reactor>, DbError> {
@@ -205,7 +210,7 @@ pub async fn gather_interested(tx: &mut TenantTx, id: Uuid) -> Result<u64, DbErr
 pub struct Followup {
     pub member_id: Uuid,
     pub name: String,
-    pub status: String,
+    pub status: FollowUpStatus,
     pub note: String,
 }
 
@@ -226,7 +231,7 @@ pub async fn update_followup(
     tx: &mut TenantTx,
     id: Uuid,
     member: Uuid,
-    status: &str,
+    status: FollowUpStatus,
     note: &str,
 ) -> Result<bool, DbError> {
     let tenant_id = tx.tenant_id();

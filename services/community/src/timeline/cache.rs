@@ -27,6 +27,7 @@ use std::time::{Duration, Instant};
 
 use time::OffsetDateTime;
 use tsunagu_kernel::TenantId;
+use tsunagu_web::dates::Zone;
 use tsunagu_web::{Locale, WebKit};
 use uuid::Uuid;
 
@@ -88,11 +89,12 @@ impl Card {
         web: &WebKit,
         marker: &str,
         lang: Locale,
+        zone: Zone,
         post: &Post,
         liked: bool,
         actions: Actions,
     ) -> Result<Card, tera::Error> {
-        let view = super::post_view(post, liked, actions == Actions::Author, lang);
+        let view = super::post_view(post, liked, actions == Actions::Author, lang, zone);
         let mut context = tera::Context::new();
         context.insert("lang", &lang);
         context.insert("post", &view);
@@ -202,12 +204,14 @@ impl FeedHead {
     }
 
     /// The card of post `index` for this kind of viewer, rendered if this is its first use.
+    #[allow(clippy::too_many_arguments)] // each one picks or fills a slot of the card cache
     pub fn card(
         &self,
         web: &WebKit,
         marker: &str,
         index: usize,
         lang: Locale,
+        zone: Zone,
         liked: bool,
         actions: Actions,
     ) -> Result<Arc<Card>, tera::Error> {
@@ -216,7 +220,9 @@ impl FeedHead {
         if let Some(card) = slot.get() {
             return Ok(card.clone());
         }
-        let card = Arc::new(Card::render(web, marker, lang, &post.post, liked, actions)?);
+        let card = Arc::new(Card::render(
+            web, marker, lang, zone, &post.post, liked, actions,
+        )?);
         Ok(slot.get_or_init(|| card).clone())
     }
 }
@@ -362,7 +368,7 @@ mod tests {
             author_id: Uuid::from_u128(1000),
             author_name: "投稿 者".into(),
             body: format!("本文 {n} <b>太字</b>"),
-            kind: "post".into(),
+            kind: crate::kinds::PostKind::Post,
             expires_at: None,
             like_count: likes,
             comment_count: 0,
@@ -446,7 +452,15 @@ mod tests {
             None,
         );
         let card = head
-            .card(&web, &marker, 0, Locale::Ja, true, Actions::Author)
+            .card(
+                &web,
+                &marker,
+                0,
+                Locale::Ja,
+                Zone::JAPAN,
+                true,
+                Actions::Author,
+            )
             .unwrap();
         let mut html = String::new();
         card.write(&mut html, &token);
@@ -459,7 +473,15 @@ mod tests {
             "post text is escaped"
         );
         let again = head
-            .card(&web, &marker, 0, Locale::Ja, true, Actions::Author)
+            .card(
+                &web,
+                &marker,
+                0,
+                Locale::Ja,
+                Zone::JAPAN,
+                true,
+                Actions::Author,
+            )
             .unwrap();
         assert!(Arc::ptr_eq(&card, &again), "rendered once");
 
@@ -470,14 +492,38 @@ mod tests {
             Some(&head),
         );
         let kept = reloaded
-            .card(&web, &marker, 0, Locale::Ja, true, Actions::Author)
+            .card(
+                &web,
+                &marker,
+                0,
+                Locale::Ja,
+                Zone::JAPAN,
+                true,
+                Actions::Author,
+            )
             .unwrap();
         assert!(Arc::ptr_eq(&card, &kept));
         let first = head
-            .card(&web, &marker, 1, Locale::Ja, false, Actions::Reader)
+            .card(
+                &web,
+                &marker,
+                1,
+                Locale::Ja,
+                Zone::JAPAN,
+                false,
+                Actions::Reader,
+            )
             .unwrap();
         let changed = reloaded
-            .card(&web, &marker, 1, Locale::Ja, false, Actions::Reader)
+            .card(
+                &web,
+                &marker,
+                1,
+                Locale::Ja,
+                Zone::JAPAN,
+                false,
+                Actions::Reader,
+            )
             .unwrap();
         assert!(!Arc::ptr_eq(&first, &changed), "its like count changed");
         let mut text = String::new();

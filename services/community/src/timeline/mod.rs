@@ -25,7 +25,9 @@ use uuid::Uuid;
 
 use self::cache::{Actions, Card, FeedCache, FeedHead, Lookup};
 
-use crate::view::{datetime, fragment_or_redirect, is_htmx, iso, linkify, render, Segment};
+use crate::kinds::PostKind;
+use crate::view::{fragment_or_redirect, is_htmx, linkify, render, Segment};
+use tsunagu_web::dates::{self, Zone};
 
 pub fn routes() -> tsunagu_web::routes::Routes {
     use tsunagu_authz::Permission::*;
@@ -81,13 +83,19 @@ pub struct PostView {
     image: Option<String>,
 }
 
-fn post_view(p: &queries::Post, liked: bool, is_mine: bool, lang: tsunagu_web::Locale) -> PostView {
+fn post_view(
+    p: &queries::Post,
+    liked: bool,
+    is_mine: bool,
+    lang: tsunagu_web::Locale,
+    zone: Zone,
+) -> PostView {
     PostView {
         paragraphs: linkify(&p.body),
-        casual: p.kind == "casual",
-        expires_label: p.expires_at.map(|at| datetime(at, lang)),
-        created_label: datetime(p.created_at, lang),
-        created_iso: iso(p.created_at),
+        casual: p.kind == PostKind::Casual,
+        expires_label: p.expires_at.map(|at| dates::datetime(at, lang, zone)),
+        created_label: dates::datetime(p.created_at, lang, zone),
+        created_iso: dates::iso(p.created_at),
         edited: p.edited_at.is_some(),
         is_mine,
         image: p.image_key.clone(),
@@ -223,7 +231,15 @@ async fn render_feed(
                     .liked_by(viewer)
                     .unwrap_or_else(|| liked_unknown.contains(&cached.post.id));
                 let actions = Actions::for_viewer(&cached.post, viewer, can_moderate);
-                cards.push(head.card(&state.web, marker, index, page.lang, liked, actions)?);
+                cards.push(head.card(
+                    &state.web,
+                    marker,
+                    index,
+                    page.lang,
+                    page.zone(),
+                    liked,
+                    actions,
+                )?);
             }
             let next = (head.posts.len() > page_size)
                 .then(|| shown.last().map(|p| cursor_of(&p.post)))
@@ -239,7 +255,13 @@ async fn render_feed(
             for p in shown {
                 let actions = Actions::for_viewer(&p.post, viewer, can_moderate);
                 cards.push(Arc::new(Card::render(
-                    &state.web, marker, page.lang, &p.post, p.liked, actions,
+                    &state.web,
+                    marker,
+                    page.lang,
+                    page.zone(),
+                    &p.post,
+                    p.liked,
+                    actions,
                 )?));
             }
             let next = (posts.len() > page_size)
@@ -368,7 +390,7 @@ pub async fn create_post(
     let body = forms::text(&form.body, 1, MAX_POST_CHARS)
         .map_err(|e| errors.insert("body", e))
         .ok();
-    let casual = form.kind == "casual" && member.tenant.features.casual_posts;
+    let casual = form.kind == PostKind::Casual.as_str() && member.tenant.features.casual_posts;
     let expires_at = if casual {
         match form.expires_in_days.trim().parse::<i64>() {
             Ok(days) if (1..=30).contains(&days) => {
@@ -430,7 +452,11 @@ pub async fn create_post(
         &mut tx,
         member.id(),
         &body,
-        if casual { "casual" } else { "post" },
+        if casual {
+            PostKind::Casual
+        } else {
+            PostKind::Post
+        },
         expires_at,
         image_key.as_deref(),
     )
@@ -490,7 +516,7 @@ async fn render_post(
         .into_iter()
         .map(|c| CommentView {
             paragraphs: linkify(&c.body),
-            created_label: datetime(c.created_at, page.lang),
+            created_label: dates::datetime(c.created_at, page.lang, page.zone()),
             id: c.id,
             author_id: c.author_id,
             author_name: c.author_name,
@@ -502,6 +528,7 @@ async fn render_post(
         post.liked,
         post.post.author_id == member.id(),
         page.lang,
+        page.zone(),
     );
     // htmx replaces just the comments section, and swaps only successful responses, so a
     // refused comment comes back as 200 with its message in the section.

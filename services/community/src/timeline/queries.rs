@@ -12,7 +12,7 @@ pub struct Post {
     pub author_id: Uuid,
     pub author_name: String,
     pub body: String,
-    pub kind: String,
+    pub kind: crate::kinds::PostKind,
     pub expires_at: Option<OffsetDateTime>,
     pub like_count: i32,
     pub comment_count: i32,
@@ -165,7 +165,7 @@ pub async fn create_post(
     tx: &mut TenantTx,
     author: Uuid,
     body: &str,
-    kind: &str,
+    kind: crate::kinds::PostKind,
     expires_at: Option<OffsetDateTime>,
     image_key: Option<&str>,
 ) -> Result<Uuid, DbError> {

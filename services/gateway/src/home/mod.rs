@@ -7,9 +7,7 @@ use axum::extract::State;
 use axum::response::Html;
 use axum::routing::get;
 use serde::Serialize;
-use time::OffsetDateTime;
-use tsunagu_community::view::JST;
-use tsunagu_web::{AppError, Locale, MaybeMember, Page, Visitor};
+use tsunagu_web::{AppError, MaybeMember, Page, Visitor};
 
 use tsunagu_web::AppState;
 
@@ -23,19 +21,6 @@ struct AnnouncementView {
     body_paragraphs: Vec<String>,
     published_on: String,
     published_iso: String,
-}
-
-pub fn format_date(at: OffsetDateTime, lang: Locale) -> String {
-    let local = at.to_offset(JST);
-    match lang {
-        Locale::Ja => format!(
-            "{}年{}月{}日",
-            local.year(),
-            u8::from(local.month()),
-            local.day()
-        ),
-        Locale::En => format!("{} {} {}", local.day(), local.month(), local.year()),
-    }
 }
 
 async fn show_home(
@@ -68,7 +53,10 @@ async fn show_home(
             published_on: state.web.catalog.t(
                 page.lang,
                 "home.published_on",
-                &[("date", &format_date(a.published_at, page.lang))],
+                &[(
+                    "date",
+                    &tsunagu_web::dates::date(a.published_at, page.lang, page.zone()),
+                )],
             ),
             published_iso: a
                 .published_at
@@ -92,17 +80,4 @@ async fn show_home(
     context.insert("announcements", &views);
     context.insert("signed_in", &member.is_some());
     Ok(Html(state.web.render("home/index.html", &context)?))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use time::macros::datetime;
-
-    #[test]
-    fn dates_are_in_japan_time_and_the_page_language() {
-        let at = datetime!(2026-11-24 16:30 UTC);
-        assert_eq!(format_date(at, Locale::Ja), "2026年11月25日");
-        assert_eq!(format_date(at, Locale::En), "25 November 2026");
-    }
 }
