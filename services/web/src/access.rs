@@ -163,11 +163,7 @@ impl FromRequestParts<AppState> for Authorized {
             }
         };
         let member = CurrentMember::from_request_parts(parts, state).await?;
-        state
-            .authz
-            .require(&member.tenant, &member.subjects(), permission)
-            .await?;
-        Ok(Self { member, permission })
+        Self::check(state, member, permission).await
     }
 }
 

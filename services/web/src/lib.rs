@@ -28,5 +28,5 @@ pub use templates::{Layout, SiteView, WebKit};
 /// replaces it once identity lands).
 pub const LANG_COOKIE: &str = "tsunagu_lang";
 pub mod site;
-pub use site::{ClientIp, CurrentMember, CurrentTenant, EffectiveHost, MaybeMember, Page, Site};
+pub use site::{ClientIp, CurrentMember, EffectiveHost, MaybeMember, Page, Site};
 pub use state::AppState;

@@ -1,5 +1,6 @@
 //! Which site a request is for (resolved by the gateway's tenancy layer and stored in the request
-//! extensions) and the extractors handlers use: [`CurrentTenant`] and [`Page`].
+//! extensions) and the extractors handlers use: [`CurrentMember`], [`MaybeMember`] and [`Page`]
+//! (the access extractors, `Authorized` and `Visitor`, are in `access`).
 
 use std::sync::Arc;
 
@@ -95,21 +96,6 @@ impl<S: Send + Sync> FromRequestParts<S> for Site {
             .get::<Site>()
             .cloned()
             .ok_or(AppError::NotFound)
-    }
-}
-
-/// The tenant of this request. Only tenant routers use it; elsewhere it is a 404.
-#[derive(Clone, Debug)]
-pub struct CurrentTenant(pub Arc<Tenant>);
-
-impl<S: Send + Sync> FromRequestParts<S> for CurrentTenant {
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        match parts.extensions.get::<Site>() {
-            Some(Site::Tenant(tenant)) => Ok(CurrentTenant(tenant.clone())),
-            _ => Err(AppError::NotFound),
-        }
     }
 }
 

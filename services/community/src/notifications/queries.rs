@@ -4,8 +4,8 @@ use time::OffsetDateTime;
 use tsunagu_kernel::{DbError, TenantTx};
 use uuid::Uuid;
 
-/// Notifies `recipients` (never the actor themself). Returns who was notified; their cached
-/// unread counts are dropped when the transaction commits (`TenantTx::changed_unread`).
+/// Notifies `recipients` (never the actor themself); their cached unread counts are dropped when
+/// the transaction commits (`TenantTx::changed_unread`).
 pub async fn notify(
     tx: &mut TenantTx,
     recipients: &[Uuid],
@@ -13,7 +13,7 @@ pub async fn notify(
     actor: Option<Uuid>,
     subject_title: &str,
     url: &str,
-) -> Result<Vec<Uuid>, DbError> {
+) -> Result<(), DbError> {
     let tenant_id = tx.tenant_id();
     let recipients: Vec<Uuid> = recipients
         .iter()
@@ -21,7 +21,7 @@ pub async fn notify(
         .filter(|r| Some(*r) != actor)
         .collect();
     if recipients.is_empty() {
-        return Ok(recipients);
+        return Ok(());
     }
     let title: String = subject_title.chars().take(120).collect();
     sqlx::query(
@@ -36,8 +36,8 @@ pub async fn notify(
     .bind(url)
     .execute(tx.conn())
     .await?;
-    tx.changed_unread(recipients.iter().copied());
-    Ok(recipients)
+    tx.changed_unread(recipients);
+    Ok(())
 }
 
 /// Notifies every active member (new article) as of `at`: a notification dated in the future
