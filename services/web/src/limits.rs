@@ -68,7 +68,7 @@ struct Activity {
 }
 
 /// What the meter says about one request.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Turn {
     /// Run now or at this time.
     At(Instant),
@@ -117,7 +117,20 @@ impl ExpensiveWork {
         if now.saturating_duration_since(stretch.last) > CONTENTION_WINDOW {
             stretch.since = now;
         }
-        stretch.last = now;
+        // `last` may lie ahead: a metered network stays active until its queue is answered.
+        stretch.last = stretch.last.max(now);
+    }
+
+    /// Keeps `tenant`'s stretch of activity going until `until`, when the request the meter has
+    /// just placed is answered. A metered network's own requests come no faster than the meter
+    /// lets them through, often further apart than [`CONTENTION_WINDOW`]; without this its
+    /// stretch would end between them, and each new stretch would run unmetered for
+    /// [`CONTENTION_OVERLAP`] (a flood of 32 connections did so about every two seconds).
+    fn active_until(&self, tenant: TenantId, until: Instant) {
+        let mut activity = self.activity.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(stretch) = activity.get_mut(&tenant) {
+            stretch.last = stretch.last.max(until);
+        }
     }
 
     /// Whether another tenant is being served together with `tenant`: both continuously active
@@ -152,14 +165,22 @@ impl ExpensiveWork {
             .copied()
             .unwrap_or(earliest)
             .max(earliest);
-        if next > now + WAIT_FOR_SLOT {
-            return Some(Turn::Refused);
-        }
-        schedule.insert(tenant, next + interval);
-        if schedule.len() > 4096 {
-            schedule.retain(|_, at| *at > earliest);
-        }
-        Some(Turn::At(next.max(now)))
+        let turn = if next > now + WAIT_FOR_SLOT {
+            Turn::Refused
+        } else {
+            schedule.insert(tenant, next + interval);
+            if schedule.len() > 4096 {
+                schedule.retain(|_, at| *at > earliest);
+            }
+            Turn::At(next.max(now))
+        };
+        drop(schedule);
+        let answered = match turn {
+            Turn::At(at) => at,
+            Turn::Refused => now + WAIT_FOR_SLOT,
+        };
+        self.active_until(tenant, answered);
+        Some(turn)
     }
 
     pub fn per_tenant(&self) -> usize {
@@ -318,5 +339,25 @@ mod tests {
         let later = now + CONTENTION_WINDOW + Duration::from_millis(1);
         work.saw_at(a, later);
         assert_eq!(work.turn(a, later), None);
+    }
+
+    #[tokio::test]
+    async fn a_metered_network_stays_metered_while_its_queue_lasts() {
+        let work = ExpensiveWork::new(2, 3);
+        let (a, b) = (TenantId::new(), TenantId::new());
+        let start = Instant::now() + Duration::from_secs(60);
+        let now = served_together(&work, &[a, b], start, CONTENTION_OVERLAP * 2);
+        // a floods: its burst runs, the rest queue or are refused.
+        while work.turn(a, now) != Some(Turn::Refused) {}
+        // b goes on being served; a's next request comes after a gap longer than the window,
+        // as a metered flood's do. It is still metered, with no fresh unmetered stretch.
+        let mut at = now;
+        for _ in 0..4 {
+            at += CONTENTION_WINDOW / 2;
+            work.saw_at(b, at);
+        }
+        assert!(at - now > CONTENTION_WINDOW);
+        work.saw_at(a, at);
+        assert!(matches!(work.turn(a, at), Some(Turn::At(when)) if when > at));
     }
 }
