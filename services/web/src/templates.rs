@@ -22,7 +22,8 @@ macro_rules! templates {
     };
 }
 
-const CORE_TEMPLATES: &[EmbeddedTemplate] = templates!["base.html", "errors/error.html"];
+const CORE_TEMPLATES: &[EmbeddedTemplate] =
+    templates!["base.html", "errors/error.html", "macros/forms.html"];
 
 /// Templates, strings and assets; shared by every request.
 pub struct WebKit {
@@ -464,6 +465,11 @@ impl Layout {
         context.insert("form_token", &self.form_token);
         context.insert("member", &self.member);
         context.insert("notice", &self.notice);
+        // Every page may show a form: the field macros (`web/templates/macros/forms.html`) read
+        // `form` and `errors`, which a page with a form fills; elsewhere they are empty.
+        let empty = serde_json::Map::new();
+        context.insert("form", &empty);
+        context.insert("errors", &empty);
         context
     }
 }
