@@ -3,25 +3,30 @@
 //! profiles, and publishes them now, on a schedule, or keeps a draft. Members read, like and
 //! comment. Publishing notifies every member (at the publish time for scheduled articles).
 
+pub mod forms;
 pub mod queries;
+pub mod views;
+
+pub use forms::sanitize_body;
 
 use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Form;
-use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use tsunagu_authz::Permission;
 use tsunagu_web::csrf::FormToken;
-use tsunagu_web::forms::{self, FieldErrors};
+use tsunagu_web::forms::FieldErrors;
 use tsunagu_web::{AppError, AppState, Authorized, Page};
 use uuid::Uuid;
 
 use crate::kinds::ArticleStatus;
 use crate::media::{MediaKind, MediaStore};
-use crate::view::{fragment_or_redirect, linkify, read_multipart, render, serve_image, Segment};
+use crate::view::{fragment_or_redirect, render, serve_image};
+use forms::{read_form, ArticleForm, CommentForm, Submitted};
 use tsunagu_web::dates;
+use views::{effective_status, render_article, render_form, ArticleCard};
 
 pub fn routes() -> tsunagu_web::routes::Routes {
     use tsunagu_authz::Permission::*;
@@ -40,128 +45,6 @@ pub fn routes() -> tsunagu_web::routes::Routes {
         .member("/articles/{id}/comments", Post, post(create_comment))
         .member("/media/covers/{id}", ViewNetwork, get(show_cover))
         .with_body_limit(tsunagu_web::csrf::MAX_MULTIPART_BYTES)
-}
-
-/// Tags an article may use; everything else is removed on save.
-const ALLOWED_TAGS: &[&str] = &[
-    "p",
-    "br",
-    "h2",
-    "h3",
-    "h4",
-    "strong",
-    "em",
-    "b",
-    "i",
-    "u",
-    "s",
-    "a",
-    "ul",
-    "ol",
-    "li",
-    "blockquote",
-    "hr",
-    "code",
-    "pre",
-];
-
-/// Sanitises article HTML. Plain text (no tags) becomes paragraphs.
-pub fn sanitize_body(input: &str) -> String {
-    const TAGS: &[&str] = &[
-        "<p",
-        "<h2",
-        "<h3",
-        "<h4",
-        "<br",
-        "<strong",
-        "<em",
-        "<b>",
-        "<i>",
-        "<u>",
-        "<s>",
-        "<a ",
-        "<ul",
-        "<ol",
-        "<li",
-        "<blockquote",
-        "<hr",
-        "<code",
-        "<pre",
-    ];
-    let lower = input.to_ascii_lowercase();
-    let html = if TAGS.iter().any(|t| lower.contains(t)) {
-        input.to_owned()
-    } else {
-        input
-            .replace("\r\n", "\n")
-            .split("\n\n")
-            .map(str::trim)
-            .filter(|p| !p.is_empty())
-            .map(|p| format!("<p>{}</p>", ammonia::clean_text(p).replace('\n', "<br>")))
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
-    ammonia::Builder::default()
-        .tags(ALLOWED_TAGS.iter().copied().collect())
-        .generic_attributes(Default::default())
-        .tag_attributes(std::iter::once(("a", std::iter::once("href").collect())).collect())
-        .url_schemes(["http", "https", "mailto"].into_iter().collect())
-        .link_rel(Some("noopener noreferrer nofollow"))
-        .clean(&html)
-        .to_string()
-}
-
-#[derive(Serialize, Default, Clone)]
-pub struct ArticleForm {
-    title: String,
-    summary: String,
-    body: String,
-    /// draft | publish | schedule
-    status: String,
-    publish_at: String,
-    featured: Vec<String>,
-}
-
-struct Submitted {
-    form: ArticleForm,
-    cover: Option<Vec<u8>>,
-}
-
-async fn read_form(multipart: Multipart) -> Result<Submitted, AppError> {
-    let (fields, cover) = read_multipart(multipart, "cover").await?;
-    let mut form = ArticleForm::default();
-    for (name, text) in fields {
-        match name.as_str() {
-            "title" => form.title = text,
-            "summary" => form.summary = text,
-            "body" => form.body = text,
-            "status" => form.status = text,
-            "publish_at" => form.publish_at = text,
-            "featured" => form.featured.push(text),
-            _ => {}
-        }
-    }
-    Ok(Submitted { form, cover })
-}
-
-async fn render_form(
-    state: &AppState,
-    member: &Authorized,
-    page: &Page,
-    article_id: Option<Uuid>,
-    form: &ArticleForm,
-    errors: &FieldErrors,
-    status: StatusCode,
-) -> Result<Response, AppError> {
-    let mut tx = member.begin(state).await?;
-    let options = queries::member_options(&mut tx).await?;
-    tx.commit().await?;
-    render(state, page, "articles/form.html", status, |c| {
-        c.insert("article_id", &article_id);
-        c.insert("form", form);
-        c.insert("errors", errors);
-        c.insert("member_options", &options);
-    })
 }
 
 pub async fn new_article(
@@ -411,20 +294,6 @@ pub async fn update_article(
     .await
 }
 
-#[derive(Serialize)]
-struct ArticleCard {
-    id: Uuid,
-    title: String,
-    summary: String,
-    author_name: String,
-    status: ArticleStatus,
-    published_label: Option<String>,
-    has_cover: bool,
-    cover_version: Option<String>,
-    like_count: i32,
-    comment_count: i32,
-}
-
 pub async fn list_articles(
     State(state): State<AppState>,
     member: Authorized,
@@ -453,73 +322,6 @@ pub async fn list_articles(
         .collect();
     render(&state, &page, "articles/index.html", StatusCode::OK, |c| {
         c.insert("articles", &cards);
-        c.insert("can_manage", &manage);
-    })
-}
-
-#[derive(Serialize)]
-struct CommentView {
-    author_id: Uuid,
-    author_name: String,
-    paragraphs: Vec<Vec<Segment>>,
-    created_label: String,
-}
-
-#[derive(Serialize, Deserialize, Default)]
-pub struct CommentForm {
-    #[serde(default)]
-    body: String,
-}
-
-async fn render_article(
-    state: &AppState,
-    member: &Authorized,
-    page: &Page,
-    id: Uuid,
-    form: &CommentForm,
-    errors: &FieldErrors,
-    status: StatusCode,
-) -> Result<Response, AppError> {
-    let manage = member.may(state, Permission::ManageArticles).await;
-    let mut tx = member.begin(state).await?;
-    let article = queries::find(&mut tx, id, member.id(), manage)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let featured = queries::featured(&mut tx, id).await?;
-    let comments = queries::comments(&mut tx, id).await?;
-    tx.commit().await?;
-    let comments: Vec<CommentView> = comments
-        .into_iter()
-        .map(|c| CommentView {
-            paragraphs: linkify(&c.body),
-            created_label: dates::datetime(c.created_at, page.lang, page.zone()),
-            author_id: c.author_id,
-            author_name: c.author_name,
-        })
-        .collect();
-    render(state, page, "articles/show.html", status, |c| {
-        c.insert(
-            "article",
-            &serde_json::json!({
-                "id": article.id,
-                "title": article.title,
-                "summary": article.summary,
-                "author_name": article.author_name,
-                                "status": effective_status(article.status, article.publish_at),
-                "published_label": article.publish_at.map(|at| dates::datetime(at, page.lang, page.zone())),
-                "has_cover": article.cover_key.is_some(),
-                "cover_version": article.cover_key,
-                "like_count": article.like_count,
-                "comment_count": article.comment_count,
-                "liked": article.liked,
-            }),
-        );
-        // Sanitised when it was saved (sanitize_body); the template marks it safe.
-        c.insert("body_html", &article.body_html);
-        c.insert("featured", &featured);
-        c.insert("comments", &comments);
-        c.insert("form", form);
-        c.insert("errors", errors);
         c.insert("can_manage", &manage);
     })
 }
@@ -637,43 +439,4 @@ pub async fn show_cover(
         article.cover_key,
     )
     .await
-}
-
-/// A scheduled article whose time has come is published.
-pub fn effective_status(
-    status: ArticleStatus,
-    publish_at: Option<OffsetDateTime>,
-) -> ArticleStatus {
-    match (status, publish_at) {
-        (ArticleStatus::Scheduled, Some(at)) if at <= OffsetDateTime::now_utc() => {
-            ArticleStatus::Published
-        }
-        _ => status,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::sanitize_body;
-
-    #[test]
-    fn article_html_is_sanitised() {
-        let clean = sanitize_body("<h2>Hi</h2><p onclick=\"x()\">ok <a href=\"javascript:alert(1)\">bad</a> <a href=\"https://example.com\">good</a></p><script>alert(1)</script><img src=x onerror=y><iframe></iframe>");
-        assert!(clean.contains("<h2>Hi</h2>"));
-        assert!(
-            !clean.contains("onclick")
-                && !clean.contains("script")
-                && !clean.contains("<img")
-                && !clean.contains("iframe")
-        );
-        assert!(!clean.contains("javascript:"));
-        assert!(
-            clean.contains("href=\"https://example.com\"")
-                && clean.contains("rel=\"noopener noreferrer nofollow\"")
-        );
-        let text = sanitize_body("first <b>line\n\nsecond & third");
-        assert!(text.contains("<b>line"), "{text}");
-        let plain = sanitize_body("第一段落\n\n第二段落 & 記号");
-        assert_eq!(plain, "<p>第一段落</p>\n<p>第二段落 &amp; 記号</p>");
-    }
 }

@@ -3,7 +3,11 @@
 //! me"), keyset pagination; profile pages that show each field only to its audience; editing
 //! one's own profile with per-field visibility.
 
+pub mod forms;
 pub mod queries;
+pub mod views;
+
+pub use views::can_see;
 
 use std::collections::BTreeMap;
 
@@ -11,13 +15,16 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use serde::{Deserialize, Serialize};
-use tsunagu_web::forms::{self, FieldErrors};
-use tsunagu_web::{AppError, AppState, Authorized, CurrentMember, Page};
+use tsunagu_web::forms::FieldErrors;
+use tsunagu_web::{AppError, AppState, Authorized, Page};
 use uuid::Uuid;
 
 use crate::view::render;
-use queries::{DirectoryFilter, DirectoryRow, ProfileUpdate};
+use forms::{
+    custom_inputs, form_from_profile, DirectoryQuery, ProfileForm, AUDIENCES, VISIBLE_FIELDS,
+};
+use queries::{DirectoryFilter, ProfileUpdate};
+use views::{audience_of, card, render_edit, years_label, DirectoryCard, ProfileView};
 
 pub fn routes() -> tsunagu_web::routes::Routes {
     use tsunagu_authz::Permission::*;
@@ -42,109 +49,6 @@ pub fn routes() -> tsunagu_web::routes::Routes {
             post(delete_photo),
         )
         .member("/media/photos/{id}", ViewDirectory, get(show_photo))
-}
-
-/// Who may see a field.
-pub const AUDIENCES: &[&str] = &["members", "employees", "secretariat"];
-/// Fields whose visibility the member chooses, with their default audience.
-pub const VISIBLE_FIELDS: &[(&str, &str)] = &[
-    ("email", "secretariat"),
-    ("years", "members"),
-    ("department", "members"),
-    ("current_organisation", "members"),
-    ("title", "members"),
-    ("skills", "members"),
-    ("ask_me_about", "members"),
-    ("links", "members"),
-];
-
-/// Can `viewer` see a field meant for `audience`?
-pub fn can_see(viewer: &CurrentMember, owner: Uuid, audience: &str) -> bool {
-    if viewer.id() == owner || viewer.is_secretariat() {
-        return true;
-    }
-    match audience {
-        "members" => true,
-        "employees" => viewer.data.kind == tsunagu_kernel::MemberKind::Employee,
-        _ => false,
-    }
-}
-
-fn audience_of<'a>(visibility: &'a BTreeMap<String, String>, field: &str) -> &'a str {
-    visibility
-        .get(field)
-        .map(String::as_str)
-        .unwrap_or_else(|| {
-            VISIBLE_FIELDS
-                .iter()
-                .find(|(f, _)| *f == field)
-                .map(|(_, d)| *d)
-                .unwrap_or("members")
-        })
-}
-
-#[derive(Deserialize, Default)]
-pub struct DirectoryQuery {
-    #[serde(default)]
-    q: String,
-    #[serde(default)]
-    kind: String,
-    #[serde(default)]
-    department: String,
-    #[serde(default)]
-    same_time: String,
-    #[serde(default)]
-    year: String,
-    #[serde(default)]
-    after: String,
-}
-
-#[derive(Serialize)]
-struct DirectoryCard {
-    id: Uuid,
-    name_kanji: String,
-    name_kana: String,
-    name_romaji: String,
-    kind: tsunagu_kernel::MemberKind,
-    years: Option<String>,
-    department: Option<String>,
-    organisation: Option<String>,
-    title: Option<String>,
-    /// Cache-busting version of the photo, when there is one.
-    photo: Option<String>,
-}
-
-fn years_label(joined: Option<i32>, left: Option<i32>) -> Option<String> {
-    match (joined, left) {
-        (None, None) => None,
-        (j, l) => Some(format!(
-            "{}–{}",
-            j.map(|y| y.to_string()).unwrap_or_default(),
-            l.map(|y| y.to_string()).unwrap_or_default()
-        )),
-    }
-}
-
-fn card(viewer: &CurrentMember, row: DirectoryRow) -> DirectoryCard {
-    let visibility: BTreeMap<String, String> =
-        serde_json::from_value(row.field_visibility.0.clone()).unwrap_or_default();
-    let show = |field: &str, value: String| {
-        (!value.is_empty() && can_see(viewer, row.id, audience_of(&visibility, field)))
-            .then_some(value)
-    };
-    DirectoryCard {
-        years: years_label(row.joined_year, row.left_year)
-            .filter(|_| can_see(viewer, row.id, audience_of(&visibility, "years"))),
-        department: show("department", row.department),
-        organisation: show("current_organisation", row.current_organisation),
-        title: show("title", row.title),
-        photo: row.photo_key,
-        id: row.id,
-        name_kanji: row.name_kanji,
-        name_kana: row.name_kana,
-        name_romaji: row.name_romaji,
-        kind: row.kind,
-    }
 }
 
 fn department_facet_key(tenant: tsunagu_kernel::TenantId) -> String {
@@ -257,24 +161,6 @@ pub async fn list_members(
     })
 }
 
-#[derive(Serialize)]
-struct ProfileView {
-    id: Uuid,
-    name_kanji: String,
-    name_kana: String,
-    name_romaji: String,
-    kind: tsunagu_kernel::MemberKind,
-    is_self: bool,
-    /// (field, value) pairs the viewer may see, in display order.
-    fields: Vec<(String, String)>,
-    skills: Vec<String>,
-    links: Vec<String>,
-    stale: bool,
-    photo: Option<String>,
-    /// (label, value) of the tenant's custom fields the viewer may see.
-    custom: Vec<(String, String)>,
-}
-
 pub async fn show_member(
     State(state): State<AppState>,
     member: Authorized,
@@ -357,148 +243,6 @@ pub async fn show_member(
             c.insert("profile", &view);
         },
     )
-}
-
-#[derive(Deserialize, Serialize, Default)]
-pub struct ProfileForm {
-    #[serde(default)]
-    name_kanji: String,
-    #[serde(default)]
-    name_kana: String,
-    #[serde(default)]
-    name_romaji: String,
-    #[serde(default)]
-    joined_year: String,
-    #[serde(default)]
-    left_year: String,
-    #[serde(default)]
-    department: String,
-    #[serde(default)]
-    current_organisation: String,
-    #[serde(default)]
-    title: String,
-    /// Comma- or newline-separated.
-    #[serde(default)]
-    skills: String,
-    #[serde(default)]
-    ask_me_about: String,
-    /// One per line.
-    #[serde(default)]
-    links: String,
-    #[serde(default)]
-    visibility_email: String,
-    #[serde(default)]
-    visibility_years: String,
-    #[serde(default)]
-    visibility_department: String,
-    #[serde(default)]
-    visibility_current_organisation: String,
-    #[serde(default)]
-    visibility_title: String,
-    #[serde(default)]
-    visibility_skills: String,
-    #[serde(default)]
-    visibility_ask_me_about: String,
-    #[serde(default)]
-    visibility_links: String,
-    /// The tenant's custom fields (`custom__<key>` and `visibility__custom__<key>` in the form).
-    #[serde(skip_deserializing)]
-    custom: Vec<CustomFieldInput>,
-}
-
-#[derive(Serialize, Default, Clone)]
-pub struct CustomFieldInput {
-    key: String,
-    label: String,
-    value: String,
-    visibility: String,
-}
-
-fn custom_inputs(
-    tenant: &tsunagu_tenancy::Tenant,
-    lang: tsunagu_web::Locale,
-    values: &BTreeMap<String, String>,
-    visibility: &BTreeMap<String, String>,
-) -> Vec<CustomFieldInput> {
-    tenant
-        .profile_fields
-        .iter()
-        .map(|f| CustomFieldInput {
-            key: f.key.clone(),
-            label: if lang == tsunagu_web::Locale::Ja {
-                f.label_ja.clone()
-            } else {
-                f.label_en.clone()
-            },
-            value: values.get(&f.key).cloned().unwrap_or_default(),
-            visibility: visibility
-                .get(&format!("custom.{}", f.key))
-                .cloned()
-                .unwrap_or_else(|| "members".into()),
-        })
-        .collect()
-}
-
-impl ProfileForm {
-    fn visibility_of(&self, field: &str) -> &str {
-        match field {
-            "email" => &self.visibility_email,
-            "years" => &self.visibility_years,
-            "department" => &self.visibility_department,
-            "current_organisation" => &self.visibility_current_organisation,
-            "title" => &self.visibility_title,
-            "skills" => &self.visibility_skills,
-            "ask_me_about" => &self.visibility_ask_me_about,
-            _ => &self.visibility_links,
-        }
-    }
-}
-
-/// The edit form filled from a stored profile.
-fn form_from_profile(p: &queries::Profile) -> ProfileForm {
-    let v = &p.field_visibility.0;
-    ProfileForm {
-        visibility_email: audience_of(v, "email").to_owned(),
-        visibility_years: audience_of(v, "years").to_owned(),
-        visibility_department: audience_of(v, "department").to_owned(),
-        visibility_current_organisation: audience_of(v, "current_organisation").to_owned(),
-        visibility_title: audience_of(v, "title").to_owned(),
-        visibility_skills: audience_of(v, "skills").to_owned(),
-        visibility_ask_me_about: audience_of(v, "ask_me_about").to_owned(),
-        visibility_links: audience_of(v, "links").to_owned(),
-        name_kanji: p.name_kanji.clone(),
-        name_kana: p.name_kana.clone(),
-        name_romaji: p.name_romaji.clone(),
-        joined_year: p.joined_year.map(|y| y.to_string()).unwrap_or_default(),
-        left_year: p.left_year.map(|y| y.to_string()).unwrap_or_default(),
-        department: p.department.clone(),
-        current_organisation: p.current_organisation.clone(),
-        title: p.title.clone(),
-        skills: p.skills.join(", "),
-        ask_me_about: p.ask_me_about.clone(),
-        links: p.links.0.join("\n"),
-        custom: Vec::new(),
-    }
-}
-
-fn render_edit(
-    state: &AppState,
-    page: &Page,
-    form: &ProfileForm,
-    errors: &FieldErrors,
-    status: StatusCode,
-    photo: Option<&str>,
-) -> Result<Response, AppError> {
-    render(state, page, "directory/edit_profile.html", status, |c| {
-        c.insert("form", form);
-        c.insert("errors", errors);
-        c.insert("audiences", AUDIENCES);
-        c.insert(
-            "visible_fields",
-            &VISIBLE_FIELDS.iter().map(|(f, _)| *f).collect::<Vec<_>>(),
-        );
-        c.insert("photo", &photo);
-    })
 }
 
 pub async fn edit_profile(

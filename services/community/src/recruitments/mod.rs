@@ -4,23 +4,24 @@
 //! the interested into a follow-up list with one action. Whether alumni may open recruitments
 //! follows the tenant's permissions.
 
+pub mod forms;
 pub mod queries;
+pub mod views;
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Form;
-use serde::{Deserialize, Serialize};
-use time::Date;
 use tsunagu_authz::Permission;
-use tsunagu_web::forms::{self, FieldErrors};
+use tsunagu_web::forms::FieldErrors;
 use tsunagu_web::{AppError, AppState, Authorized, Page};
 use uuid::Uuid;
 
 use crate::kinds::{FollowUpStatus, Reaction, RecruitmentStatus};
-use crate::view::{fragment_or_redirect, linkify, render, Segment};
-use tsunagu_web::dates::{self, Zone};
+use crate::view::{fragment_or_redirect, render};
+use forms::{parse_date, FollowupForm, ReactForm, RecruitmentForm, StatusForm, FOLLOWUP_STATUSES};
+use views::{render_new, view, ReactorGroup, RecruitmentView};
 
 pub fn routes() -> tsunagu_web::routes::Routes {
     use tsunagu_authz::Permission::*;
@@ -47,37 +48,6 @@ pub fn routes() -> tsunagu_web::routes::Routes {
             post(update_followup),
         )
         .member("/saved", ViewNetwork, get(list_saved))
-}
-
-pub const FOLLOWUP_STATUSES: &[FollowUpStatus] = FollowUpStatus::ALL;
-
-#[derive(Serialize)]
-pub struct RecruitmentView {
-    id: Uuid,
-    title: String,
-    author_name: String,
-    author_id: Uuid,
-    paragraphs: Vec<Vec<Segment>>,
-    deadline: Option<String>,
-    open: bool,
-    created_label: String,
-    counts: serde_json::Value,
-    mine: Vec<String>,
-}
-
-fn view(r: queries::Recruitment, lang: tsunagu_web::Locale, zone: Zone) -> RecruitmentView {
-    RecruitmentView {
-        paragraphs: linkify(&r.body),
-        deadline: r.deadline.map(|d| d.to_string()),
-        open: r.status == RecruitmentStatus::Open,
-        created_label: dates::datetime(r.created_at, lang, zone),
-        counts: serde_json::json!({ "cheer": r.cheer_count, "interested": r.interested_count, "see_later": r.see_later_count }),
-        id: r.id,
-        title: r.title,
-        author_name: r.author_name,
-        author_id: r.author_id,
-        mine: r.mine,
-    }
 }
 
 pub async fn list_recruitments(
@@ -130,30 +100,6 @@ pub async fn list_saved(
     )
 }
 
-#[derive(Deserialize, Serialize, Default)]
-pub struct RecruitmentForm {
-    #[serde(default)]
-    title: String,
-    #[serde(default)]
-    body: String,
-    /// YYYY-MM-DD, optional.
-    #[serde(default)]
-    deadline: String,
-}
-
-fn render_new(
-    state: &AppState,
-    page: &Page,
-    form: &RecruitmentForm,
-    errors: &FieldErrors,
-    status: StatusCode,
-) -> Result<Response, AppError> {
-    render(state, page, "recruitments/new.html", status, |c| {
-        c.insert("form", form);
-        c.insert("errors", errors);
-    })
-}
-
 pub async fn new_recruitment(
     State(state): State<AppState>,
     _member: Authorized,
@@ -166,19 +112,6 @@ pub async fn new_recruitment(
         &FieldErrors::new(),
         StatusCode::OK,
     )
-}
-
-fn parse_date(value: &str) -> Result<Option<Date>, &'static str> {
-    let value = value.trim();
-    if value.is_empty() {
-        return Ok(None);
-    }
-    Date::parse(
-        value,
-        &time::macros::format_description!("[year]-[month]-[day]"),
-    )
-    .map(Some)
-    .map_err(|_| "errors.field.date")
 }
 
 pub async fn create_recruitment(
@@ -238,12 +171,6 @@ async fn can_manage(state: &AppState, member: &Authorized, author: Uuid) -> bool
     author == member.id() || member.may(state, Permission::ManageRecruitments).await
 }
 
-#[derive(Serialize)]
-struct ReactorGroup {
-    reaction: Reaction,
-    people: Vec<queries::Reactor>,
-}
-
 pub async fn show_recruitment(
     State(state): State<AppState>,
     member: Authorized,
@@ -290,12 +217,6 @@ pub async fn show_recruitment(
     )
 }
 
-#[derive(Deserialize)]
-pub struct ReactForm {
-    #[serde(default)]
-    reaction: String,
-}
-
 pub async fn react(
     State(state): State<AppState>,
     member: Authorized,
@@ -339,12 +260,6 @@ pub async fn react(
             c.insert("reactions", queries::REACTIONS);
         },
     )
-}
-
-#[derive(Deserialize)]
-pub struct StatusForm {
-    #[serde(default)]
-    status: String,
 }
 
 pub async fn update_status(
@@ -407,14 +322,6 @@ pub async fn gather_interested(
     .await?;
     tx.commit().await?;
     Ok(Redirect::to(&format!("/recruitments/{id}?notice=gathered#followups")).into_response())
-}
-
-#[derive(Deserialize)]
-pub struct FollowupForm {
-    #[serde(default)]
-    status: String,
-    #[serde(default)]
-    note: String,
 }
 
 pub async fn update_followup(

@@ -94,7 +94,7 @@ impl Card {
         liked: bool,
         actions: Actions,
     ) -> Result<Card, tera::Error> {
-        let view = super::post_view(post, liked, actions == Actions::Author, lang, zone);
+        let view = super::views::post_view(post, liked, actions == Actions::Author, lang, zone);
         let mut context = tera::Context::new();
         context.insert("lang", &lang);
         context.insert("post", &view);

@@ -1,31 +1,29 @@
 //! Handlers of the secretariat area.
 
+pub mod forms;
+pub mod views;
+
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Redirect, Response};
 use axum::Form;
-use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
 use tsunagu_identity::email::{self, EmailSpec};
 use tsunagu_identity::queries;
 use tsunagu_kernel::audit;
 use tsunagu_kernel::{MemberKind, MemberRole, MemberStatus, TenantTx};
 use tsunagu_web::dates;
 use tsunagu_web::forms::render_page;
-use tsunagu_web::forms::{self, EmailAddress, FieldErrors};
+use tsunagu_web::forms::{EmailAddress, FieldErrors};
 use tsunagu_web::{AppError, AppState, Authorized, CurrentMember, Page};
 use uuid::Uuid;
 
+use forms::{
+    split_addresses, InviteForm, RejectForm, RoleForm, StatusForm, MAX_INVITATIONS_PER_BATCH,
+};
+use views::{render_approvals, render_invitations, Counts, MemberRow};
+
 fn back(path: &str, notice: &str) -> Response {
     axum::response::IntoResponse::into_response(Redirect::to(&format!("{path}?notice={notice}")))
-}
-
-#[derive(Serialize)]
-struct Counts {
-    pending_approval: i64,
-    active: i64,
-    suspended: i64,
-    open_invitations: usize,
 }
 
 pub async fn show_dashboard(
@@ -60,56 +58,6 @@ pub async fn show_dashboard(
             c.insert("section", "dashboard");
         },
     )
-}
-
-#[derive(Serialize)]
-struct PendingView {
-    id: Uuid,
-    name_kanji: String,
-    name_kana: String,
-    name_romaji: String,
-    email: String,
-    kind: MemberKind,
-    joined_year: Option<i32>,
-    left_year: Option<i32>,
-    department: String,
-    current_organisation: String,
-    requested_on: String,
-    requested_iso: String,
-}
-
-async fn render_approvals(
-    state: &AppState,
-    page: &Page,
-    tx: &mut TenantTx,
-    errors: &FieldErrors,
-    failed_id: Option<Uuid>,
-    status: StatusCode,
-) -> Result<Response, AppError> {
-    let pending: Vec<PendingView> = queries::list_by_status(tx, "pending_approval")
-        .await?
-        .into_iter()
-        .map(|m| PendingView {
-            requested_on: dates::date(m.created_at, page.lang, page.zone()),
-            requested_iso: dates::iso(m.created_at),
-            id: m.id,
-            name_kanji: m.name_kanji,
-            name_kana: m.name_kana,
-            name_romaji: m.name_romaji,
-            email: m.email,
-            kind: m.kind,
-            joined_year: m.joined_year,
-            left_year: m.left_year,
-            department: m.department,
-            current_organisation: m.current_organisation,
-        })
-        .collect();
-    render_page(state, page, "secretariat/approvals.html", status, |c| {
-        c.insert("pending", &pending);
-        c.insert("errors", errors);
-        c.insert("failed_id", &failed_id);
-        c.insert("section", "approvals");
-    })
 }
 
 pub async fn list_approvals(
@@ -180,12 +128,6 @@ pub async fn approve_member(
     Ok(back("/secretariat/approvals", "approved"))
 }
 
-#[derive(Deserialize)]
-pub struct RejectForm {
-    #[serde(default)]
-    reason: String,
-}
-
 pub async fn reject_member(
     State(state): State<AppState>,
     member: Authorized,
@@ -245,61 +187,6 @@ pub async fn reject_member(
     Ok(back("/secretariat/approvals", "rejected"))
 }
 
-#[derive(Serialize)]
-struct InvitationView {
-    id: Uuid,
-    email: String,
-    kind: MemberKind,
-    expires_on: String,
-    expires_iso: String,
-    expired: bool,
-    sent_count: i32,
-    last_sent_on: String,
-    last_sent_iso: String,
-}
-
-#[derive(Deserialize, Serialize, Default)]
-pub struct InviteForm {
-    #[serde(default)]
-    emails: String,
-    #[serde(default)]
-    kind: String,
-}
-
-async fn render_invitations(
-    state: &AppState,
-    page: &Page,
-    tx: &mut TenantTx,
-    form: &InviteForm,
-    errors: &FieldErrors,
-    invalid: &[String],
-    status: StatusCode,
-) -> Result<Response, AppError> {
-    let now = OffsetDateTime::now_utc();
-    let invitations: Vec<InvitationView> = queries::list_open_invitations(tx)
-        .await?
-        .into_iter()
-        .map(|i| InvitationView {
-            id: i.id,
-            email: i.email,
-            kind: i.kind,
-            expires_on: dates::date(i.expires_at, page.lang, page.zone()),
-            expires_iso: dates::iso(i.expires_at),
-            expired: i.expires_at <= now,
-            sent_count: i.sent_count,
-            last_sent_on: dates::date(i.last_sent_at, page.lang, page.zone()),
-            last_sent_iso: dates::iso(i.last_sent_at),
-        })
-        .collect();
-    render_page(state, page, "secretariat/invitations.html", status, |c| {
-        c.insert("invitations", &invitations);
-        c.insert("form", form);
-        c.insert("errors", errors);
-        c.insert("invalid_addresses", invalid);
-        c.insert("section", "invitations");
-    })
-}
-
 pub async fn list_invitations(
     State(state): State<AppState>,
     member: Authorized,
@@ -323,18 +210,6 @@ pub async fn list_invitations(
     tx.commit().await?;
     response
 }
-
-/// Splits pasted text (one per line, or separated by commas, semicolons or spaces).
-pub fn split_addresses(text: &str) -> Vec<&str> {
-    let mut seen = std::collections::HashSet::new();
-    text.split(|c: char| c.is_whitespace() || c == ',' || c == ';' || c == '、')
-        .map(|s| s.trim().trim_matches(|c| c == '<' || c == '>'))
-        .filter(|s| !s.is_empty())
-        .filter(|s| seen.insert(s.to_lowercase()))
-        .collect()
-}
-
-pub const MAX_INVITATIONS_PER_BATCH: usize = 200;
 
 async fn send_invitation(
     state: &AppState,
@@ -527,19 +402,6 @@ pub async fn revoke_invitation(
     Ok(back("/secretariat/invitations", "revoked"))
 }
 
-#[derive(Serialize)]
-struct MemberRow {
-    id: Uuid,
-    name_kanji: String,
-    email: String,
-    kind: MemberKind,
-    role: MemberRole,
-    status: MemberStatus,
-    joined_on: String,
-    joined_iso: String,
-    is_self: bool,
-}
-
 pub async fn list_members(
     State(state): State<AppState>,
     member: Authorized,
@@ -572,12 +434,6 @@ pub async fn list_members(
             c.insert("section", "members");
         },
     )
-}
-
-#[derive(Deserialize)]
-pub struct RoleForm {
-    #[serde(default)]
-    role: String,
 }
 
 pub async fn update_role(
@@ -620,12 +476,6 @@ pub async fn update_role(
         .update_all(member.tenant.id, id, |s| s.role = role)
         .await?;
     Ok(back("/secretariat/members", "saved"))
-}
-
-#[derive(Deserialize)]
-pub struct StatusForm {
-    #[serde(default)]
-    action: String,
 }
 
 pub async fn update_status(
@@ -696,18 +546,4 @@ pub async fn list_audit(
             c.insert("section", "audit");
         },
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::split_addresses;
-
-    #[test]
-    fn pasted_addresses_are_split_and_deduplicated() {
-        let text = "a@x.jp, b@x.jp;c@x.jp\n\nA@X.jp  <d@x.jp>、e@x.jp";
-        assert_eq!(
-            split_addresses(text),
-            vec!["a@x.jp", "b@x.jp", "c@x.jp", "d@x.jp", "e@x.jp"]
-        );
-    }
 }
