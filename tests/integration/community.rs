@@ -284,7 +284,7 @@ async fn the_directory_query_uses_its_indexes_at_100k_members() {
                 .begin_tenant_batch(tenant, tsunagu_kernel::Actor::System)
                 .await
                 .unwrap();
-            tsunagu_gateway::scale::insert_members(&mut tx, count)
+            tsunagu_demo::scale::insert_members(&mut tx, count)
                 .await
                 .unwrap();
             tx.commit().await.unwrap();
@@ -1017,7 +1017,7 @@ async fn saved_recruitments_are_reminded_once() {
     .await;
 
     let remind = || {
-        tsunagu_gateway::worker::send_see_later_reminders(
+        tsunagu_community::jobs::send_see_later_reminders(
             &app.state.db,
             &app.state.web,
             &app.state.config,

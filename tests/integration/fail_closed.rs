@@ -2,17 +2,15 @@
 //! set, B's rows are invisible and cannot be written, even when a query forgets its predicate.
 
 use time::OffsetDateTime;
-use tsunagu_gateway::home::queries;
 use tsunagu_kernel::{Actor, TenantId};
+use tsunagu_secretariat::home::queries;
 use tsunagu_testkit::TestApp;
 
 use crate::catalog::tenant_tables;
 
 async fn two_tenants_with_data(app: &TestApp) -> (TenantId, TenantId) {
     app.apply_repository_tenants().await;
-    tsunagu_gateway::seed::seed_demo(&app.state.db)
-        .await
-        .unwrap();
+    tsunagu_demo::seed::seed_demo(&app.state.db).await.unwrap();
     (app.tenant_id("demo").await, app.tenant_id("acme").await)
 }
 

@@ -210,7 +210,7 @@ fn fill_unknown(pattern: &str) -> String {
 async fn signed_in_secretariat(app: &TestApp) -> TestClient<'_> {
     let mut client = app.client("demo.localhost");
     let response = client
-        .sign_in(SECRETARIAT, tsunagu_gateway::seed::DEMO_PASSWORD)
+        .sign_in(SECRETARIAT, tsunagu_demo::seed::DEMO_PASSWORD)
         .await;
     assert_eq!(response.status, StatusCode::SEE_OTHER, "{}", response.body);
     client

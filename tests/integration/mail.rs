@@ -51,7 +51,7 @@ async fn rolled_back_actions_send_nothing_and_failures_are_retried() {
         sink.mailer()
     };
     assert_eq!(
-        tsunagu_gateway::worker::deliver_due(&app.state.db, &down)
+        tsunagu_mail::deliver_due(&app.state.db, &down)
             .await
             .unwrap(),
         0

@@ -8,9 +8,7 @@ use tsunagu_testkit::{TestApp, TestResponse};
 async fn app_with_content() -> TestApp {
     let app = TestApp::spawn().await;
     app.apply_repository_tenants().await;
-    tsunagu_gateway::seed::seed_demo(&app.state.db)
-        .await
-        .unwrap();
+    tsunagu_demo::seed::seed_demo(&app.state.db).await.unwrap();
     app
 }
 

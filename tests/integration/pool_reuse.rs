@@ -28,9 +28,7 @@ async fn leftover_tenant(db: &Db) -> (Option<String>, i64) {
 async fn the_tenant_setting_never_survives_on_a_pooled_connection() {
     let app = TestApp::spawn().await;
     app.apply_repository_tenants().await;
-    tsunagu_gateway::seed::seed_demo(&app.state.db)
-        .await
-        .unwrap();
+    tsunagu_demo::seed::seed_demo(&app.state.db).await.unwrap();
     let demo = app.tenant_id("demo").await;
     let acme = app.tenant_id("acme").await;
     let db = app.db.app_db(1).await;

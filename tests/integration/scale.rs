@@ -1,7 +1,7 @@
 //! The scale generator (`tsunagu seed scale`) at a tiny size: it loads through RLS, keeps each
 //! tenant's rows in that tenant, keeps the counters true, and refuses to run twice.
 
-use tsunagu_gateway::scale::{seed_scale, ScaleOptions};
+use tsunagu_demo::scale::{seed_scale, ScaleOptions};
 use tsunagu_kernel::Actor;
 use tsunagu_testkit::TestApp;
 

@@ -6,7 +6,7 @@ use time::{Duration, OffsetDateTime};
 use tsunagu_kernel::{Actor, Db};
 use tsunagu_kernel::{MemberKind, MemberRole, MemberStatus};
 
-use crate::home::queries;
+use tsunagu_secretariat::home::queries;
 
 /// The tenants `seed demo` fills (declared in tenant-config/).
 pub const DEMO_SLUGS: &[&str] = &["demo", "acme"];

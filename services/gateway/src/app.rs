@@ -47,7 +47,7 @@ fn site_router(routes: Routes) -> Router<AppState> {
 /// Every route of a tenant's site (home, identity, secretariat, community).
 pub fn tenant_routes() -> Routes {
     site_common(
-        crate::home::routes()
+        tsunagu_secretariat::home::routes()
             .merge(tsunagu_identity::routes())
             .merge(tsunagu_secretariat::routes())
             .merge(tsunagu_community::routes()),

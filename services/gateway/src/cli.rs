@@ -77,7 +77,7 @@ pub enum SeedCommand {
     /// Volume for benchmarks: one large tenant among many small ones (fresh database only).
     Scale {
         #[command(flatten)]
-        options: crate::scale::ScaleOptions,
+        options: tsunagu_demo::scale::ScaleOptions,
     },
 }
 
@@ -149,7 +149,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             tsunagu_kernel::telemetry::init(LogFormat::Text);
             let db = app_db().await?;
-            let report = crate::scale::seed_scale(&db, &options).await?;
+            let report = tsunagu_demo::scale::seed_scale(&db, &options).await?;
             println!(
                 "scale data: {} tenants (large: {}), loaded in {:.1} s",
                 report.tenants,
@@ -162,15 +162,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             command: SeedCommand::Demo,
         } => {
             let db = app_db().await?;
-            let report = crate::seed::seed_demo(&db).await?;
+            let report = tsunagu_demo::seed::seed_demo(&db).await?;
             println!(
                 "demo content: seeded {:?}, already present {:?}",
                 report.seeded, report.skipped
             );
-            crate::seed::seed_demo_accounts(&db).await?;
-            crate::seed::seed_demo_community(&db).await?;
+            tsunagu_demo::seed::seed_demo_accounts(&db).await?;
+            tsunagu_demo::seed::seed_demo_community(&db).await?;
             println!("demo accounts (development only):");
-            for line in crate::seed::demo_account_lines() {
+            for line in tsunagu_demo::seed::demo_account_lines() {
                 println!("  {line}");
             }
             Ok(())
@@ -178,15 +178,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Worker => {
             let config = ServerConfig::from_env()?;
             tsunagu_kernel::telemetry::init(config.log_format);
-            let mailer = crate::worker::mailer_from_env(config.environment, &config.base_domain)?;
+            let mailer = tsunagu_mail::mailer_from_env(config.environment, &config.base_domain)?;
             let db = Db::connect(config.database_url.expose(), 4).await?;
             tracing::info!(dev_outbox = mailer.is_dev_outbox(), "worker started");
             let web = tsunagu_web::WebKit::new(crate::TEMPLATES).map_err(anyhow::Error::from)?;
             crate::worker::run(
-                db,
-                mailer,
-                std::sync::Arc::new(web),
-                std::sync::Arc::new(config),
+                crate::worker::JobContext {
+                    db,
+                    mailer,
+                    web: std::sync::Arc::new(web),
+                    config: std::sync::Arc::new(config),
+                },
                 async {
                     let _ = tokio::signal::ctrl_c().await;
                 },

@@ -1,17 +1,14 @@
 //! The `tsunagu` binary's library: the application router composed by host (apex landing,
 //! customer-success console, tenant networks), the middleware stack (request id, tracing,
-//! security headers, tenancy, same-origin checks, error pages), the CLI commands and the demo
-//! seed. `main.rs` only parses the command line and calls in here.
+//! security headers, tenancy, same-origin checks, error pages), the CLI commands and the
+//! worker's job registry. `main.rs` only parses the command line and calls in here.
 
 pub mod apex;
 pub mod app;
 pub mod cli;
 pub mod common;
-pub mod home;
 pub mod preflight;
-pub mod scale;
 pub mod security;
-pub mod seed;
 pub mod serve;
 pub mod tenancy_layer;
 pub mod worker;
@@ -21,7 +18,7 @@ pub use tsunagu_web::AppState;
 
 /// Templates of the sites this crate serves, compiled in.
 const GATEWAY_TEMPLATES: &[tsunagu_web::templates::EmbeddedTemplate] =
-    tsunagu_web::templates!["site/landing.html", "home/index.html",];
+    tsunagu_web::templates!["site/landing.html"];
 
 /// What the feature crates give the shared state (templates and hooks).
 pub const FEATURES: tsunagu_web::state::Features = tsunagu_web::state::Features {

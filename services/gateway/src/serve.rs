@@ -22,7 +22,7 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
         }
     };
     let mailer = if embedded_worker {
-        Some(crate::worker::mailer_from_env(
+        Some(tsunagu_mail::mailer_from_env(
             environment,
             &config.base_domain,
         )?)
@@ -39,10 +39,12 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
             "running the worker in-process"
         );
         tokio::spawn(crate::worker::run(
-            state.db.clone(),
-            mailer,
-            state.web.clone(),
-            state.config.clone(),
+            crate::worker::JobContext {
+                db: state.db.clone(),
+                mailer,
+                web: state.web.clone(),
+                config: state.config.clone(),
+            },
             std::future::pending(),
         ));
     }

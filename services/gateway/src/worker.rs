@@ -1,225 +1,78 @@
-//! `tsunagu worker`: delivers the email outbox (and, later, other background jobs).
+//! `tsunagu worker`: the background jobs. Each job lives in the crate whose data it touches
+//! (email delivery in `tsunagu-mail`, 募集 reminders in community, …); this module only knows
+//! their names and schedules ([`PERIODIC_JOBS`]) and runs them.
 //!
-//! The worker claims tenants with due work from `platform.work_signals` (`for update skip locked`,
-//! so several workers share the load), opens each tenant's own transaction (`begin_tenant` as the
-//! system actor: jobs carry their tenant and RLS applies), sends that tenant's due emails, and
-//! reschedules failures with exponential backoff. It wakes on `NOTIFY tsunagu_work` (sent when an
-//! email is enqueued) or every few seconds.
+//! Email is delivered on every wake-up: on `NOTIFY tsunagu_work` (sent when an email is
+//! enqueued) or every few seconds. The periodic jobs run when their interval has passed. A job
+//! that fails is logged and tried again at its next turn; it never stops the others.
 
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context as _;
-use lettre::message::{Mailbox, MultiPart};
-use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use tsunagu_kernel::config::{Environment, Secret};
-use tsunagu_kernel::outbox::{self, PendingEmail};
-use tsunagu_kernel::{Actor, Db};
+use tokio::time::Instant;
+use tsunagu_kernel::config::ServerConfig;
+use tsunagu_kernel::{outbox, Db};
+use tsunagu_mail::{deliver_due, Mailer};
+use tsunagu_web::WebKit;
 
-/// How mail leaves: over SMTP, or (development only, without `SMTP_URL`) into the development
-/// outbox page `/_dev/mail`.
-pub enum Transport {
-    Smtp(AsyncSmtpTransport<Tokio1Executor>),
-    DevOutbox,
+/// What a job may use.
+pub struct JobContext {
+    pub db: Db,
+    pub mailer: Mailer,
+    pub web: Arc<WebKit>,
+    pub config: Arc<ServerConfig>,
 }
 
-pub struct Mailer {
-    transport: Transport,
-    from: lettre::Address,
+/// A job's run: how many things it did (emails queued, rows cleaned, …), for the log.
+pub type JobRun<'a> = Pin<Box<dyn Future<Output = anyhow::Result<usize>> + Send + 'a>>;
+
+/// A job that runs at most once per `every`.
+pub struct PeriodicJob {
+    /// Its name in logs.
+    pub name: &'static str,
+    pub every: Duration,
+    pub run: for<'a> fn(&'a JobContext) -> JobRun<'a>,
 }
 
-/// Mail settings from the environment: `SMTP_URL` (e.g. `smtp://127.0.0.1:1025`,
-/// `smtp://user:pass@host:587?tls=required`, `smtps://host`) and `TSUNAGU_MAIL_FROM`
-/// (default `no-reply@{base_domain}`).
-pub fn mailer_from_env(environment: Environment, base_domain: &str) -> anyhow::Result<Mailer> {
-    let smtp_url = std::env::var("SMTP_URL")
-        .ok()
-        .filter(|v| !v.trim().is_empty())
-        .map(Secret::new);
-    let from_text = std::env::var("TSUNAGU_MAIL_FROM")
-        .ok()
-        .filter(|v| !v.trim().is_empty())
-        .unwrap_or_else(|| format!("no-reply@{base_domain}"));
-    let from: lettre::Address = from_text.parse().map_err(|e| {
-        anyhow::anyhow!("TSUNAGU_MAIL_FROM: {from_text:?} is not an email address ({e})")
-    })?;
-    let transport = match smtp_url {
-        Some(url) => Transport::Smtp(smtp_transport(&url)?),
-        None if environment == Environment::Development => Transport::DevOutbox,
-        None => anyhow::bail!("SMTP_URL: is not set; required in production, e.g. smtp://user:pass@smtp.example.com:587?tls=required"),
-    };
-    Ok(Mailer { transport, from })
+/// Every periodic job. A new job is a function in its crate and a line here (CONTRIBUTING.md).
+pub const PERIODIC_JOBS: &[PeriodicJob] = &[PeriodicJob {
+    name: "see_later_reminders",
+    every: Duration::from_secs(3600),
+    run: see_later_reminders,
+}];
+
+fn see_later_reminders(cx: &JobContext) -> JobRun<'_> {
+    Box::pin(tsunagu_community::jobs::send_see_later_reminders(
+        &cx.db, &cx.web, &cx.config,
+    ))
 }
 
-pub fn smtp_transport(url: &Secret) -> anyhow::Result<AsyncSmtpTransport<Tokio1Executor>> {
-    Ok(AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose())
-        .map_err(|e| anyhow::anyhow!("SMTP_URL: not a usable SMTP URL ({e})"))?
-        .timeout(Some(Duration::from_secs(15)))
-        .build())
-}
-
-impl Mailer {
-    pub fn new(transport: Transport, from: lettre::Address) -> Self {
-        Self { transport, from }
-    }
-
-    pub fn is_dev_outbox(&self) -> bool {
-        matches!(self.transport, Transport::DevOutbox)
-    }
-
-    async fn send(&self, sender_name: &str, email: &PendingEmail) -> anyhow::Result<()> {
-        let Transport::Smtp(smtp) = &self.transport else {
-            return Ok(());
-        };
-        let to: Mailbox = email
-            .to_address
-            .parse()
-            .with_context(|| "recipient address rejected by the mail library")?;
-        let message = Message::builder()
-            .from(Mailbox::new(
-                Some(sender_name.to_owned()),
-                self.from.clone(),
-            ))
-            .to(to)
-            .subject(&email.subject)
-            .multipart(MultiPart::alternative_plain_html(
-                email.text_body.clone(),
-                email.html_body.clone(),
-            ))?;
-        smtp.send(message).await?;
-        Ok(())
-    }
-}
-
-/// How long a worker holds the emails it is sending (`outbox::lease_due_emails`); longer than a
-/// batch of SMTP conversations takes, shorter than anyone should wait for a lost one.
-pub const SEND_LEASE: Duration = Duration::from_secs(300);
-
-/// One pass: every tenant with due email, up to a batch each. Returns the number sent. No
-/// transaction is open while a message is handed to SMTP: the batch is leased in one short
-/// transaction, each result recorded in another.
-pub async fn deliver_due(db: &Db, mailer: &Mailer) -> anyhow::Result<usize> {
-    let mut platform = db.begin_platform().await?;
-    let mut tenants = Vec::new();
-    for tenant_id in outbox::claim_due_tenants(&mut platform, 20).await? {
-        let sender = tsunagu_tenancy::registry::name_of(&mut platform, tenant_id)
-            .await?
-            .unwrap_or_else(|| "Tsunagu".to_owned());
-        tenants.push((tenant_id, sender));
-    }
-    platform.commit().await?;
-    let mut sent = 0;
-    for (tenant_id, sender) in tenants {
-        let mut tx = db.begin_tenant(tenant_id, Actor::System).await?;
-        let batch = outbox::lease_due_emails(&mut tx, 50, SEND_LEASE).await?;
-        tx.commit().await?;
-        for email in batch {
-            let result = mailer.send(&sender, &email).await;
-            let mut tx = db.begin_tenant(tenant_id, Actor::System).await?;
-            match result {
-                Ok(()) => {
-                    outbox::mark_sent(&mut tx, email.id).await?;
-                    sent += 1;
-                    if mailer.is_dev_outbox() {
-                        tracing::info!(tenant.id = %tenant_id, "email kept in the development outbox (see /_dev/mail)");
-                    }
-                }
-                Err(error) => {
-                    tracing::warn!(tenant.id = %tenant_id, attempts = email.attempts + 1, error = format!("{error:#}"), "email delivery failed; will retry");
-                    outbox::mark_failed_attempt(&mut tx, &email, &format!("{error:#}")).await?;
-                }
-            }
-            tx.commit().await?;
-        }
-        let mut platform = db.begin_platform().await?;
-        let mut tx = db.begin_tenant(tenant_id, Actor::System).await?;
-        outbox::reschedule_tenant(&mut platform, &mut tx).await?;
-        tx.commit().await?;
-        platform.commit().await?;
-    }
-    Ok(sent)
-}
-
-/// Saved ("see later") 募集 older than this get one reminder email.
-pub const SEE_LATER_REMINDER_AFTER: time::Duration = time::Duration::days(3);
-
-/// Emails every member whose "see later" items are due, once per item, in each active tenant.
-/// Each tenant in its own transaction: the emails and the "reminded" marks commit together.
-pub async fn send_see_later_reminders(
-    db: &Db,
-    web: &tsunagu_web::WebKit,
-    config: &tsunagu_kernel::config::ServerConfig,
-) -> anyhow::Result<usize> {
-    let mut platform = db.begin_platform().await?;
-    let tenants = tsunagu_tenancy::registry::list_active(&mut platform).await?;
-    platform.commit().await?;
-    let mut sent = 0;
-    for tenant in tenants {
-        let mut tx = db.begin_tenant(tenant.id, Actor::System).await?;
-        let due = tsunagu_community::recruitments::queries::take_due_reminders(
-            &mut tx,
-            SEE_LATER_REMINDER_AFTER,
-        )
-        .await?;
-        for reminder in &due {
-            let locale = tsunagu_identity::email::member_locale(
-                reminder.preferred_locale.as_deref(),
-                &tenant,
-            );
-            let titles = reminder
-                .titles
-                .iter()
-                .map(|t| format!("・{t}"))
-                .collect::<Vec<_>>()
-                .join("\n");
-            let origin = config.tenant_origin(&tenant.slug);
-            tsunagu_identity::email::send(
-                &mut tx,
-                web,
-                &tenant,
-                &tsunagu_identity::email::EmailSpec {
-                    kind: "see_later_reminder",
-                    to: &reminder.email,
-                    recipient_name: Some(&reminder.name),
-                    locale,
-                    args: vec![
-                        ("count", reminder.titles.len().to_string()),
-                        ("titles", titles),
-                    ],
-                    action_url: Some(format!("{origin}/saved")),
-                },
-            )
-            .await?;
-            sent += 1;
-        }
-        tx.commit().await?;
-    }
-    Ok(sent)
-}
+/// How often the worker looks for due email without being woken.
+const POLL: Duration = Duration::from_secs(5);
 
 /// Runs until `shutdown` completes.
-pub async fn run(
-    db: Db,
-    mailer: Mailer,
-    web: std::sync::Arc<tsunagu_web::WebKit>,
-    config: std::sync::Arc<tsunagu_kernel::config::ServerConfig>,
-    shutdown: impl std::future::Future<Output = ()>,
-) {
+pub async fn run(cx: JobContext, shutdown: impl Future<Output = ()>) {
     tokio::pin!(shutdown);
     let mut listener = None;
-    let mut next_reminders = tokio::time::Instant::now();
+    let mut next_runs = vec![Instant::now(); PERIODIC_JOBS.len()];
     loop {
-        if tokio::time::Instant::now() >= next_reminders {
-            match send_see_later_reminders(&db, &web, &config).await {
+        for (job, next) in PERIODIC_JOBS.iter().zip(next_runs.iter_mut()) {
+            if Instant::now() < *next {
+                continue;
+            }
+            match (job.run)(&cx).await {
                 Ok(0) => {}
-                Ok(sent) => tracing::info!(sent, "see-later reminders queued"),
+                Ok(done) => tracing::info!(job = job.name, done, "job ran"),
                 Err(error) => {
-                    tracing::error!(error = format!("{error:#}"), "see-later reminders failed")
+                    tracing::error!(job = job.name, error = format!("{error:#}"), "job failed")
                 }
             }
-            next_reminders = tokio::time::Instant::now() + Duration::from_secs(3600);
+            *next = Instant::now() + job.every;
         }
         if listener.is_none() {
-            listener = match outbox::listen(&db).await {
+            listener = match outbox::listen(&cx.db).await {
                 Ok(l) => Some(l),
                 Err(error) => {
                     tracing::warn!(%error, "worker cannot LISTEN; polling only");
@@ -227,25 +80,20 @@ pub async fn run(
                 }
             };
         }
-        match deliver_due(&db, &mailer).await {
+        match deliver_due(&cx.db, &cx.mailer).await {
             Ok(0) => {}
             Ok(sent) => tracing::info!(sent, "emails delivered"),
-            Err(error) => tracing::error!(error = format!("{error:#}"), "worker pass failed"),
+            Err(error) => tracing::error!(error = format!("{error:#}"), "email delivery failed"),
         }
         let wake = async {
             match listener.as_mut() {
-                Some(l) => {
-                    if l.recv().await.is_err() {
-                        return false;
-                    }
-                    true
-                }
+                Some(l) => l.recv().await.is_ok(),
                 None => std::future::pending().await,
             }
         };
         tokio::select! {
             ok = wake => if !ok { listener = None; },
-            _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+            _ = tokio::time::sleep(POLL) => {}
             _ = &mut shutdown => break,
         }
     }

@@ -1,15 +1,18 @@
-//! The secretariat's area of a network (`/secretariat`): the approval queue, invitations (one or
+//! The secretariat's side of a network: its home page with the announcements (`/`, [`home`]) and
+//! the secretariat area (`/secretariat`): the approval queue, invitations (one or
 //! many pasted addresses, with expiry, resend and revoke), the member list with role and status
 //! changes, and the audit log. Every handler checks its permission explicitly; ids of another
 //! tenant are invisible under RLS and answer 404. Every change is audited in the same
 //! transaction, and every email goes through the outbox in it.
 
 pub mod handlers;
+pub mod home;
 pub mod queries;
 
 use axum::routing::{get, post};
 
 pub const TEMPLATES: &[tsunagu_web::templates::EmbeddedTemplate] = tsunagu_web::templates![
+    "home/index.html",
     "secretariat/dashboard.html",
     "secretariat/approvals.html",
     "secretariat/invitations.html",

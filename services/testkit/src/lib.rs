@@ -330,11 +330,9 @@ impl TestApp {
     /// The demo networks' content and accounts, as `tsunagu seed demo` makes them.
     pub async fn seed_demo_network(&self) {
         let db = &self.state.db;
-        tsunagu_gateway::seed::seed_demo(db).await.unwrap();
-        tsunagu_gateway::seed::seed_demo_accounts(db).await.unwrap();
-        tsunagu_gateway::seed::seed_demo_community(db)
-            .await
-            .unwrap();
+        tsunagu_demo::seed::seed_demo(db).await.unwrap();
+        tsunagu_demo::seed::seed_demo_accounts(db).await.unwrap();
+        tsunagu_demo::seed::seed_demo_community(db).await.unwrap();
     }
 
     pub async fn tenant_id(&self, slug: &str) -> TenantId {
@@ -542,11 +540,11 @@ impl SmtpSink {
             .collect()
     }
 
-    pub fn mailer(&self) -> tsunagu_gateway::worker::Mailer {
+    pub fn mailer(&self) -> tsunagu_mail::Mailer {
         let url = tsunagu_kernel::config::Secret::new(format!("smtp://127.0.0.1:{}", self.port));
-        tsunagu_gateway::worker::Mailer::new(
-            tsunagu_gateway::worker::Transport::Smtp(
-                tsunagu_gateway::worker::smtp_transport(&url).expect("smtp transport"),
+        tsunagu_mail::Mailer::new(
+            tsunagu_mail::Transport::Smtp(
+                tsunagu_mail::smtp_transport(&url).expect("smtp transport"),
             ),
             "no-reply@localhost.test".parse().expect("address"),
         )
@@ -574,7 +572,7 @@ pub struct MemberFixture<'a> {
 impl TestApp {
     /// Runs the worker once against `sink`: every due email is delivered.
     pub async fn deliver_mail(&self, sink: &SmtpSink) -> usize {
-        tsunagu_gateway::worker::deliver_due(&self.state.db, &sink.mailer())
+        tsunagu_mail::deliver_due(&self.state.db, &sink.mailer())
             .await
             .expect("worker pass")
     }

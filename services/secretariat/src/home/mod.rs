@@ -1,4 +1,4 @@
-//! A network's home page: the tenant's welcome text (from its branding) and the secretariat's
+//! A network's home page (`/`): the tenant's welcome text (from its branding) and the secretariat's
 //! latest announcements (a tenant table, read through a `TenantTx`).
 
 pub mod queries;
