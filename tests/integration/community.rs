@@ -9,7 +9,13 @@ use uuid::Uuid;
 
 use crate::identity::{app, secretariat, PASSWORD};
 
-pub async fn member(app: &TestApp, slug: &str, email: &str, name: &str, kind: &str) -> Uuid {
+pub async fn member(
+    app: &TestApp,
+    slug: &str,
+    email: &str,
+    name: &str,
+    kind: &str,
+) -> tsunagu_kernel::MemberId {
     app.create_member(
         slug,
         MemberFixture {

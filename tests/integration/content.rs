@@ -16,7 +16,7 @@ fn png(width: u32, height: u32) -> Vec<u8> {
     out.into_inner()
 }
 
-async fn member(app: &TestApp, slug: &str, email: &str, name: &str) -> Uuid {
+async fn member(app: &TestApp, slug: &str, email: &str, name: &str) -> tsunagu_kernel::MemberId {
     app.create_member(
         slug,
         MemberFixture {

@@ -13,7 +13,7 @@ pub async fn app() -> TestApp {
     app
 }
 
-pub async fn secretariat(app: &TestApp, slug: &str, email: &str) -> uuid::Uuid {
+pub async fn secretariat(app: &TestApp, slug: &str, email: &str) -> tsunagu_kernel::MemberId {
     app.create_member(
         slug,
         MemberFixture {
@@ -28,7 +28,7 @@ pub async fn secretariat(app: &TestApp, slug: &str, email: &str) -> uuid::Uuid {
     .await
 }
 
-pub async fn active_member(app: &TestApp, slug: &str, email: &str) -> uuid::Uuid {
+pub async fn active_member(app: &TestApp, slug: &str, email: &str) -> tsunagu_kernel::MemberId {
     app.create_member(
         slug,
         MemberFixture {

@@ -80,7 +80,7 @@ async fn a_tiny_scale_load_is_consistent_and_isolated() {
         .begin_tenant_generic_plans(large, Actor::System)
         .await
         .unwrap();
-    let viewer: uuid::Uuid = sqlx::query_scalar("select id from members limit 1")
+    let viewer: tsunagu_kernel::MemberId = sqlx::query_scalar("select id from members limit 1")
         .fetch_one(tx.conn())
         .await
         .unwrap();

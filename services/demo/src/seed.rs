@@ -523,7 +523,7 @@ pub async fn seed_demo_community(db: &Db) -> anyhow::Result<()> {
             );
         }
         // Likes and a comment between people, so the timeline looks alive.
-        let everyone: Vec<uuid::Uuid> = ids.values().copied().collect();
+        let everyone: Vec<tsunagu_kernel::MemberId> = ids.values().copied().collect();
         for (i, post) in post_ids.iter().enumerate() {
             for liker in everyone.iter().skip(i).take(2) {
                 tsunagu_community::timeline::queries::toggle_like(&mut tx, *post, *liker).await?;
@@ -594,7 +594,8 @@ pub async fn seed_demo_community(db: &Db) -> anyhow::Result<()> {
                      <blockquote>The best part of the alumni network is that the door never closes.</blockquote>",
                 )
             };
-            let featured: Vec<uuid::Uuid> = ids.get(featured_email).copied().into_iter().collect();
+            let featured: Vec<tsunagu_kernel::MemberId> =
+                ids.get(featured_email).copied().into_iter().collect();
             let body_html = tsunagu_community::articles::sanitize_body(body);
             tsunagu_community::articles::queries::save(
                 &mut tx,

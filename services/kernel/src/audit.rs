@@ -16,7 +16,7 @@ pub async fn record(
     let (actor_kind, actor_id) = match tx.actor() {
         Actor::System => ("system", None),
         Actor::Anonymous => ("anonymous", None),
-        Actor::Member(id) => ("member", Some(id)),
+        Actor::Member(id) => ("member", Some(id.as_uuid())),
         Actor::Staff { staff_id, .. } => ("staff", Some(staff_id)),
     };
     let tenant_id = tx.tenant_id();

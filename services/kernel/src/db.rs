@@ -71,7 +71,7 @@ pub enum Actor {
     /// A visitor who is not signed in.
     Anonymous,
     /// A signed-in member of the tenant.
-    Member(Uuid),
+    Member(crate::MemberId),
     /// Customer-success staff acting under a live support grant.
     Staff { staff_id: Uuid, grant_id: Uuid },
 }
@@ -364,7 +364,7 @@ pub struct Changes {
     /// Content version keys of the tenant to replace (`tsunagu_web::versions`).
     pub versions: std::collections::BTreeSet<&'static str>,
     /// Members whose cached unread-notification count is stale.
-    pub unread: std::collections::BTreeSet<uuid::Uuid>,
+    pub unread: std::collections::BTreeSet<crate::MemberId>,
 }
 
 impl Changes {
@@ -408,7 +408,7 @@ impl TenantTx {
     }
 
     /// These members' unread-notification counts change when this transaction commits.
-    pub fn changed_unread(&mut self, members: impl IntoIterator<Item = uuid::Uuid>) {
+    pub fn changed_unread(&mut self, members: impl IntoIterator<Item = crate::MemberId>) {
         self.changes.unread.extend(members);
     }
 }

@@ -11,7 +11,11 @@ use crate::db::{DbError, TenantTx};
 
 /// Records `token` as acted on by `member`; false when it already was. Also forgets the member's
 /// tokens older than a day, which no browser will resubmit.
-pub async fn claim(tx: &mut TenantTx, token: Uuid, member: Uuid) -> Result<bool, DbError> {
+pub async fn claim(
+    tx: &mut TenantTx,
+    token: Uuid,
+    member: crate::MemberId,
+) -> Result<bool, DbError> {
     let tenant_id = tx.tenant_id();
     sqlx::query(
         "delete from form_submissions where tenant_id = $1 and member_id = $2 \

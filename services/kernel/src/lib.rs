@@ -16,5 +16,5 @@ pub mod telemetry;
 pub mod tokens;
 
 pub use db::{Actor, Changes, Db, DbError, PlatformTx, RlsEscape, TenantTx};
-pub use ids::TenantId;
+pub use ids::{MemberId, TenantId};
 pub use member::{MemberKind, MemberRole, MemberStatus};

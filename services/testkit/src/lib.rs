@@ -577,7 +577,11 @@ impl TestApp {
             .expect("worker pass")
     }
 
-    pub async fn create_member(&self, slug: &str, m: MemberFixture<'_>) -> uuid::Uuid {
+    pub async fn create_member(
+        &self,
+        slug: &str,
+        m: MemberFixture<'_>,
+    ) -> tsunagu_kernel::MemberId {
         let tenant = self.tenant_id(slug).await;
         let hash = tsunagu_identity::password::hash(m.password.to_owned())
             .await

@@ -49,7 +49,7 @@ impl FormToken {
     pub async fn claim(
         self,
         tx: &mut tsunagu_kernel::TenantTx,
-        member: uuid::Uuid,
+        member: tsunagu_kernel::MemberId,
     ) -> Result<bool, tsunagu_kernel::DbError> {
         match self.0 {
             Some(token) => tsunagu_kernel::idempotency::claim(tx, token, member).await,

@@ -8,12 +8,12 @@
 //! lets us end all of a member's sessions (sign out everywhere, suspension, removal).
 
 use std::time::Duration;
+use tsunagu_kernel::MemberId;
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use tsunagu_kernel::tokens::{looks_like_token, random_token, token_hash_hex};
 use tsunagu_kernel::TenantId;
-use uuid::Uuid;
 
 use crate::versions::{versions_key, TenantVersions};
 
@@ -25,7 +25,7 @@ pub const ABSOLUTE_TIMEOUT: Duration = Duration::from_secs(30 * 24 * 3600);
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct SessionData {
     pub tenant_id: TenantId,
-    pub member_id: Uuid,
+    pub member_id: tsunagu_kernel::MemberId,
     pub kind: tsunagu_kernel::MemberKind,
     pub role: tsunagu_kernel::MemberRole,
     pub display_name: String,
@@ -81,7 +81,7 @@ fn session_key(tenant: TenantId, id: &str) -> String {
     format!("t:{{{tenant}}}:session:{}", token_hash_hex(id))
 }
 
-fn index_key(tenant: TenantId, member: Uuid) -> String {
+fn index_key(tenant: TenantId, member: MemberId) -> String {
     format!("t:{{{tenant}}}:member-sessions:{member}")
 }
 
@@ -169,7 +169,7 @@ impl SessionStore {
     }
 
     /// Ends every session of a member (sign out everywhere, suspension, removal).
-    pub async fn destroy_all(&self, tenant: TenantId, member: Uuid) -> anyhow::Result<usize> {
+    pub async fn destroy_all(&self, tenant: TenantId, member: MemberId) -> anyhow::Result<usize> {
         let index = index_key(tenant, member);
         let mut conn = self.redis.clone();
         let keys: Vec<String> = redis::cmd("SMEMBERS")
@@ -189,7 +189,7 @@ impl SessionStore {
     pub async fn update_all(
         &self,
         tenant: TenantId,
-        member: Uuid,
+        member: MemberId,
         change: impl Fn(&mut SessionData),
     ) -> anyhow::Result<()> {
         let index = index_key(tenant, member);
@@ -296,7 +296,7 @@ pub async fn load_session(
 /// gateway hands it over in [`crate::state::Features`].
 pub type UnreadCounter = for<'a> fn(
     &'a mut tsunagu_kernel::TenantTx,
-    Uuid,
+    tsunagu_kernel::MemberId,
 ) -> std::pin::Pin<
     Box<dyn std::future::Future<Output = Result<i64, tsunagu_kernel::DbError>> + Send + 'a>,
 >;
@@ -306,7 +306,7 @@ pub type UnreadCounter = for<'a> fn(
 pub struct UnreadNotifications(pub i64);
 
 /// The Redis key caching a member's unread count; notification writers delete it after commit.
-pub fn unread_key(tenant: TenantId, member: Uuid) -> String {
+pub fn unread_key(tenant: TenantId, member: MemberId) -> String {
     format!("{}{member}", unread_key_prefix(tenant))
 }
 
@@ -320,7 +320,7 @@ fn unread_key_prefix(tenant: TenantId) -> String {
 async fn count_unread_notifications(
     state: &crate::AppState,
     tenant: TenantId,
-    member: Uuid,
+    member: MemberId,
 ) -> i64 {
     let key = unread_key(tenant, member);
     let counted: Result<i64, tsunagu_kernel::DbError> = async {

@@ -141,7 +141,7 @@ pub struct CurrentMember {
 }
 
 impl CurrentMember {
-    pub fn id(&self) -> uuid::Uuid {
+    pub fn id(&self) -> tsunagu_kernel::MemberId {
         self.data.member_id
     }
 

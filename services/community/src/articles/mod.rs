@@ -16,6 +16,7 @@ use axum::routing::{get, post};
 use axum::Form;
 use time::OffsetDateTime;
 use tsunagu_authz::Permission;
+use tsunagu_kernel::MemberId;
 use tsunagu_web::csrf::FormToken;
 use tsunagu_web::forms::FieldErrors;
 use tsunagu_web::{AppError, AppState, Authorized, Page};
@@ -109,7 +110,7 @@ async fn save_article(
             (ArticleStatus::Draft, None)
         }
     };
-    let featured: Vec<Uuid> = form
+    let featured: Vec<MemberId> = form
         .featured
         .iter()
         .filter_map(|f| f.parse().ok())

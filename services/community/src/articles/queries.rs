@@ -2,6 +2,7 @@
 //! articles are seen only by those who manage articles.
 
 use crate::kinds::ArticleStatus;
+use tsunagu_kernel::MemberId;
 
 use time::OffsetDateTime;
 use tsunagu_kernel::{DbError, TenantTx};
@@ -10,7 +11,7 @@ use uuid::Uuid;
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Article {
     pub id: Uuid,
-    pub author_id: Uuid,
+    pub author_id: MemberId,
     pub author_name: String,
     pub title: String,
     pub summary: String,
@@ -31,7 +32,7 @@ const VISIBLE: &str = "a.status <> 'draft' and a.publish_at <= now()";
 
 pub async fn list(
     tx: &mut TenantTx,
-    viewer: Uuid,
+    viewer: MemberId,
     include_unpublished: bool,
 ) -> Result<Vec<Article>, DbError> {
     let tenant_id = tx.tenant_id();
@@ -50,7 +51,7 @@ pub async fn list(
 pub async fn find(
     tx: &mut TenantTx,
     id: Uuid,
-    viewer: Uuid,
+    viewer: MemberId,
     include_unpublished: bool,
 ) -> Result<Option<Article>, DbError> {
     let tenant_id = tx.tenant_id();
@@ -72,7 +73,7 @@ pub struct ArticleInput<'a> {
     pub body_html: &'a str,
     pub status: ArticleStatus,
     pub publish_at: Option<OffsetDateTime>,
-    pub featured: &'a [Uuid],
+    pub featured: &'a [tsunagu_kernel::MemberId],
 }
 
 /// Creates (`id` None) or updates an article and replaces its featured members. Featured ids of
@@ -80,7 +81,7 @@ pub struct ArticleInput<'a> {
 pub async fn save(
     tx: &mut TenantTx,
     id: Option<Uuid>,
-    author: Uuid,
+    author: MemberId,
     input: &ArticleInput<'_>,
 ) -> Result<Option<Uuid>, DbError> {
     let tenant_id = tx.tenant_id();
@@ -157,7 +158,7 @@ pub async fn set_cover(tx: &mut TenantTx, id: Uuid, key: &str) -> Result<Option<
 
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
 pub struct Featured {
-    pub id: Uuid,
+    pub id: tsunagu_kernel::MemberId,
     pub name_kanji: String,
     pub title: String,
     pub current_organisation: String,
@@ -198,7 +199,7 @@ pub async fn member_options(tx: &mut TenantTx) -> Result<Vec<MemberOption>, DbEr
 pub async fn toggle_like(
     tx: &mut TenantTx,
     article: Uuid,
-    member: Uuid,
+    member: MemberId,
 ) -> Result<(bool, i32), DbError> {
     let tenant_id = tx.tenant_id();
     let deleted = sqlx::query(
@@ -233,7 +234,7 @@ pub async fn toggle_like(
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Comment {
-    pub author_id: Uuid,
+    pub author_id: MemberId,
     pub author_name: String,
     pub body: String,
     pub created_at: OffsetDateTime,
@@ -255,7 +256,7 @@ pub async fn comments(tx: &mut TenantTx, article: Uuid) -> Result<Vec<Comment>, 
 pub async fn add_comment(
     tx: &mut TenantTx,
     article: Uuid,
-    author: Uuid,
+    author: MemberId,
     body: &str,
 ) -> Result<(), DbError> {
     let tenant_id = tx.tenant_id();

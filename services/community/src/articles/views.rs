@@ -5,6 +5,7 @@ use axum::response::Response;
 use serde::Serialize;
 use time::OffsetDateTime;
 use tsunagu_authz::Permission;
+use tsunagu_kernel::MemberId;
 use tsunagu_web::forms::FieldErrors;
 use tsunagu_web::{AppError, AppState, Authorized, Page};
 use uuid::Uuid;
@@ -51,7 +52,7 @@ pub(super) struct ArticleCard {
 
 #[derive(Serialize)]
 struct CommentView {
-    author_id: Uuid,
+    author_id: MemberId,
     author_name: String,
     paragraphs: Vec<Vec<Segment>>,
     created_label: String,

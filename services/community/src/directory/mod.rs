@@ -17,7 +17,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use tsunagu_web::forms::FieldErrors;
 use tsunagu_web::{AppError, AppState, Authorized, Page};
-use uuid::Uuid;
 
 use crate::view::render;
 use forms::{
@@ -132,7 +131,7 @@ pub async fn list_members(
     }
     filter.in_year = forms::year(&query.year).ok().flatten();
     if let Some((kana, id)) = query.after.split_once('|') {
-        if let Ok(id) = id.parse::<Uuid>() {
+        if let Ok(id) = id.parse::<tsunagu_kernel::MemberId>() {
             filter.after = Some((kana.to_owned(), id));
         }
     }
@@ -165,7 +164,7 @@ pub async fn show_member(
     State(state): State<AppState>,
     member: Authorized,
     page: Page,
-    Path(id): Path<Uuid>,
+    Path(id): Path<tsunagu_kernel::MemberId>,
 ) -> Result<Response, AppError> {
     let mut tx = member.begin(&state).await?;
     let profile = queries::find_profile(&mut tx, id)
@@ -522,7 +521,7 @@ pub async fn delete_photo(
 pub async fn show_photo(
     State(state): State<AppState>,
     member: Authorized,
-    Path(id): Path<Uuid>,
+    Path(id): Path<tsunagu_kernel::MemberId>,
 ) -> Result<Response, AppError> {
     let mut tx = member.begin(&state).await?;
     let key = queries::photo_key(&mut tx, id).await?;

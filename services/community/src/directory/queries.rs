@@ -4,11 +4,10 @@
 use serde::Serialize;
 use sqlx::{Postgres, QueryBuilder};
 use tsunagu_kernel::{DbError, TenantTx};
-use uuid::Uuid;
 
 #[derive(Debug, Clone, sqlx::FromRow, Serialize)]
 pub struct DirectoryRow {
-    pub id: Uuid,
+    pub id: tsunagu_kernel::MemberId,
     pub name_kanji: String,
     pub name_kana: String,
     pub name_romaji: String,
@@ -37,7 +36,7 @@ pub struct DirectoryFilter {
     /// Members who were at the company in this year (years visible to members only).
     pub in_year: Option<i32>,
     /// Keyset cursor: (name_kana, id) of the last row shown.
-    pub after: Option<(String, Uuid)>,
+    pub after: Option<(String, tsunagu_kernel::MemberId)>,
 }
 
 pub const PAGE_SIZE: i64 = 20;
@@ -289,7 +288,7 @@ pub async fn departments(tx: &mut TenantTx) -> Result<Vec<String>, DbError> {
 
 #[derive(Debug, Clone, sqlx::FromRow, Serialize)]
 pub struct Profile {
-    pub id: Uuid,
+    pub id: tsunagu_kernel::MemberId,
     pub email: String,
     pub kind: tsunagu_kernel::MemberKind,
     pub role: tsunagu_kernel::MemberRole,
@@ -312,7 +311,10 @@ pub struct Profile {
     pub custom_fields: sqlx::types::Json<std::collections::BTreeMap<String, String>>,
 }
 
-pub async fn find_profile(tx: &mut TenantTx, id: Uuid) -> Result<Option<Profile>, DbError> {
+pub async fn find_profile(
+    tx: &mut TenantTx,
+    id: tsunagu_kernel::MemberId,
+) -> Result<Option<Profile>, DbError> {
     let tenant_id = tx.tenant_id();
     Ok(sqlx::query_as(
         "select id, email, kind, role, status, name_kanji, name_kana, name_romaji, joined_year, left_year, \
@@ -330,7 +332,10 @@ pub async fn find_profile(tx: &mut TenantTx, id: Uuid) -> Result<Option<Profile>
 pub use tsunagu_identity::queries::profile::{set_photo, update_profile, ProfileUpdate};
 
 /// The photo key of an active member of this tenant.
-pub async fn photo_key(tx: &mut TenantTx, id: Uuid) -> Result<Option<String>, DbError> {
+pub async fn photo_key(
+    tx: &mut TenantTx,
+    id: tsunagu_kernel::MemberId,
+) -> Result<Option<String>, DbError> {
     let tenant_id = tx.tenant_id();
     let key: Option<Option<String>> = sqlx::query_scalar(
         "select photo_key from members where tenant_id = $1 and id = $2 and status = 'active'",

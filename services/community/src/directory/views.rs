@@ -2,20 +2,20 @@
 //! and the profile editor.
 
 use std::collections::BTreeMap;
+use tsunagu_kernel::MemberId;
 
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Serialize;
 use tsunagu_web::forms::FieldErrors;
 use tsunagu_web::{AppError, AppState, CurrentMember, Page};
-use uuid::Uuid;
 
 use super::forms::{ProfileForm, AUDIENCES, VISIBLE_FIELDS};
 use super::queries::DirectoryRow;
 use crate::view::render;
 
 /// Can `viewer` see a field meant for `audience`?
-pub fn can_see(viewer: &CurrentMember, owner: Uuid, audience: &str) -> bool {
+pub fn can_see(viewer: &CurrentMember, owner: MemberId, audience: &str) -> bool {
     if viewer.id() == owner || viewer.is_secretariat() {
         return true;
     }
@@ -41,7 +41,7 @@ pub(super) fn audience_of<'a>(visibility: &'a BTreeMap<String, String>, field: &
 
 #[derive(Serialize)]
 pub(super) struct DirectoryCard {
-    id: Uuid,
+    id: tsunagu_kernel::MemberId,
     name_kanji: String,
     name_kana: String,
     name_romaji: String,
@@ -89,7 +89,7 @@ pub(super) fn card(viewer: &CurrentMember, row: DirectoryRow) -> DirectoryCard {
 
 #[derive(Serialize)]
 pub(super) struct ProfileView {
-    pub(super) id: Uuid,
+    pub(super) id: tsunagu_kernel::MemberId,
     pub(super) name_kanji: String,
     pub(super) name_kana: String,
     pub(super) name_romaji: String,

@@ -8,8 +8,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Serialize;
+use tsunagu_kernel::MemberId;
 use tsunagu_web::{AppError, AppState, Authorized, Page};
-use uuid::Uuid;
 
 use crate::view::render;
 use tsunagu_web::dates;
@@ -21,7 +21,7 @@ pub use queries::{notify, notify_everyone};
 /// The header's unread count, for the web kit's session layer (`tsunagu_web::state::Features`).
 pub fn unread_counter(
     tx: &mut tsunagu_kernel::TenantTx,
-    member: Uuid,
+    member: MemberId,
 ) -> std::pin::Pin<
     Box<dyn std::future::Future<Output = Result<i64, tsunagu_kernel::DbError>> + Send + '_>,
 > {

@@ -1,21 +1,21 @@
 //! Notification SQL (community owns `notifications`).
 
 use time::OffsetDateTime;
+use tsunagu_kernel::MemberId;
 use tsunagu_kernel::{DbError, TenantTx};
-use uuid::Uuid;
 
 /// Notifies `recipients` (never the actor themself); their cached unread counts are dropped when
 /// the transaction commits (`TenantTx::changed_unread`).
 pub async fn notify(
     tx: &mut TenantTx,
-    recipients: &[Uuid],
+    recipients: &[MemberId],
     kind: &str,
-    actor: Option<Uuid>,
+    actor: Option<MemberId>,
     subject_title: &str,
     url: &str,
 ) -> Result<(), DbError> {
     let tenant_id = tx.tenant_id();
-    let recipients: Vec<Uuid> = recipients
+    let recipients: Vec<MemberId> = recipients
         .iter()
         .copied()
         .filter(|r| Some(*r) != actor)
@@ -45,7 +45,7 @@ pub async fn notify(
 pub async fn notify_everyone(
     tx: &mut TenantTx,
     kind: &str,
-    actor: Option<Uuid>,
+    actor: Option<MemberId>,
     subject_title: &str,
     url: &str,
     at: OffsetDateTime,
@@ -79,7 +79,7 @@ pub struct Row {
 }
 
 /// The member's latest notifications (at most 100), newest first; none dated in the future.
-pub async fn recent(tx: &mut TenantTx, member: Uuid) -> Result<Vec<Row>, DbError> {
+pub async fn recent(tx: &mut TenantTx, member: MemberId) -> Result<Vec<Row>, DbError> {
     let tenant_id = tx.tenant_id();
     Ok(sqlx::query_as(
         "select n.kind, a.name_kanji as actor_name, n.subject_title, n.url, n.created_at, n.read_at \
@@ -94,7 +94,7 @@ pub async fn recent(tx: &mut TenantTx, member: Uuid) -> Result<Vec<Row>, DbError
 }
 
 /// Marks the member's notifications read (those already shown: none dated in the future).
-pub async fn mark_read(tx: &mut TenantTx, member: Uuid) -> Result<(), DbError> {
+pub async fn mark_read(tx: &mut TenantTx, member: MemberId) -> Result<(), DbError> {
     let tenant_id = tx.tenant_id();
     sqlx::query(
         "update notifications set read_at = now() \
@@ -110,7 +110,7 @@ pub async fn mark_read(tx: &mut TenantTx, member: Uuid) -> Result<(), DbError> {
 
 /// How many unread notifications the member has (the header badge; see
 /// `tsunagu_web::session::UnreadCounter`).
-pub async fn count_unread(tx: &mut TenantTx, member: Uuid) -> Result<i64, DbError> {
+pub async fn count_unread(tx: &mut TenantTx, member: MemberId) -> Result<i64, DbError> {
     let tenant_id = tx.tenant_id();
     Ok(sqlx::query_scalar(
         "select count(*) from notifications where tenant_id = $1 and member_id = $2 \

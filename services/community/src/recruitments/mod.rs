@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Form;
 use tsunagu_authz::Permission;
+use tsunagu_kernel::MemberId;
 use tsunagu_web::forms::FieldErrors;
 use tsunagu_web::{AppError, AppState, Authorized, Page};
 use uuid::Uuid;
@@ -167,7 +168,7 @@ pub async fn create_recruitment(
 }
 
 /// May this member see who reacted and manage follow-ups? The author, or the secretariat.
-async fn can_manage(state: &AppState, member: &Authorized, author: Uuid) -> bool {
+async fn can_manage(state: &AppState, member: &Authorized, author: MemberId) -> bool {
     author == member.id() || member.may(state, Permission::ManageRecruitments).await
 }
 
@@ -280,7 +281,7 @@ pub async fn update_status(
     }
     queries::set_status(&mut tx, id, status).await?;
     // Everyone who said they were interested hears that it opened or closed.
-    let interested: Vec<Uuid> = queries::reactors(&mut tx, id)
+    let interested: Vec<MemberId> = queries::reactors(&mut tx, id)
         .await?
         .into_iter()
         .filter(|r| r.reaction == Reaction::Interested)
@@ -327,7 +328,7 @@ pub async fn gather_interested(
 pub async fn update_followup(
     State(state): State<AppState>,
     member: Authorized,
-    Path((id, member_id)): Path<(Uuid, Uuid)>,
+    Path((id, member_id)): Path<(Uuid, MemberId)>,
     Form(form): Form<FollowupForm>,
 ) -> Result<Response, AppError> {
     let Some(status) = FollowUpStatus::parse(&form.status) else {

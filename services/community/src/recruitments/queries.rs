@@ -2,6 +2,7 @@
 //! recruitment row in the same transaction), and the follow-up list.
 
 use crate::kinds::{FollowUpStatus, Reaction, RecruitmentStatus};
+use tsunagu_kernel::MemberId;
 
 use time::{Date, OffsetDateTime};
 use tsunagu_kernel::{DbError, TenantTx};
@@ -12,7 +13,7 @@ pub const REACTIONS: &[Reaction] = Reaction::ALL;
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Recruitment {
     pub id: Uuid,
-    pub author_id: Uuid,
+    pub author_id: MemberId,
     pub author_name: String,
     pub title: String,
     pub body: String,
@@ -32,7 +33,7 @@ const COLUMNS: &str =
     array(select x.reaction from recruitment_reactions x where x.tenant_id = r.tenant_id \
           and x.recruitment_id = r.id and x.member_id = $2 order by x.reaction) as mine";
 
-pub async fn list(tx: &mut TenantTx, viewer: Uuid) -> Result<Vec<Recruitment>, DbError> {
+pub async fn list(tx: &mut TenantTx, viewer: MemberId) -> Result<Vec<Recruitment>, DbError> {
     let tenant_id = tx.tenant_id();
     Ok(sqlx::query_as(&format!(
         "select {COLUMNS} from recruitments r join members m on m.tenant_id = r.tenant_id and m.id = r.author_id \
@@ -47,7 +48,7 @@ pub async fn list(tx: &mut TenantTx, viewer: Uuid) -> Result<Vec<Recruitment>, D
 pub async fn find(
     tx: &mut TenantTx,
     id: Uuid,
-    viewer: Uuid,
+    viewer: MemberId,
 ) -> Result<Option<Recruitment>, DbError> {
     let tenant_id = tx.tenant_id();
     Ok(sqlx::query_as(&format!(
@@ -62,7 +63,7 @@ pub async fn find(
 }
 
 /// The member's "see later" list.
-pub async fn saved(tx: &mut TenantTx, viewer: Uuid) -> Result<Vec<Recruitment>, DbError> {
+pub async fn saved(tx: &mut TenantTx, viewer: MemberId) -> Result<Vec<Recruitment>, DbError> {
     let tenant_id = tx.tenant_id();
     Ok(sqlx::query_as(&format!(
         "select {COLUMNS} from recruitment_reactions s \
@@ -79,7 +80,7 @@ pub async fn saved(tx: &mut TenantTx, viewer: Uuid) -> Result<Vec<Recruitment>, 
 
 pub async fn create(
     tx: &mut TenantTx,
-    author: Uuid,
+    author: MemberId,
     title: &str,
     body: &str,
     deadline: Option<Date>,
@@ -121,7 +122,7 @@ pub async fn set_status(
 pub async fn toggle_reaction(
     tx: &mut TenantTx,
     id: Uuid,
-    member: Uuid,
+    member: MemberId,
     reaction: Reaction,
 ) -> Result<Option<bool>, DbError> {
     let column = match reaction {
@@ -172,7 +173,7 @@ pub async fn toggle_reaction(
 
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
 pub struct Reactor {
-    pub member_id: Uuid,
+    pub member_id: MemberId,
     pub name: String,
     pub reaction: Reaction,
 }
@@ -208,7 +209,7 @@ pub async fn gather_interested(tx: &mut TenantTx, id: Uuid) -> Result<u64, DbErr
 
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
 pub struct Followup {
-    pub member_id: Uuid,
+    pub member_id: MemberId,
     pub name: String,
     pub status: FollowUpStatus,
     pub note: String,
@@ -230,7 +231,7 @@ pub async fn followups(tx: &mut TenantTx, id: Uuid) -> Result<Vec<Followup>, DbE
 pub async fn update_followup(
     tx: &mut TenantTx,
     id: Uuid,
-    member: Uuid,
+    member: MemberId,
     status: FollowUpStatus,
     note: &str,
 ) -> Result<bool, DbError> {
@@ -253,7 +254,7 @@ pub async fn update_followup(
 /// A member's "see later" items old enough to remind them of (still open, not yet reminded).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct DueReminder {
-    pub member_id: Uuid,
+    pub member_id: MemberId,
     pub email: String,
     pub name: String,
     pub preferred_locale: Option<String>,

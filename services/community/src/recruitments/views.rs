@@ -4,6 +4,7 @@
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Serialize;
+use tsunagu_kernel::MemberId;
 use tsunagu_web::forms::FieldErrors;
 use tsunagu_web::{AppError, AppState, Page};
 use uuid::Uuid;
@@ -19,7 +20,7 @@ pub struct RecruitmentView {
     id: Uuid,
     title: String,
     author_name: String,
-    author_id: Uuid,
+    author_id: MemberId,
     paragraphs: Vec<Vec<Segment>>,
     deadline: Option<String>,
     open: bool,

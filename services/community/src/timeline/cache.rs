@@ -24,12 +24,12 @@
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock, RwLock};
 use std::time::{Duration, Instant};
+use tsunagu_kernel::MemberId;
 
 use time::OffsetDateTime;
 use tsunagu_kernel::TenantId;
 use tsunagu_web::dates::Zone;
 use tsunagu_web::{Locale, WebKit};
-use uuid::Uuid;
 
 use super::queries::{self, HeadPost, Post};
 
@@ -57,7 +57,7 @@ pub enum Actions {
 }
 
 impl Actions {
-    pub fn for_viewer(post: &Post, viewer: Uuid, can_moderate: bool) -> Self {
+    pub fn for_viewer(post: &Post, viewer: MemberId, can_moderate: bool) -> Self {
         if post.author_id == viewer {
             Actions::Author
         } else if can_moderate {
@@ -143,13 +143,13 @@ impl Cards {
 pub struct CachedPost {
     pub post: Post,
     /// Sorted member ids; `None` when the post has more likers than the cache holds.
-    likers: Option<Vec<Uuid>>,
+    likers: Option<Vec<tsunagu_kernel::MemberId>>,
     cards: Arc<Cards>,
 }
 
 impl CachedPost {
     /// Did `viewer` like this post? `None`: the cache does not know (too many likers).
-    pub fn liked_by(&self, viewer: Uuid) -> Option<bool> {
+    pub fn liked_by(&self, viewer: MemberId) -> Option<bool> {
         self.likers
             .as_ref()
             .map(|likers| likers.binary_search(&viewer).is_ok())
@@ -360,12 +360,13 @@ fn evict_oldest(entries: &mut HashMap<TenantId, Entry>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use uuid::Uuid;
 
     fn post(n: u8, likes: i32) -> Post {
         let at = OffsetDateTime::from_unix_timestamp(1_800_000_000 - i64::from(n)).unwrap();
         Post {
             id: Uuid::from_u128(u128::from(n) + 1),
-            author_id: Uuid::from_u128(1000),
+            author_id: MemberId(Uuid::from_u128(1000)),
             author_name: "投稿 者".into(),
             body: format!("本文 {n} <b>太字</b>"),
             kind: crate::kinds::PostKind::Post,
@@ -378,7 +379,7 @@ mod tests {
         }
     }
 
-    fn row(post: Post, likers: Vec<Uuid>) -> HeadPost {
+    fn row(post: Post, likers: Vec<MemberId>) -> HeadPost {
         HeadPost { post, likers }
     }
 
@@ -416,12 +417,12 @@ mod tests {
 
     #[test]
     fn likes_come_from_the_likers_unless_there_were_too_many() {
-        let viewer = Uuid::from_u128(7);
-        let others: Vec<Uuid> = (100..110).map(Uuid::from_u128).collect();
+        let viewer = MemberId(Uuid::from_u128(7));
+        let others: Vec<MemberId> = (100..110).map(|n| MemberId(Uuid::from_u128(n))).collect();
         let mut with_viewer = others.clone();
         with_viewer.push(viewer);
-        let crowd: Vec<Uuid> = (0..queries::LIKERS_CAP as u128)
-            .map(|n| Uuid::from_u128(n + 10_000))
+        let crowd: Vec<MemberId> = (0..queries::LIKERS_CAP as u128)
+            .map(|n| MemberId(Uuid::from_u128(n + 10_000)))
             .collect();
         let head = FeedHead::new(
             vec![

@@ -2,6 +2,7 @@
 //! transaction as the like or comment, so the feed reads one row per post.
 
 use time::OffsetDateTime;
+use tsunagu_kernel::MemberId;
 use tsunagu_kernel::{DbError, TenantTx};
 use uuid::Uuid;
 
@@ -9,7 +10,7 @@ use uuid::Uuid;
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Post {
     pub id: Uuid,
-    pub author_id: Uuid,
+    pub author_id: MemberId,
     pub author_name: String,
     pub body: String,
     pub kind: crate::kinds::PostKind,
@@ -35,7 +36,7 @@ pub struct FeedPost {
 pub struct HeadPost {
     #[sqlx(flatten)]
     pub post: Post,
-    pub likers: Vec<Uuid>,
+    pub likers: Vec<MemberId>,
 }
 
 /// At most this many likers per post are read into the feed cache. A post with more (rare in a
@@ -110,7 +111,7 @@ pub async fn feed_head(tx: &mut TenantTx) -> Result<Vec<HeadPost>, DbError> {
 /// transaction with `Db::begin_tenant_generic_plans`.
 pub async fn feed_after(
     tx: &mut TenantTx,
-    viewer: Uuid,
+    viewer: MemberId,
     (at, id): (OffsetDateTime, Uuid),
 ) -> Result<Vec<FeedPost>, DbError> {
     let tenant_id = tx.tenant_id();
@@ -127,7 +128,7 @@ pub async fn feed_after(
 /// Which of `posts` the viewer liked (for posts whose likers the cache could not hold).
 pub async fn liked_among(
     tx: &mut TenantTx,
-    viewer: Uuid,
+    viewer: MemberId,
     posts: &[Uuid],
 ) -> Result<Vec<Uuid>, DbError> {
     let tenant_id = tx.tenant_id();
@@ -144,7 +145,7 @@ pub async fn liked_among(
 pub async fn find_post(
     tx: &mut TenantTx,
     id: Uuid,
-    viewer: Uuid,
+    viewer: MemberId,
 ) -> Result<Option<FeedPost>, DbError> {
     let tenant_id = tx.tenant_id();
     Ok(sqlx::query_as(
@@ -163,7 +164,7 @@ pub async fn find_post(
 
 pub async fn create_post(
     tx: &mut TenantTx,
-    author: Uuid,
+    author: MemberId,
     body: &str,
     kind: crate::kinds::PostKind,
     expires_at: Option<OffsetDateTime>,
@@ -191,7 +192,7 @@ pub async fn create_post(
 pub async fn edit_post(
     tx: &mut TenantTx,
     id: Uuid,
-    author: Uuid,
+    author: MemberId,
     body: &str,
 ) -> Result<bool, DbError> {
     tx.changed_version(super::cache::VERSION);
@@ -215,7 +216,7 @@ pub async fn edit_post(
 pub async fn delete_post(
     tx: &mut TenantTx,
     id: Uuid,
-    author: Uuid,
+    author: MemberId,
 ) -> Result<Option<Option<String>>, DbError> {
     tx.changed_version(super::cache::VERSION);
     let tenant_id = tx.tenant_id();
@@ -229,7 +230,7 @@ pub async fn delete_post(
     .await?)
 }
 
-pub async fn hide_post(tx: &mut TenantTx, id: Uuid, by: Uuid) -> Result<bool, DbError> {
+pub async fn hide_post(tx: &mut TenantTx, id: Uuid, by: MemberId) -> Result<bool, DbError> {
     tx.changed_version(super::cache::VERSION);
     let tenant_id = tx.tenant_id();
     Ok(sqlx::query(
@@ -248,7 +249,7 @@ pub async fn hide_post(tx: &mut TenantTx, id: Uuid, by: Uuid) -> Result<bool, Db
 pub async fn toggle_like(
     tx: &mut TenantTx,
     post: Uuid,
-    member: Uuid,
+    member: MemberId,
 ) -> Result<Option<(bool, i32)>, DbError> {
     tx.changed_version(super::cache::VERSION);
     let tenant_id = tx.tenant_id();
@@ -293,7 +294,7 @@ pub async fn toggle_like(
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Comment {
     pub id: Uuid,
-    pub author_id: Uuid,
+    pub author_id: MemberId,
     pub author_name: String,
     pub body: String,
     pub created_at: OffsetDateTime,
@@ -316,7 +317,7 @@ pub async fn comments(tx: &mut TenantTx, post: Uuid) -> Result<Vec<Comment>, DbE
 pub async fn add_comment(
     tx: &mut TenantTx,
     post: Uuid,
-    author: Uuid,
+    author: MemberId,
     body: &str,
 ) -> Result<bool, DbError> {
     tx.changed_version(super::cache::VERSION);

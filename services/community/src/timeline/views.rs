@@ -2,6 +2,7 @@
 //! post's page.
 
 use std::sync::Arc;
+use tsunagu_kernel::MemberId;
 
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -25,7 +26,7 @@ use tsunagu_web::dates::{self, Zone};
 #[derive(Serialize)]
 pub struct PostView {
     id: Uuid,
-    author_id: Uuid,
+    author_id: MemberId,
     author_name: String,
     /// The first letter of the author's name, for the avatar.
     author_initial: String,
@@ -260,7 +261,7 @@ pub(super) async fn render_feed(
 #[derive(Serialize)]
 struct CommentView {
     id: Uuid,
-    author_id: Uuid,
+    author_id: MemberId,
     author_name: String,
     paragraphs: Vec<Vec<Segment>>,
     created_label: String,

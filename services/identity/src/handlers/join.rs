@@ -384,7 +384,7 @@ pub async fn create_member(
             &mut tx,
             "invitation.accepted",
             "member",
-            Some(member_id),
+            Some(member_id.as_uuid()),
             serde_json::json!({ "invitation_id": invitation.id }),
         )
         .await?;

@@ -64,7 +64,7 @@ pub fn known_device(
     state: &AppState,
     headers: &HeaderMap,
     tenant: TenantId,
-    member: uuid::Uuid,
+    member: tsunagu_kernel::MemberId,
 ) -> bool {
     rate_limit::device_is_known(
         state.config.secret_key.expose(),
@@ -80,7 +80,7 @@ pub fn remember_device(
     state: &AppState,
     headers: &HeaderMap,
     tenant: TenantId,
-    member: uuid::Uuid,
+    member: tsunagu_kernel::MemberId,
 ) -> String {
     rate_limit::device_cookie(
         state.config.https,

@@ -5,12 +5,13 @@ pub mod profile;
 
 use time::{Duration, OffsetDateTime};
 use tsunagu_kernel::tokens::{random_token, token_hash};
+use tsunagu_kernel::MemberId;
 use tsunagu_kernel::{DbError, MemberKind, MemberRole, MemberStatus, TenantTx};
 use uuid::Uuid;
 
 #[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
 pub struct Member {
-    pub id: Uuid,
+    pub id: MemberId,
     pub email: String,
     #[serde(skip)]
     pub password_hash: String,
@@ -52,8 +53,8 @@ pub struct NewMember<'a> {
     pub preferred_locale: Option<&'a str>,
 }
 
-pub async fn insert_member(tx: &mut TenantTx, m: &NewMember<'_>) -> Result<Uuid, DbError> {
-    let id = tsunagu_kernel::ids::new_row_id();
+pub async fn insert_member(tx: &mut TenantTx, m: &NewMember<'_>) -> Result<MemberId, DbError> {
+    let id = MemberId::new();
     let tenant_id = tx.tenant_id();
     // Directory search covers the names and what every member may see (all fields start
     // visible to members; the profile page recomputes this when visibility changes).
@@ -97,7 +98,7 @@ pub async fn insert_member(tx: &mut TenantTx, m: &NewMember<'_>) -> Result<Uuid,
 /// check) and its tokens (for the index), replacing the previous ones.
 pub async fn set_search_text(
     tx: &mut TenantTx,
-    member_id: Uuid,
+    member_id: MemberId,
     text: &str,
 ) -> Result<(), DbError> {
     let tenant_id = tx.tenant_id();
@@ -136,7 +137,7 @@ pub async fn find_by_email(tx: &mut TenantTx, normalized: &str) -> Result<Option
     .await?)
 }
 
-pub async fn find_by_id(tx: &mut TenantTx, id: Uuid) -> Result<Option<Member>, DbError> {
+pub async fn find_by_id(tx: &mut TenantTx, id: MemberId) -> Result<Option<Member>, DbError> {
     let tenant_id = tx.tenant_id();
     Ok(sqlx::query_as(&format!(
         "select {MEMBER_COLUMNS} from members where tenant_id = $1 and id = $2"
@@ -185,7 +186,7 @@ pub async fn count_by_status(tx: &mut TenantTx) -> Result<Vec<(String, i64)>, Db
 /// Changes status when the current one is among `from`; returns whether a row changed.
 pub async fn transition_status(
     tx: &mut TenantTx,
-    id: Uuid,
+    id: MemberId,
     from: &[MemberStatus],
     to: MemberStatus,
 ) -> Result<bool, DbError> {
@@ -207,7 +208,7 @@ pub async fn transition_status(
     Ok(changed == 1)
 }
 
-pub async fn reject(tx: &mut TenantTx, id: Uuid, reason: &str) -> Result<bool, DbError> {
+pub async fn reject(tx: &mut TenantTx, id: MemberId, reason: &str) -> Result<bool, DbError> {
     let tenant_id = tx.tenant_id();
     let changed = sqlx::query(
         "update members set status = 'rejected', rejection_reason = $3, updated_at = now() \
@@ -222,7 +223,7 @@ pub async fn reject(tx: &mut TenantTx, id: Uuid, reason: &str) -> Result<bool, D
     Ok(changed == 1)
 }
 
-pub async fn mark_email_verified(tx: &mut TenantTx, id: Uuid) -> Result<(), DbError> {
+pub async fn mark_email_verified(tx: &mut TenantTx, id: MemberId) -> Result<(), DbError> {
     let tenant_id = tx.tenant_id();
     sqlx::query(
         "update members set email_verified_at = coalesce(email_verified_at, now()), updated_at = now() \
@@ -235,7 +236,11 @@ pub async fn mark_email_verified(tx: &mut TenantTx, id: Uuid) -> Result<(), DbEr
     Ok(())
 }
 
-pub async fn set_password(tx: &mut TenantTx, id: Uuid, password_hash: &str) -> Result<(), DbError> {
+pub async fn set_password(
+    tx: &mut TenantTx,
+    id: MemberId,
+    password_hash: &str,
+) -> Result<(), DbError> {
     let tenant_id = tx.tenant_id();
     sqlx::query("update members set password_hash = $3, updated_at = now() where tenant_id = $1 and id = $2")
         .bind(tenant_id)
@@ -246,7 +251,7 @@ pub async fn set_password(tx: &mut TenantTx, id: Uuid, password_hash: &str) -> R
     Ok(())
 }
 
-pub async fn set_role(tx: &mut TenantTx, id: Uuid, role: MemberRole) -> Result<bool, DbError> {
+pub async fn set_role(tx: &mut TenantTx, id: MemberId, role: MemberRole) -> Result<bool, DbError> {
     let tenant_id = tx.tenant_id();
     Ok(sqlx::query(
         "update members set role = $3, updated_at = now() \
@@ -263,7 +268,7 @@ pub async fn set_role(tx: &mut TenantTx, id: Uuid, role: MemberRole) -> Result<b
 
 pub async fn set_preferred_locale(
     tx: &mut TenantTx,
-    id: Uuid,
+    id: MemberId,
     locale: &str,
 ) -> Result<(), DbError> {
     let tenant_id = tx.tenant_id();
@@ -313,7 +318,7 @@ impl TokenPurpose {
 /// this member stop working: only the newest link counts.
 pub async fn issue_token(
     tx: &mut TenantTx,
-    member_id: Uuid,
+    member_id: MemberId,
     purpose: TokenPurpose,
 ) -> Result<String, DbError> {
     let tenant_id = tx.tenant_id();
@@ -347,7 +352,7 @@ pub async fn consume_token(
     tx: &mut TenantTx,
     token: &str,
     purpose: TokenPurpose,
-) -> Result<Option<Uuid>, DbError> {
+) -> Result<Option<MemberId>, DbError> {
     let tenant_id = tx.tenant_id();
     Ok(sqlx::query_scalar(
         "update member_tokens set used_at = now() \
@@ -413,7 +418,7 @@ pub async fn find_open_invitation(
 pub async fn accept_invitation(
     tx: &mut TenantTx,
     invitation_id: Uuid,
-    member_id: Uuid,
+    member_id: MemberId,
 ) -> Result<bool, DbError> {
     let tenant_id = tx.tenant_id();
     Ok(sqlx::query(
@@ -449,7 +454,7 @@ pub async fn upsert_invitation(
     email: &str,
     email_normalized: &str,
     kind: MemberKind,
-    invited_by: Uuid,
+    invited_by: MemberId,
 ) -> Result<(Uuid, String), DbError> {
     let tenant_id = tx.tenant_id();
     let token = random_token();

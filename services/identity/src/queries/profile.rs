@@ -1,8 +1,8 @@
 //! Profile writes (identity owns `members` and `member_search_tokens`; community's profile page
 //! calls these): the profile's fields with its search text, and the photo.
 
+use tsunagu_kernel::MemberId;
 use tsunagu_kernel::{DbError, TenantTx};
-use uuid::Uuid;
 
 pub struct ProfileUpdate<'a> {
     pub name_kanji: &'a str,
@@ -24,7 +24,7 @@ pub struct ProfileUpdate<'a> {
 /// Saves the profile and recomputes its search text from the parts every member may see.
 pub async fn update_profile(
     tx: &mut TenantTx,
-    id: Uuid,
+    id: MemberId,
     p: &ProfileUpdate<'_>,
 ) -> Result<(), DbError> {
     let tenant_id = tx.tenant_id();
@@ -80,7 +80,7 @@ pub async fn update_profile(
 /// Sets (or clears) a member's photo; returns the previous key, to delete its file.
 pub async fn set_photo(
     tx: &mut TenantTx,
-    id: Uuid,
+    id: MemberId,
     key: Option<&str>,
 ) -> Result<Option<String>, DbError> {
     let tenant_id = tx.tenant_id();

@@ -10,7 +10,7 @@ use axum::Form;
 use tsunagu_identity::email::{self, EmailSpec};
 use tsunagu_identity::queries;
 use tsunagu_kernel::audit;
-use tsunagu_kernel::{MemberKind, MemberRole, MemberStatus, TenantTx};
+use tsunagu_kernel::{MemberId, MemberKind, MemberRole, MemberStatus, TenantTx};
 use tsunagu_web::dates;
 use tsunagu_web::forms::render_page;
 use tsunagu_web::forms::{EmailAddress, FieldErrors};
@@ -82,7 +82,7 @@ pub async fn list_approvals(
 pub async fn approve_member(
     State(state): State<AppState>,
     member: Authorized,
-    Path(id): Path<Uuid>,
+    Path(id): Path<MemberId>,
 ) -> Result<Response, AppError> {
     let mut tx = member.begin(&state).await?;
     if !queries::transition_status(
@@ -103,7 +103,7 @@ pub async fn approve_member(
         &mut tx,
         "member.approved",
         "member",
-        Some(id),
+        Some(id.as_uuid()),
         serde_json::json!({}),
     )
     .await?;
@@ -132,7 +132,7 @@ pub async fn reject_member(
     State(state): State<AppState>,
     member: Authorized,
     page: Page,
-    Path(id): Path<Uuid>,
+    Path(id): Path<MemberId>,
     Form(form): Form<RejectForm>,
 ) -> Result<Response, AppError> {
     let mut tx = member.begin(&state).await?;
@@ -146,7 +146,7 @@ pub async fn reject_member(
                 &page,
                 &mut tx,
                 &errors,
-                Some(id),
+                Some(id.as_uuid()),
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await;
@@ -165,7 +165,7 @@ pub async fn reject_member(
         &mut tx,
         "member.rejected",
         "member",
-        Some(id),
+        Some(id.as_uuid()),
         serde_json::json!({ "reason": reason }),
     )
     .await?;
@@ -439,7 +439,7 @@ pub async fn list_members(
 pub async fn update_role(
     State(state): State<AppState>,
     member: Authorized,
-    Path(id): Path<Uuid>,
+    Path(id): Path<MemberId>,
     Form(form): Form<RoleForm>,
 ) -> Result<Response, AppError> {
     let Some(role) = MemberRole::parse(&form.role) else {
@@ -465,7 +465,7 @@ pub async fn update_role(
             &mut tx,
             "member.role_changed",
             "member",
-            Some(id),
+            Some(id.as_uuid()),
             serde_json::json!({ "from": target.role, "to": role }),
         )
         .await?;
@@ -481,7 +481,7 @@ pub async fn update_role(
 pub async fn update_status(
     State(state): State<AppState>,
     member: Authorized,
-    Path(id): Path<Uuid>,
+    Path(id): Path<MemberId>,
     Form(form): Form<StatusForm>,
 ) -> Result<Response, AppError> {
     use MemberStatus::*;
@@ -516,7 +516,7 @@ pub async fn update_status(
         &mut tx,
         &format!("member.{}", form.action),
         "member",
-        Some(id),
+        Some(id.as_uuid()),
         serde_json::json!({ "from": target.status, "to": to }),
     )
     .await?;

@@ -24,7 +24,7 @@ pub(super) struct Counts {
 
 #[derive(Serialize)]
 struct PendingView {
-    id: Uuid,
+    id: tsunagu_kernel::MemberId,
     name_kanji: String,
     name_kana: String,
     name_romaji: String,
@@ -121,7 +121,7 @@ pub(super) async fn render_invitations(
 
 #[derive(Serialize)]
 pub(super) struct MemberRow {
-    pub(super) id: Uuid,
+    pub(super) id: tsunagu_kernel::MemberId,
     pub(super) name_kanji: String,
     pub(super) email: String,
     pub(super) kind: MemberKind,
