@@ -110,6 +110,13 @@ const OWNERS: &[(&str, &str)] = &[
     ("article_comments", "community"),
     ("article_likes", "community"),
     ("notifications", "community"),
+    ("surveys", "surveys"),
+    ("survey_questions", "surveys"),
+    ("survey_options", "surveys"),
+    ("survey_respondents", "surveys"),
+    ("survey_responses", "surveys"),
+    ("survey_response_members", "surveys"),
+    ("survey_answers", "surveys"),
 ];
 
 #[test]
@@ -188,11 +195,12 @@ const LAYERS: &[(&str, u8)] = &[
     ("tsunagu-community", 5),
     ("tsunagu-secretariat", 5),
     ("tsunagu-console", 5),
-    ("tsunagu-demo", 6),
-    ("tsunagu-gateway", 7),
-    ("tsunagu-testkit", 8),
-    ("tsunagu-tests", 9),
-    ("tsunagu-bench", 9),
+    ("tsunagu-surveys", 6),
+    ("tsunagu-demo", 7),
+    ("tsunagu-gateway", 8),
+    ("tsunagu-testkit", 9),
+    ("tsunagu-tests", 10),
+    ("tsunagu-bench", 10),
 ];
 
 #[test]

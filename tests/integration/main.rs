@@ -21,4 +21,5 @@ mod pool_reuse;
 mod routes;
 mod scale;
 mod secretariat;
+mod surveys;
 mod tenant_config;

@@ -34,6 +34,10 @@ pub enum Permission {
     ManageRecruitments,
     /// Write, schedule and publish articles.
     ManageArticles,
+    /// Build, publish and close surveys, and read their results.
+    ManageSurveys,
+    /// Answer the surveys whose audience includes the member.
+    AnswerSurveys,
 }
 
 impl Permission {
@@ -52,6 +56,8 @@ impl Permission {
             Permission::ReactToRecruitment => ("recruitments", "react"),
             Permission::ManageRecruitments => ("recruitments", "manage"),
             Permission::ManageArticles => ("articles", "manage"),
+            Permission::ManageSurveys => ("surveys", "manage"),
+            Permission::AnswerSurveys => ("surveys", "answer"),
         }
     }
 }
@@ -287,6 +293,12 @@ mod tests {
             (&secretariat, ManageArticles, true),
             (&employee, ManageArticles, false),
             (&alumni, ManageArticles, false),
+            (&alumni, AnswerSurveys, true),
+            (&employee, AnswerSurveys, true),
+            (&secretariat, AnswerSurveys, true),
+            (&secretariat, ManageSurveys, true),
+            (&employee, ManageSurveys, false),
+            (&alumni, ManageSurveys, false),
         ] {
             assert_eq!(
                 authz.can(&t, subjects, permission).await,

@@ -50,7 +50,8 @@ pub fn tenant_routes() -> Routes {
         tsunagu_secretariat::home::routes()
             .merge(tsunagu_identity::routes())
             .merge(tsunagu_secretariat::routes())
-            .merge(tsunagu_community::routes()),
+            .merge(tsunagu_community::routes())
+            .merge(tsunagu_surveys::routes()),
     )
 }
 

@@ -33,4 +33,5 @@ pub const TEMPLATES: &[&[tsunagu_web::templates::EmbeddedTemplate]] = &[
     tsunagu_secretariat::TEMPLATES,
     tsunagu_community::TEMPLATES,
     tsunagu_console::TEMPLATES,
+    tsunagu_surveys::TEMPLATES,
 ];

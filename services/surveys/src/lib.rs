@@ -1,0 +1,96 @@
+//! Surveys (アンケート): the secretariat builds a survey (questions of six kinds, audience, dates,
+//! anonymous or named), publishes it (its questions freeze; "edit" makes a new version), members
+//! answer it once (named surveys may allow changes until they close), and the secretariat reads
+//! the results as server-rendered bar charts, filtered by member kind or by another question's
+//! answer. See docs/SURVEYS.md for the model and the anonymity guarantee.
+
+pub mod answering;
+pub mod answers;
+pub mod builder;
+pub mod kinds;
+pub mod queries;
+pub mod results;
+
+use axum::routing::{get, post};
+
+pub const TEMPLATES: &[tsunagu_web::templates::EmbeddedTemplate] = tsunagu_web::templates![
+    "surveys/list.html",
+    "surveys/builder.html",
+    "surveys/_question_fields.html",
+    "surveys/member_list.html",
+    "surveys/answer.html",
+    "surveys/results.html",
+];
+
+pub fn routes() -> tsunagu_web::routes::Routes {
+    use tsunagu_authz::Permission::*;
+    tsunagu_web::routes::Routes::new()
+        // The secretariat's builder and results.
+        .member(
+            "/secretariat/surveys",
+            ManageSurveys,
+            get(builder::list_surveys).post(builder::create_survey),
+        )
+        .member(
+            "/secretariat/surveys/{id}",
+            ManageSurveys,
+            get(builder::show_builder).post(builder::update_settings),
+        )
+        .member(
+            "/secretariat/surveys/{id}/questions",
+            ManageSurveys,
+            post(builder::add_question),
+        )
+        .member(
+            "/secretariat/surveys/{id}/questions/{question}",
+            ManageSurveys,
+            post(builder::update_question),
+        )
+        .member(
+            "/secretariat/surveys/{id}/questions/{question}/delete",
+            ManageSurveys,
+            post(builder::delete_question),
+        )
+        .member(
+            "/secretariat/surveys/{id}/questions/{question}/move",
+            ManageSurveys,
+            post(builder::move_question),
+        )
+        .member(
+            "/secretariat/surveys/{id}/preview",
+            ManageSurveys,
+            get(answering::preview),
+        )
+        .member(
+            "/secretariat/surveys/{id}/publish",
+            ManageSurveys,
+            post(builder::publish),
+        )
+        .member(
+            "/secretariat/surveys/{id}/close",
+            ManageSurveys,
+            post(builder::close),
+        )
+        .member(
+            "/secretariat/surveys/{id}/new-version",
+            ManageSurveys,
+            post(builder::new_version),
+        )
+        .member(
+            "/secretariat/surveys/{id}/delete",
+            ManageSurveys,
+            post(builder::delete_draft),
+        )
+        .member(
+            "/secretariat/surveys/{id}/results",
+            ManageSurveys,
+            get(results::show_results),
+        )
+        // Members answer.
+        .member("/surveys", AnswerSurveys, get(answering::list_open))
+        .member(
+            "/surveys/{id}",
+            AnswerSurveys,
+            get(answering::show_form).post(answering::submit),
+        )
+}

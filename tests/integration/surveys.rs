@@ -1,0 +1,376 @@
+//! Surveys over HTTP: the secretariat builds and publishes, members answer once with a clear
+//! message for every refused answer and nothing stored, results count what was answered, and
+//! anonymity holds in the schema itself.
+
+use axum::http::StatusCode;
+use tsunagu_kernel::Actor;
+use tsunagu_surveys::queries::{self, Question, SurveyId};
+use tsunagu_testkit::{MemberFixture, TestApp, TestClient};
+
+use crate::identity::{app, secretariat, PASSWORD};
+
+const OFFICE: &str = "office@demo.example.co.jp";
+const HOST: &str = "demo.localhost";
+
+async fn member(app: &TestApp, email: &str, kind: &str) -> tsunagu_kernel::MemberId {
+    app.create_member(
+        "demo",
+        MemberFixture {
+            email,
+            password: PASSWORD,
+            kind,
+            role: "member",
+            status: "active",
+            name: "回答 者",
+        },
+    )
+    .await
+}
+
+async fn signed_in<'a>(app: &'a TestApp, host: &str, email: &str) -> TestClient<'a> {
+    let mut client = app.client(host);
+    assert_eq!(
+        client.sign_in(email, PASSWORD).await.status,
+        StatusCode::SEE_OTHER
+    );
+    client
+}
+
+fn survey_id(response: &tsunagu_testkit::TestResponse) -> SurveyId {
+    response
+        .header("location")
+        .expect("a redirect to the builder")
+        .trim_start_matches("/secretariat/surveys/")
+        .split(['?', '/'])
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+async fn questions(app: &TestApp, id: SurveyId) -> Vec<Question> {
+    let tenant = app.tenant_id("demo").await;
+    let mut tx = app.state.db.begin_tenant(tenant, Actor::System).await.unwrap();
+    let questions = queries::questions(&mut tx, id).await.unwrap();
+    tx.commit().await.unwrap();
+    questions
+}
+
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    let tenant = app.tenant_id("demo").await;
+    let mut tx = app.state.db.begin_tenant(tenant, Actor::System).await.unwrap();
+    let n: i64 = sqlx::query_scalar(sql).fetch_one(tx.conn()).await.unwrap();
+    tx.commit().await.unwrap();
+    n
+}
+
+/// Builds a survey with a single choice (with "other"), a yes/no, a 1–5 scale and a short text,
+/// and returns its id, unpublished.
+async fn build(office: &mut TestClient<'_>, title: &str, anonymous: bool) -> SurveyId {
+    let created = office.post("/secretariat/surveys", &[("title", title)]).await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
+    let id = survey_id(&created);
+    let mut settings = vec![
+        ("title", title),
+        ("intro", "近況を教えてください。"),
+        ("audience", "everyone"),
+        ("opens_at", ""),
+        ("closes_at", ""),
+    ];
+    if anonymous {
+        settings.push(("anonymous", "on"));
+    }
+    let saved = office
+        .post(&format!("/secretariat/surveys/{id}"), &settings)
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    for fields in [
+        vec![
+            ("kind", "single"),
+            ("prompt", "今の業界は？"),
+            ("options", "IT\n金融\n製造"),
+            ("required", "on"),
+            ("allow_other", "on"),
+        ],
+        vec![("kind", "yes_no"), ("prompt", "インタビューに協力できますか？"), ("required", "on")],
+        vec![("kind", "scale"), ("prompt", "在籍時の満足度")],
+        vec![("kind", "short_text"), ("prompt", "ひとこと")],
+    ] {
+        let added = office
+            .post(&format!("/secretariat/surveys/{id}/questions"), &fields)
+            .await;
+        assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.body);
+    }
+    id
+}
+
+#[tokio::test]
+async fn the_secretariat_builds_publishes_and_reads_results() {
+    let app = app().await;
+    secretariat(&app, "demo", OFFICE).await;
+    member(&app, "a@example.jp", "alumni").await;
+    member(&app, "b@example.jp", "alumni").await;
+    member(&app, "e@example.jp", "employee").await;
+    let mut office = signed_in(&app, HOST, OFFICE).await;
+
+    // A plain member cannot open the builder; the secretariat can.
+    let mut a = signed_in(&app, HOST, "a@example.jp").await;
+    assert_eq!(a.get("/secretariat/surveys").await.status, StatusCode::FORBIDDEN);
+    assert_eq!(office.get("/secretariat/surveys").await.status, StatusCode::OK);
+
+    let id = build(&mut office, "キャリア調査", false).await;
+    let qs = questions(&app, id).await;
+    assert_eq!(qs.len(), 4);
+    assert_eq!(qs[0].options.len(), 3);
+
+    // An invalid question is refused with its message; nothing is added.
+    let refused = office
+        .post(
+            &format!("/secretariat/surveys/{id}/questions"),
+            &[("kind", "single"), ("prompt", "選択肢が1つ"), ("options", "IT")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body.contains("field-error"), "{}", refused.body);
+    assert_eq!(questions(&app, id).await.len(), 4);
+
+    // Reorder: the yes/no moves to the top.
+    let moved = office
+        .post(
+            &format!("/secretariat/surveys/{id}/questions/{}/move", qs[1].row.id),
+            &[("direction", "up")],
+        )
+        .await;
+    assert_eq!(moved.status, StatusCode::SEE_OTHER);
+    let qs = questions(&app, id).await;
+    assert_eq!(qs[0].row.prompt, "インタビューに協力できますか？");
+
+    // A draft does not exist for members.
+    assert_eq!(a.get(&format!("/surveys/{id}")).await.status, StatusCode::NOT_FOUND);
+    // The preview shows the form to the secretariat.
+    let preview = office.get(&format!("/secretariat/surveys/{id}/preview")).await;
+    assert_eq!(preview.status, StatusCode::OK);
+    assert!(preview.body.contains("今の業界は？"));
+
+    let published = office
+        .post(&format!("/secretariat/surveys/{id}/publish"), &[])
+        .await;
+    assert_eq!(published.status, StatusCode::SEE_OTHER);
+    // Everyone in the audience is notified.
+    assert_eq!(
+        count(&app, "select count(*) from notifications where kind = 'survey_opened'").await,
+        3
+    );
+    // Questions are frozen now.
+    let frozen = office
+        .post(
+            &format!("/secretariat/surveys/{id}/questions"),
+            &[("kind", "short_text"), ("prompt", "追加")],
+        )
+        .await;
+    assert!(frozen.header("location").unwrap().contains("survey_frozen"));
+    assert_eq!(questions(&app, id).await.len(), 4);
+
+    let yes_no = qs[0].row.id;
+    let industry = &qs[1];
+    let form = |choice: String, yes: &str| {
+        vec![
+            (format!("q_{yes_no}"), yes.to_owned()),
+            (format!("q_{}", industry.row.id), choice),
+            (format!("q_{}", qs[2].row.id), "4".to_owned()),
+            (format!("q_{}", qs[3].row.id), "元気です".to_owned()),
+        ]
+    };
+
+    // Required question missing: 422 with its message, nothing stored, what was typed kept.
+    let missing = vec![(format!("q_{}", qs[3].row.id), "途中まで".to_owned())];
+    let refs: Vec<(&str, &str)> = missing.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let refused = a.post(&format!("/surveys/{id}"), &refs).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body.contains("途中まで"), "typed text kept");
+    assert!(refused.body.contains("field-error"));
+    // A choice the question does not offer.
+    let foreign = form(uuid::Uuid::new_v4().to_string(), "yes");
+    let refs: Vec<(&str, &str)> = foreign.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    assert_eq!(
+        a.post(&format!("/surveys/{id}"), &refs).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    // Text over its limit.
+    let mut long = form(industry.options[0].id.to_string(), "yes");
+    long[3].1 = "あ".repeat(201);
+    let refs: Vec<(&str, &str)> = long.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    assert_eq!(
+        a.post(&format!("/surveys/{id}"), &refs).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(count(&app, "select count(*) from survey_responses").await, 0);
+    assert_eq!(count(&app, "select count(*) from survey_respondents").await, 0);
+
+    // Two members answer.
+    let answer_a = form(industry.options[0].id.to_string(), "yes");
+    let refs: Vec<(&str, &str)> = answer_a.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let sent = a.post(&format!("/surveys/{id}"), &refs).await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
+    let mut b = signed_in(&app, HOST, "b@example.jp").await;
+    let mut answer_b = form("other".to_owned(), "no");
+    answer_b.push((format!("q_{}_other", industry.row.id), "起業".to_owned()));
+    let refs: Vec<(&str, &str)> = answer_b.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    assert_eq!(b.post(&format!("/surveys/{id}"), &refs).await.status, StatusCode::SEE_OTHER);
+
+    // Answering twice: refused, nothing changes.
+    let again = a.post(&format!("/surveys/{id}"), &refs).await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    assert_eq!(count(&app, "select count(*) from survey_responses").await, 2);
+    assert_eq!(
+        count(
+            &app,
+            "select count(*) from survey_answers where text_value = '起業'"
+        )
+        .await,
+        1
+    );
+
+    // Results: counts and percentages, the "other" text, the scale's average.
+    let results = office.get(&format!("/secretariat/surveys/{id}/results")).await;
+    assert_eq!(results.status, StatusCode::OK);
+    assert!(results.body.contains("起業"));
+    assert!(results.body.contains("50%"), "one of two said IT");
+    assert!(results.body.contains("平均：4"), "scale average");
+    assert!(results.body.contains("<svg"), "bars drawn by the server");
+    // Narrowed to those who said yes: only a's answers remain.
+    let yes = office
+        .get(&format!(
+            "/secretariat/surveys/{id}/results?answer={yes_no}:1"
+        ))
+        .await;
+    assert_eq!(yes.status, StatusCode::OK);
+    assert!(!yes.body.contains("起業"), "b said no");
+    assert!(yes.body.contains("100%"));
+
+    // Closing: no more answers.
+    office
+        .post(&format!("/secretariat/surveys/{id}/close"), &[])
+        .await;
+    let mut e = signed_in(&app, HOST, "e@example.jp").await;
+    let late = e.post(&format!("/surveys/{id}"), &refs).await;
+    assert_eq!(late.status, StatusCode::CONFLICT);
+    assert_eq!(count(&app, "select count(*) from survey_responses").await, 2);
+
+    // "Edit" of a published survey makes a new draft with the same questions.
+    let copy = office
+        .post(&format!("/secretariat/surveys/{id}/new-version"), &[])
+        .await;
+    let copy = survey_id(&copy);
+    assert_ne!(copy, id);
+    assert_eq!(questions(&app, copy).await.len(), 4);
+}
+
+#[tokio::test]
+async fn audiences_and_other_networks() {
+    let app = app().await;
+    secretariat(&app, "demo", OFFICE).await;
+    secretariat(&app, "acme", "office@acme.example.com").await;
+    member(&app, "e@example.jp", "employee").await;
+    let mut office = signed_in(&app, HOST, OFFICE).await;
+    let id = build(&mut office, "アルムナイ限定", false).await;
+    office
+        .post(
+            &format!("/secretariat/surveys/{id}"),
+            &[("title", "アルムナイ限定"), ("audience", "alumni")],
+        )
+        .await;
+    office
+        .post(&format!("/secretariat/surveys/{id}/publish"), &[])
+        .await;
+    // An employee is outside the audience: told so, and an answer stores nothing.
+    let mut e = signed_in(&app, HOST, "e@example.jp").await;
+    let page = e.get(&format!("/surveys/{id}")).await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    let qs = questions(&app, id).await;
+    let field = format!("q_{}", qs[1].row.id);
+    let refused = e.post(&format!("/surveys/{id}"), &[(&field, "yes")]).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(count(&app, "select count(*) from survey_respondents").await, 0);
+    assert!(!e.get("/surveys").await.body.contains("アルムナイ限定"));
+
+    // Another network's secretariat sees nothing of it.
+    let mut acme = signed_in(&app, "acme.localhost", "office@acme.example.com").await;
+    for path in [
+        format!("/secretariat/surveys/{id}"),
+        format!("/secretariat/surveys/{id}/results"),
+        format!("/secretariat/surveys/{id}/preview"),
+    ] {
+        assert_eq!(acme.get(&path).await.status, StatusCode::NOT_FOUND, "{path}");
+    }
+    for path in [
+        format!("/secretariat/surveys/{id}/close"),
+        format!("/secretariat/surveys/{id}/new-version"),
+        format!("/secretariat/surveys/{id}/delete"),
+    ] {
+        assert_eq!(acme.post(&path, &[]).await.status, StatusCode::NOT_FOUND, "{path}");
+    }
+}
+
+/// For an anonymous survey nothing stored can join an answer to a member: responses and answers
+/// have no member column, and the one table that links a response to a member refuses rows of
+/// anonymous surveys.
+#[tokio::test]
+async fn anonymity_is_in_the_schema() {
+    let app = app().await;
+    secretariat(&app, "demo", OFFICE).await;
+    let a = member(&app, "a@example.jp", "alumni").await;
+    let mut office = signed_in(&app, HOST, OFFICE).await;
+    let id = build(&mut office, "匿名アンケート", true).await;
+    office
+        .post(&format!("/secretariat/surveys/{id}/publish"), &[])
+        .await;
+    let qs = questions(&app, id).await;
+    let mut client = signed_in(&app, HOST, "a@example.jp").await;
+    let yes = format!("q_{}", qs[1].row.id);
+    let industry = format!("q_{}", qs[0].row.id);
+    let option = qs[0].options[1].id.to_string();
+    let sent = client
+        .post(&format!("/surveys/{id}"), &[(&yes, "yes"), (&industry, &option)])
+        .await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
+
+    // The schema: no member (or time) column where answers are kept.
+    for table in ["survey_responses", "survey_answers"] {
+        let columns = count(
+            &app,
+            &format!(
+                "select count(*) from information_schema.columns where table_name = '{table}' \
+                 and (column_name like '%member%' or data_type like 'timestamp%')"
+            ),
+        )
+        .await;
+        assert_eq!(columns, 0, "{table} must not name a member or a time");
+    }
+    // The only link is refused for an anonymous survey, even written by hand.
+    let tenant = app.tenant_id("demo").await;
+    let mut tx = app.state.db.begin_tenant(tenant, Actor::System).await.unwrap();
+    let response: uuid::Uuid = sqlx::query_scalar("select id from survey_responses limit 1")
+        .fetch_one(tx.conn())
+        .await
+        .unwrap();
+    let linked = sqlx::query(
+        "insert into survey_response_members (tenant_id, survey_id, response_id, member_id) \
+         values ($1, $2, $3, $4)",
+    )
+    .bind(tenant)
+    .bind(id)
+    .bind(response)
+    .bind(a)
+    .execute(tx.conn())
+    .await;
+    assert!(linked.is_err(), "a link for an anonymous survey must be refused");
+    tx.rollback().await.unwrap();
+    // The member is marked as having answered, and the answer is counted.
+    assert_eq!(count(&app, "select count(*) from survey_respondents").await, 1);
+    assert_eq!(count(&app, "select count(*) from survey_response_members").await, 0);
+    let results = office.get(&format!("/secretariat/surveys/{id}/results")).await;
+    assert!(results.body.contains("100%"));
+    // Member filters are not offered.
+    assert!(!results.body.contains("name=\"kind\""));
+}
