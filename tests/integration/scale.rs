@@ -84,7 +84,10 @@ async fn a_tiny_scale_load_is_consistent_and_isolated() {
         .fetch_one(tx.conn())
         .await
         .unwrap();
-    let newest: Vec<(time::OffsetDateTime, uuid::Uuid)> = sqlx::query_as(
+    let newest: Vec<(
+        time::OffsetDateTime,
+        tsunagu_community::timeline::queries::PostId,
+    )> = sqlx::query_as(
         "select created_at, id from posts where hidden_at is null \
          and (expires_at is null or expires_at > now()) order by created_at desc, id desc limit 41",
     )

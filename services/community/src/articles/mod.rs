@@ -20,7 +20,6 @@ use tsunagu_kernel::MemberId;
 use tsunagu_web::csrf::FormToken;
 use tsunagu_web::forms::FieldErrors;
 use tsunagu_web::{AppError, AppState, Authorized, Page};
-use uuid::Uuid;
 
 use crate::kinds::ArticleStatus;
 use crate::media::{MediaKind, MediaStore};
@@ -74,7 +73,7 @@ async fn save_article(
     state: &AppState,
     member: &Authorized,
     page: &Page,
-    id: Option<Uuid>,
+    id: Option<queries::ArticleId>,
     submitted: Submitted,
     form_token: FormToken,
 ) -> Result<Response, AppError> {
@@ -204,7 +203,7 @@ async fn save_article(
         &mut tx,
         "article.saved",
         "article",
-        Some(id),
+        Some(id.as_uuid()),
         serde_json::json!({ "status": status }),
     )
     .await?;
@@ -241,7 +240,7 @@ pub async fn edit_article(
     State(state): State<AppState>,
     member: Authorized,
     page: Page,
-    Path(id): Path<Uuid>,
+    Path(id): Path<queries::ArticleId>,
 ) -> Result<Response, AppError> {
     let mut tx = member.begin(&state).await?;
     let article = queries::find(&mut tx, id, member.id(), true)
@@ -280,7 +279,7 @@ pub async fn update_article(
     State(state): State<AppState>,
     member: Authorized,
     page: Page,
-    Path(id): Path<Uuid>,
+    Path(id): Path<queries::ArticleId>,
     multipart: Multipart,
 ) -> Result<Response, AppError> {
     let submitted = read_form(multipart).await?;
@@ -331,7 +330,7 @@ pub async fn show_article(
     State(state): State<AppState>,
     member: Authorized,
     page: Page,
-    Path(id): Path<Uuid>,
+    Path(id): Path<queries::ArticleId>,
 ) -> Result<Response, AppError> {
     render_article(
         &state,
@@ -350,7 +349,7 @@ pub async fn toggle_like(
     member: Authorized,
     page: Page,
     headers: HeaderMap,
-    Path(id): Path<Uuid>,
+    Path(id): Path<queries::ArticleId>,
 ) -> Result<Response, AppError> {
     let mut tx = member.begin(&state).await?;
     queries::find(&mut tx, id, member.id(), false)
@@ -377,7 +376,7 @@ pub async fn create_comment(
     State(state): State<AppState>,
     member: Authorized,
     page: Page,
-    Path(id): Path<Uuid>,
+    Path(id): Path<queries::ArticleId>,
     form_token: FormToken,
     Form(form): Form<CommentForm>,
 ) -> Result<Response, AppError> {
@@ -425,7 +424,7 @@ pub async fn create_comment(
 pub async fn show_cover(
     State(state): State<AppState>,
     member: Authorized,
-    Path(id): Path<Uuid>,
+    Path(id): Path<queries::ArticleId>,
 ) -> Result<Response, AppError> {
     let manage = member.may(&state, Permission::ManageArticles).await;
     let mut tx = member.begin(&state).await?;

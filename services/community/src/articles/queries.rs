@@ -6,11 +6,15 @@ use tsunagu_kernel::MemberId;
 
 use time::OffsetDateTime;
 use tsunagu_kernel::{DbError, TenantTx};
-use uuid::Uuid;
+
+tsunagu_kernel::entity_id!(
+    /// An article.
+    ArticleId
+);
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Article {
-    pub id: Uuid,
+    pub id: ArticleId,
     pub author_id: MemberId,
     pub author_name: String,
     pub title: String,
@@ -50,7 +54,7 @@ pub async fn list(
 
 pub async fn find(
     tx: &mut TenantTx,
-    id: Uuid,
+    id: ArticleId,
     viewer: MemberId,
     include_unpublished: bool,
 ) -> Result<Option<Article>, DbError> {
@@ -80,14 +84,14 @@ pub struct ArticleInput<'a> {
 /// people who are not active members here are ignored (RLS hides other tenants' members anyway).
 pub async fn save(
     tx: &mut TenantTx,
-    id: Option<Uuid>,
+    id: Option<ArticleId>,
     author: MemberId,
     input: &ArticleInput<'_>,
-) -> Result<Option<Uuid>, DbError> {
+) -> Result<Option<ArticleId>, DbError> {
     let tenant_id = tx.tenant_id();
     let id = match id {
         None => {
-            let id = tsunagu_kernel::ids::new_row_id();
+            let id = ArticleId::new();
             sqlx::query(
                 "insert into articles (tenant_id, id, author_id, title, summary, body_html, status, publish_at) \
                  values ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -142,7 +146,11 @@ pub async fn save(
     Ok(Some(id))
 }
 
-pub async fn set_cover(tx: &mut TenantTx, id: Uuid, key: &str) -> Result<Option<String>, DbError> {
+pub async fn set_cover(
+    tx: &mut TenantTx,
+    id: ArticleId,
+    key: &str,
+) -> Result<Option<String>, DbError> {
     let tenant_id = tx.tenant_id();
     let previous: Option<Option<String>> = sqlx::query_scalar(
         "update articles a set cover_key = $3 from (select cover_key from articles where tenant_id = $1 and id = $2) old \
@@ -164,7 +172,7 @@ pub struct Featured {
     pub current_organisation: String,
 }
 
-pub async fn featured(tx: &mut TenantTx, id: Uuid) -> Result<Vec<Featured>, DbError> {
+pub async fn featured(tx: &mut TenantTx, id: ArticleId) -> Result<Vec<Featured>, DbError> {
     let tenant_id = tx.tenant_id();
     Ok(sqlx::query_as(
         "select m.id, m.name_kanji, \
@@ -181,7 +189,7 @@ pub async fn featured(tx: &mut TenantTx, id: Uuid) -> Result<Vec<Featured>, DbEr
 
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
 pub struct MemberOption {
-    pub id: Uuid,
+    pub id: tsunagu_kernel::MemberId,
     pub name_kanji: String,
 }
 
@@ -198,7 +206,7 @@ pub async fn member_options(tx: &mut TenantTx) -> Result<Vec<MemberOption>, DbEr
 
 pub async fn toggle_like(
     tx: &mut TenantTx,
-    article: Uuid,
+    article: ArticleId,
     member: MemberId,
 ) -> Result<(bool, i32), DbError> {
     let tenant_id = tx.tenant_id();
@@ -240,7 +248,7 @@ pub struct Comment {
     pub created_at: OffsetDateTime,
 }
 
-pub async fn comments(tx: &mut TenantTx, article: Uuid) -> Result<Vec<Comment>, DbError> {
+pub async fn comments(tx: &mut TenantTx, article: ArticleId) -> Result<Vec<Comment>, DbError> {
     let tenant_id = tx.tenant_id();
     Ok(sqlx::query_as(
         "select c.author_id, m.name_kanji as author_name, c.body, c.created_at from article_comments c \
@@ -255,7 +263,7 @@ pub async fn comments(tx: &mut TenantTx, article: Uuid) -> Result<Vec<Comment>, 
 
 pub async fn add_comment(
     tx: &mut TenantTx,
-    article: Uuid,
+    article: ArticleId,
     author: MemberId,
     body: &str,
 ) -> Result<(), DbError> {

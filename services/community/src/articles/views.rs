@@ -8,7 +8,6 @@ use tsunagu_authz::Permission;
 use tsunagu_kernel::MemberId;
 use tsunagu_web::forms::FieldErrors;
 use tsunagu_web::{AppError, AppState, Authorized, Page};
-use uuid::Uuid;
 
 use super::forms::{ArticleForm, CommentForm};
 use super::queries;
@@ -20,7 +19,7 @@ pub(super) async fn render_form(
     state: &AppState,
     member: &Authorized,
     page: &Page,
-    article_id: Option<Uuid>,
+    article_id: Option<queries::ArticleId>,
     form: &ArticleForm,
     errors: &FieldErrors,
     status: StatusCode,
@@ -38,7 +37,7 @@ pub(super) async fn render_form(
 
 #[derive(Serialize)]
 pub(super) struct ArticleCard {
-    pub(super) id: Uuid,
+    pub(super) id: queries::ArticleId,
     pub(super) title: String,
     pub(super) summary: String,
     pub(super) author_name: String,
@@ -62,7 +61,7 @@ pub(super) async fn render_article(
     state: &AppState,
     member: &Authorized,
     page: &Page,
-    id: Uuid,
+    id: queries::ArticleId,
     form: &CommentForm,
     errors: &FieldErrors,
     status: StatusCode,

@@ -1,18 +1,22 @@
 //! 募集 recruitment SQL: recruitments, the three independent reactions (counts kept on the
 //! recruitment row in the same transaction), and the follow-up list.
 
-use crate::kinds::{FollowUpStatus, Reaction, RecruitmentStatus};
+use crate::kinds::{Reaction, RecruitmentStatus};
 use tsunagu_kernel::MemberId;
 
 use time::{Date, OffsetDateTime};
 use tsunagu_kernel::{DbError, TenantTx};
-use uuid::Uuid;
+
+tsunagu_kernel::entity_id!(
+    /// A 募集 recruitment.
+    RecruitmentId
+);
 
 pub const REACTIONS: &[Reaction] = Reaction::ALL;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Recruitment {
-    pub id: Uuid,
+    pub id: RecruitmentId,
     pub author_id: MemberId,
     pub author_name: String,
     pub title: String,
@@ -47,7 +51,7 @@ pub async fn list(tx: &mut TenantTx, viewer: MemberId) -> Result<Vec<Recruitment
 
 pub async fn find(
     tx: &mut TenantTx,
-    id: Uuid,
+    id: RecruitmentId,
     viewer: MemberId,
 ) -> Result<Option<Recruitment>, DbError> {
     let tenant_id = tx.tenant_id();
@@ -84,9 +88,9 @@ pub async fn create(
     title: &str,
     body: &str,
     deadline: Option<Date>,
-) -> Result<Uuid, DbError> {
+) -> Result<RecruitmentId, DbError> {
     let tenant_id = tx.tenant_id();
-    let id = tsunagu_kernel::ids::new_row_id();
+    let id = RecruitmentId::new();
     sqlx::query("insert into recruitments (tenant_id, id, author_id, title, body, deadline) values ($1, $2, $3, $4, $5, $6)")
         .bind(tenant_id)
         .bind(id)
@@ -101,7 +105,7 @@ pub async fn create(
 
 pub async fn set_status(
     tx: &mut TenantTx,
-    id: Uuid,
+    id: RecruitmentId,
     status: RecruitmentStatus,
 ) -> Result<bool, DbError> {
     let tenant_id = tx.tenant_id();
@@ -121,7 +125,7 @@ pub async fn set_status(
 /// to see. The count column is chosen from a fixed list, never from input.
 pub async fn toggle_reaction(
     tx: &mut TenantTx,
-    id: Uuid,
+    id: RecruitmentId,
     member: MemberId,
     reaction: Reaction,
 ) -> Result<Option<bool>, DbError> {
@@ -178,7 +182,7 @@ pub struct Reactor {
     pub reaction: Reaction,
 }
 
-pub async fn reactors(tx: &mut TenantTx, id: Uuid) -> Result<Vec<Reactor>, DbError> {
+pub async fn reactors(tx: &mut TenantTx, id: RecruitmentId) -> Result<Vec<Reactor>, DbError> {
     let tenant_id = tx.tenant_id();
     Ok(sqlx::query_as(
         "select x.member_id, m.name_kanji as name, x.reaction from recruitment_reactions x \
@@ -189,66 +193,6 @@ pub async fn reactors(tx: &mut TenantTx, id: Uuid) -> Result<Vec<Reactor>, DbErr
     .bind(id)
     .fetch_all(tx.conn())
     .await?)
-}
-
-/// Adds everyone currently "interested" to the follow-up list; returns how many were added.
-pub async fn gather_interested(tx: &mut TenantTx, id: Uuid) -> Result<u64, DbError> {
-    let tenant_id = tx.tenant_id();
-    Ok(sqlx::query(
-        "insert into recruitment_followups (tenant_id, recruitment_id, member_id) \
-         select tenant_id, recruitment_id, member_id from recruitment_reactions \
-         where tenant_id = $1 and recruitment_id = $2 and reaction = 'interested' \
-         on conflict (tenant_id, recruitment_id, member_id) do nothing",
-    )
-    .bind(tenant_id)
-    .bind(id)
-    .execute(tx.conn())
-    .await?
-    .rows_affected())
-}
-
-#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
-pub struct Followup {
-    pub member_id: MemberId,
-    pub name: String,
-    pub status: FollowUpStatus,
-    pub note: String,
-}
-
-pub async fn followups(tx: &mut TenantTx, id: Uuid) -> Result<Vec<Followup>, DbError> {
-    let tenant_id = tx.tenant_id();
-    Ok(sqlx::query_as(
-        "select f.member_id, m.name_kanji as name, f.status, f.note from recruitment_followups f \
-         join members m on m.tenant_id = f.tenant_id and m.id = f.member_id \
-         where f.tenant_id = $1 and f.recruitment_id = $2 order by m.name_kana, m.id",
-    )
-    .bind(tenant_id)
-    .bind(id)
-    .fetch_all(tx.conn())
-    .await?)
-}
-
-pub async fn update_followup(
-    tx: &mut TenantTx,
-    id: Uuid,
-    member: MemberId,
-    status: FollowUpStatus,
-    note: &str,
-) -> Result<bool, DbError> {
-    let tenant_id = tx.tenant_id();
-    Ok(sqlx::query(
-        "update recruitment_followups set status = $4, note = $5, updated_at = now() \
-         where tenant_id = $1 and recruitment_id = $2 and member_id = $3",
-    )
-    .bind(tenant_id)
-    .bind(id)
-    .bind(member)
-    .bind(status)
-    .bind(note)
-    .execute(tx.conn())
-    .await?
-    .rows_affected()
-        == 1)
 }
 
 /// A member's "see later" items old enough to remind them of (still open, not yet reminded).

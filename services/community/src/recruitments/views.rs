@@ -7,7 +7,6 @@ use serde::Serialize;
 use tsunagu_kernel::MemberId;
 use tsunagu_web::forms::FieldErrors;
 use tsunagu_web::{AppError, AppState, Page};
-use uuid::Uuid;
 
 use super::forms::RecruitmentForm;
 use super::queries;
@@ -17,7 +16,7 @@ use tsunagu_web::dates::{self, Zone};
 
 #[derive(Serialize)]
 pub struct RecruitmentView {
-    id: Uuid,
+    id: queries::RecruitmentId,
     title: String,
     author_name: String,
     author_id: MemberId,

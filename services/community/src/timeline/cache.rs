@@ -365,7 +365,7 @@ mod tests {
     fn post(n: u8, likes: i32) -> Post {
         let at = OffsetDateTime::from_unix_timestamp(1_800_000_000 - i64::from(n)).unwrap();
         Post {
-            id: Uuid::from_u128(u128::from(n) + 1),
+            id: queries::PostId(Uuid::from_u128(u128::from(n) + 1)),
             author_id: MemberId(Uuid::from_u128(1000)),
             author_name: "投稿 者".into(),
             body: format!("本文 {n} <b>太字</b>"),

@@ -6,7 +6,6 @@ use axum::Form;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use tsunagu_web::{AppError, AppState};
-use uuid::Uuid;
 
 // `forms` names this module in `mod.rs`, so the handlers' `forms::text` checks are the form
 // kit's, reached through here.
@@ -33,7 +32,7 @@ pub struct PostForm {
     pub(super) expires_in_days: String,
 }
 
-pub(super) fn parse_cursor(value: &str) -> Option<(OffsetDateTime, Uuid)> {
+pub(super) fn parse_cursor(value: &str) -> Option<(OffsetDateTime, super::queries::PostId)> {
     let (nanos, id) = value.split_once('|')?;
     let at = OffsetDateTime::from_unix_timestamp_nanos(nanos.parse().ok()?).ok()?;
     Some((at, id.parse().ok()?))

@@ -17,7 +17,6 @@ use tsunagu_web::csrf::FormToken;
 use tsunagu_web::forms::FieldErrors;
 use tsunagu_web::versions::TenantVersions;
 use tsunagu_web::{AppError, AppState, Authorized, Page};
-use uuid::Uuid;
 
 use crate::kinds::PostKind;
 use crate::view::{fragment_or_redirect, is_htmx, render};
@@ -173,7 +172,7 @@ pub async fn show_post(
     State(state): State<AppState>,
     member: Authorized,
     page: Page,
-    Path(id): Path<Uuid>,
+    Path(id): Path<queries::PostId>,
 ) -> Result<Response, AppError> {
     render_post(
         &state,
@@ -192,7 +191,7 @@ pub async fn create_comment(
     member: Authorized,
     page: Page,
     headers: HeaderMap,
-    Path(id): Path<Uuid>,
+    Path(id): Path<queries::PostId>,
     form_token: FormToken,
     Form(form): Form<CommentForm>,
 ) -> Result<Response, AppError> {
@@ -245,7 +244,7 @@ async fn comment_saved(
     member: &Authorized,
     page: &Page,
     headers: &HeaderMap,
-    id: Uuid,
+    id: queries::PostId,
 ) -> Result<Response, AppError> {
     if is_htmx(headers) {
         return render_post(
@@ -267,7 +266,7 @@ pub async fn toggle_like(
     member: Authorized,
     page: Page,
     headers: HeaderMap,
-    Path(id): Path<Uuid>,
+    Path(id): Path<queries::PostId>,
 ) -> Result<Response, AppError> {
     let mut tx = member.begin(&state).await?;
     let (liked, count) = queries::toggle_like(&mut tx, id, member.id())
@@ -306,7 +305,7 @@ pub async fn edit_post_form(
     State(state): State<AppState>,
     member: Authorized,
     page: Page,
-    Path(id): Path<Uuid>,
+    Path(id): Path<queries::PostId>,
 ) -> Result<Response, AppError> {
     let mut tx = member.begin(&state).await?;
     let post = queries::find_post(&mut tx, id, member.id())
@@ -340,7 +339,7 @@ pub async fn update_post(
     State(state): State<AppState>,
     member: Authorized,
     page: Page,
-    Path(id): Path<Uuid>,
+    Path(id): Path<queries::PostId>,
     Form(form): Form<PostForm>,
 ) -> Result<Response, AppError> {
     let body = match forms::text(&form.body, 1, MAX_POST_CHARS) {
@@ -374,7 +373,7 @@ pub async fn update_post(
 pub async fn delete_post(
     State(state): State<AppState>,
     member: Authorized,
-    Path(id): Path<Uuid>,
+    Path(id): Path<queries::PostId>,
 ) -> Result<Response, AppError> {
     let mut tx = member.begin(&state).await?;
     let Some(image_key) = queries::delete_post(&mut tx, id, member.id()).await? else {
@@ -393,7 +392,7 @@ pub async fn delete_post(
 pub async fn hide_post(
     State(state): State<AppState>,
     member: Authorized,
-    Path(id): Path<Uuid>,
+    Path(id): Path<queries::PostId>,
 ) -> Result<Response, AppError> {
     let mut tx = member.begin(&state).await?;
     if !queries::hide_post(&mut tx, id, member.id()).await? {
@@ -404,7 +403,7 @@ pub async fn hide_post(
         &mut tx,
         "post.hidden",
         "post",
-        Some(id),
+        Some(id.as_uuid()),
         serde_json::json!({}),
     )
     .await?;
@@ -415,7 +414,7 @@ pub async fn hide_post(
 pub async fn hide_comment(
     State(state): State<AppState>,
     member: Authorized,
-    Path((id, comment_id)): Path<(Uuid, Uuid)>,
+    Path((id, comment_id)): Path<(queries::PostId, queries::CommentId)>,
 ) -> Result<Response, AppError> {
     let mut tx = member.begin(&state).await?;
     if !queries::hide_comment(&mut tx, id, comment_id).await? {
@@ -426,7 +425,7 @@ pub async fn hide_comment(
         &mut tx,
         "comment.hidden",
         "comment",
-        Some(comment_id),
+        Some(comment_id.as_uuid()),
         serde_json::json!({ "post_id": id }),
     )
     .await?;
@@ -438,7 +437,7 @@ pub async fn hide_comment(
 pub async fn show_post_image(
     State(state): State<AppState>,
     member: Authorized,
-    Path(id): Path<Uuid>,
+    Path(id): Path<queries::PostId>,
 ) -> Result<Response, AppError> {
     let mut tx = member.begin(&state).await?;
     let post = queries::find_post(&mut tx, id, member.id())

@@ -4,12 +4,21 @@
 use time::OffsetDateTime;
 use tsunagu_kernel::MemberId;
 use tsunagu_kernel::{DbError, TenantTx};
-use uuid::Uuid;
+
+tsunagu_kernel::entity_id!(
+    /// A timeline post.
+    PostId
+);
+
+tsunagu_kernel::entity_id!(
+    /// A comment on a timeline post.
+    CommentId
+);
 
 /// What a post card shows: the same for every viewer.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Post {
-    pub id: Uuid,
+    pub id: PostId,
     pub author_id: MemberId,
     pub author_name: String,
     pub body: String,
@@ -112,7 +121,7 @@ pub async fn feed_head(tx: &mut TenantTx) -> Result<Vec<HeadPost>, DbError> {
 pub async fn feed_after(
     tx: &mut TenantTx,
     viewer: MemberId,
-    (at, id): (OffsetDateTime, Uuid),
+    (at, id): (OffsetDateTime, PostId),
 ) -> Result<Vec<FeedPost>, DbError> {
     let tenant_id = tx.tenant_id();
     Ok(sqlx::query_as(FEED_NEXT_PAGE_SQL)
@@ -129,8 +138,8 @@ pub async fn feed_after(
 pub async fn liked_among(
     tx: &mut TenantTx,
     viewer: MemberId,
-    posts: &[Uuid],
-) -> Result<Vec<Uuid>, DbError> {
+    posts: &[PostId],
+) -> Result<Vec<PostId>, DbError> {
     let tenant_id = tx.tenant_id();
     Ok(sqlx::query_scalar(
         "select post_id from post_likes where tenant_id = $1 and member_id = $2 and post_id = any($3)",
@@ -144,7 +153,7 @@ pub async fn liked_among(
 
 pub async fn find_post(
     tx: &mut TenantTx,
-    id: Uuid,
+    id: PostId,
     viewer: MemberId,
 ) -> Result<Option<FeedPost>, DbError> {
     let tenant_id = tx.tenant_id();
@@ -169,10 +178,10 @@ pub async fn create_post(
     kind: crate::kinds::PostKind,
     expires_at: Option<OffsetDateTime>,
     image_key: Option<&str>,
-) -> Result<Uuid, DbError> {
+) -> Result<PostId, DbError> {
     tx.changed_version(super::cache::VERSION);
     let tenant_id = tx.tenant_id();
-    let id = tsunagu_kernel::ids::new_row_id();
+    let id = PostId::new();
     sqlx::query(
                 "insert into posts (tenant_id, id, author_id, body, kind, expires_at, image_key) values ($1, $2, $3, $4, $5, $6, $7)",
     )
@@ -191,7 +200,7 @@ pub async fn create_post(
 /// Edits the author's own post; false if it is not theirs (or gone).
 pub async fn edit_post(
     tx: &mut TenantTx,
-    id: Uuid,
+    id: PostId,
     author: MemberId,
     body: &str,
 ) -> Result<bool, DbError> {
@@ -215,7 +224,7 @@ pub async fn edit_post(
 /// post is not theirs.
 pub async fn delete_post(
     tx: &mut TenantTx,
-    id: Uuid,
+    id: PostId,
     author: MemberId,
 ) -> Result<Option<Option<String>>, DbError> {
     tx.changed_version(super::cache::VERSION);
@@ -230,7 +239,7 @@ pub async fn delete_post(
     .await?)
 }
 
-pub async fn hide_post(tx: &mut TenantTx, id: Uuid, by: MemberId) -> Result<bool, DbError> {
+pub async fn hide_post(tx: &mut TenantTx, id: PostId, by: MemberId) -> Result<bool, DbError> {
     tx.changed_version(super::cache::VERSION);
     let tenant_id = tx.tenant_id();
     Ok(sqlx::query(
@@ -248,7 +257,7 @@ pub async fn hide_post(tx: &mut TenantTx, id: Uuid, by: MemberId) -> Result<bool
 /// Toggles the member's like; returns (liked now, like count) or None if the post is not visible.
 pub async fn toggle_like(
     tx: &mut TenantTx,
-    post: Uuid,
+    post: PostId,
     member: MemberId,
 ) -> Result<Option<(bool, i32)>, DbError> {
     tx.changed_version(super::cache::VERSION);
@@ -293,14 +302,14 @@ pub async fn toggle_like(
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Comment {
-    pub id: Uuid,
+    pub id: CommentId,
     pub author_id: MemberId,
     pub author_name: String,
     pub body: String,
     pub created_at: OffsetDateTime,
 }
 
-pub async fn comments(tx: &mut TenantTx, post: Uuid) -> Result<Vec<Comment>, DbError> {
+pub async fn comments(tx: &mut TenantTx, post: PostId) -> Result<Vec<Comment>, DbError> {
     let tenant_id = tx.tenant_id();
     Ok(sqlx::query_as(
         "select c.id, c.author_id, m.name_kanji as author_name, c.body, c.created_at \
@@ -316,7 +325,7 @@ pub async fn comments(tx: &mut TenantTx, post: Uuid) -> Result<Vec<Comment>, DbE
 /// Adds a comment to a visible post; false if the post is not visible.
 pub async fn add_comment(
     tx: &mut TenantTx,
-    post: Uuid,
+    post: PostId,
     author: MemberId,
     body: &str,
 ) -> Result<bool, DbError> {
@@ -344,7 +353,11 @@ pub async fn add_comment(
     Ok(true)
 }
 
-pub async fn hide_comment(tx: &mut TenantTx, post: Uuid, comment: Uuid) -> Result<bool, DbError> {
+pub async fn hide_comment(
+    tx: &mut TenantTx,
+    post: PostId,
+    comment: CommentId,
+) -> Result<bool, DbError> {
     tx.changed_version(super::cache::VERSION);
     let tenant_id = tx.tenant_id();
     let hidden = sqlx::query(

@@ -14,7 +14,6 @@ use tsunagu_web::forms::FieldErrors;
 use tsunagu_web::templates::Fill;
 use tsunagu_web::versions::{establish_version, TenantVersions};
 use tsunagu_web::{AppError, AppState, Authorized, Page};
-use uuid::Uuid;
 
 use super::cache::{self, Actions, Card, FeedCache, FeedHead, Lookup};
 use super::forms::{CommentForm, PostForm, MAX_POST_CHARS};
@@ -25,7 +24,7 @@ use tsunagu_web::dates::{self, Zone};
 
 #[derive(Serialize)]
 pub struct PostView {
-    id: Uuid,
+    id: queries::PostId,
     author_id: MemberId,
     author_name: String,
     /// The first letter of the author's name, for the avatar.
@@ -132,7 +131,7 @@ pub(super) async fn render_feed(
     member: &Authorized,
     page: &Page,
     versions: &TenantVersions,
-    before: Option<(OffsetDateTime, Uuid)>,
+    before: Option<(OffsetDateTime, queries::PostId)>,
     form: &PostForm,
     errors: &FieldErrors,
     status: StatusCode,
@@ -155,7 +154,7 @@ pub(super) async fn render_feed(
         None => {
             let head = current_head(state, &feed_cache, member, versions).await?;
             let shown = &head.posts[..head.posts.len().min(page_size)];
-            let unknown: Vec<Uuid> = shown
+            let unknown: Vec<queries::PostId> = shown
                 .iter()
                 .filter(|p| p.liked_by(viewer).is_none())
                 .map(|p| p.post.id)
@@ -260,7 +259,7 @@ pub(super) async fn render_feed(
 
 #[derive(Serialize)]
 struct CommentView {
-    id: Uuid,
+    id: queries::CommentId,
     author_id: MemberId,
     author_name: String,
     paragraphs: Vec<Vec<Segment>>,
@@ -288,7 +287,7 @@ pub(super) async fn render_post(
     state: &AppState,
     member: &Authorized,
     page: &Page,
-    id: Uuid,
+    id: queries::PostId,
     form: &CommentForm,
     errors: &FieldErrors,
     reply: Reply,
