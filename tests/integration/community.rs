@@ -824,11 +824,10 @@ async fn recruitments_reactions_and_gathering_the_interested() {
         .begin_tenant(tenant, tsunagu_kernel::Actor::System)
         .await
         .unwrap();
-    let followups: Vec<(Uuid, String)> =
-        sqlx::query_as("select member_id, status from recruitment_followups")
-            .fetch_all(tx.conn())
-            .await
-            .unwrap();
+    let followups: Vec<(Uuid, String)> = sqlx::query_as("select member_id, status from follow_ups")
+        .fetch_all(tx.conn())
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     assert_eq!(followups.len(), 2);
     let bob_id = followups.iter().map(|f| f.0).find(|_| true).unwrap();

@@ -32,7 +32,11 @@ tsunagu_kernel::text_enum! {
         ToContact => "to_contact",
         Contacted => "contacted",
         Met => "met",
+        Sent => "sent",
+        Replied => "replied",
+        Accepted => "accepted",
         Declined => "declined",
+        Done => "done",
     }
 }
 

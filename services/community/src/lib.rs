@@ -4,6 +4,7 @@
 
 pub mod articles;
 pub mod directory;
+pub mod followups;
 pub mod jobs;
 pub mod kinds;
 pub mod media;

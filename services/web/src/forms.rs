@@ -124,11 +124,7 @@ const CONSTRAINT_FIELDS: &[(&str, &str, &str)] = &[
         "errors.field.too_long",
     ),
     ("recruitments_body_length", "body", "errors.field.too_long"),
-    (
-        "recruitment_followups_note_length",
-        "note",
-        "errors.field.too_long",
-    ),
+    ("follow_ups_note_length", "note", "errors.field.too_long"),
     ("articles_title_length", "title", "errors.field.too_long"),
     (
         "article_comments_body_length",

@@ -10,7 +10,8 @@ use crate::kinds::FollowUpStatus;
 // kit's, reached through here.
 pub(super) use tsunagu_web::forms::text;
 
-pub const FOLLOWUP_STATUSES: &[FollowUpStatus] = FollowUpStatus::ALL;
+/// The statuses of a 募集's follow-up list.
+pub const FOLLOWUP_STATUSES: &[FollowUpStatus] = crate::followups::ListKind::Recruitment.statuses();
 
 #[derive(Deserialize, Serialize, Default)]
 pub struct RecruitmentForm {

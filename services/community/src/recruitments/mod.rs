@@ -17,8 +17,8 @@ use tsunagu_authz::Permission;
 use tsunagu_kernel::MemberId;
 use tsunagu_web::forms::FieldErrors;
 use tsunagu_web::{AppError, AppState, Authorized, Page};
-use uuid::Uuid;
 
+use crate::followups;
 use crate::kinds::{FollowUpStatus, Reaction, RecruitmentStatus};
 use crate::view::{fragment_or_redirect, render};
 use forms::{parse_date, FollowupForm, ReactForm, RecruitmentForm, StatusForm, FOLLOWUP_STATUSES};
@@ -176,7 +176,7 @@ pub async fn show_recruitment(
     State(state): State<AppState>,
     member: Authorized,
     page: Page,
-    Path(id): Path<Uuid>,
+    Path(id): Path<queries::RecruitmentId>,
 ) -> Result<Response, AppError> {
     let mut tx = member.begin(&state).await?;
     let recruitment = queries::find(&mut tx, id, member.id())
@@ -196,7 +196,11 @@ pub async fn show_recruitment(
                     .collect(),
             })
             .collect();
-        (groups, queries::followups(&mut tx, id).await?)
+        let followups = match followups::queries::find_recruitment_list(&mut tx, id).await? {
+            Some(list) => followups::queries::entries(&mut tx, list).await?,
+            None => Vec::new(),
+        };
+        (groups, followups)
     } else {
         (Vec::new(), Vec::new())
     };
@@ -223,7 +227,7 @@ pub async fn react(
     member: Authorized,
     page: Page,
     headers: HeaderMap,
-    Path(id): Path<Uuid>,
+    Path(id): Path<queries::RecruitmentId>,
     Form(form): Form<ReactForm>,
 ) -> Result<Response, AppError> {
     let Some(reaction) = Reaction::parse(&form.reaction) else {
@@ -266,7 +270,7 @@ pub async fn react(
 pub async fn update_status(
     State(state): State<AppState>,
     member: Authorized,
-    Path(id): Path<Uuid>,
+    Path(id): Path<queries::RecruitmentId>,
     Form(form): Form<StatusForm>,
 ) -> Result<Response, AppError> {
     let Some(status) = RecruitmentStatus::parse(&form.status) else {
@@ -303,7 +307,7 @@ pub async fn update_status(
 pub async fn gather_interested(
     State(state): State<AppState>,
     member: Authorized,
-    Path(id): Path<Uuid>,
+    Path(id): Path<queries::RecruitmentId>,
 ) -> Result<Response, AppError> {
     let mut tx = member.begin(&state).await?;
     let recruitment = queries::find(&mut tx, id, member.id())
@@ -312,12 +316,12 @@ pub async fn gather_interested(
     if !can_manage(&state, &member, recruitment.author_id).await {
         return Err(AppError::Forbidden);
     }
-    let added = queries::gather_interested(&mut tx, id).await?;
+    let added = followups::queries::gather_interested(&mut tx, id).await?;
     tsunagu_kernel::audit::record(
         &mut tx,
         "recruitment.gathered",
         "recruitment",
-        Some(id),
+        Some(id.as_uuid()),
         serde_json::json!({ "added": added }),
     )
     .await?;
@@ -328,10 +332,12 @@ pub async fn gather_interested(
 pub async fn update_followup(
     State(state): State<AppState>,
     member: Authorized,
-    Path((id, member_id)): Path<(Uuid, MemberId)>,
+    Path((id, member_id)): Path<(queries::RecruitmentId, MemberId)>,
     Form(form): Form<FollowupForm>,
 ) -> Result<Response, AppError> {
-    let Some(status) = FollowUpStatus::parse(&form.status) else {
+    let Some(status) =
+        FollowUpStatus::parse(&form.status).filter(|status| FOLLOWUP_STATUSES.contains(status))
+    else {
         return Err(AppError::BadRequest("unknown follow-up status".into()));
     };
     let note = forms::text(&form.note, 0, 2000)
@@ -343,7 +349,12 @@ pub async fn update_followup(
     if !can_manage(&state, &member, recruitment.author_id).await {
         return Err(AppError::Forbidden);
     }
-    if !queries::update_followup(&mut tx, id, member_id, status, &note).await? {
+    let list = followups::queries::find_recruitment_list(&mut tx, id).await?;
+    let updated = match list {
+        Some(list) => followups::queries::update(&mut tx, list, member_id, status, &note).await?,
+        None => false,
+    };
+    if !updated {
         tx.rollback().await?;
         return Err(AppError::NotFound);
     }
