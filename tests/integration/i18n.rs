@@ -70,11 +70,19 @@ fn every_key_named_in_rust_code_exists_in_both_languages() {
             }
         }
     }
-    // Audit actions are shown as `audit.<action>`.
+    // Audit actions ("subject.verb") are shown as `audit.<action>`: the first literal of an
+    // `audit::record(` call, or of a feature's own `audit(&mut tx, "…", …)` helper around it
+    // (whose `audit::record` call then passes the action through and names no action itself).
     for text in rust_sources() {
-        for piece in text.split("audit::record(").skip(1) {
-            if let Some(action) = piece.split('"').nth(1).filter(|a| !a.contains('{')) {
-                keys.insert(format!("audit.{action}"));
+        for call in ["audit::record(", "audit(&mut tx, "] {
+            for piece in text.split(call).skip(1) {
+                if let Some(action) = piece
+                    .split('"')
+                    .nth(1)
+                    .filter(|a| !a.contains('{') && a.contains('.'))
+                {
+                    keys.insert(format!("audit.{action}"));
+                }
             }
         }
     }

@@ -50,7 +50,12 @@ fn survey_id(response: &tsunagu_testkit::TestResponse) -> SurveyId {
 
 async fn questions(app: &TestApp, id: SurveyId) -> Vec<Question> {
     let tenant = app.tenant_id("demo").await;
-    let mut tx = app.state.db.begin_tenant(tenant, Actor::System).await.unwrap();
+    let mut tx = app
+        .state
+        .db
+        .begin_tenant(tenant, Actor::System)
+        .await
+        .unwrap();
     let questions = queries::questions(&mut tx, id).await.unwrap();
     tx.commit().await.unwrap();
     questions
@@ -58,7 +63,12 @@ async fn questions(app: &TestApp, id: SurveyId) -> Vec<Question> {
 
 async fn count(app: &TestApp, sql: &str) -> i64 {
     let tenant = app.tenant_id("demo").await;
-    let mut tx = app.state.db.begin_tenant(tenant, Actor::System).await.unwrap();
+    let mut tx = app
+        .state
+        .db
+        .begin_tenant(tenant, Actor::System)
+        .await
+        .unwrap();
     let n: i64 = sqlx::query_scalar(sql).fetch_one(tx.conn()).await.unwrap();
     tx.commit().await.unwrap();
     n
@@ -67,7 +77,9 @@ async fn count(app: &TestApp, sql: &str) -> i64 {
 /// Builds a survey with a single choice (with "other"), a yes/no, a 1–5 scale and a short text,
 /// and returns its id, unpublished.
 async fn build(office: &mut TestClient<'_>, title: &str, anonymous: bool) -> SurveyId {
-    let created = office.post("/secretariat/surveys", &[("title", title)]).await;
+    let created = office
+        .post("/secretariat/surveys", &[("title", title)])
+        .await;
     assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
     let id = survey_id(&created);
     let mut settings = vec![
@@ -92,7 +104,11 @@ async fn build(office: &mut TestClient<'_>, title: &str, anonymous: bool) -> Sur
             ("required", "on"),
             ("allow_other", "on"),
         ],
-        vec![("kind", "yes_no"), ("prompt", "インタビューに協力できますか？"), ("required", "on")],
+        vec![
+            ("kind", "yes_no"),
+            ("prompt", "インタビューに協力できますか？"),
+            ("required", "on"),
+        ],
         vec![("kind", "scale"), ("prompt", "在籍時の満足度")],
         vec![("kind", "short_text"), ("prompt", "ひとこと")],
     ] {
@@ -115,8 +131,14 @@ async fn the_secretariat_builds_publishes_and_reads_results() {
 
     // A plain member cannot open the builder; the secretariat can.
     let mut a = signed_in(&app, HOST, "a@example.jp").await;
-    assert_eq!(a.get("/secretariat/surveys").await.status, StatusCode::FORBIDDEN);
-    assert_eq!(office.get("/secretariat/surveys").await.status, StatusCode::OK);
+    assert_eq!(
+        a.get("/secretariat/surveys").await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        office.get("/secretariat/surveys").await.status,
+        StatusCode::OK
+    );
 
     let id = build(&mut office, "キャリア調査", false).await;
     let qs = questions(&app, id).await;
@@ -127,7 +149,11 @@ async fn the_secretariat_builds_publishes_and_reads_results() {
     let refused = office
         .post(
             &format!("/secretariat/surveys/{id}/questions"),
-            &[("kind", "single"), ("prompt", "選択肢が1つ"), ("options", "IT")],
+            &[
+                ("kind", "single"),
+                ("prompt", "選択肢が1つ"),
+                ("options", "IT"),
+            ],
         )
         .await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -146,9 +172,14 @@ async fn the_secretariat_builds_publishes_and_reads_results() {
     assert_eq!(qs[0].row.prompt, "インタビューに協力できますか？");
 
     // A draft does not exist for members.
-    assert_eq!(a.get(&format!("/surveys/{id}")).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        a.get(&format!("/surveys/{id}")).await.status,
+        StatusCode::NOT_FOUND
+    );
     // The preview shows the form to the secretariat.
-    let preview = office.get(&format!("/secretariat/surveys/{id}/preview")).await;
+    let preview = office
+        .get(&format!("/secretariat/surveys/{id}/preview"))
+        .await;
     assert_eq!(preview.status, StatusCode::OK);
     assert!(preview.body.contains("今の業界は？"));
 
@@ -158,7 +189,11 @@ async fn the_secretariat_builds_publishes_and_reads_results() {
     assert_eq!(published.status, StatusCode::SEE_OTHER);
     // Everyone in the audience is notified.
     assert_eq!(
-        count(&app, "select count(*) from notifications where kind = 'survey_opened'").await,
+        count(
+            &app,
+            "select count(*) from notifications where kind = 'survey_opened'"
+        )
+        .await,
         3
     );
     // Questions are frozen now.
@@ -183,15 +218,21 @@ async fn the_secretariat_builds_publishes_and_reads_results() {
     };
 
     // Required question missing: 422 with its message, nothing stored, what was typed kept.
-    let missing = vec![(format!("q_{}", qs[3].row.id), "途中まで".to_owned())];
-    let refs: Vec<(&str, &str)> = missing.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let missing = [(format!("q_{}", qs[3].row.id), "途中まで".to_owned())];
+    let refs: Vec<(&str, &str)> = missing
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     let refused = a.post(&format!("/surveys/{id}"), &refs).await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(refused.body.contains("途中まで"), "typed text kept");
     assert!(refused.body.contains("field-error"));
     // A choice the question does not offer.
     let foreign = form(uuid::Uuid::new_v4().to_string(), "yes");
-    let refs: Vec<(&str, &str)> = foreign.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let refs: Vec<(&str, &str)> = foreign
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     assert_eq!(
         a.post(&format!("/surveys/{id}"), &refs).await.status,
         StatusCode::UNPROCESSABLE_ENTITY
@@ -204,24 +245,42 @@ async fn the_secretariat_builds_publishes_and_reads_results() {
         a.post(&format!("/surveys/{id}"), &refs).await.status,
         StatusCode::UNPROCESSABLE_ENTITY
     );
-    assert_eq!(count(&app, "select count(*) from survey_responses").await, 0);
-    assert_eq!(count(&app, "select count(*) from survey_respondents").await, 0);
+    assert_eq!(
+        count(&app, "select count(*) from survey_responses").await,
+        0
+    );
+    assert_eq!(
+        count(&app, "select count(*) from survey_respondents").await,
+        0
+    );
 
     // Two members answer.
     let answer_a = form(industry.options[0].id.to_string(), "yes");
-    let refs: Vec<(&str, &str)> = answer_a.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let refs: Vec<(&str, &str)> = answer_a
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     let sent = a.post(&format!("/surveys/{id}"), &refs).await;
     assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
     let mut b = signed_in(&app, HOST, "b@example.jp").await;
     let mut answer_b = form("other".to_owned(), "no");
     answer_b.push((format!("q_{}_other", industry.row.id), "起業".to_owned()));
-    let refs: Vec<(&str, &str)> = answer_b.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    assert_eq!(b.post(&format!("/surveys/{id}"), &refs).await.status, StatusCode::SEE_OTHER);
+    let refs: Vec<(&str, &str)> = answer_b
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    assert_eq!(
+        b.post(&format!("/surveys/{id}"), &refs).await.status,
+        StatusCode::SEE_OTHER
+    );
 
     // Answering twice: refused, nothing changes.
     let again = a.post(&format!("/surveys/{id}"), &refs).await;
     assert_eq!(again.status, StatusCode::CONFLICT);
-    assert_eq!(count(&app, "select count(*) from survey_responses").await, 2);
+    assert_eq!(
+        count(&app, "select count(*) from survey_responses").await,
+        2
+    );
     assert_eq!(
         count(
             &app,
@@ -232,7 +291,9 @@ async fn the_secretariat_builds_publishes_and_reads_results() {
     );
 
     // Results: counts and percentages, the "other" text, the scale's average.
-    let results = office.get(&format!("/secretariat/surveys/{id}/results")).await;
+    let results = office
+        .get(&format!("/secretariat/surveys/{id}/results"))
+        .await;
     assert_eq!(results.status, StatusCode::OK);
     assert!(results.body.contains("起業"));
     assert!(results.body.contains("50%"), "one of two said IT");
@@ -255,7 +316,10 @@ async fn the_secretariat_builds_publishes_and_reads_results() {
     let mut e = signed_in(&app, HOST, "e@example.jp").await;
     let late = e.post(&format!("/surveys/{id}"), &refs).await;
     assert_eq!(late.status, StatusCode::CONFLICT);
-    assert_eq!(count(&app, "select count(*) from survey_responses").await, 2);
+    assert_eq!(
+        count(&app, "select count(*) from survey_responses").await,
+        2
+    );
 
     // "Edit" of a published survey makes a new draft with the same questions.
     let copy = office
@@ -291,7 +355,10 @@ async fn audiences_and_other_networks() {
     let field = format!("q_{}", qs[1].row.id);
     let refused = e.post(&format!("/surveys/{id}"), &[(&field, "yes")]).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
-    assert_eq!(count(&app, "select count(*) from survey_respondents").await, 0);
+    assert_eq!(
+        count(&app, "select count(*) from survey_respondents").await,
+        0
+    );
     assert!(!e.get("/surveys").await.body.contains("アルムナイ限定"));
 
     // Another network's secretariat sees nothing of it.
@@ -301,14 +368,22 @@ async fn audiences_and_other_networks() {
         format!("/secretariat/surveys/{id}/results"),
         format!("/secretariat/surveys/{id}/preview"),
     ] {
-        assert_eq!(acme.get(&path).await.status, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(
+            acme.get(&path).await.status,
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
     }
     for path in [
         format!("/secretariat/surveys/{id}/close"),
         format!("/secretariat/surveys/{id}/new-version"),
         format!("/secretariat/surveys/{id}/delete"),
     ] {
-        assert_eq!(acme.post(&path, &[]).await.status, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(
+            acme.post(&path, &[]).await.status,
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
     }
 }
 
@@ -331,7 +406,10 @@ async fn anonymity_is_in_the_schema() {
     let industry = format!("q_{}", qs[0].row.id);
     let option = qs[0].options[1].id.to_string();
     let sent = client
-        .post(&format!("/surveys/{id}"), &[(&yes, "yes"), (&industry, &option)])
+        .post(
+            &format!("/surveys/{id}"),
+            &[(&yes, "yes"), (&industry, &option)],
+        )
         .await;
     assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
 
@@ -349,7 +427,12 @@ async fn anonymity_is_in_the_schema() {
     }
     // The only link is refused for an anonymous survey, even written by hand.
     let tenant = app.tenant_id("demo").await;
-    let mut tx = app.state.db.begin_tenant(tenant, Actor::System).await.unwrap();
+    let mut tx = app
+        .state
+        .db
+        .begin_tenant(tenant, Actor::System)
+        .await
+        .unwrap();
     let response: uuid::Uuid = sqlx::query_scalar("select id from survey_responses limit 1")
         .fetch_one(tx.conn())
         .await
@@ -364,13 +447,279 @@ async fn anonymity_is_in_the_schema() {
     .bind(a)
     .execute(tx.conn())
     .await;
-    assert!(linked.is_err(), "a link for an anonymous survey must be refused");
+    assert!(
+        linked.is_err(),
+        "a link for an anonymous survey must be refused"
+    );
     tx.rollback().await.unwrap();
     // The member is marked as having answered, and the answer is counted.
-    assert_eq!(count(&app, "select count(*) from survey_respondents").await, 1);
-    assert_eq!(count(&app, "select count(*) from survey_response_members").await, 0);
-    let results = office.get(&format!("/secretariat/surveys/{id}/results")).await;
+    assert_eq!(
+        count(&app, "select count(*) from survey_respondents").await,
+        1
+    );
+    assert_eq!(
+        count(&app, "select count(*) from survey_response_members").await,
+        0
+    );
+    let results = office
+        .get(&format!("/secretariat/surveys/{id}/results"))
+        .await;
     assert!(results.body.contains("100%"));
     // Member filters are not offered.
     assert!(!results.body.contains("name=\"kind\""));
+}
+
+fn location_id<T: std::str::FromStr>(response: &tsunagu_testkit::TestResponse, prefix: &str) -> T
+where
+    T::Err: std::fmt::Debug,
+{
+    response
+        .header("location")
+        .unwrap_or_else(|| panic!("a redirect to {prefix}: {}", response.status))
+        .trim_start_matches(prefix)
+        .split(['?', '/', '#'])
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+async fn answer_yes_no(client: &mut TestClient<'_>, id: SurveyId, qs: &[Question], yes: bool) {
+    let yes_no = format!("q_{}", qs[1].row.id);
+    let industry = format!("q_{}", qs[0].row.id);
+    let option = qs[0].options[0].id.to_string();
+    let sent = client
+        .post(
+            &format!("/surveys/{id}"),
+            &[
+                (&yes_no, if yes { "yes" } else { "no" }),
+                (&industry, &option),
+            ],
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
+}
+
+/// The loop: results → segment (live) → outreach → the recipient accepts → funnel → an
+/// interview article draft featuring them.
+#[tokio::test]
+async fn segments_and_outreach_close_the_loop() {
+    let app = app().await;
+    secretariat(&app, "demo", OFFICE).await;
+    secretariat(&app, "acme", "office@acme.example.com").await;
+    let a = member(&app, "a@example.jp", "alumni").await;
+    member(&app, "b@example.jp", "alumni").await;
+    member(&app, "c@example.jp", "employee").await;
+    let mut office = signed_in(&app, HOST, OFFICE).await;
+    let id = build(&mut office, "インタビュー協力のお願い", false).await;
+    office
+        .post(&format!("/secretariat/surveys/{id}/publish"), &[])
+        .await;
+    let qs = questions(&app, id).await;
+    let yes_no = qs[1].row.id;
+    let mut client_a = signed_in(&app, HOST, "a@example.jp").await;
+    answer_yes_no(&mut client_a, id, &qs, true).await;
+    let mut client_b = signed_in(&app, HOST, "b@example.jp").await;
+    answer_yes_no(&mut client_b, id, &qs, false).await;
+
+    // Results narrowed to "yes" offer the segment; saving it is one post.
+    let results = office
+        .get(&format!(
+            "/secretariat/surveys/{id}/results?answer={yes_no}:1"
+        ))
+        .await;
+    assert!(results
+        .body
+        .contains(&format!("/secretariat/surveys/{id}/segments")));
+    let saved = office
+        .post(
+            &format!("/secretariat/surveys/{id}/segments"),
+            &[("name", "協力可"), ("answer", &format!("{yes_no}:1"))],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let segment: uuid::Uuid = location_id(&saved, "/secretariat/segments/");
+    let page = office
+        .get(&format!("/secretariat/segments/{segment}"))
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("現在1人が該当"), "a only: b said no");
+    assert_eq!(count(&app, "select count(*) from segments").await, 1);
+
+    // Live: a new "yes" joins without touching the segment.
+    let mut client_c = signed_in(&app, HOST, "c@example.jp").await;
+    answer_yes_no(&mut client_c, id, &qs, true).await;
+    let page = office
+        .get(&format!("/secretariat/segments/{segment}"))
+        .await;
+    assert!(page.body.contains("現在2人が該当"), "c joined");
+
+    // An invitation needs a subject and a message; a bad link is refused; nothing is sent.
+    let refused = office
+        .post(
+            &format!("/secretariat/segments/{segment}/outreach"),
+            &[
+                ("subject", ""),
+                ("body", "本文"),
+                ("link", "javascript:alert(1)"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body.contains("field-error"));
+    assert_eq!(count(&app, "select count(*) from outreaches").await, 0);
+
+    let sent = office
+        .post(
+            &format!("/secretariat/segments/{segment}/outreach"),
+            &[
+                ("subject", "インタビューのお願い"),
+                ("body", "30分ほどお話を聞かせてください。"),
+                ("link", "/articles"),
+            ],
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
+    let outreach: uuid::Uuid = location_id(&sent, "/secretariat/outreach/");
+    // Both "yes" members are on the list (b said no), each notified.
+    assert_eq!(
+        count(
+            &app,
+            "select count(*) from follow_ups where status = 'sent'"
+        )
+        .await,
+        2
+    );
+    assert_eq!(
+        count(
+            &app,
+            "select count(*) from notifications where kind = 'outreach_invited'"
+        )
+        .await,
+        2
+    );
+
+    // Only recipients see the invitation.
+    assert_eq!(
+        client_b
+            .get(&format!("/invitations/{outreach}"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let invitation = client_a.get(&format!("/invitations/{outreach}")).await;
+    assert_eq!(invitation.status, StatusCode::OK);
+    assert!(invitation.body.contains("30分ほどお話を聞かせてください。"));
+    let replied = client_a
+        .post(&format!("/invitations/{outreach}"), &[("reply", "accept")])
+        .await;
+    assert_eq!(replied.status, StatusCode::SEE_OTHER);
+
+    // The funnel and the list show the acceptance; an article can start for a, not for c.
+    let funnel = office
+        .get(&format!("/secretariat/outreach/{outreach}"))
+        .await;
+    assert_eq!(funnel.status, StatusCode::OK);
+    assert!(funnel.body.contains(&format!("/recipients/{a}/article")));
+    let c_id: uuid::Uuid = sqlx_member_id(&app, "c@example.jp").await;
+    assert!(!funnel.body.contains(&format!("/recipients/{c_id}/article")));
+    let early = office
+        .post(
+            &format!("/secretariat/outreach/{outreach}/recipients/{c_id}/article"),
+            &[],
+        )
+        .await;
+    assert!(early.header("location").unwrap().contains("not_accepted"));
+    let started = office
+        .post(
+            &format!("/secretariat/outreach/{outreach}/recipients/{a}/article"),
+            &[],
+        )
+        .await;
+    assert_eq!(started.status, StatusCode::SEE_OTHER, "{}", started.body);
+    assert!(started.header("location").unwrap().ends_with("/edit"));
+    assert_eq!(
+        count(
+            &app,
+            &format!("select count(*) from article_featured_members where member_id = '{a}'")
+        )
+        .await,
+        1
+    );
+
+    // The secretariat marks c done with a note.
+    let marked = office
+        .post(
+            &format!("/secretariat/outreach/{outreach}/recipients/{c_id}"),
+            &[("status", "done"), ("note", "電話済み")],
+        )
+        .await;
+    assert_eq!(marked.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        count(
+            &app,
+            "select count(*) from follow_ups where status = 'done' and note = '電話済み'"
+        )
+        .await,
+        1
+    );
+
+    // Another network sees none of it.
+    let mut acme = signed_in(&app, "acme.localhost", "office@acme.example.com").await;
+    for path in [
+        format!("/secretariat/segments/{segment}"),
+        format!("/secretariat/outreach/{outreach}"),
+        format!("/invitations/{outreach}"),
+    ] {
+        assert_eq!(
+            acme.get(&path).await.status,
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
+}
+
+async fn sqlx_member_id(app: &TestApp, email: &str) -> uuid::Uuid {
+    let tenant = app.tenant_id("demo").await;
+    let mut tx = app
+        .state
+        .db
+        .begin_tenant(tenant, Actor::System)
+        .await
+        .unwrap();
+    let id: uuid::Uuid = sqlx::query_scalar("select id from members where email_normalized = $1")
+        .bind(email)
+        .fetch_one(tx.conn())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    id
+}
+
+#[tokio::test]
+async fn anonymous_surveys_have_no_segments() {
+    let app = app().await;
+    secretariat(&app, "demo", OFFICE).await;
+    member(&app, "a@example.jp", "alumni").await;
+    let mut office = signed_in(&app, HOST, OFFICE).await;
+    let id = build(&mut office, "匿名", true).await;
+    office
+        .post(&format!("/secretariat/surveys/{id}/publish"), &[])
+        .await;
+    let qs = questions(&app, id).await;
+    let mut client = signed_in(&app, HOST, "a@example.jp").await;
+    answer_yes_no(&mut client, id, &qs, true).await;
+    let yes = format!("{}:1", qs[1].row.id);
+    let results = office
+        .get(&format!("/secretariat/surveys/{id}/results?answer={yes}"))
+        .await;
+    assert!(!results.body.contains("/segments\""), "no segment offered");
+    let refused = office
+        .post(
+            &format!("/secretariat/surveys/{id}/segments"),
+            &[("name", "x"), ("answer", &yes)],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert_eq!(count(&app, "select count(*) from segments").await, 0);
 }

@@ -5,3 +5,4 @@
 
 pub mod scale;
 pub mod seed;
+pub mod surveys;

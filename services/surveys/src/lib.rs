@@ -10,6 +10,7 @@ pub mod builder;
 pub mod kinds;
 pub mod queries;
 pub mod results;
+pub mod segments;
 
 use axum::routing::{get, post};
 
@@ -20,6 +21,10 @@ pub const TEMPLATES: &[tsunagu_web::templates::EmbeddedTemplate] = tsunagu_web::
     "surveys/member_list.html",
     "surveys/answer.html",
     "surveys/results.html",
+    "surveys/segments.html",
+    "surveys/segment.html",
+    "surveys/outreach.html",
+    "surveys/invitation.html",
 ];
 
 pub fn routes() -> tsunagu_web::routes::Routes {
@@ -85,6 +90,57 @@ pub fn routes() -> tsunagu_web::routes::Routes {
             "/secretariat/surveys/{id}/results",
             ManageSurveys,
             get(results::show_results),
+        )
+        // Segments of a named survey's respondents, and outreach to them.
+        .member(
+            "/secretariat/surveys/{id}/segments",
+            ManageSurveys,
+            post(segments::create_segment),
+        )
+        .member(
+            "/secretariat/segments",
+            ManageSurveys,
+            get(segments::list_segments),
+        )
+        .member(
+            "/secretariat/segments/{id}",
+            ManageSurveys,
+            get(segments::show_segment).post(segments::update_segment),
+        )
+        .member(
+            "/secretariat/segments/{id}/conditions",
+            ManageSurveys,
+            post(segments::add_condition),
+        )
+        .member(
+            "/secretariat/segments/{id}/conditions/{condition}/delete",
+            ManageSurveys,
+            post(segments::remove_condition),
+        )
+        .member(
+            "/secretariat/segments/{id}/outreach",
+            ManageSurveys,
+            post(segments::send_outreach),
+        )
+        .member(
+            "/secretariat/outreach/{id}",
+            ManageSurveys,
+            get(segments::show_outreach),
+        )
+        .member(
+            "/secretariat/outreach/{id}/recipients/{member}",
+            ManageSurveys,
+            post(segments::update_recipient),
+        )
+        .member(
+            "/secretariat/outreach/{id}/recipients/{member}/article",
+            ManageSurveys,
+            post(segments::start_article),
+        )
+        .member(
+            "/invitations/{id}",
+            AnswerSurveys,
+            get(segments::show_invitation).post(segments::reply_to_invitation),
         )
         // Members answer.
         .member("/surveys", AnswerSurveys, get(answering::list_open))

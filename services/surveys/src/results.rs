@@ -209,7 +209,9 @@ pub async fn show_results(
                         bars.push(bar(n.to_string(), None, c, Some(n.to_string())));
                     }
                     if of > 0 {
-                        average = Some(one_decimal((total as f64 * 10.0 / of as f64).round() / 10.0));
+                        average = Some(one_decimal(
+                            (total as f64 * 10.0 / of as f64).round() / 10.0,
+                        ));
                     }
                 }
                 QuestionKind::ShortText | QuestionKind::LongText => {}
@@ -260,7 +262,10 @@ pub async fn show_results(
         c.insert("responses", &responses);
         c.insert("audience_size", &audience);
         c.insert("response_rate", &percent(survey.respondents, audience));
-        c.insert("response_rate_label", &one_decimal(percent(survey.respondents, audience)));
+        c.insert(
+            "response_rate_label",
+            &one_decimal(percent(survey.respondents, audience)),
+        );
         c.insert("filtered", &filtered);
         c.insert("kind", &filter.kind);
         c.insert("answer", &query.answer);

@@ -333,6 +333,7 @@ impl TestApp {
         tsunagu_demo::seed::seed_demo(db).await.unwrap();
         tsunagu_demo::seed::seed_demo_accounts(db).await.unwrap();
         tsunagu_demo::seed::seed_demo_community(db).await.unwrap();
+        tsunagu_demo::surveys::seed_demo_surveys(db).await.unwrap();
     }
 
     pub async fn tenant_id(&self, slug: &str) -> TenantId {
