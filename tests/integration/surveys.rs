@@ -723,3 +723,53 @@ async fn anonymous_surveys_have_no_segments() {
     assert_eq!(refused.status, StatusCode::BAD_REQUEST);
     assert_eq!(count(&app, "select count(*) from segments").await, 0);
 }
+
+/// The CSV export: a byte-order mark for Excel, one row per response; names only for named
+/// surveys.
+#[tokio::test]
+async fn answers_export_as_csv() {
+    let app = app().await;
+    secretariat(&app, "demo", OFFICE).await;
+    member(&app, "a@example.jp", "alumni").await;
+    let mut office = signed_in(&app, HOST, OFFICE).await;
+    let named = build(&mut office, "記名", false).await;
+    let anonymous = build(&mut office, "匿名", true).await;
+    let mut client = signed_in(&app, HOST, "a@example.jp").await;
+    for id in [named, anonymous] {
+        office
+            .post(&format!("/secretariat/surveys/{id}/publish"), &[])
+            .await;
+        let qs = questions(&app, id).await;
+        answer_yes_no(&mut client, id, &qs, true).await;
+    }
+    let csv = office
+        .get(&format!("/secretariat/surveys/{named}/export.csv"))
+        .await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
+    assert!(
+        csv.body.starts_with('\u{feff}'),
+        "a byte-order mark for Excel"
+    );
+    let lines: Vec<&str> = csv.body.trim_end().split("\r\n").collect();
+    assert_eq!(lines.len(), 2, "a header and one response: {lines:?}");
+    assert!(lines[0].contains("氏名") && lines[0].contains("Q2 インタビューに協力できますか？"));
+    assert!(lines[1].contains("回答 者") && lines[1].contains("a@example.jp"));
+    assert!(lines[1].contains("はい") && lines[1].contains("IT"));
+
+    let csv = office
+        .get(&format!("/secretariat/surveys/{anonymous}/export.csv"))
+        .await;
+    assert!(!csv.body.contains("a@example.jp") && !csv.body.contains("回答 者"));
+    assert!(!csv.body.contains("氏名"));
+    assert!(csv.body.contains("はい"));
+    // Another network cannot export it.
+    secretariat(&app, "acme", "office@acme.example.com").await;
+    let mut acme = signed_in(&app, "acme.localhost", "office@acme.example.com").await;
+    assert_eq!(
+        acme.get(&format!("/secretariat/surveys/{named}/export.csv"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+}

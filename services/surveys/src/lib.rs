@@ -7,6 +7,7 @@
 pub mod answering;
 pub mod answers;
 pub mod builder;
+pub mod export;
 pub mod kinds;
 pub mod queries;
 pub mod results;
@@ -90,6 +91,11 @@ pub fn routes() -> tsunagu_web::routes::Routes {
             "/secretariat/surveys/{id}/results",
             ManageSurveys,
             get(results::show_results),
+        )
+        .member(
+            "/secretariat/surveys/{id}/export.csv",
+            ManageSurveys,
+            get(export::export_csv),
         )
         // Segments of a named survey's respondents, and outreach to them.
         .member(

@@ -830,3 +830,37 @@ pub async fn audience_members(
     .fetch_all(tx.conn())
     .await?)
 }
+
+/// One stored answer with its response, and for a named survey whose response it is.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ExportRow {
+    pub response_id: uuid::Uuid,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub kind: Option<MemberKind>,
+    pub submitted_at: Option<OffsetDateTime>,
+    pub question_id: QuestionId,
+    pub option_id: Option<OptionId>,
+    pub number_value: Option<i16>,
+    pub text_value: Option<String>,
+}
+
+/// Every answer of a survey, response by response (the CSV export). The member columns come
+/// from `survey_response_members`, so for an anonymous survey they are always empty.
+pub async fn export_rows(tx: &mut TenantTx, survey: SurveyId) -> Result<Vec<ExportRow>, DbError> {
+    let tenant_id = tx.tenant_id();
+    Ok(sqlx::query_as(
+        "select a.response_id, m.name_kanji as name, m.email, m.kind, rm.submitted_at, \
+                a.question_id, a.option_id, a.number_value, a.text_value \
+         from survey_answers a \
+         left join survey_response_members rm \
+           on rm.tenant_id = a.tenant_id and rm.survey_id = a.survey_id and rm.response_id = a.response_id \
+         left join members m on m.tenant_id = rm.tenant_id and m.id = rm.member_id \
+         where a.tenant_id = $1 and a.survey_id = $2 \
+         order by rm.submitted_at nulls last, a.response_id, a.question_id",
+    )
+    .bind(tenant_id)
+    .bind(survey)
+    .fetch_all(tx.conn())
+    .await?)
+}

@@ -1,0 +1,177 @@
+//! A survey's answers as CSV, for a spreadsheet: UTF-8 with a byte-order mark (so that Excel
+//! reads Japanese correctly), CRLF line ends, one row per response and one column per question.
+//! Named surveys start each row with the member's name, email, kind and time of sending;
+//! anonymous surveys carry no member column at all. The export is audited.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use tsunagu_web::i18n::Locale;
+use tsunagu_web::{AppError, AppState, Authorized, Page};
+
+use crate::kinds::QuestionKind;
+use crate::queries::{self, ExportRow, Question, Survey, SurveyId};
+
+/// A CSV field, quoted when it holds a comma, a quote or a line break (RFC 4180).
+fn field(value: &str) -> String {
+    if value.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value.to_owned()
+    }
+}
+
+fn line(fields: &[String]) -> String {
+    let mut out = fields
+        .iter()
+        .map(|f| field(f))
+        .collect::<Vec<_>>()
+        .join(",");
+    out.push_str("\r\n");
+    out
+}
+
+/// The CSV text (with its byte-order mark). `t` translates the header and fixed answers.
+pub fn csv(
+    survey: &Survey,
+    questions: &[Question],
+    rows: &[ExportRow],
+    t: impl Fn(&str) -> String,
+    datetime: impl Fn(time::OffsetDateTime) -> String,
+) -> String {
+    let mut out = String::from("\u{feff}");
+    let mut header = Vec::new();
+    if !survey.anonymous {
+        for key in [
+            "export.name",
+            "export.email",
+            "export.kind",
+            "export.submitted_at",
+        ] {
+            header.push(t(key));
+        }
+    }
+    header.extend(
+        questions
+            .iter()
+            .enumerate()
+            .map(|(i, q)| format!("Q{} {}", i + 1, q.row.prompt)),
+    );
+    out.push_str(&line(&header));
+
+    let column: HashMap<_, _> = questions
+        .iter()
+        .enumerate()
+        .map(|(i, q)| (q.row.id, i))
+        .collect();
+    let mut start = 0;
+    while start < rows.len() {
+        let response = rows[start].response_id;
+        let end = rows[start..]
+            .iter()
+            .position(|r| r.response_id != response)
+            .map_or(rows.len(), |n| start + n);
+        let answers = &rows[start..end];
+        let first = &answers[0];
+        let mut cells: Vec<Vec<String>> = vec![Vec::new(); questions.len()];
+        for answer in answers {
+            let Some(&i) = column.get(&answer.question_id) else {
+                continue;
+            };
+            let q = &questions[i];
+            let text = match (answer.option_id, answer.number_value, &answer.text_value) {
+                (Some(option), _, _) => q
+                    .options
+                    .iter()
+                    .find(|o| o.id == option)
+                    .map(|o| o.label.clone())
+                    .unwrap_or_default(),
+                (None, Some(n), _) if q.row.kind == QuestionKind::YesNo => {
+                    t(if n == 1 { "survey.yes" } else { "survey.no" })
+                }
+                (None, Some(n), _) => n.to_string(),
+                (None, None, Some(text)) if q.row.kind.has_options() => {
+                    format!("{}: {text}", t("survey.other"))
+                }
+                (None, None, Some(text)) => text.clone(),
+                (None, None, None) => continue,
+            };
+            cells[i].push(text);
+        }
+        let mut fields = Vec::new();
+        if !survey.anonymous {
+            fields.push(first.name.clone().unwrap_or_default());
+            fields.push(first.email.clone().unwrap_or_default());
+            fields.push(
+                first
+                    .kind
+                    .map(|k| t(&format!("member.kind.{}", k.as_str())))
+                    .unwrap_or_default(),
+            );
+            fields.push(first.submitted_at.map(&datetime).unwrap_or_default());
+        }
+        fields.extend(cells.into_iter().map(|c| c.join(" / ")));
+        out.push_str(&line(&fields));
+        start = end;
+    }
+    out
+}
+
+pub async fn export_csv(
+    State(state): State<AppState>,
+    member: Authorized,
+    page: Page,
+    Path(id): Path<SurveyId>,
+) -> Result<Response, AppError> {
+    let mut tx = member.begin(&state).await?;
+    let survey = queries::find(&mut tx, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let questions = queries::questions(&mut tx, id).await?;
+    let rows = queries::export_rows(&mut tx, id).await?;
+    tsunagu_kernel::audit::record(
+        &mut tx,
+        "survey.exported",
+        "survey",
+        Some(id.as_uuid()),
+        serde_json::json!({ "title": survey.title, "anonymous": survey.anonymous }),
+    )
+    .await?;
+    tx.commit().await?;
+    let lang: Locale = page.lang;
+    let text = csv(
+        &survey,
+        &questions,
+        &rows,
+        |key| state.web.catalog.t(lang, key, &[]),
+        |at| tsunagu_web::dates::datetime(at, lang, page.zone()),
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"survey-{id}.csv\""),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        text,
+    )
+        .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_are_quoted_when_they_must_be() {
+        assert_eq!(field("IT・通信"), "IT・通信");
+        assert_eq!(field("a,b"), "\"a,b\"");
+        assert_eq!(field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(field("two\nlines"), "\"two\nlines\"");
+        assert_eq!(line(&["a".into(), "b c".into()]), "a,b c\r\n");
+    }
+}
