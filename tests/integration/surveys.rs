@@ -196,6 +196,9 @@ async fn the_secretariat_builds_publishes_and_reads_results() {
         .await,
         3
     );
+    // Members see it on the home page until they answer.
+    // (Links are autoescaped, so the title is what to look for.)
+    assert!(a.get("/").await.body.contains("キャリア調査"));
     // Questions are frozen now.
     let frozen = office
         .post(
@@ -262,6 +265,7 @@ async fn the_secretariat_builds_publishes_and_reads_results() {
         .collect();
     let sent = a.post(&format!("/surveys/{id}"), &refs).await;
     assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
+    assert!(!a.get("/").await.body.contains("キャリア調査"));
     let mut b = signed_in(&app, HOST, "b@example.jp").await;
     let mut answer_b = form("other".to_owned(), "no");
     answer_b.push((format!("q_{}_other", industry.row.id), "起業".to_owned()));

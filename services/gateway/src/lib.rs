@@ -24,6 +24,7 @@ const GATEWAY_TEMPLATES: &[tsunagu_web::templates::EmbeddedTemplate] =
 pub const FEATURES: tsunagu_web::state::Features = tsunagu_web::state::Features {
     templates: TEMPLATES,
     unread_notifications: tsunagu_community::notifications::unread_counter,
+    home_items: tsunagu_surveys::answering::home_items,
 };
 
 /// Every template of every crate the binary serves.

@@ -19,6 +19,35 @@ use crate::builder::{question_views, survey_view};
 use crate::kinds::{Audience, SurveyStatus};
 use crate::queries::{self, Phase, Question, Submitted, Survey, SurveyId};
 
+/// The home page's pointers: the open surveys this member has not answered yet
+/// (`tsunagu_web::state::Features::home_items`).
+pub fn home_items(
+    tx: &mut tsunagu_kernel::TenantTx,
+    member: tsunagu_kernel::MemberId,
+    kind: tsunagu_kernel::MemberKind,
+) -> std::pin::Pin<
+    Box<
+        dyn std::future::Future<
+                Output = Result<Vec<tsunagu_web::state::HomeItem>, tsunagu_kernel::DbError>,
+            > + Send
+            + '_,
+    >,
+> {
+    Box::pin(async move {
+        Ok(queries::open_for(tx, member, kind)
+            .await?
+            .into_iter()
+            .filter(|s| !s.answered)
+            .take(5)
+            .map(|s| tsunagu_web::state::HomeItem {
+                label_key: "home.survey_waiting",
+                url: format!("/surveys/{}", s.id),
+                title: s.title,
+            })
+            .collect())
+    })
+}
+
 #[derive(Serialize)]
 struct OpenSurveyView {
     id: String,

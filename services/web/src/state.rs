@@ -43,13 +43,40 @@ pub struct AppStateInner {
     pub expensive: crate::limits::ExpensiveWork,
     /// The header's unread-notification count (community's, see [`Features`]).
     pub unread_notifications: crate::session::UnreadCounter,
+    /// What the home page points a member to (see [`Features`]).
+    pub home_items: HomeItems,
 }
+
+/// Something the home page points a signed-in member to: an open survey they have not answered
+/// (later: an event to reply to). Feature crates above the home page's provide them.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct HomeItem {
+    /// An i18n key with a `{title}` placeholder ("A survey is waiting for you: {title}").
+    pub label_key: &'static str,
+    pub title: String,
+    pub url: String,
+}
+
+/// The hook that lists a member's [`HomeItem`]s in their tenant's transaction.
+pub type HomeItems = for<'a> fn(
+    &'a mut tsunagu_kernel::TenantTx,
+    tsunagu_kernel::MemberId,
+    tsunagu_kernel::MemberKind,
+) -> std::pin::Pin<
+    Box<
+        dyn std::future::Future<Output = Result<Vec<HomeItem>, tsunagu_kernel::DbError>>
+            + Send
+            + 'a,
+    >,
+>;
 
 /// What the feature crates hand the shared state: their templates, and the hooks through which
 /// the web kit reaches data it does not own. The gateway assembles one (`tsunagu_gateway::FEATURES`).
 pub struct Features {
     pub templates: &'static [&'static [EmbeddedTemplate]],
     pub unread_notifications: crate::session::UnreadCounter,
+    /// What the home page points a member to (surveys' open surveys).
+    pub home_items: HomeItems,
 }
 
 /// Process-local caches owned by feature crates, which the web kit cannot name: one value of
@@ -151,6 +178,7 @@ impl AppState {
             local_caches: Arc::new(LocalCaches::default()),
             expensive,
             unread_notifications: features.unread_notifications,
+            home_items: features.home_items,
         })))
     }
 

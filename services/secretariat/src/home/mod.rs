@@ -30,14 +30,15 @@ async fn show_home(
     page: Page,
 ) -> Result<Html<String>, AppError> {
     // The network is for its members: visitors see the welcome and the way in, nothing else.
-    let announcements = match &member {
+    let (announcements, for_you) = match &member {
         Some(member) => {
             let mut tx = tenant.begin(&state, member.actor()).await?;
             let rows = queries::list_recent_announcements(&mut tx, 10).await?;
+            let items = (state.home_items)(&mut tx, member.id(), member.data.kind).await?;
             tx.commit().await?;
-            rows
+            (rows, items)
         }
-        None => Vec::new(),
+        None => (Vec::new(), Vec::new()),
     };
 
     let views: Vec<AnnouncementView> = announcements
@@ -78,6 +79,7 @@ async fn show_home(
     context.insert("welcome_title", &welcome_title);
     context.insert("welcome_body", &tenant.branding.welcome_body);
     context.insert("announcements", &views);
+    context.insert("for_you", &for_you);
     context.insert("signed_in", &member.is_some());
     Ok(Html(state.web.render("home/index.html", &context)?))
 }
