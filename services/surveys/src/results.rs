@@ -120,7 +120,8 @@ pub async fn show_results(
         filter.kind = None;
     }
     let tallies = queries::tallies(&mut tx, &survey, &filter).await?;
-    let answered = queries::answered_counts(&mut tx, &survey, &filter).await?;
+    let answered =
+        queries::answered_counts(&mut tx, &survey, &questions, &tallies, &filter).await?;
     let search = query.q.trim();
     let search = (!search.is_empty()).then_some(search);
     let mut texts: HashMap<QuestionId, Vec<String>> = HashMap::new();
