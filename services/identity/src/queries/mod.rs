@@ -7,7 +7,11 @@ use time::{Duration, OffsetDateTime};
 use tsunagu_kernel::tokens::{random_token, token_hash};
 use tsunagu_kernel::MemberId;
 use tsunagu_kernel::{DbError, MemberKind, MemberRole, MemberStatus, TenantTx};
-use uuid::Uuid;
+
+tsunagu_kernel::entity_id!(
+    /// An invitation to join a network.
+    InvitationId
+);
 
 #[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
 pub struct Member {
@@ -386,7 +390,7 @@ pub async fn token_is_valid(
 
 #[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
 pub struct Invitation {
-    pub id: Uuid,
+    pub id: InvitationId,
     pub email: String,
     pub kind: MemberKind,
     #[serde(with = "time::serde::rfc3339")]
@@ -417,7 +421,7 @@ pub async fn find_open_invitation(
 
 pub async fn accept_invitation(
     tx: &mut TenantTx,
-    invitation_id: Uuid,
+    invitation_id: InvitationId,
     member_id: MemberId,
 ) -> Result<bool, DbError> {
     let tenant_id = tx.tenant_id();
@@ -455,10 +459,10 @@ pub async fn upsert_invitation(
     email_normalized: &str,
     kind: MemberKind,
     invited_by: MemberId,
-) -> Result<(Uuid, String), DbError> {
+) -> Result<(InvitationId, String), DbError> {
     let tenant_id = tx.tenant_id();
     let token = random_token();
-    let id: Uuid = sqlx::query_scalar(
+    let id: InvitationId = sqlx::query_scalar(
         "insert into invitations (tenant_id, id, email, email_normalized, kind, token_hash, invited_by, expires_at) \
          values ($1, $2, $3, $4, $5, $6, $7, $8) \
          on conflict (tenant_id, email_normalized) where accepted_at is null and revoked_at is null \
@@ -482,7 +486,7 @@ pub async fn upsert_invitation(
 /// A new token and expiry for an open invitation; `None` if it is not open (or not ours).
 pub async fn renew_invitation(
     tx: &mut TenantTx,
-    id: Uuid,
+    id: InvitationId,
 ) -> Result<Option<(Invitation, String)>, DbError> {
     let tenant_id = tx.tenant_id();
     let token = random_token();
@@ -500,7 +504,7 @@ pub async fn renew_invitation(
     Ok(invitation.map(|i| (i, token)))
 }
 
-pub async fn revoke_invitation(tx: &mut TenantTx, id: Uuid) -> Result<bool, DbError> {
+pub async fn revoke_invitation(tx: &mut TenantTx, id: InvitationId) -> Result<bool, DbError> {
     let tenant_id = tx.tenant_id();
     Ok(sqlx::query(
         "update invitations set revoked_at = now() \

@@ -15,7 +15,6 @@ use tsunagu_web::dates;
 use tsunagu_web::forms::render_page;
 use tsunagu_web::forms::{EmailAddress, FieldErrors};
 use tsunagu_web::{AppError, AppState, Authorized, CurrentMember, Page};
-use uuid::Uuid;
 
 use forms::{
     split_addresses, InviteForm, RejectForm, RoleForm, StatusForm, MAX_INVITATIONS_PER_BATCH,
@@ -146,7 +145,7 @@ pub async fn reject_member(
                 &page,
                 &mut tx,
                 &errors,
-                Some(id.as_uuid()),
+                Some(id),
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await;
@@ -321,7 +320,7 @@ pub async fn create_invitations(
             &mut tx,
             "invitation.sent",
             "invitation",
-            Some(id),
+            Some(id.as_uuid()),
             serde_json::json!({ "kind": kind }),
         )
         .await?;
@@ -350,7 +349,7 @@ pub async fn create_invitations(
 pub async fn resend_invitation(
     State(state): State<AppState>,
     member: Authorized,
-    Path(id): Path<Uuid>,
+    Path(id): Path<queries::InvitationId>,
 ) -> Result<Response, AppError> {
     let mut tx = member.begin(&state).await?;
     let Some((invitation, token)) = queries::renew_invitation(&mut tx, id).await? else {
@@ -361,7 +360,7 @@ pub async fn resend_invitation(
         &mut tx,
         "invitation.resent",
         "invitation",
-        Some(id),
+        Some(id.as_uuid()),
         serde_json::json!({}),
     )
     .await?;
@@ -383,7 +382,7 @@ pub async fn resend_invitation(
 pub async fn revoke_invitation(
     State(state): State<AppState>,
     member: Authorized,
-    Path(id): Path<Uuid>,
+    Path(id): Path<queries::InvitationId>,
 ) -> Result<Response, AppError> {
     let mut tx = member.begin(&state).await?;
     if !queries::revoke_invitation(&mut tx, id).await? {
@@ -394,7 +393,7 @@ pub async fn revoke_invitation(
         &mut tx,
         "invitation.revoked",
         "invitation",
-        Some(id),
+        Some(id.as_uuid()),
         serde_json::json!({}),
     )
     .await?;

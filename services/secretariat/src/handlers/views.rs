@@ -10,7 +10,6 @@ use tsunagu_kernel::{MemberKind, MemberRole, MemberStatus, TenantTx};
 use tsunagu_web::dates;
 use tsunagu_web::forms::{render_page, FieldErrors};
 use tsunagu_web::{AppError, AppState, Page};
-use uuid::Uuid;
 
 use super::forms::InviteForm;
 
@@ -43,7 +42,7 @@ pub(super) async fn render_approvals(
     page: &Page,
     tx: &mut TenantTx,
     errors: &FieldErrors,
-    failed_id: Option<Uuid>,
+    failed_id: Option<tsunagu_kernel::MemberId>,
     status: StatusCode,
 ) -> Result<Response, AppError> {
     let pending: Vec<PendingView> = queries::list_by_status(tx, "pending_approval")
@@ -74,7 +73,7 @@ pub(super) async fn render_approvals(
 
 #[derive(Serialize)]
 struct InvitationView {
-    id: Uuid,
+    id: queries::InvitationId,
     email: String,
     kind: MemberKind,
     expires_on: String,
