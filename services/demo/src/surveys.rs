@@ -259,8 +259,7 @@ pub async fn seed_demo_surveys(db: &Db) -> anyhow::Result<()> {
         .await?
         .ok_or_else(|| anyhow::anyhow!("the demo segment"))?;
         // An interview invitation to the segment, which two have accepted so far.
-        let (willing, _) =
-            tsunagu_surveys::segments::queries::members(&mut tx, segment, 1000).await?;
+        let willing = tsunagu_surveys::segments::queries::members(&mut tx, segment, 1000).await?;
         let recipients: Vec<MemberId> = willing.iter().map(|m| m.id).collect();
         let list = tsunagu_community::followups::queries::create_outreach_list(
             &mut tx,

@@ -38,21 +38,7 @@ pub struct ResultsQuery {
 impl ResultsQuery {
     fn filter(&self, questions: &[Question]) -> ResultFilter {
         let kind = MemberKind::parse(self.kind.trim());
-        let answer = self.answer.split_once(':').and_then(|(question, value)| {
-            let question: QuestionId = question.parse().ok()?;
-            let asked = questions.iter().find(|q| q.row.id == question)?;
-            let value = if asked.row.kind.has_options() {
-                let option: OptionId = value.parse().ok()?;
-                asked
-                    .options
-                    .iter()
-                    .any(|o| o.id == option)
-                    .then_some(AnswerValue::Option(option))?
-            } else {
-                AnswerValue::Number(value.parse().ok()?)
-            };
-            Some((question, value))
-        });
+        let answer = crate::segments::parse_answer(questions, &self.answer);
         ResultFilter { kind, answer }
     }
 }

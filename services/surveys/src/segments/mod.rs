@@ -226,7 +226,7 @@ pub async fn list_segments(
     let segments = queries::list_all(&mut tx).await?;
     let mut views = Vec::new();
     for segment in &segments {
-        let (_, count) = queries::members(&mut tx, segment.id, 0).await?;
+        let count = queries::member_count(&mut tx, segment.id).await?;
         views.push((segment_view(segment, &page), count));
     }
     tx.commit().await?;
@@ -309,7 +309,8 @@ async fn render_segment(
         .ok_or(AppError::NotFound)?;
     let questions = survey_queries::questions(&mut tx, segment.survey_id).await?;
     let conditions = queries::conditions(&mut tx, id).await?;
-    let (members, count) = queries::members(&mut tx, id, MEMBERS_SHOWN).await?;
+    let members = queries::members(&mut tx, id, MEMBERS_SHOWN).await?;
+    let count = queries::member_count(&mut tx, id).await?;
     let departments = queries::respondent_departments(&mut tx, segment.survey_id).await?;
     let sent = queries::outreaches_of(&mut tx, id).await?;
     tx.commit().await?;
@@ -460,7 +461,8 @@ pub async fn send_outreach(
     let segment = queries::find(&mut tx, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let (recipients, count) = queries::members(&mut tx, id, i64::MAX).await?;
+    let recipients = queries::members(&mut tx, id, i64::MAX).await?;
+    let count = recipients.len();
     if count == 0 {
         tx.rollback().await?;
         let mut errors = FieldErrors::new();
@@ -533,7 +535,7 @@ pub async fn show_outreach(
     let survey = survey_queries::find(&mut tx, outreach.survey_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let (_, in_segment) = queries::members(&mut tx, outreach.segment_id, 0).await?;
+    let in_segment = queries::member_count(&mut tx, outreach.segment_id).await?;
     let entries = followups::queries::entries(&mut tx, outreach.list_id).await?;
     tx.commit().await?;
     let may_write = member.may(&state, Permission::ManageArticles).await;

@@ -213,15 +213,10 @@ const HOLDS: &str = "exists (select 1 from survey_answers a \
        and (a.option_id = c.option_id \
             or (c.option_id is null and a.option_id is null and a.number_value = c.number_value)))";
 
-/// The active members in a segment now, in directory order, at most `limit`; and how many in
-/// all.
-pub async fn members(
-    tx: &mut TenantTx,
-    segment: SegmentId,
-    limit: i64,
-) -> Result<(Vec<SegmentMember>, i64), DbError> {
-    let tenant_id = tx.tenant_id();
-    let from = format!(
+/// Who is in a segment: its survey's named responses from active members that pass its member
+/// filters and its conditions (`$1` tenant, `$2` segment).
+fn segment_members_from() -> String {
+    format!(
         "from segments g \
          join survey_response_members rm on rm.tenant_id = g.tenant_id and rm.survey_id = g.survey_id \
          join members m on m.tenant_id = rm.tenant_id and m.id = rm.member_id \
@@ -234,21 +229,37 @@ pub async fn members(
              else exists (select 1 from segment_conditions c \
                           where c.tenant_id = g.tenant_id and c.segment_id = g.id and {HOLDS}) \
            end"
-    );
-    let rows: Vec<SegmentMember> = sqlx::query_as(&format!(
-        "select m.id, m.name_kanji, m.kind, m.department {from} order by m.name_kana, m.id limit $3"
+    )
+}
+
+/// The active members in a segment now, in directory order, at most `limit`.
+pub async fn members(
+    tx: &mut TenantTx,
+    segment: SegmentId,
+    limit: i64,
+) -> Result<Vec<SegmentMember>, DbError> {
+    let tenant_id = tx.tenant_id();
+    Ok(sqlx::query_as(&format!(
+        "select m.id, m.name_kanji, m.kind, m.department {} order by m.name_kana, m.id limit $3",
+        segment_members_from()
     ))
     .bind(tenant_id)
     .bind(segment)
     .bind(limit)
     .fetch_all(tx.conn())
-    .await?;
-    let count: i64 = sqlx::query_scalar(&format!("select count(*) {from}"))
-        .bind(tenant_id)
-        .bind(segment)
-        .fetch_one(tx.conn())
-        .await?;
-    Ok((rows, count))
+    .await?)
+}
+
+/// How many active members are in a segment now.
+pub async fn member_count(tx: &mut TenantTx, segment: SegmentId) -> Result<i64, DbError> {
+    let tenant_id = tx.tenant_id();
+    Ok(
+        sqlx::query_scalar(&format!("select count(*) {}", segment_members_from()))
+            .bind(tenant_id)
+            .bind(segment)
+            .fetch_one(tx.conn())
+            .await?,
+    )
 }
 
 /// The departments of a survey's named respondents, for the segment's department filter.
