@@ -17,29 +17,61 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use bytes::Bytes;
 use hdrhistogram::Histogram;
-use http::header::{COOKIE, HOST};
-use http::Request;
-use http_body_util::{BodyExt as _, Empty};
+use http::header::{CONTENT_TYPE, COOKIE, HOST, LOCATION, ORIGIN};
+use http::{Method, Request};
+use http_body_util::{BodyExt as _, Full};
 use hyper_util::rt::TokioIo;
 use serde::Serialize;
 use tokio::net::TcpStream;
 
-/// What to request: a server address, the `Host` it should see, a path and an optional cookie.
+/// What to request: a server address, the `Host` it should see, a path and an optional cookie;
+/// or, when `posts` is not empty, a form POST to the path.
 #[derive(Clone, Debug)]
 pub struct Target {
     pub addr: SocketAddr,
     pub host: String,
     pub path: String,
     pub cookie: Option<String>,
+    /// Form submissions, each as its own signed-in member: connection `i` sends `posts[i % n]`.
+    pub posts: Vec<FormPost>,
+}
+
+/// A same-origin form POST as a signed-in browser sends it (session and CSRF cookies, the
+/// CSRF token in the body).
+#[derive(Clone, Debug)]
+pub struct FormPost {
+    pub cookie: String,
+    pub body: String,
 }
 
 impl Target {
-    fn request(&self) -> anyhow::Result<Request<Empty<Bytes>>> {
-        let mut builder = Request::get(self.path.as_str()).header(HOST, self.host.as_str());
-        if let Some(cookie) = &self.cookie {
-            builder = builder.header(COOKIE, cookie.as_str());
+    fn request(&self, connection: usize) -> anyhow::Result<Request<Full<Bytes>>> {
+        let mut builder = Request::builder()
+            .uri(self.path.as_str())
+            .header(HOST, self.host.as_str());
+        if self.posts.is_empty() {
+            if let Some(cookie) = &self.cookie {
+                builder = builder.header(COOKIE, cookie.as_str());
+            }
+            return Ok(builder.method(Method::GET).body(Full::default())?);
         }
-        Ok(builder.body(Empty::new())?)
+        let post = &self.posts[connection % self.posts.len()];
+        Ok(builder
+            .method(Method::POST)
+            .header(COOKIE, post.cookie.as_str())
+            .header(ORIGIN, format!("http://{}", self.host))
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Full::new(Bytes::from(post.body.clone())))?)
+    }
+
+    /// Whether an answer is the one a working page gives: 2xx for a page, the form's 303
+    /// redirect for a submission.
+    pub fn succeeded(&self, status: u16) -> bool {
+        if self.posts.is_empty() {
+            (200..300).contains(&status)
+        } else {
+            status == 303
+        }
     }
 }
 
@@ -76,11 +108,14 @@ pub struct Outcome {
     /// Offered rate (open loop only).
     pub rate: Option<f64>,
     pub requests: u64,
-    /// Answers that were not 2xx, and transport errors.
+    /// Answers that were not what a working page gives (2xx; 303 for a form), and transport
+    /// errors.
     pub errors: u64,
     /// Answers by HTTP status. A request that got no answer (the connection failed) is in
     /// `errors` only.
     pub statuses: BTreeMap<u16, u64>,
+    /// Requests that got no answer at all (the connection failed).
+    pub no_answer: u64,
     pub seconds: f64,
     pub throughput: f64,
     pub latency: Latency,
@@ -90,19 +125,14 @@ pub struct Outcome {
 impl Outcome {
     /// Requests that got no answer at all.
     pub fn transport_errors(&self) -> u64 {
-        let not_2xx: u64 = self
-            .statuses
-            .iter()
-            .filter(|(status, _)| !(200..300).contains(*status))
-            .map(|(_, count)| count)
-            .sum();
-        self.errors.saturating_sub(not_2xx)
+        self.no_answer
     }
 }
 
 struct Tally {
     histogram: Histogram<u64>,
     errors: u64,
+    no_answer: u64,
     statuses: BTreeMap<u16, u64>,
     body_bytes: u64,
 }
@@ -114,6 +144,7 @@ impl Tally {
             histogram: Histogram::new_with_bounds(1, 60_000_000, 3)
                 .expect("constant histogram bounds are valid"),
             errors: 0,
+            no_answer: 0,
             statuses: BTreeMap::new(),
             body_bytes: 0,
         }
@@ -129,7 +160,7 @@ impl Tally {
 
 async fn connect(
     target: &Target,
-) -> anyhow::Result<hyper::client::conn::http1::SendRequest<Empty<Bytes>>> {
+) -> anyhow::Result<hyper::client::conn::http1::SendRequest<Full<Bytes>>> {
     let stream = TcpStream::connect(target.addr)
         .await
         .with_context(|| format!("cannot connect to {}", target.addr))?;
@@ -145,11 +176,12 @@ async fn connect(
 /// counted, not gathered into one buffer: the generator shares the machine with the servers, so
 /// every copy it makes of a 30 KB page is taken from them.
 async fn fetch(
-    sender: &mut hyper::client::conn::http1::SendRequest<Empty<Bytes>>,
+    sender: &mut hyper::client::conn::http1::SendRequest<Full<Bytes>>,
     target: &Target,
+    connection: usize,
 ) -> anyhow::Result<(u16, usize)> {
     sender.ready().await?;
-    let response = sender.send_request(target.request()?).await?;
+    let response = sender.send_request(target.request(connection)?).await?;
     let status = response.status().as_u16();
     let mut body = response.into_body();
     let mut length = 0;
@@ -187,7 +219,7 @@ async fn drive(
         }
         tokio::time::sleep_until(due.into()).await;
         sent += 1;
-        let result = fetch(&mut sender, &target).await;
+        let result = fetch(&mut sender, &target, index).await;
         let finished = Instant::now();
         let counted = due >= measure_from && finished <= end;
         match result {
@@ -196,7 +228,7 @@ async fn drive(
                     tally.record(finished - due);
                     tally.body_bytes += bytes as u64;
                     *tally.statuses.entry(status).or_default() += 1;
-                    if !(200..300).contains(&status) {
+                    if !target.succeeded(status) {
                         tally.errors += 1;
                     }
                 }
@@ -204,6 +236,7 @@ async fn drive(
             Err(_) => {
                 if counted {
                     tally.errors += 1;
+                    tally.no_answer += 1;
                 }
                 // The connection is gone: open a new one and go on.
                 sender = connect(&target).await?;
@@ -232,6 +265,7 @@ pub async fn run(target: &Target, plan: Plan) -> anyhow::Result<Outcome> {
             .add(&tally.histogram)
             .expect("histograms with equal bounds add");
         total.errors += tally.errors;
+        total.no_answer += tally.no_answer;
         for (status, count) in tally.statuses {
             *total.statuses.entry(status).or_default() += count;
         }
@@ -249,6 +283,7 @@ pub async fn run(target: &Target, plan: Plan) -> anyhow::Result<Outcome> {
         requests,
         errors: total.errors,
         statuses: total.statuses,
+        no_answer: total.no_answer,
         seconds,
         throughput: requests as f64 / seconds,
         latency: Latency {
@@ -275,12 +310,28 @@ pub async fn run_on_own_thread(target: Target, plan: Plan) -> anyhow::Result<Out
     .map_err(|_| anyhow::anyhow!("the load thread panicked"))?
 }
 
-/// One GET with the full body, for checking a scenario before loading it.
-pub async fn get_once(target: &Target) -> anyhow::Result<(u16, String)> {
+/// One answer in full, for checking a scenario before loading it.
+pub struct Answer {
+    pub status: u16,
+    pub location: Option<String>,
+    pub body: String,
+}
+
+/// One request (as the first connection sends it) with the full answer.
+pub async fn get_once(target: &Target) -> anyhow::Result<Answer> {
     let mut sender = connect(target).await?;
     sender.ready().await?;
-    let response = sender.send_request(target.request()?).await?;
+    let response = sender.send_request(target.request(0)?).await?;
     let status = response.status().as_u16();
+    let location = response
+        .headers()
+        .get(LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let body = response.into_body().collect().await?.to_bytes();
-    Ok((status, String::from_utf8_lossy(&body).into_owned()))
+    Ok(Answer {
+        status,
+        location,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    })
 }

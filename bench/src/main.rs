@@ -196,6 +196,7 @@ fn main() -> anyhow::Result<()> {
                 host,
                 path,
                 cookie,
+                posts: Vec::new(),
             };
             let runtime = tokio::runtime::Runtime::new()?;
             let outcome = runtime.block_on(load::run_on_own_thread(target, plan))?;

@@ -375,6 +375,13 @@ fn load_command(
     report: &Report,
 ) -> String {
     let settings = &report.settings;
+    if s.form_posters > 0 {
+        return format!(
+            "(form POSTs to {} as {} signed-in members, each with its CSRF token: \
+             `tsunagu-bench load` sends GETs only, so this scenario runs inside `just bench`)",
+            s.path, s.form_posters
+        );
+    }
     let mut command = format!(
         "tsunagu-bench load --addr 127.0.0.1:<port> --host {} --path '{}'",
         s.host.split(':').next().unwrap_or(&s.host),

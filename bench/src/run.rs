@@ -13,7 +13,7 @@ use anyhow::{bail, Context as _};
 use serde::Serialize;
 use sqlx::{Connection as _, PgConnection};
 
-use crate::load::{self, Mode, Outcome, Plan, Target};
+use crate::load::{self, FormPost, Mode, Outcome, Plan, Target};
 use crate::report;
 
 /// The data loaded by `tsunagu seed scale` (the flags it is given).
@@ -28,6 +28,10 @@ pub struct Shape {
     pub small_posts: i64,
     pub small_recruitments: i64,
     pub small_articles: i64,
+    /// Responses to the large tenant's 20-question survey (0 in shapes loaded before surveys,
+    /// which therefore reload).
+    #[serde(default)]
+    pub large_survey_responses: i64,
 }
 
 impl Shape {
@@ -43,6 +47,7 @@ impl Shape {
             small_posts: 100,
             small_recruitments: 5,
             small_articles: 2,
+            large_survey_responses: 20_000,
         }
     }
 
@@ -58,6 +63,7 @@ impl Shape {
             small_posts: 30,
             small_recruitments: 2,
             small_articles: 1,
+            large_survey_responses: 50,
         }
     }
 
@@ -72,6 +78,7 @@ impl Shape {
             ("--small-posts", self.small_posts),
             ("--small-recruitments", self.small_recruitments),
             ("--small-articles", self.small_articles),
+            ("--large-survey-responses", self.large_survey_responses),
         ]
         .iter()
         .flat_map(|(flag, value)| [flag.to_string(), value.to_string()])
@@ -204,6 +211,8 @@ impl ServerKind {
 enum Expect {
     Contains(Vec<String>),
     Count(String, usize),
+    /// A form's answer: 303 to a location containing this.
+    RedirectTo(String),
 }
 
 #[derive(Clone, Debug)]
@@ -221,6 +230,8 @@ struct Scenario {
     /// While this scenario is loaded, another member likes and unlikes a post on the page at
     /// [`CHURN_LIKES_PER_SEC`], through the real form.
     churn: Option<Churn>,
+    /// When not empty, the scenario submits a form to `path` instead of fetching it.
+    posts: Vec<load::FormPost>,
 }
 
 /// Likes and unlikes per second in the churn scenario: far more than a company network sees,
@@ -256,6 +267,8 @@ pub struct ScenarioResult {
     pub host: String,
     pub path: String,
     pub signed_in: bool,
+    /// Members whose form submissions the scenario sends (0: it fetches a page).
+    pub form_posters: usize,
     pub page_bytes: usize,
     pub closed: Vec<Outcome>,
     pub peak_throughput: f64,
@@ -756,6 +769,7 @@ async fn start_server(
         host: health_host.to_owned(),
         path: health_path.to_owned(),
         cookie: None,
+        posts: Vec::new(),
     };
     loop {
         if let Some(status) = server.child.try_wait()? {
@@ -765,7 +779,7 @@ async fn start_server(
                 log_tail(&server.log)
             );
         }
-        if let Ok((200, _)) = load::get_once(&target).await {
+        if matches!(load::get_once(&target).await, Ok(answer) if answer.status == 200) {
             return Ok(server);
         }
         if Instant::now() > deadline {
@@ -977,6 +991,98 @@ async fn tenant_fixture(
     })
 }
 
+/// Members answering in the survey-submission scenario, each its own session: submissions of
+/// one member queue behind each other (an edit replaces the member's response), so one member
+/// would measure that queue, not the page.
+const SURVEY_ANSWERERS: u32 = 16;
+
+/// The large tenant's open survey (`tsunagu seed scale` makes one), a secretariat member to read
+/// its results, and members to answer it.
+struct SurveyFixture {
+    id: uuid::Uuid,
+    secretariat_email: String,
+    answerer_emails: Vec<String>,
+    /// Each question with its choices, in order.
+    questions: Vec<(uuid::Uuid, Vec<uuid::Uuid>)>,
+}
+
+async fn survey_fixture(
+    admin: &mut PgConnection,
+    slug: &str,
+    first_member: u32,
+    password_hash: &str,
+) -> anyhow::Result<SurveyFixture> {
+    let tenant: uuid::Uuid = sqlx::query_scalar("select id from platform.tenants where slug = $1")
+        .bind(slug)
+        .fetch_one(&mut *admin)
+        .await?;
+    let id: uuid::Uuid = sqlx::query_scalar(
+        "select id from surveys where tenant_id = $1 and status = 'open' \
+         order by published_at limit 1",
+    )
+    .bind(tenant)
+    .fetch_one(&mut *admin)
+    .await
+    .with_context(|| format!("{slug} has no open survey (tsunagu seed scale makes one)"))?;
+    let rows: Vec<(uuid::Uuid, uuid::Uuid)> = sqlx::query_as(
+        "select q.id, o.id from survey_questions q \
+         join survey_options o on o.tenant_id = q.tenant_id and o.question_id = q.id \
+         where q.tenant_id = $1 and q.survey_id = $2 order by q.position, o.position",
+    )
+    .bind(tenant)
+    .bind(id)
+    .fetch_all(&mut *admin)
+    .await?;
+    let mut questions: Vec<(uuid::Uuid, Vec<uuid::Uuid>)> = Vec::new();
+    for (question, option) in rows {
+        match questions.last_mut() {
+            Some((last, options)) if *last == question => options.push(option),
+            _ => questions.push((question, vec![option])),
+        }
+    }
+    let secretariat_email = format!("m{first_member}@scale.example");
+    let answerer_emails: Vec<String> = (1..=SURVEY_ANSWERERS)
+        .map(|n| format!("m{}@scale.example", first_member + n))
+        .collect();
+    let mut emails = answerer_emails.clone();
+    emails.push(secretariat_email.clone());
+    let updated = sqlx::query(
+        "update members set password_hash = $1, \
+           role = case when email_normalized = $4 then 'secretariat' else role end \
+         where tenant_id = $2 and email_normalized = any($3)",
+    )
+    .bind(password_hash)
+    .bind(tenant)
+    .bind(&emails)
+    .bind(&secretariat_email)
+    .execute(&mut *admin)
+    .await?
+    .rows_affected();
+    if updated != emails.len() as u64 {
+        bail!("{slug} lacks some of the members m{first_member}…");
+    }
+    Ok(SurveyFixture {
+        id,
+        secretariat_email,
+        answerer_emails,
+        questions,
+    })
+}
+
+/// The answer form as member `n` of the fixture fills it in: a choice for every question.
+fn survey_answer_body(survey: &SurveyFixture, n: usize, csrf: &str) -> String {
+    let mut body: Vec<String> = survey
+        .questions
+        .iter()
+        .enumerate()
+        .map(|(k, (question, options))| {
+            format!("q_{question}={}", options[(n + k) % options.len()])
+        })
+        .collect();
+    body.push(format!("_csrf={}", percent_encode(csrf)));
+    body.join("&")
+}
+
 fn hash_password(password: &str) -> anyhow::Result<String> {
     use argon2::password_hash::PasswordHasher as _;
     argon2::Argon2::default()
@@ -1065,6 +1171,15 @@ async fn sign_in(
     Ok(format!("tsunagu_session={session}; tsunagu_csrf={csrf}"))
 }
 
+/// The CSRF token of a signed-in `Cookie` header from [`sign_in`].
+fn csrf_of(cookie: &str) -> anyhow::Result<String> {
+    cookie
+        .split("tsunagu_csrf=")
+        .nth(1)
+        .map(str::to_owned)
+        .context("the session has no CSRF cookie")
+}
+
 /// Likes and unlikes `churn.post` through the real form at [`CHURN_LIKES_PER_SEC`] until `stop`
 /// is set; returns (writes answered with the form's redirect, failed writes).
 async fn churn_likes(
@@ -1129,6 +1244,7 @@ fn tenant_scenarios(
             expect: Expect::Contains(vec![tera_escaped(&fixture.name)]),
             rate_of: None,
             churn: None,
+            posts: Vec::new(),
         },
         Scenario {
             key: key("timeline"),
@@ -1140,6 +1256,7 @@ fn tenant_scenarios(
             expect: Expect::Count("<article class=\"card post\"".to_owned(), 20),
             rate_of: None,
             churn: None,
+            posts: Vec::new(),
         },
         Scenario {
             key: key("recruitment"),
@@ -1151,6 +1268,7 @@ fn tenant_scenarios(
             expect: Expect::Contains(vec![tera_escaped(&fixture.recruitment.1)]),
             rate_of: None,
             churn: None,
+            posts: Vec::new(),
         },
         Scenario {
             key: key("article"),
@@ -1162,6 +1280,7 @@ fn tenant_scenarios(
             expect: Expect::Contains(vec![tera_escaped(&fixture.article.1)]),
             rate_of: None,
             churn: None,
+            posts: Vec::new(),
         },
         Scenario {
             key: key("directory"),
@@ -1177,11 +1296,28 @@ fn tenant_scenarios(
             ]),
             rate_of: None,
             churn: None,
+            posts: Vec::new(),
         },
     ]
 }
 
-fn check(scenario: &Scenario, status: u16, body: &str) -> anyhow::Result<()> {
+fn check(
+    scenario: &Scenario,
+    status: u16,
+    location: Option<&str>,
+    body: &str,
+) -> anyhow::Result<()> {
+    if let Expect::RedirectTo(needle) = &scenario.expect {
+        if status != 303 || !location.is_some_and(|l| l.contains(needle.as_str())) {
+            bail!(
+                "{} (POST {}{}) answered {status} to {location:?}, not 303 to …{needle}…",
+                scenario.title,
+                scenario.host,
+                scenario.path
+            );
+        }
+        return Ok(());
+    }
     if status != 200 {
         bail!(
             "{} ({}{}) answered {status}, not 200",
@@ -1212,6 +1348,7 @@ fn check(scenario: &Scenario, status: u16, body: &str) -> anyhow::Result<()> {
                 );
             }
         }
+        Expect::RedirectTo(_) => {}
     }
     Ok(())
 }
@@ -1226,6 +1363,7 @@ fn target(scenario: &Scenario, servers: &[Server]) -> anyhow::Result<Target> {
         host: scenario.host.clone(),
         path: scenario.path.clone(),
         cookie: scenario.cookie.clone(),
+        posts: scenario.posts.clone(),
     })
 }
 
@@ -1246,9 +1384,14 @@ fn summarize(outcome: &Outcome) -> String {
 
 /// Fetches the page once and checks it is the real one; returns its size.
 async fn fetch_and_check(scenario: &Scenario, servers: &[Server]) -> anyhow::Result<usize> {
-    let (status, body) = load::get_once(&target(scenario, servers)?).await?;
-    check(scenario, status, &body)?;
-    Ok(body.len())
+    let answer = load::get_once(&target(scenario, servers)?).await?;
+    check(
+        scenario,
+        answer.status,
+        answer.location.as_deref(),
+        &answer.body,
+    )?;
+    Ok(answer.body.len())
 }
 
 async fn load_or_fail(target: &Target, plan: Plan) -> anyhow::Result<Outcome> {
@@ -1495,6 +1638,14 @@ async fn run_in_database(
         &password_hash,
     )
     .await?;
+    // The survey's readers and answerers, far from the members above (1–30).
+    let survey = survey_fixture(
+        &mut admin,
+        "scale-large",
+        100 + member_number * 20,
+        &password_hash,
+    )
+    .await?;
     // Write out what the load and the fixtures left dirty now, not during a measurement: a run
     // straight after loading once had checkpoint writes in its open-loop latencies.
     sqlx::raw_sql("checkpoint").execute(&mut admin).await?;
@@ -1580,11 +1731,15 @@ async fn run_in_database(
     let large_cookie = sign_in(app_addr, &large_host, &large.member_email, &password).await?;
     let small_cookie = sign_in(app_addr, &small_host, &small.member_email, &password).await?;
     let writer_cookie = sign_in(app_addr, &large_host, &writer.member_email, &password).await?;
-    let writer_csrf = writer_cookie
-        .split("tsunagu_csrf=")
-        .nth(1)
-        .context("the writer's session has no CSRF cookie")?
-        .to_owned();
+    let writer_csrf = csrf_of(&writer_cookie)?;
+    let secretariat_cookie =
+        sign_in(app_addr, &large_host, &survey.secretariat_email, &password).await?;
+    let mut answer_posts = Vec::new();
+    for (n, email) in survey.answerer_emails.iter().enumerate() {
+        let cookie = sign_in(app_addr, &large_host, email, &password).await?;
+        let body = survey_answer_body(&survey, n, &csrf_of(&cookie)?);
+        answer_posts.push(FormPost { cookie, body });
+    }
 
     let fortunes = |key: &str, kind: ServerKind| Scenario {
         key: key.to_owned(),
@@ -1596,6 +1751,7 @@ async fn run_in_database(
         expect: Expect::Count("<tr><td>".to_owned(), 13),
         rate_of: None,
         churn: None,
+        posts: Vec::new(),
     };
     let mut scenarios = vec![
         fortunes("fortunes_lean", ServerKind::FortunesLean),
@@ -1640,6 +1796,41 @@ async fn run_in_database(
         post: large.newest_post,
     });
     scenarios.push(churn);
+    scenarios.push(Scenario {
+        key: "survey_results_large".to_owned(),
+        title: format!(
+            "Survey results, {} questions × {} responses, large tenant",
+            survey.questions.len(),
+            shape.large_survey_responses
+        ),
+        server: ServerKind::App,
+        host: large_host.clone(),
+        path: format!("/secretariat/surveys/{}/results", survey.id),
+        cookie: Some(secretariat_cookie),
+        // Every choice of every question has its bar.
+        expect: Expect::Count(
+            "<td class=\"survey-bar-cell\">".to_owned(),
+            survey.questions.iter().map(|(_, o)| o.len()).sum(),
+        ),
+        rate_of: None,
+        churn: None,
+        posts: Vec::new(),
+    });
+    scenarios.push(Scenario {
+        key: "survey_answer_large".to_owned(),
+        title: format!(
+            "Survey answer submitted ({} questions, edits replace), {SURVEY_ANSWERERS} members, large tenant",
+            survey.questions.len()
+        ),
+        server: ServerKind::App,
+        host: large_host.clone(),
+        path: format!("/surveys/{}", survey.id),
+        cookie: answer_posts.first().map(|p| p.cookie.clone()),
+        expect: Expect::RedirectTo("notice=survey_answered".to_owned()),
+        rate_of: None,
+        churn: None,
+        posts: answer_posts,
+    });
     scenarios.extend(tenant_scenarios(
         &small,
         "small",
@@ -1781,6 +1972,7 @@ async fn run_in_database(
             host: scenario.host.clone(),
             path: scenario.path.clone(),
             signed_in: scenario.cookie.is_some(),
+            form_posters: scenario.posts.len(),
             page_bytes: bytes,
             peak_throughput: peak.throughput,
             peak_connections: peak.connections,
@@ -2059,11 +2251,21 @@ mod tests {
             expect: Expect::Count("<article class=\"card post\"".into(), 2),
             rate_of: None,
             churn: None,
+            posts: Vec::new(),
         };
         let two = "<article class=\"card post\"></article><article class=\"card post\">";
-        assert!(check(&scenario, 200, two).is_ok());
-        assert!(check(&scenario, 200, "<form action=\"/sign-in\">").is_err());
-        assert!(check(&scenario, 303, two).is_err());
+        assert!(check(&scenario, 200, None, two).is_ok());
+        assert!(check(&scenario, 200, None, "<form action=\"/sign-in\">").is_err());
+        assert!(check(&scenario, 303, None, two).is_err());
+        let submission = Scenario {
+            expect: Expect::RedirectTo("notice=survey_answered".into()),
+            ..scenario
+        };
+        let answered = Some("/surveys/1?notice=survey_answered");
+        assert!(check(&submission, 303, answered, "").is_ok());
+        assert!(check(&submission, 303, Some("/sign-in?next=%2Fsurveys%2F1"), "").is_err());
+        assert!(check(&submission, 200, None, "<form>").is_err());
+        assert!(check(&submission, 422, answered, "").is_err());
     }
 
     #[test]
@@ -2082,6 +2284,7 @@ mod tests {
             // 503, 500, 429 and two requests the server never answered.
             errors: 9,
             statuses: [(200, 10), (503, 4), (500, 2), (429, 1)].into(),
+            no_answer: 2,
             seconds: 1.0,
             throughput: 17.0,
             latency,

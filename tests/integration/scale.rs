@@ -19,6 +19,7 @@ async fn a_tiny_scale_load_is_consistent_and_isolated() {
         small_posts: 20,
         small_recruitments: 2,
         small_articles: 1,
+        large_survey_responses: 300,
     };
     let report = seed_scale(&app.state.db, &options).await.unwrap();
     assert_eq!(report.tenants, 4);
@@ -69,6 +70,22 @@ async fn a_tiny_scale_load_is_consistent_and_isolated() {
             (r, wrong_reactions, a, featured, wrong_comments),
             (recruitments, 0, articles, articles * 2, 0)
         );
+        // The large tenant's open survey: 20 questions, each response named and complete.
+        let (surveys, respondents, named, answers): (i64, i64, i64, i64) = sqlx::query_as(
+            "select (select count(*) from surveys where status = 'open'), \
+                    (select count(*) from survey_respondents), \
+                    (select count(*) from survey_response_members), \
+                    (select count(*) from survey_answers)",
+        )
+        .fetch_one(tx.conn())
+        .await
+        .unwrap();
+        let expected = if tenant == large {
+            (1, 300, 300, 6_000)
+        } else {
+            (0, 0, 0, 0)
+        };
+        assert_eq!((surveys, respondents, named, answers), expected);
         tx.commit().await.unwrap();
     }
 

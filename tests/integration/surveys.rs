@@ -792,70 +792,12 @@ async fn results_at_scale_use_the_indexes() {
     tsunagu_demo::scale::insert_members(&mut tx, 20_000)
         .await
         .unwrap();
-    let author: tsunagu_kernel::MemberId = sqlx::query_scalar("select id from members limit 1")
-        .fetch_one(tx.conn())
-        .await
-        .unwrap();
     let mut surveys = Vec::new();
     for responses in [20_000, 200] {
-        let id = queries::create(
-            &mut tx,
-            author,
-            &queries::SurveyInput {
-                title: format!("{responses} 件"),
-                intro: String::new(),
-                anonymous: false,
-                allow_edits: false,
-                audience: tsunagu_surveys::kinds::Audience::Everyone,
-                opens_at: None,
-                closes_at: None,
-            },
-        )
-        .await
-        .unwrap();
-        for n in 0..20 {
-            queries::add_question(
-                &mut tx,
-                id,
-                &queries::QuestionInput {
-                    kind: tsunagu_surveys::kinds::QuestionKind::Single,
-                    prompt: format!("設問 {n}"),
-                    help: String::new(),
-                    required: true,
-                    allow_other: false,
-                    options: (0..5).map(|o| format!("選択肢 {o}")).collect(),
-                },
-            )
-            .await
-            .unwrap();
-        }
-        queries::publish(&mut tx, id).await.unwrap();
-        // Responses answering every question with a choice spread by a hash.
-        sqlx::query(
-            "insert into survey_responses (tenant_id, survey_id) \
-             select $1, $2 from generate_series(1, $3)",
-        )
-        .bind(tenant)
-        .bind(id)
-        .bind(responses)
-        .execute(tx.conn())
-        .await
-        .unwrap();
-        sqlx::query(
-            "insert into survey_answers (tenant_id, survey_id, response_id, question_id, option_id) \
-             select $1, $2, r.id, o.question_id, o.id \
-             from survey_responses r \
-             join survey_questions q on q.tenant_id = r.tenant_id and q.survey_id = r.survey_id \
-             join lateral (select row_number() over (order by position) - 1 as n, id, question_id \
-                           from survey_options where tenant_id = $1 and question_id = q.id) o \
-               on o.n = abs(hashtext(r.id::text || q.id::text)) % 5 \
-             where r.tenant_id = $1 and r.survey_id = $2",
-        )
-        .bind(tenant)
-        .bind(id)
-        .execute(tx.conn())
-        .await
-        .unwrap();
+        let id =
+            tsunagu_demo::scale::insert_survey(&mut tx, &format!("{responses} 件"), 20, responses)
+                .await
+                .unwrap();
         surveys.push(id);
     }
     tx.commit().await.unwrap();
@@ -914,4 +856,92 @@ async fn results_at_scale_use_the_indexes() {
         assert!(elapsed.as_millis() < 3000, "results took {elapsed:?}");
     }
     tx.commit().await.unwrap();
+}
+
+/// Two edits of one member's answers sent at once (a double click, two tabs) queue behind each
+/// other: the second replaces the first, and the member keeps exactly one response.
+#[tokio::test]
+async fn concurrent_edits_keep_one_response() {
+    let app = app().await;
+    let tenant = app.tenant_id("demo").await;
+    let who = member(&app, "twice@demo.example.co.jp", "alumni").await;
+    let db = app.state.db.clone();
+    let mut tx = db.begin_tenant(tenant, Actor::System).await.unwrap();
+    let id = tsunagu_demo::scale::insert_survey(&mut tx, "編集できる", 2, 0)
+        .await
+        .unwrap();
+    let survey = queries::find(&mut tx, id).await.unwrap().unwrap();
+    let questions = queries::questions(&mut tx, id).await.unwrap();
+    tx.commit().await.unwrap();
+    let answers = move |choice: usize| -> Vec<queries::NewAnswer> {
+        questions
+            .iter()
+            .map(|q| queries::NewAnswer {
+                question: q.row.id,
+                option: Some(q.options[choice].id),
+                number: None,
+                text: None,
+            })
+            .collect()
+    };
+    let mut first = db.begin_tenant(tenant, Actor::Member(who)).await.unwrap();
+    let saved = queries::submit(&mut first, &survey, who, &answers(0))
+        .await
+        .unwrap();
+    assert_eq!(saved, queries::Submitted::Saved);
+    first.commit().await.unwrap();
+
+    let mut editing = db.begin_tenant(tenant, Actor::Member(who)).await.unwrap();
+    assert_eq!(
+        queries::submit(&mut editing, &survey, who, &answers(1))
+            .await
+            .unwrap(),
+        queries::Submitted::Replaced
+    );
+    let second_edit = {
+        let (db, survey, answers) = (db.clone(), survey.clone(), answers(2));
+        tokio::spawn(async move {
+            let mut tx = db.begin_tenant(tenant, Actor::Member(who)).await?;
+            let outcome = queries::submit(&mut tx, &survey, who, &answers).await?;
+            tx.commit().await?;
+            Ok::<_, tsunagu_kernel::DbError>(outcome)
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!second_edit.is_finished(), "the second edit should wait");
+    editing.commit().await.unwrap();
+    assert_eq!(
+        second_edit
+            .await
+            .unwrap()
+            .expect("the second edit succeeds"),
+        queries::Submitted::Replaced
+    );
+    let mut tx = db.begin_tenant(tenant, Actor::System).await.unwrap();
+    let own = queries::own_answers(&mut tx, id, who).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        count(
+            &app,
+            &format!("select count(*) from survey_response_members where survey_id = '{id}'")
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        count(
+            &app,
+            &format!("select count(*) from survey_answers where survey_id = '{id}'")
+        )
+        .await,
+        2
+    );
+    // The edit that committed last is the one kept.
+    let kept: Vec<_> = own.iter().map(|a| a.option).collect();
+    let last: Vec<_> = answers(2).iter().map(|a| a.option).collect();
+    assert_eq!(kept.len(), 2);
+    assert!(
+        kept.iter().all(|o| last.contains(o)),
+        "{kept:?} vs {last:?}"
+    );
 }

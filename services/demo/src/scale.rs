@@ -32,6 +32,9 @@ pub struct ScaleOptions {
     pub small_recruitments: i64,
     #[arg(long, default_value_t = 2)]
     pub small_articles: i64,
+    /// Responses to the large tenant's open 20-question survey (none when 0).
+    #[arg(long, default_value_t = 20_000)]
+    pub large_survey_responses: i64,
 }
 
 const SURNAMES: &[(&str, &str, &str)] = &[
@@ -348,6 +351,94 @@ pub async fn insert_articles(tx: &mut TenantTx, count: i64) -> Result<(), sqlx::
     Ok(())
 }
 
+/// Title of the large tenant's survey, by which benchmarks find it.
+pub const SCALE_SURVEY_TITLE: &str = "キャリアアンケート 2026 (scale)";
+
+/// Creates an open, named survey whose answers may be edited, with `questions` single-choice
+/// questions of five choices each, answered by the first `responses` members (by id); each
+/// answer's choice is spread by a hash. Returns the survey.
+pub async fn insert_survey(
+    tx: &mut TenantTx,
+    title: &str,
+    questions: usize,
+    responses: i64,
+) -> anyhow::Result<tsunagu_surveys::queries::SurveyId> {
+    use tsunagu_surveys::kinds::{Audience, QuestionKind};
+    use tsunagu_surveys::queries;
+    let tenant = tx.tenant_id();
+    let author: tsunagu_kernel::MemberId =
+        sqlx::query_scalar("select id from members where tenant_id = $1 order by id limit 1")
+            .bind(tenant)
+            .fetch_one(tx.conn())
+            .await?;
+    let survey = queries::create(
+        tx,
+        author,
+        &queries::SurveyInput {
+            title: title.to_owned(),
+            intro: "いまのお仕事と、これからのことを教えてください。".to_owned(),
+            anonymous: false,
+            allow_edits: true,
+            audience: Audience::Everyone,
+            opens_at: None,
+            closes_at: None,
+        },
+    )
+    .await?;
+    for n in 1..=questions {
+        queries::add_question(
+            tx,
+            survey,
+            &queries::QuestionInput {
+                kind: QuestionKind::Single,
+                prompt: format!("設問 {n}: いまの働き方に近いものは？"),
+                help: String::new(),
+                required: true,
+                allow_other: false,
+                options: (1..=5).map(|o| format!("選択肢 {o}")).collect(),
+            },
+        )
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the new survey is not a draft"))?;
+    }
+    queries::publish(tx, survey).await?;
+    // Response ids derived from (survey, member), so that the three inserts agree without a
+    // round trip per row.
+    for statement in [
+        "insert into survey_responses (tenant_id, id, survey_id) \
+         select $1, md5($2::uuid::text || m.id::text)::uuid, $2 \
+         from (select id from members where tenant_id = $1 order by id limit $3) m",
+        "insert into survey_response_members (tenant_id, survey_id, response_id, member_id) \
+         select $1, $2, md5($2::uuid::text || m.id::text)::uuid, m.id \
+         from (select id from members where tenant_id = $1 order by id limit $3) m",
+        "insert into survey_respondents (tenant_id, survey_id, member_id) \
+         select $1, $2, m.id \
+         from (select id from members where tenant_id = $1 order by id limit $3) m",
+    ] {
+        sqlx::query(statement)
+            .bind(tenant)
+            .bind(survey)
+            .bind(responses)
+            .execute(tx.conn())
+            .await?;
+    }
+    sqlx::query(
+        "insert into survey_answers (tenant_id, survey_id, response_id, question_id, option_id) \
+         select $1, $2, r.id, o.question_id, o.id \
+         from survey_responses r \
+         join survey_questions q on q.tenant_id = r.tenant_id and q.survey_id = r.survey_id \
+         join lateral (select row_number() over (order by position) - 1 as n, id, question_id \
+                       from survey_options where tenant_id = $1 and question_id = q.id) o \
+           on o.n = abs(hashtext(r.id::text || q.id::text)) % 5 \
+         where r.tenant_id = $1 and r.survey_id = $2",
+    )
+    .bind(tenant)
+    .bind(survey)
+    .execute(tx.conn())
+    .await?;
+    Ok(survey)
+}
+
 #[derive(Debug, Default)]
 pub struct ScaleReport {
     pub large_tenant: Option<String>,
@@ -411,6 +502,15 @@ pub async fn seed_scale(db: &Db, options: &ScaleOptions) -> anyhow::Result<Scale
         insert_posts(&mut tx, posts).await?;
         insert_recruitments(&mut tx, recruitments).await?;
         insert_articles(&mut tx, articles).await?;
+        if i == 0 && options.large_survey_responses > 0 {
+            insert_survey(
+                &mut tx,
+                SCALE_SURVEY_TITLE,
+                20,
+                options.large_survey_responses,
+            )
+            .await?;
+        }
         tx.commit().await?;
         if i == 0 {
             tracing::info!(tenant.slug = %slug, members, posts, seconds = started.elapsed().as_secs_f64(), "large tenant loaded");

@@ -575,7 +575,19 @@ pub async fn submit(
     let outcome = if first_time {
         Submitted::Saved
     } else if !survey.anonymous && survey.allow_edits {
-        // Edits replace the member's response as a whole.
+        // Edits replace the member's response as a whole. The lock on the member's "has
+        // answered" row queues two edits sent at once (a double click, two tabs): without it both
+        // would delete the same old response and both insert a new one, and the second would
+        // break the one-response-per-member key.
+        sqlx::query(
+            "select 1 from survey_respondents \
+             where tenant_id = $1 and survey_id = $2 and member_id = $3 for update",
+        )
+        .bind(tenant_id)
+        .bind(survey.id)
+        .bind(member)
+        .execute(tx.conn())
+        .await?;
         sqlx::query(
             "delete from survey_responses r using survey_response_members rm \
              where rm.tenant_id = $1 and rm.survey_id = $2 and rm.member_id = $3 \
