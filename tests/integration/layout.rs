@@ -99,6 +99,8 @@ const OWNERS: &[(&str, &str)] = &[
     ("member_tokens", "identity"),
     ("invitations", "identity"),
     ("member_search_tokens", "identity"),
+    ("email_preferences", "identity"),
+    ("email_consent_changes", "identity"),
     ("posts", "community"),
     ("post_likes", "community"),
     ("post_comments", "community"),

@@ -14,6 +14,7 @@ fn email(to: &str) -> OutgoingEmail {
         subject: "Hello".into(),
         text_body: "Plain text".into(),
         html_body: "<p>HTML</p>".into(),
+        list_unsubscribe: None,
     }
 }
 

@@ -73,9 +73,12 @@ async fn every_tenant_route_is_public_or_bound_to_a_permission_the_matrix_knows(
                     "/forgot-password",
                     "/reset-password",
                     "/_dev/mail",
+                    // Signed links from emails, which must work signed out (RFC 8058).
+                    tsunagu_web::csrf::UNSUBSCRIBE_ROUTE,
                 ]
                 .contains(path),
-                "{path} is declared public; only sign-up, sign-in and recovery pages may be"
+                "{path} is declared public; only sign-up, sign-in, recovery and signed email \
+                 links may be"
             );
             continue;
         };

@@ -573,6 +573,12 @@ async fn segments_and_outreach_close_the_loop() {
     assert!(refused.body.contains("field-error"));
     assert_eq!(count(&app, "select count(*) from outreaches").await, 0);
 
+    // c wants no survey emails: c is invited in the app only.
+    let off = client_c
+        .post("/account/email", &[("c_surveys", "off")])
+        .await;
+    assert_eq!(off.status, StatusCode::SEE_OTHER);
+
     let sent = office
         .post(
             &format!("/secretariat/segments/{segment}/outreach"),
@@ -601,6 +607,32 @@ async fn segments_and_outreach_close_the_loop() {
         )
         .await,
         2
+    );
+    // Emailed to a only, with the category's unsubscribe address; the outreach says so.
+    assert_eq!(
+        count(
+            &app,
+            "select count(*) from email_outbox where kind = 'outreach' \
+             and to_address = 'a@example.jp' and list_unsubscribe like '%/email/unsubscribe/%/surveys/%'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        count(
+            &app,
+            "select count(*) from email_outbox where kind = 'outreach'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        count(
+            &app,
+            "select count(*) from outreaches where emailed = 1 and email_digest = 0 and email_off = 1"
+        )
+        .await,
+        1
     );
 
     // Only recipients see the invitation.
@@ -943,5 +975,182 @@ async fn concurrent_edits_keep_one_response() {
     assert!(
         kept.iter().all(|o| last.contains(o)),
         "{kept:?} vs {last:?}"
+    );
+}
+
+/// A saved segment as a survey's audience: only its members see the survey, are notified and
+/// may answer; the segment stays live (a new "yes" joins the audience); the response rate counts
+/// against the segment; a segment that is not this network's is not a choice.
+#[tokio::test]
+async fn a_saved_segment_is_a_survey_audience() {
+    let app = app().await;
+    secretariat(&app, "demo", OFFICE).await;
+    secretariat(&app, "acme", "office@acme.example.com").await;
+    member(&app, "a@example.jp", "alumni").await;
+    member(&app, "b@example.jp", "alumni").await;
+    member(&app, "c@example.jp", "employee").await;
+    let mut office = signed_in(&app, HOST, OFFICE).await;
+    let source = build(&mut office, "協力アンケート", false).await;
+    office
+        .post(&format!("/secretariat/surveys/{source}/publish"), &[])
+        .await;
+    let qs = questions(&app, source).await;
+    let yes_no = qs[1].row.id;
+    let mut client_a = signed_in(&app, HOST, "a@example.jp").await;
+    answer_yes_no(&mut client_a, source, &qs, true).await;
+    let mut client_b = signed_in(&app, HOST, "b@example.jp").await;
+    answer_yes_no(&mut client_b, source, &qs, false).await;
+    let saved = office
+        .post(
+            &format!("/secretariat/surveys/{source}/segments"),
+            &[("name", "協力できる人"), ("answer", &format!("{yes_no}:1"))],
+        )
+        .await;
+    let segment: uuid::Uuid = location_id(&saved, "/secretariat/segments/");
+
+    // From the segment's page: one form makes a survey for the segment.
+    let page = office
+        .get(&format!("/secretariat/segments/{segment}"))
+        .await;
+    assert!(page.body.contains(&format!("value=\"segment:{segment}\"")));
+    let created = office
+        .post(
+            "/secretariat/surveys",
+            &[
+                ("title", "座談会の日程"),
+                ("audience", &format!("segment:{segment}")),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
+    let follow_up = survey_id(&created);
+    let builder = office
+        .get(&format!("/secretariat/surveys/{follow_up}"))
+        .await;
+    assert!(builder
+        .body
+        .contains(&format!("value=\"segment:{segment}\" selected")));
+    let added = office
+        .post(
+            &format!("/secretariat/surveys/{follow_up}/questions"),
+            &[
+                ("kind", "yes_no"),
+                ("prompt", "参加できますか？"),
+                ("required", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER);
+    office
+        .post(&format!("/secretariat/surveys/{follow_up}/publish"), &[])
+        .await;
+    // Notified: a only.
+    assert_eq!(
+        count(
+            &app,
+            &format!(
+                "select count(*) from notifications where kind = 'survey_opened' \
+                 and url = '/surveys/{follow_up}'"
+            )
+        )
+        .await,
+        1
+    );
+
+    // b is not in the segment: not listed, not shown, cannot answer.
+    let listed = client_b.get("/surveys").await;
+    assert!(!listed.body.contains(&follow_up.to_string()));
+    assert_eq!(
+        client_b.get(&format!("/surveys/{follow_up}")).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let q = questions(&app, follow_up).await[0].row.id;
+    let refused = client_b
+        .post(
+            &format!("/surveys/{follow_up}"),
+            &[(&format!("q_{q}"), "yes")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    // a is: listed and answers.
+    assert!(client_a
+        .get("/surveys")
+        .await
+        .body
+        .contains(&follow_up.to_string()));
+    let sent = client_a
+        .post(
+            &format!("/surveys/{follow_up}"),
+            &[(&format!("q_{q}"), "yes")],
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
+
+    // Live: c says yes to the source survey and is in the audience at once.
+    let mut client_c = signed_in(&app, HOST, "c@example.jp").await;
+    assert_eq!(
+        client_c.get(&format!("/surveys/{follow_up}")).await.status,
+        StatusCode::FORBIDDEN
+    );
+    answer_yes_no(&mut client_c, source, &qs, true).await;
+    assert_eq!(
+        client_c.get(&format!("/surveys/{follow_up}")).await.status,
+        StatusCode::OK
+    );
+    // 1 of the 2 in the segment has answered.
+    let results = office
+        .get(&format!("/secretariat/surveys/{follow_up}/results"))
+        .await;
+    assert!(
+        results.body.contains("<strong>50%</strong>"),
+        "{}",
+        results.body
+    );
+
+    // Not a choice: an unknown segment, another network's, or a bare "segment".
+    let acme = app.tenant_id("acme").await;
+    let mut tx = app
+        .state
+        .db
+        .begin_tenant(acme, Actor::System)
+        .await
+        .unwrap();
+    let foreign: uuid::Uuid = sqlx::query_scalar("select gen_random_uuid()")
+        .fetch_one(tx.conn())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    for audience in [
+        format!("segment:{foreign}"),
+        "segment".to_owned(),
+        "segment:not-a-uuid".to_owned(),
+    ] {
+        let refused = office
+            .post(
+                &format!("/secretariat/surveys/{follow_up}"),
+                &[
+                    ("title", "座談会の日程"),
+                    ("intro", ""),
+                    ("audience", &audience),
+                    ("opens_at", ""),
+                    ("closes_at", ""),
+                ],
+            )
+            .await;
+        assert_eq!(
+            refused.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{audience}"
+        );
+    }
+    assert_eq!(
+        count(
+            &app,
+            &format!(
+                "select count(*) from surveys where id = '{follow_up}' and audience_segment_id = '{segment}'"
+            )
+        )
+        .await,
+        1
     );
 }

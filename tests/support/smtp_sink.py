@@ -1,7 +1,7 @@
 """A real SMTP server on loopback for the test suite.
 
 Accepts every message and appends it, decoded, as one JSON line (from, to, subject, text, html)
-to the file named on the command line. Prints "ready" once it listens. Started and stopped by
+to the file named on the command line, with the raw headers. Prints "ready" once it listens. Started and stopped by
 tsunagu_testkit::SmtpSink.
 """
 import email
@@ -25,7 +25,11 @@ class Handler:
                 text = part.get_content()
             elif part.get_content_type() == "text/html":
                 html = part.get_content()
+        # The headers as sent (still RFC 2047-encoded), lower-case names, for header tests.
+        raw = email.message_from_bytes(envelope.content, policy=policy.compat32)
+        headers = {name.lower(): str(value) for name, value in raw.items()}
         record = {
+            "headers": headers,
             "from": str(message["From"]),
             "to": envelope.rcpt_tos,
             "subject": str(message["Subject"]),

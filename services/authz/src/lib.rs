@@ -258,6 +258,7 @@ mod tests {
             },
             signup: Signup::default(),
             profile_fields: Vec::new(),
+            email_defaults: Default::default(),
         }
     }
 

@@ -21,7 +21,21 @@ pub async fn send_see_later_reminders(
         let due =
             crate::recruitments::queries::take_due_reminders(&mut tx, SEE_LATER_REMINDER_AFTER)
                 .await?;
-        for reminder in &due {
+        // The member asked for this reminder ("see later"), so it goes out unless they turned
+        // recruitment emails off; it is not held for the digest.
+        let ids: Vec<tsunagu_kernel::MemberId> = due.iter().map(|r| r.member_id).collect();
+        let category = tsunagu_tenancy::EmailCategory::Recruitments;
+        let wanted: std::collections::HashSet<tsunagu_kernel::MemberId> =
+            tsunagu_identity::queries::consent::recipients(&mut tx, &ids, category)
+                .await?
+                .into_iter()
+                .filter(|r| {
+                    r.delivery(category, &tenant.email_defaults)
+                        != tsunagu_tenancy::EmailDelivery::Off
+                })
+                .map(|r| r.id)
+                .collect();
+        for reminder in due.iter().filter(|r| wanted.contains(&r.member_id)) {
             let locale = tsunagu_identity::email::member_locale(
                 reminder.preferred_locale.as_deref(),
                 &tenant,
@@ -33,10 +47,13 @@ pub async fn send_see_later_reminders(
                 .collect::<Vec<_>>()
                 .join("\n");
             let origin = config.tenant_origin(&tenant.slug);
-            tsunagu_identity::email::send(
+            tsunagu_identity::email::send_consented(
                 &mut tx,
                 web,
+                config,
                 &tenant,
+                category,
+                reminder.member_id,
                 &tsunagu_identity::email::EmailSpec {
                     kind: "see_later_reminder",
                     to: &reminder.email,

@@ -380,6 +380,7 @@ pub async fn insert_survey(
             anonymous: false,
             allow_edits: true,
             audience: Audience::Everyone,
+            audience_segment: None,
             opens_at: None,
             closes_at: None,
         },

@@ -222,6 +222,7 @@ pub async fn seed_demo_surveys(db: &Db) -> anyhow::Result<()> {
                 anonymous: false,
                 allow_edits: false,
                 audience: Audience::Alumni,
+                audience_segment: None,
                 opens_at: None,
                 closes_at: None,
             },
@@ -241,7 +242,7 @@ pub async fn seed_demo_surveys(db: &Db) -> anyhow::Result<()> {
             .await?
             .ok_or_else(|| anyhow::anyhow!("the career survey just made"))?;
         let questions = queries::questions(&mut tx, career).await?;
-        let alumni: Vec<MemberId> = queries::audience_members(&mut tx, Audience::Alumni).await?;
+        let alumni: Vec<MemberId> = queries::audience_members(&mut tx, &survey).await?;
         // About forty answers: everyone but a few.
         for (n, member) in alumni.iter().enumerate().filter(|(n, _)| n % 9 != 8) {
             let answers = career_answers(&questions, texts, n);
@@ -303,6 +304,7 @@ pub async fn seed_demo_surveys(db: &Db) -> anyhow::Result<()> {
                 anonymous: false,
                 allow_edits: true,
                 audience: Audience::Everyone,
+                audience_segment: None,
                 opens_at: None,
                 closes_at: None,
             },
@@ -331,6 +333,7 @@ pub async fn seed_demo_surveys(db: &Db) -> anyhow::Result<()> {
                 anonymous: true,
                 allow_edits: false,
                 audience: Audience::Everyone,
+                audience_segment: None,
                 opens_at: None,
                 closes_at: None,
             },

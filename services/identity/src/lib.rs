@@ -21,6 +21,7 @@ pub const TEMPLATES: &[tsunagu_web::templates::EmbeddedTemplate] = tsunagu_web::
     "identity/account.html",
     "identity/message.html",
     "identity/dev_mail.html",
+    "identity/unsubscribe.html",
     "email/layout.html",
     "email/layout.txt",
 ];
@@ -50,6 +51,16 @@ pub fn routes() -> tsunagu_web::routes::Routes {
             get(reset::show_reset).post(reset::reset_password),
         )
         .member("/account", ManageOwnAccount, get(account::show_account))
+        .member(
+            "/account/email",
+            ManageOwnAccount,
+            post(email_consent::update_email_preferences),
+        )
+        // Signed links from emails: they work signed out (see web::csrf for the one-click POST).
+        .public(
+            tsunagu_web::csrf::UNSUBSCRIBE_ROUTE,
+            get(email_consent::show_unsubscribe).post(email_consent::unsubscribe),
+        )
         .member(
             "/account/language",
             ManageOwnAccount,

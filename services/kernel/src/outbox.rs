@@ -25,14 +25,18 @@ pub struct OutgoingEmail {
     pub subject: String,
     pub text_body: String,
     pub html_body: String,
+    /// The signed one-click unsubscribe address (RFC 8058) of an email sent under a consent
+    /// category; `None` for account emails.
+    pub list_unsubscribe: Option<String>,
 }
 
 pub async fn enqueue(tx: &mut TenantTx, email: &OutgoingEmail) -> Result<Uuid, DbError> {
     let id = crate::ids::new_row_id();
     let tenant_id = tx.tenant_id();
     sqlx::query(
-        "insert into email_outbox (tenant_id, id, to_address, kind, locale, subject, text_body, html_body) \
-         values ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "insert into email_outbox (tenant_id, id, to_address, kind, locale, subject, text_body, html_body, \
+           list_unsubscribe) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(tenant_id)
     .bind(id)
@@ -42,6 +46,7 @@ pub async fn enqueue(tx: &mut TenantTx, email: &OutgoingEmail) -> Result<Uuid, D
     .bind(&email.subject)
     .bind(&email.text_body)
     .bind(&email.html_body)
+    .bind(&email.list_unsubscribe)
     .execute(tx.conn())
     .await?;
     signal(tx, EMAIL_QUEUE, OffsetDateTime::now_utc()).await?;
@@ -88,6 +93,7 @@ pub struct PendingEmail {
     pub subject: String,
     pub text_body: String,
     pub html_body: String,
+    pub list_unsubscribe: Option<String>,
     pub attempts: i32,
 }
 
@@ -108,7 +114,8 @@ pub async fn lease_due_emails(
                where tenant_id = $1 and status = 'pending' and next_attempt_at <= now() \
                order by next_attempt_at limit $2 for update skip locked) due \
          where o.tenant_id = $1 and o.id = due.id \
-         returning o.id, o.to_address, o.subject, o.text_body, o.html_body, o.attempts",
+         returning o.id, o.to_address, o.subject, o.text_body, o.html_body, o.list_unsubscribe, \
+           o.attempts",
     )
     .bind(tenant_id)
     .bind(limit)

@@ -10,6 +10,7 @@
 use std::time::Duration;
 
 use anyhow::Context as _;
+use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use tsunagu_kernel::config::{Environment, Secret};
@@ -75,17 +76,31 @@ impl Mailer {
             .to_address
             .parse()
             .with_context(|| "recipient address rejected by the mail library")?;
-        let message = Message::builder()
+        let mut builder = Message::builder()
             .from(Mailbox::new(
                 Some(sender_name.to_owned()),
                 self.from.clone(),
             ))
             .to(to)
             .subject(&email.subject)
-            .multipart(MultiPart::alternative_plain_html(
-                email.text_body.clone(),
-                email.html_body.clone(),
-            ))?;
+            // The outbox row's id: a retried delivery is the same message to the receiver.
+            .message_id(Some(format!("<{}@{}>", email.id, self.from.domain())));
+        if let Some(url) = &email.list_unsubscribe {
+            // RFC 8058: mail clients offer "unsubscribe" and POST to the address themselves.
+            builder = builder
+                .raw_header(HeaderValue::new(
+                    HeaderName::new_from_ascii_str("List-Unsubscribe"),
+                    format!("<{url}>"),
+                ))
+                .raw_header(HeaderValue::new(
+                    HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
+                    "List-Unsubscribe=One-Click".to_owned(),
+                ));
+        }
+        let message = builder.multipart(MultiPart::alternative_plain_html(
+            email.text_body.clone(),
+            email.html_body.clone(),
+        ))?;
         smtp.send(message).await?;
         Ok(())
     }

@@ -16,7 +16,7 @@ use tsunagu_web::{AppError, AppState, Authorized, Page};
 
 use crate::answers::{self, AnswerErrors, Sent};
 use crate::builder::{question_views, survey_view};
-use crate::kinds::{Audience, SurveyStatus};
+use crate::kinds::SurveyStatus;
 use crate::queries::{self, Phase, Question, Submitted, Survey, SurveyId};
 
 /// The home page's pointers: the open surveys this member has not answered yet
@@ -112,12 +112,6 @@ fn takes_changes(survey: &Survey) -> bool {
     survey.allow_edits && !survey.anonymous
 }
 
-fn includes(audience: Audience, member: &Authorized) -> bool {
-    audience
-        .member_kind()
-        .is_none_or(|kind| kind == member.data.kind)
-}
-
 #[allow(clippy::too_many_arguments)]
 fn render_survey(
     state: &AppState,
@@ -145,9 +139,9 @@ fn render_survey(
 
 /// Where a member stands with a survey, before the form: what to show instead of it, if
 /// anything.
-fn standing(survey: &Survey, member: &Authorized, answered: bool) -> Option<Showing> {
+fn standing(survey: &Survey, in_audience: bool, answered: bool) -> Option<Showing> {
     let now = OffsetDateTime::now_utc();
-    if !includes(survey.audience, member) {
+    if !in_audience {
         return Some(Showing::NotForYou);
     }
     match survey.phase(now) {
@@ -172,6 +166,7 @@ pub async fn show_form(
         return Err(AppError::NotFound);
     };
     let answered = queries::has_answered(&mut tx, id, member.id()).await?;
+    let in_audience = queries::includes(&mut tx, &survey, member.id(), member.data.kind).await?;
     let questions = queries::questions(&mut tx, id).await?;
     let own = if answered && !survey.anonymous {
         queries::own_answers(&mut tx, id, member.id()).await?
@@ -179,7 +174,7 @@ pub async fn show_form(
         Vec::new()
     };
     tx.commit().await?;
-    let (showing, status) = match standing(&survey, &member, answered) {
+    let (showing, status) = match standing(&survey, in_audience, answered) {
         Some(Showing::NotForYou) => (Showing::NotForYou, StatusCode::FORBIDDEN),
         Some(other) => (other, StatusCode::OK),
         None => (Showing::Form, StatusCode::OK),
@@ -212,10 +207,11 @@ pub async fn submit(
         return Err(AppError::NotFound);
     };
     let answered = queries::has_answered(&mut tx, id, member.id()).await?;
+    let in_audience = queries::includes(&mut tx, &survey, member.id(), member.data.kind).await?;
     let questions = queries::questions(&mut tx, id).await?;
     // Not for this member, not open, or answered for good: nothing is stored, and the page says
     // why (with what they typed gone only in the cases where it can never be sent).
-    if let Some(showing) = standing(&survey, &member, answered) {
+    if let Some(showing) = standing(&survey, in_audience, answered) {
         tx.rollback().await?;
         let status = match showing {
             Showing::NotForYou => StatusCode::FORBIDDEN,

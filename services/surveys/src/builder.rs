@@ -16,6 +16,7 @@ use crate::kinds::{Audience, QuestionKind, SurveyStatus};
 use crate::queries::{
     self, Phase, Question, QuestionId, QuestionInput, Survey, SurveyId, SurveyInput,
 };
+use crate::segments::queries::{self as segment_queries, SegmentId};
 
 /// Choices a single- or multiple-choice question may offer.
 pub const MAX_OPTIONS: usize = 30;
@@ -31,6 +32,8 @@ pub struct SurveyView {
     pub anonymous: bool,
     pub allow_edits: bool,
     pub audience: Audience,
+    /// The segment's name, when the audience is a segment.
+    pub audience_segment: Option<String>,
     pub opens_at: String,
     pub closes_at: String,
     pub opens_label: String,
@@ -57,6 +60,7 @@ pub fn survey_view(survey: &Survey, page: &Page, now: OffsetDateTime) -> SurveyV
         anonymous: survey.anonymous,
         allow_edits: survey.allow_edits,
         audience: survey.audience,
+        audience_segment: survey.audience_segment_name.clone(),
         opens_at: input(survey.opens_at),
         closes_at: input(survey.closes_at),
         opens_label: label(survey.opens_at),
@@ -152,7 +156,7 @@ impl SettingsForm {
             intro: survey.intro.clone(),
             anonymous: survey.anonymous.then(|| "on".to_owned()),
             allow_edits: survey.allow_edits.then(|| "on".to_owned()),
-            audience: survey.audience.as_str().to_owned(),
+            audience: audience_value(survey.audience, survey.audience_segment_id),
             opens_at: input(survey.opens_at),
             closes_at: input(survey.closes_at),
         }
@@ -166,7 +170,7 @@ impl SettingsForm {
         let intro = text(&self.intro, 0, 5000)
             .map_err(|e| errors.insert("intro", e))
             .ok();
-        let audience = Audience::parse(self.audience.trim());
+        let audience = parse_audience(self.audience.trim());
         if audience.is_none() {
             errors.insert("audience", "errors.survey.not_a_choice");
         }
@@ -193,17 +197,72 @@ impl SettingsForm {
             errors.insert("allow_edits", "errors.survey.edits_need_names");
         }
         match (title, intro, audience) {
-            (Some(title), Some(intro), Some(audience)) if errors.is_empty() => Ok(SurveyInput {
-                title,
-                intro,
-                anonymous,
-                allow_edits,
-                audience,
-                opens_at,
-                closes_at,
-            }),
+            (Some(title), Some(intro), Some((audience, audience_segment))) if errors.is_empty() => {
+                Ok(SurveyInput {
+                    title,
+                    intro,
+                    anonymous,
+                    allow_edits,
+                    audience,
+                    audience_segment,
+                    opens_at,
+                    closes_at,
+                })
+            }
             _ => Err(errors),
         }
+    }
+}
+
+/// The audience as the builder's select names it: `everyone`, `alumni`, `employees`, or
+/// `segment:<id>`.
+fn audience_value(audience: Audience, segment: Option<SegmentId>) -> String {
+    match segment {
+        Some(segment) => format!("segment:{segment}"),
+        None => audience.as_str().to_owned(),
+    }
+}
+
+/// Reads [`audience_value`] back; `None` for anything else (a bare `segment` included).
+pub fn parse_audience(value: &str) -> Option<(Audience, Option<SegmentId>)> {
+    match value.strip_prefix("segment:") {
+        Some(id) => id.parse().ok().map(|id| (Audience::Segment, Some(id))),
+        None => Audience::parse(value)
+            .filter(|a| *a != Audience::Segment)
+            .map(|a| (a, None)),
+    }
+}
+
+/// The segments a survey can be sent to, for the audience select.
+#[derive(Serialize)]
+struct SegmentChoice {
+    value: String,
+    name: String,
+    survey_title: String,
+}
+
+async fn segment_choices(
+    tx: &mut tsunagu_kernel::TenantTx,
+) -> Result<Vec<SegmentChoice>, tsunagu_kernel::DbError> {
+    Ok(segment_queries::list_all(tx)
+        .await?
+        .into_iter()
+        .map(|g| SegmentChoice {
+            value: audience_value(Audience::Segment, Some(g.id)),
+            name: g.name,
+            survey_title: g.survey_title,
+        })
+        .collect())
+}
+
+/// Whether the input's segment (if any) is one of this network's.
+async fn segment_exists(
+    tx: &mut tsunagu_kernel::TenantTx,
+    input: &SurveyInput,
+) -> Result<bool, tsunagu_kernel::DbError> {
+    match input.audience_segment {
+        Some(segment) => Ok(segment_queries::find(tx, segment).await?.is_some()),
+        None => Ok(true),
     }
 }
 
@@ -350,16 +409,27 @@ pub async fn create_survey(
             );
         }
     };
+    // From a segment's page the new survey comes with that segment as its audience.
+    let (audience, audience_segment) = if form.audience.trim().is_empty() {
+        (Audience::Everyone, None)
+    } else {
+        parse_audience(form.audience.trim())
+            .ok_or_else(|| AppError::BadRequest("unknown audience".into()))?
+    };
     let input = SurveyInput {
         title,
         intro: String::new(),
         anonymous: false,
         allow_edits: false,
-        audience: Audience::Everyone,
+        audience,
+        audience_segment,
         opens_at: None,
         closes_at: None,
     };
     let mut tx = member.begin(&state).await?;
+    if !segment_exists(&mut tx, &input).await? {
+        return Err(AppError::NotFound);
+    }
     let id = queries::create(&mut tx, member.id(), &input).await?;
     audit(&mut tx, "survey.created", id, &input.title).await?;
     tx.commit().await?;
@@ -408,6 +478,7 @@ async fn render_builder(
         .await?
         .ok_or(AppError::NotFound)?;
     let questions = queries::questions(&mut tx, id).await?;
+    let segments = segment_choices(&mut tx).await?;
     tx.commit().await?;
     let now = OffsetDateTime::now_utc();
     let view = survey_view(&survey, page, now);
@@ -431,7 +502,8 @@ async fn render_builder(
         c.insert("edited_question_errors", &edited_errors);
         c.insert("errors_none", &FieldErrors::new());
         c.insert("question_kinds", QuestionKind::ALL);
-        c.insert("audiences", Audience::ALL);
+        c.insert("audiences", Audience::BY_KIND);
+        c.insert("segments", &segments);
         c.insert("max_questions", &MAX_QUESTIONS);
     })
 }
@@ -463,6 +535,25 @@ pub async fn update_settings(
         }
     };
     let mut tx = member.begin(&state).await?;
+    if !segment_exists(&mut tx, &input).await? {
+        tx.rollback().await?;
+        let mut errors = FieldErrors::new();
+        errors.insert("audience", "errors.survey.not_a_choice");
+        let forms = BuilderForms {
+            settings: Some(form),
+            settings_errors: errors,
+            ..Default::default()
+        };
+        return render_builder(
+            &state,
+            &member,
+            &page,
+            id,
+            forms,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
     if !queries::update_settings(&mut tx, id, &input).await? {
         return Err(AppError::NotFound);
     }
@@ -651,7 +742,7 @@ pub async fn publish(
     if !queries::publish(&mut tx, id).await? {
         return Ok(Redirect::to(&builder_url(id, "survey_no_questions")).into_response());
     }
-    let audience = queries::audience_members(&mut tx, survey.audience).await?;
+    let audience = queries::audience_members(&mut tx, &survey).await?;
     tsunagu_community::notifications::notify(
         &mut tx,
         &audience,

@@ -48,14 +48,21 @@ text_enum! {
         Everyone => "everyone",
         Alumni => "alumni",
         Employees => "employees",
+        /// The members of a saved segment (`surveys.audience_segment_id`), as it is when they
+        /// look: segments are live.
+        Segment => "segment",
     }
 }
 
 impl Audience {
+    /// The audiences that name no segment, as the builder lists them before the segments.
+    pub const BY_KIND: &'static [Audience] =
+        &[Audience::Everyone, Audience::Alumni, Audience::Employees];
+
     /// The member kind the audience is limited to, if any.
     pub fn member_kind(self) -> Option<tsunagu_kernel::MemberKind> {
         match self {
-            Audience::Everyone => None,
+            Audience::Everyone | Audience::Segment => None,
             Audience::Alumni => Some(tsunagu_kernel::MemberKind::Alumni),
             Audience::Employees => Some(tsunagu_kernel::MemberKind::Employee),
         }

@@ -11,6 +11,7 @@ use time::OffsetDateTime;
 use tsunagu_kernel::{DbError, MemberId, MemberKind, TenantTx};
 
 use crate::kinds::{Audience, QuestionKind, SurveyStatus};
+use crate::segments::queries::{member_in_segment_sql, SegmentId};
 
 tsunagu_kernel::entity_id!(
     /// A survey.
@@ -33,6 +34,8 @@ pub struct SurveyInput {
     pub anonymous: bool,
     pub allow_edits: bool,
     pub audience: Audience,
+    /// The segment, when the audience is [`Audience::Segment`].
+    pub audience_segment: Option<SegmentId>,
     pub opens_at: Option<OffsetDateTime>,
     pub closes_at: Option<OffsetDateTime>,
 }
@@ -46,6 +49,8 @@ pub struct Survey {
     pub anonymous: bool,
     pub allow_edits: bool,
     pub audience: Audience,
+    pub audience_segment_id: Option<SegmentId>,
+    pub audience_segment_name: Option<String>,
     pub opens_at: Option<OffsetDateTime>,
     pub closes_at: Option<OffsetDateTime>,
     pub previous_version_id: Option<SurveyId>,
@@ -79,6 +84,9 @@ impl Survey {
 }
 
 const SURVEY_COLUMNS: &str = "s.id, s.title, s.intro, s.status, s.anonymous, s.allow_edits, s.audience, \
+     s.audience_segment_id, \
+     (select g.name from segments g where g.tenant_id = s.tenant_id and g.id = s.audience_segment_id) \
+       as audience_segment_name, \
      s.opens_at, s.closes_at, s.previous_version_id, s.created_at, s.published_at, \
      (select count(*) from survey_respondents r where r.tenant_id = s.tenant_id and r.survey_id = s.id) as respondents";
 
@@ -90,8 +98,9 @@ pub async fn create(
     let tenant_id = tx.tenant_id();
     let id = SurveyId::new();
     sqlx::query(
-        "insert into surveys (tenant_id, id, title, intro, anonymous, allow_edits, audience, opens_at, closes_at, created_by) \
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        "insert into surveys (tenant_id, id, title, intro, anonymous, allow_edits, audience, opens_at, closes_at, created_by, \
+           audience_segment_id) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(tenant_id)
     .bind(id)
@@ -103,6 +112,7 @@ pub async fn create(
     .bind(input.opens_at)
     .bind(input.closes_at)
     .bind(created_by)
+    .bind(input.audience_segment)
     .execute(tx.conn())
     .await?;
     Ok(id)
@@ -120,7 +130,7 @@ pub async fn update_settings(
         "update surveys set title = $3, intro = $4, \
            anonymous = case when status = 'draft' then $5 else anonymous end, \
            allow_edits = case when status = 'draft' then $6 else allow_edits end, \
-           audience = $7, opens_at = $8, closes_at = $9, updated_at = now() \
+           audience = $7, opens_at = $8, closes_at = $9, audience_segment_id = $10, updated_at = now() \
          where tenant_id = $1 and id = $2",
     )
     .bind(tenant_id)
@@ -132,6 +142,7 @@ pub async fn update_settings(
     .bind(input.audience)
     .bind(input.opens_at)
     .bind(input.closes_at)
+    .bind(input.audience_segment)
     .execute(tx.conn())
     .await?
     .rows_affected()
@@ -183,7 +194,7 @@ pub async fn open_for(
         MemberKind::Alumni => Audience::Alumni,
         MemberKind::Employee => Audience::Employees,
     };
-    Ok(sqlx::query_as(
+    Ok(sqlx::query_as(&format!(
         "select s.id, s.title, s.intro, s.anonymous, s.closes_at, \
            exists (select 1 from survey_respondents r \
                    where r.tenant_id = s.tenant_id and r.survey_id = s.id and r.member_id = $2) as answered \
@@ -191,9 +202,11 @@ pub async fn open_for(
          where s.tenant_id = $1 and s.status = 'open' \
            and (s.opens_at is null or s.opens_at <= now()) \
            and (s.closes_at is null or s.closes_at > now()) \
-           and s.audience in ('everyone', $3) \
+           and (s.audience in ('everyone', $3) \
+                or (s.audience = 'segment' and {in_segment})) \
          order by s.published_at desc, s.id desc limit 50",
-    )
+        in_segment = member_in_segment_sql("s.audience_segment_id", "$2"),
+    ))
     .bind(tenant_id)
     .bind(member)
     .bind(audience)
@@ -502,8 +515,9 @@ pub async fn new_version(
     let tenant_id = tx.tenant_id();
     let id = SurveyId::new();
     let copied = sqlx::query(
-        "insert into surveys (tenant_id, id, title, intro, anonymous, allow_edits, audience, previous_version_id, created_by) \
-         select tenant_id, $3, title, intro, anonymous, allow_edits, audience, id, $4 \
+        "insert into surveys (tenant_id, id, title, intro, anonymous, allow_edits, audience, audience_segment_id, \
+           previous_version_id, created_by) \
+         select tenant_id, $3, title, intro, anonymous, allow_edits, audience, audience_segment_id, id, $4 \
          from surveys where tenant_id = $1 and id = $2",
     )
     .bind(tenant_id)
@@ -910,33 +924,52 @@ pub async fn text_answers(
     Ok(q.build_query_scalar().fetch_all(tx.conn()).await?)
 }
 
-/// Active members the audience includes (the denominator of the response rate).
-pub async fn audience_size(tx: &mut TenantTx, audience: Audience) -> Result<i64, DbError> {
+/// Active members the survey's audience includes now (the denominator of the response rate).
+pub async fn audience_size(tx: &mut TenantTx, survey: &Survey) -> Result<i64, DbError> {
+    if let Some(segment) = survey.audience_segment_id {
+        return crate::segments::queries::member_count(tx, segment).await;
+    }
     let tenant_id = tx.tenant_id();
     Ok(sqlx::query_scalar(
         "select count(*) from members where tenant_id = $1 and status = 'active' \
            and ($2::text is null or kind = $2)",
     )
     .bind(tenant_id)
-    .bind(audience.member_kind())
+    .bind(survey.audience.member_kind())
     .fetch_one(tx.conn())
     .await?)
 }
 
-/// The active members of an audience, to notify when a survey opens.
+/// The active members of the survey's audience, to notify when it opens.
 pub async fn audience_members(
     tx: &mut TenantTx,
-    audience: Audience,
+    survey: &Survey,
 ) -> Result<Vec<MemberId>, DbError> {
+    if let Some(segment) = survey.audience_segment_id {
+        return crate::segments::queries::member_ids(tx, segment).await;
+    }
     let tenant_id = tx.tenant_id();
     Ok(sqlx::query_scalar(
         "select id from members where tenant_id = $1 and status = 'active' \
            and ($2::text is null or kind = $2)",
     )
     .bind(tenant_id)
-    .bind(audience.member_kind())
+    .bind(survey.audience.member_kind())
     .fetch_all(tx.conn())
     .await?)
+}
+
+/// Whether the survey's audience includes this member now.
+pub async fn includes(
+    tx: &mut TenantTx,
+    survey: &Survey,
+    member: MemberId,
+    kind: MemberKind,
+) -> Result<bool, DbError> {
+    match survey.audience_segment_id {
+        Some(segment) => crate::segments::queries::contains(tx, segment, member).await,
+        None => Ok(survey.audience.member_kind().is_none_or(|k| k == kind)),
+    }
 }
 
 /// One stored answer with its response, and for a named survey whose response it is.

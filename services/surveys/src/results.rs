@@ -125,7 +125,7 @@ pub async fn show_results(
             texts.insert(question.row.id, found);
         }
     }
-    let audience = queries::audience_size(&mut tx, survey.audience).await?;
+    let audience = queries::audience_size(&mut tx, &survey).await?;
     tx.commit().await?;
 
     let mut counts: HashMap<(QuestionId, Option<OptionId>, Option<i16>), i64> = HashMap::new();

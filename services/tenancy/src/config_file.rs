@@ -33,6 +33,8 @@ struct RawTenantFile {
     features: Features,
     #[serde(default)]
     profile_fields: Vec<ProfileField>,
+    #[serde(default)]
+    email_defaults: crate::EmailDefaults,
 }
 
 #[derive(Debug, Deserialize)]
@@ -71,6 +73,7 @@ pub struct TenantDeclaration {
     pub signup: Signup,
     pub features: Features,
     pub profile_fields: Vec<ProfileField>,
+    pub email_defaults: crate::EmailDefaults,
 }
 
 /// One problem in one file.
@@ -253,6 +256,20 @@ pub fn parse_tenant_file(path: &Path, text: &str) -> Result<TenantDeclaration, V
             "must be 30 to 3650 days".into(),
         ));
     }
+    for category in raw.email_defaults.invalid() {
+        errors.push(error(
+            &format!("email_defaults.{category}"),
+            format!(
+                "must be one of: {}",
+                category
+                    .choices()
+                    .iter()
+                    .map(|c| c.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ));
+    }
     if raw.profile_fields.len() > 10 {
         errors.push(error("profile_fields", "at most 10 custom fields".into()));
     }
@@ -311,6 +328,7 @@ pub fn parse_tenant_file(path: &Path, text: &str) -> Result<TenantDeclaration, V
             },
             features: raw.features,
             profile_fields: raw.profile_fields,
+            email_defaults: raw.email_defaults,
         }),
         _ => Err(errors),
     }
@@ -395,18 +413,22 @@ pub async fn apply_declarations(
         // file returns no row and leaves updated_at alone.
         let created: Option<bool> = sqlx::query_scalar(
             "insert into platform.tenants \
-                              (id, slug, name, status, default_locale, plan, branding, features, signup, profile_fields) \
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                              (id, slug, name, status, default_locale, plan, branding, features, signup, profile_fields, \
+                               email_defaults) \
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
              on conflict (slug) do update set \
                name = excluded.name, status = excluded.status, \
                default_locale = excluded.default_locale, plan = excluded.plan, \
                branding = excluded.branding, features = excluded.features, \
-                              signup = excluded.signup, profile_fields = excluded.profile_fields, updated_at = now() \
+                              signup = excluded.signup, profile_fields = excluded.profile_fields, \
+               email_defaults = excluded.email_defaults, updated_at = now() \
              where (tenants.name, tenants.status, tenants.default_locale, tenants.plan, \
-                    tenants.branding, tenants.features, tenants.signup, tenants.profile_fields) \
+                    tenants.branding, tenants.features, tenants.signup, tenants.profile_fields, \
+                    tenants.email_defaults) \
                    is distinct from \
                    (excluded.name, excluded.status, excluded.default_locale, excluded.plan, \
-                    excluded.branding, excluded.features, excluded.signup, excluded.profile_fields) \
+                    excluded.branding, excluded.features, excluded.signup, excluded.profile_fields, \
+                    excluded.email_defaults) \
              returning (xmax = 0)",
         )
         .bind(TenantId::new())
@@ -419,6 +441,7 @@ pub async fn apply_declarations(
         .bind(Json(&d.features))
                 .bind(Json(&d.signup))
         .bind(Json(&d.profile_fields))
+        .bind(Json(&d.email_defaults))
         .fetch_optional(tx.conn())
         .await
         .map_err(DbError::from)?;
@@ -494,6 +517,26 @@ alumni_may_open_recruitments = false
         assert!(errors[0].reason.contains("fly"), "{errors:?}");
         let errors = parse("slug = ").unwrap_err();
         assert_eq!(errors.len(), 1);
+    }
+
+    #[test]
+    fn email_defaults_are_read_and_checked_per_category() {
+        let d = parse(&format!("{VALID}\n[email_defaults]\nsurveys = \"off\"\n")).unwrap();
+        assert_eq!(
+            d.email_defaults.of(crate::EmailCategory::Surveys),
+            crate::EmailDelivery::Off
+        );
+        assert_eq!(
+            d.email_defaults.of(crate::EmailCategory::Messages),
+            crate::EmailDelivery::Immediately,
+            "keys left out keep the product's default"
+        );
+        let errors = parse(&format!(
+            "{VALID}\n[email_defaults]\ndigest = \"immediately\"\n"
+        ))
+        .unwrap_err();
+        assert_eq!(errors[0].field, "email_defaults.digest");
+        assert!(errors[0].reason.contains("digest, off"), "{errors:?}");
     }
 
     #[test]

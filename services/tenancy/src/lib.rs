@@ -8,10 +8,12 @@
 //!   idempotently in one transaction.
 
 pub mod config_file;
+pub mod email;
 pub mod host;
 pub mod registry;
 pub mod slug;
 
+pub use email::{EmailCategory, EmailDefaults, EmailDelivery};
 pub use host::{classify_host, HostTarget};
 pub use registry::{
     Branding, Features, ProfileField, Signup, Tenant, TenantRegistry, TenantStatus,

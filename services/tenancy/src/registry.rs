@@ -109,6 +109,8 @@ pub struct Tenant {
     pub features: Features,
     pub signup: Signup,
     pub profile_fields: Vec<ProfileField>,
+    /// Email for members who have not chosen, per category.
+    pub email_defaults: crate::EmailDefaults,
 }
 
 #[derive(sqlx::FromRow)]
@@ -123,6 +125,7 @@ struct TenantRow {
     features: Json<Features>,
     signup: Json<Signup>,
     profile_fields: Json<Vec<ProfileField>>,
+    email_defaults: Json<crate::EmailDefaults>,
 }
 
 impl From<TenantRow> for Tenant {
@@ -142,12 +145,14 @@ impl From<TenantRow> for Tenant {
             features: row.features.0,
             signup: row.signup.0,
             profile_fields: row.profile_fields.0,
+            email_defaults: row.email_defaults.0,
         }
     }
 }
 
 const TENANT_COLUMNS: &str =
-        "t.id, t.slug, t.name, t.status, t.default_locale, t.plan, t.branding, t.features, t.signup, t.profile_fields";
+        "t.id, t.slug, t.name, t.status, t.default_locale, t.plan, t.branding, t.features, t.signup, t.profile_fields, \
+     t.email_defaults";
 
 pub async fn find_by_slug(tx: &mut PlatformTx, slug: &str) -> Result<Option<Tenant>, DbError> {
     let row: Option<TenantRow> = sqlx::query_as(&format!(

@@ -477,6 +477,9 @@ pub struct SmtpSink {
 /// One email as the SMTP server received it.
 #[derive(Debug, Clone, serde::Deserialize)]
 pub struct ReceivedEmail {
+    /// Headers as sent (encoded words not decoded), by lower-case name.
+    #[serde(default)]
+    pub headers: std::collections::HashMap<String, String>,
     pub from: String,
     pub to: Vec<String>,
     pub subject: String,

@@ -26,6 +26,13 @@ pub const CSRF_FIELD: &str = "_csrf";
 pub const CSRF_HEADER: &str = "x-csrf-token";
 /// The field of a create form's one-time token (see [`FormToken`]).
 pub const FORM_TOKEN_FIELD: &str = "_form";
+/// The signed unsubscribe address every category email carries. Its POST is exempt from both
+/// checks: RFC 8058 one-click unsubscribe is a POST that the mail client sends itself, with no
+/// cookie, token or `Origin` of ours; the signature in the path is what authorises it, and all
+/// it can do is turn one category of one member's email off.
+pub const UNSUBSCRIBE_ROUTE: &str = "/email/unsubscribe/{member}/{category}/{signature}";
+const UNSUBSCRIBE_PREFIX: &str = "/email/unsubscribe/";
+
 /// Forms larger than this are refused before parsing.
 const MAX_FORM_BYTES: usize = 1024 * 1024;
 /// Multipart forms carry images. Images may be 5 MB (community::media), but a larger one must
@@ -135,7 +142,9 @@ pub async fn protect(
         .map(str::to_owned);
     let token = existing.clone().unwrap_or_else(random_token);
 
-    let request = if is_state_changing(request.method()) {
+    let exempt =
+        request.method() == Method::POST && request.uri().path().starts_with(UNSUBSCRIBE_PREFIX);
+    let request = if is_state_changing(request.method()) && !exempt {
         let host = request
             .extensions()
             .get::<EffectiveHost>()

@@ -9,7 +9,6 @@
 use std::fmt::Display;
 use std::time::Duration;
 
-use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 #[derive(Clone)]
@@ -182,27 +181,6 @@ pub const DEVICE_MEMORY: Duration = Duration::from_secs(365 * 24 * 3600);
 /// Accounts one browser is remembered for (a shared computer at home).
 pub const DEVICE_MARKS: usize = 3;
 
-/// HMAC-SHA-256 (RFC 2104).
-fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
-    const BLOCK: usize = 64;
-    let mut block = [0u8; BLOCK];
-    if key.len() > BLOCK {
-        block[..32].copy_from_slice(&Sha256::digest(key));
-    } else {
-        block[..key.len()].copy_from_slice(key);
-    }
-    let pad = |byte: u8| block.map(|b| b ^ byte);
-    let inner = Sha256::new()
-        .chain_update(pad(0x36))
-        .chain_update(message)
-        .finalize();
-    Sha256::new()
-        .chain_update(pad(0x5c))
-        .chain_update(inner)
-        .finalize()
-        .into()
-}
-
 /// The signature of one mark: which tenant, which member, issued when. Nothing in the cookie
 /// names the member; only the server, which knows who is signing in, can check it.
 fn device_signature(
@@ -212,7 +190,7 @@ fn device_signature(
     issued: i64,
 ) -> [u8; 16] {
     let message = format!("tsunagu known device v1\n{tenant}\n{member}\n{issued}");
-    let mac = hmac_sha256(secret.as_bytes(), message.as_bytes());
+    let mac = tsunagu_kernel::tokens::hmac_sha256(secret.as_bytes(), message.as_bytes());
     let mut short = [0u8; 16];
     short.copy_from_slice(&mac[..16]);
     short
@@ -297,23 +275,6 @@ pub fn device_cookie(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn hmac_matches_rfc_4231() {
-        // Test case 2.
-        assert_eq!(
-            hex::encode(hmac_sha256(b"Jefe", b"what do ya want for nothing?")),
-            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
-        );
-        // Test case 6: a key longer than the block is hashed first.
-        assert_eq!(
-            hex::encode(hmac_sha256(
-                &[0xaa; 131],
-                b"Test Using Larger Than Block-Size Key - Hash Key First"
-            )),
-            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"
-        );
-    }
 
     #[test]
     fn waits_double_from_the_first_after_the_free_attempts() {

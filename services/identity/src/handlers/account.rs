@@ -20,7 +20,15 @@ pub async fn show_account(
     let record = queries::find_by_id(&mut tx, member.id())
         .await?
         .ok_or(AppError::NotFound)?;
+    let own_email_choices = queries::consent::choices(&mut tx, member.id()).await?;
+    let consent_history = queries::consent::history(&mut tx, member.id(), 5).await?;
     tx.commit().await?;
+    let email_categories =
+        super::email_consent::category_views(&own_email_choices, &member.tenant.email_defaults);
+    let consent_history: Vec<super::email_consent::ChangeView> = consent_history
+        .into_iter()
+        .map(|change| super::email_consent::ChangeView::of(change, &page))
+        .collect();
     render_page(
         &state,
         &page,
@@ -28,6 +36,8 @@ pub async fn show_account(
         StatusCode::OK,
         |c| {
             c.insert("account", &record);
+            c.insert("email_categories", &email_categories);
+            c.insert("consent_history", &consent_history);
         },
     )
 }

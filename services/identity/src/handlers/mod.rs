@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod dev_mail;
+pub mod email_consent;
 pub mod join;
 pub mod reset;
 pub mod sign_in;

@@ -492,12 +492,37 @@ pub async fn send_outreach(
         &format!("/invitations/{outreach}"),
     )
     .await?;
+    // Email as each recipient chose for "surveys and invitations" (their own choice, else the
+    // network's default); everyone has the notification either way.
+    let invitation_url = format!(
+        "{}/invitations/{outreach}",
+        state.config.tenant_origin(&member.tenant.slug)
+    );
+    let emails = tsunagu_identity::email::send_to_consenting(
+        &mut tx,
+        &state.web,
+        &state.config,
+        &member.tenant,
+        tsunagu_tenancy::EmailCategory::Surveys,
+        &ids,
+        &tsunagu_identity::email::ConsentEmail {
+            kind: "outreach",
+            args: vec![("subject", subject.clone()), ("message", body.clone())],
+            action_url: Some(invitation_url),
+        },
+    )
+    .await?;
+    queries::record_outreach_email(&mut tx, outreach, emails.emailed, emails.digest, emails.off)
+        .await?;
     tsunagu_kernel::audit::record(
         &mut tx,
         "outreach.sent",
         "segment",
         Some(id.as_uuid()),
-        serde_json::json!({ "segment": segment.name, "subject": subject, "recipients": count }),
+        serde_json::json!({
+            "segment": segment.name, "subject": subject, "recipients": count,
+            "emailed": emails.emailed, "email_digest": emails.digest, "email_off": emails.off,
+        }),
     )
     .await?;
     tx.commit().await?;
@@ -592,6 +617,9 @@ pub async fn show_outreach(
             c.insert("subject", &outreach.subject);
             c.insert("body", &outreach.body);
             c.insert("link", &outreach.link);
+            c.insert("emailed", &outreach.emailed);
+            c.insert("email_digest", &outreach.email_digest);
+            c.insert("email_off", &outreach.email_off);
             c.insert(
                 "sent_label",
                 &dates::datetime(outreach.sent_at, page.lang, page.zone()),

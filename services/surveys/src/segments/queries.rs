@@ -216,11 +216,17 @@ const HOLDS: &str = "exists (select 1 from survey_answers a \
 /// Who is in a segment: its survey's named responses from active members that pass its member
 /// filters and its conditions (`$1` tenant, `$2` segment).
 fn segment_members_from() -> String {
+    segment_members_from_for("$2")
+}
+
+/// [`segment_members_from`] for the segment `segment` (a parameter or a column of an outer
+/// query); `$1` is the tenant.
+fn segment_members_from_for(segment: &str) -> String {
     format!(
         "from segments g \
          join survey_response_members rm on rm.tenant_id = g.tenant_id and rm.survey_id = g.survey_id \
          join members m on m.tenant_id = rm.tenant_id and m.id = rm.member_id \
-         where g.tenant_id = $1 and g.id = $2 and m.status = 'active' \
+         where g.tenant_id = $1 and g.id = {segment} and m.status = 'active' \
            and (g.member_kind is null or m.kind = g.member_kind) \
            and (g.department is null or m.department = g.department) \
            and case when g.match = 'all' \
@@ -248,6 +254,44 @@ pub async fn members(
     .bind(limit)
     .fetch_all(tx.conn())
     .await?)
+}
+
+/// SQL that holds when the member `member` (an expression) is in the segment `segment` (an
+/// expression, e.g. a survey's `audience_segment_id`); `$1` is the tenant.
+pub(crate) fn member_in_segment_sql(segment: &str, member: &str) -> String {
+    format!(
+        "exists (select 1 {} and m.id = {member})",
+        segment_members_from_for(segment)
+    )
+}
+
+/// Whether a member is in a segment now.
+pub async fn contains(
+    tx: &mut TenantTx,
+    segment: SegmentId,
+    member: MemberId,
+) -> Result<bool, DbError> {
+    let tenant_id = tx.tenant_id();
+    Ok(
+        sqlx::query_scalar(&format!("select {}", member_in_segment_sql("$2", "$3")))
+            .bind(tenant_id)
+            .bind(segment)
+            .bind(member)
+            .fetch_one(tx.conn())
+            .await?,
+    )
+}
+
+/// The ids of the active members in a segment now (to notify).
+pub async fn member_ids(tx: &mut TenantTx, segment: SegmentId) -> Result<Vec<MemberId>, DbError> {
+    let tenant_id = tx.tenant_id();
+    Ok(
+        sqlx::query_scalar(&format!("select m.id {}", segment_members_from()))
+            .bind(tenant_id)
+            .bind(segment)
+            .fetch_all(tx.conn())
+            .await?,
+    )
 }
 
 /// How many active members are in a segment now.
@@ -291,11 +335,15 @@ pub struct Outreach {
     pub body: String,
     pub link: String,
     pub sent_at: OffsetDateTime,
+    /// Recipients emailed at once, left for their weekly digest, and with this email off.
+    pub emailed: i32,
+    pub email_digest: i32,
+    pub email_off: i32,
 }
 
 const OUTREACH_COLUMNS: &str =
     "o.id, o.segment_id, g.name as segment_name, g.survey_id, o.list_id, \
-     o.subject, o.body, o.link, o.sent_at";
+     o.subject, o.body, o.link, o.sent_at, o.emailed, o.email_digest, o.email_off";
 
 /// Records an invitation sent to a segment, whose recipients are on `list`.
 pub async fn create_outreach(
@@ -337,6 +385,30 @@ pub async fn find_outreach(tx: &mut TenantTx, id: OutreachId) -> Result<Option<O
     .bind(id)
     .fetch_optional(tx.conn())
     .await?)
+}
+
+/// Records what became of an outreach's email (sent now / in the digest / off).
+pub async fn record_outreach_email(
+    tx: &mut TenantTx,
+    id: OutreachId,
+    emailed: usize,
+    digest: usize,
+    off: usize,
+) -> Result<(), DbError> {
+    let tenant_id = tx.tenant_id();
+    let count = |n: usize| i32::try_from(n).unwrap_or(i32::MAX);
+    sqlx::query(
+        "update outreaches set emailed = $3, email_digest = $4, email_off = $5 \
+         where tenant_id = $1 and id = $2",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .bind(count(emailed))
+    .bind(count(digest))
+    .bind(count(off))
+    .execute(tx.conn())
+    .await?;
+    Ok(())
 }
 
 /// A segment's invitations, newest first.
