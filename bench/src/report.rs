@@ -474,30 +474,19 @@ pub fn markdown(report: &Report) -> String {
 
     let shape = &report.shape;
     let _ = writeln!(md, "\n## Data\n");
-    let _ = writeln!(
-        md,
-        "`tsunagu seed scale --tenants {} --large-members {} --large-posts {} --large-recruitments {} \
-         --large-articles {} --small-members {} --small-posts {} --small-recruitments {} --small-articles {}`",
-        shape.tenants,
-        shape.large_members,
-        shape.large_posts,
-        shape.large_recruitments,
-        shape.large_articles,
-        shape.small_members,
-        shape.small_posts,
-        shape.small_recruitments,
-        shape.small_articles
-    );
+    let _ = writeln!(md, "`tsunagu seed scale {}`", shape.args().join(" "));
     let _ = writeln!(
         md,
         "\n{} tenants in one database: `scale-large` with {} members, {} posts (3 likes each, a \
-         comment on every fourth), {} recruitments (3 reactions each) and {} articles; {} small tenants \
+         comment on every fourth), {} recruitments (3 reactions each), {} articles and an open \
+         20-question survey with {} named responses; {} small tenants \
          with {} members and {} posts each. Loading and `vacuum analyze` took **{:.1} s**{}.",
         shape.tenants,
         shape.large_members,
         shape.large_posts,
         shape.large_recruitments,
         shape.large_articles,
+        shape.large_survey_responses,
         shape.tenants.saturating_sub(1),
         shape.small_members,
         shape.small_posts,

@@ -67,7 +67,7 @@ impl Shape {
         }
     }
 
-    fn args(&self) -> Vec<String> {
+    pub fn args(&self) -> Vec<String> {
         [
             ("--tenants", self.tenants as i64),
             ("--large-members", self.large_members),

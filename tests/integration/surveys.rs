@@ -1106,6 +1106,22 @@ async fn a_saved_segment_is_a_survey_audience() {
         "{}",
         results.body
     );
+    // A new response shows at once, though the whole-survey counts are reused for a while.
+    let sent = client_c
+        .post(
+            &format!("/surveys/{follow_up}"),
+            &[(&format!("q_{q}"), "no")],
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
+    let results = office
+        .get(&format!("/secretariat/surveys/{follow_up}/results"))
+        .await;
+    assert!(
+        results.body.contains("<strong>100%</strong>"),
+        "{}",
+        results.body
+    );
 
     // Not a choice: an unknown segment, another network's, or a bare "segment".
     let acme = app.tenant_id("acme").await;
@@ -1153,4 +1169,135 @@ async fn a_saved_segment_is_a_survey_audience() {
         .await,
         1
     );
+}
+
+/// Every segment, outreach and invitation route, called from another network with this
+/// network's ids (valid forms otherwise): 404, and nothing changes.
+#[tokio::test]
+async fn segment_and_outreach_routes_refuse_another_networks_ids() {
+    let app = app().await;
+    app.seed_demo_network().await;
+    secretariat(&app, "acme", "office@acme.example.com").await;
+    app.create_member(
+        "acme",
+        MemberFixture {
+            email: "alum@acme.example.org",
+            password: PASSWORD,
+            kind: "alumni",
+            role: "member",
+            status: "active",
+            name: "Other Network",
+        },
+    )
+    .await;
+    let tenant = app.tenant_id("demo").await;
+    let mut tx = app
+        .state
+        .db
+        .begin_tenant(tenant, Actor::System)
+        .await
+        .unwrap();
+    let (segment, survey): (uuid::Uuid, uuid::Uuid) =
+        sqlx::query_as("select id, survey_id from segments limit 1")
+            .fetch_one(tx.conn())
+            .await
+            .unwrap();
+    let (condition, question): (uuid::Uuid, uuid::Uuid) = sqlx::query_as(
+        "select id, question_id from segment_conditions where segment_id = $1 limit 1",
+    )
+    .bind(segment)
+    .fetch_one(tx.conn())
+    .await
+    .unwrap();
+    let (outreach, recipient): (uuid::Uuid, uuid::Uuid) = sqlx::query_as(
+        "select o.id, f.member_id from outreaches o \
+         join follow_ups f on f.tenant_id = o.tenant_id and f.list_id = o.list_id limit 1",
+    )
+    .fetch_one(tx.conn())
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let snapshot = "select (select count(*) from segments) || '/' || \
+                           (select count(*) from segment_conditions) || '/' || \
+                           (select count(*) from outreaches) || '/' || \
+                           (select string_agg(status || note, ',' order by member_id) from follow_ups) || '/' || \
+                           (select count(*) from articles) || '/' || \
+                           (select string_agg(name || match, ',' order by id) from segments)";
+    let before = demo_text(&app, snapshot).await;
+
+    let mut office = signed_in(&app, "acme.localhost", "office@acme.example.com").await;
+    for path in [
+        format!("/secretariat/segments/{segment}"),
+        format!("/secretariat/outreach/{outreach}"),
+    ] {
+        assert_eq!(
+            office.get(&path).await.status,
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
+    let answer = format!("{question}:1");
+    let posts: Vec<(String, Vec<(&str, &str)>)> = vec![
+        (
+            format!("/secretariat/surveys/{survey}/segments"),
+            vec![("name", "盗み見"), ("answer", &answer)],
+        ),
+        (
+            format!("/secretariat/segments/{segment}"),
+            vec![
+                ("name", "書き換え"),
+                ("matching", "any"),
+                ("kind", ""),
+                ("department", ""),
+            ],
+        ),
+        (
+            format!("/secretariat/segments/{segment}/conditions"),
+            vec![("answer", &answer)],
+        ),
+        (
+            format!("/secretariat/segments/{segment}/conditions/{condition}/delete"),
+            vec![],
+        ),
+        (
+            format!("/secretariat/segments/{segment}/outreach"),
+            vec![("subject", "件名"), ("body", "本文"), ("link", "")],
+        ),
+        (
+            format!("/secretariat/outreach/{outreach}/recipients/{recipient}"),
+            vec![("status", "accepted"), ("note", "x")],
+        ),
+        (
+            format!("/secretariat/outreach/{outreach}/recipients/{recipient}/article"),
+            vec![],
+        ),
+    ];
+    for (path, fields) in &posts {
+        assert_eq!(
+            office.post(path, fields).await.status,
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
+    let mut alum = signed_in(&app, "acme.localhost", "alum@acme.example.org").await;
+    let invitation = format!("/invitations/{outreach}");
+    assert_eq!(alum.get(&invitation).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        alum.post(&invitation, &[("reply", "accept")]).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(demo_text(&app, snapshot).await, before);
+}
+
+async fn demo_text(app: &TestApp, sql: &str) -> String {
+    let tenant = app.tenant_id("demo").await;
+    let mut tx = app
+        .state
+        .db
+        .begin_tenant(tenant, Actor::System)
+        .await
+        .unwrap();
+    let text: String = sqlx::query_scalar(sql).fetch_one(tx.conn()).await.unwrap();
+    tx.commit().await.unwrap();
+    text
 }

@@ -564,16 +564,13 @@ pub async fn update_settings(
 
 /// The survey if it is a draft; `None` when it has been published (its questions are frozen:
 /// the caller sends the builder back with a notice saying so). 404 when there is no such survey.
+/// Read in the caller's transaction, which then changes the questions (the statements check
+/// `status = 'draft'` again, so a publication in between changes nothing).
 async fn find_draft(
-    state: &AppState,
-    member: &Authorized,
+    tx: &mut tsunagu_kernel::TenantTx,
     id: SurveyId,
 ) -> Result<Option<Survey>, AppError> {
-    let mut tx = member.begin(state).await?;
-    let survey = queries::find(&mut tx, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    tx.commit().await?;
+    let survey = queries::find(tx, id).await?.ok_or(AppError::NotFound)?;
     Ok((survey.status == SurveyStatus::Draft).then_some(survey))
 }
 
@@ -589,12 +586,15 @@ pub async fn add_question(
     Path(id): Path<SurveyId>,
     Form(form): Form<QuestionForm>,
 ) -> Result<Response, AppError> {
-    let Some(survey) = find_draft(&state, &member, id).await? else {
+    let mut tx = member.begin(&state).await?;
+    let Some(survey) = find_draft(&mut tx, id).await? else {
+        tx.rollback().await?;
         return Ok(frozen(id));
     };
     let input = match form.read() {
         Ok(input) => input,
         Err(errors) => {
+            tx.rollback().await?;
             let forms = BuilderForms {
                 new_question: Some(form),
                 new_question_errors: errors,
@@ -611,7 +611,6 @@ pub async fn add_question(
             .await;
         }
     };
-    let mut tx = member.begin(&state).await?;
     if queries::questions(&mut tx, id).await?.len() >= MAX_QUESTIONS {
         tx.rollback().await?;
         let mut errors = FieldErrors::new();
@@ -649,12 +648,15 @@ pub async fn update_question(
     Path((id, question)): Path<(SurveyId, QuestionId)>,
     Form(form): Form<QuestionForm>,
 ) -> Result<Response, AppError> {
-    let Some(survey) = find_draft(&state, &member, id).await? else {
+    let mut tx = member.begin(&state).await?;
+    let Some(survey) = find_draft(&mut tx, id).await? else {
+        tx.rollback().await?;
         return Ok(frozen(id));
     };
     let input = match form.read() {
         Ok(input) => input,
         Err(errors) => {
+            tx.rollback().await?;
             let forms = BuilderForms {
                 edited_question: Some((question, form, errors)),
                 ..Default::default()
@@ -670,7 +672,6 @@ pub async fn update_question(
             .await;
         }
     };
-    let mut tx = member.begin(&state).await?;
     if !queries::update_question(&mut tx, id, question, &input).await? {
         return Err(AppError::NotFound);
     }
@@ -687,10 +688,11 @@ pub async fn delete_question(
     member: Authorized,
     Path((id, question)): Path<(SurveyId, QuestionId)>,
 ) -> Result<Response, AppError> {
-    let Some(survey) = find_draft(&state, &member, id).await? else {
+    let mut tx = member.begin(&state).await?;
+    let Some(survey) = find_draft(&mut tx, id).await? else {
+        tx.rollback().await?;
         return Ok(frozen(id));
     };
-    let mut tx = member.begin(&state).await?;
     if !queries::delete_question(&mut tx, id, question).await? {
         return Err(AppError::NotFound);
     }
@@ -711,15 +713,16 @@ pub async fn move_question(
     Path((id, question)): Path<(SurveyId, QuestionId)>,
     Form(form): Form<MoveForm>,
 ) -> Result<Response, AppError> {
-    if find_draft(&state, &member, id).await?.is_none() {
-        return Ok(frozen(id));
-    }
     let up = match form.direction.as_str() {
         "up" => true,
         "down" => false,
         _ => return Err(AppError::BadRequest("direction must be up or down".into())),
     };
     let mut tx = member.begin(&state).await?;
+    if find_draft(&mut tx, id).await?.is_none() {
+        tx.rollback().await?;
+        return Ok(frozen(id));
+    }
     // At the top or bottom already: nothing to do, and nothing to say.
     queries::move_question(&mut tx, id, question, up).await?;
     tx.commit().await?;

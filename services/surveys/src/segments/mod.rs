@@ -224,12 +224,15 @@ pub async fn list_segments(
 ) -> Result<Response, AppError> {
     let mut tx = member.begin(&state).await?;
     let segments = queries::list_all(&mut tx).await?;
-    let mut views = Vec::new();
-    for segment in &segments {
-        let count = queries::member_count(&mut tx, segment.id).await?;
-        views.push((segment_view(segment, &page), count));
-    }
+    let counts = queries::member_counts(&mut tx).await?;
     tx.commit().await?;
+    let views: Vec<_> = segments
+        .iter()
+        .map(|segment| {
+            let count = counts.get(&segment.id).copied().unwrap_or(0);
+            (segment_view(segment, &page), count)
+        })
+        .collect();
     render_page(
         &state,
         &page,

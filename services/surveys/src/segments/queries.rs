@@ -294,6 +294,21 @@ pub async fn member_ids(tx: &mut TenantTx, segment: SegmentId) -> Result<Vec<Mem
     )
 }
 
+/// How many active members are in each of the network's segments now, in one statement.
+pub async fn member_counts(
+    tx: &mut TenantTx,
+) -> Result<std::collections::HashMap<SegmentId, i64>, DbError> {
+    let tenant_id = tx.tenant_id();
+    let rows: Vec<(SegmentId, i64)> = sqlx::query_as(&format!(
+        "select g0.id, (select count(*) {}) from segments g0 where g0.tenant_id = $1",
+        segment_members_from_for("g0.id")
+    ))
+    .bind(tenant_id)
+    .fetch_all(tx.conn())
+    .await?;
+    Ok(rows.into_iter().collect())
+}
+
 /// How many active members are in a segment now.
 pub async fn member_count(tx: &mut TenantTx, segment: SegmentId) -> Result<i64, DbError> {
     let tenant_id = tx.tenant_id();
