@@ -1638,11 +1638,12 @@ async fn run_in_database(
         &password_hash,
     )
     .await?;
-    // The survey's readers and answerers, far from the members above (1–30).
+    // The survey's readers and answerers: 17 members from m40 up to m236, apart from the members
+    // above (m1–m20) and inside the smoke shape's 300; another 17 in each run, like the others.
     let survey = survey_fixture(
         &mut admin,
         "scale-large",
-        100 + member_number * 20,
+        40 + (member_number - 1) * 20,
         &password_hash,
     )
     .await?;
