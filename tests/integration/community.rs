@@ -1154,3 +1154,33 @@ async fn htmx_comments_come_back_as_the_comments_section() {
     assert_eq!(refused.status, StatusCode::OK, "htmx swaps only 2xx");
     assert!(refused.body.contains("field-error"));
 }
+
+/// One member's script cannot send long directory searches without end: past the per-member
+/// limit the next long search waits and gets 503, while short searches (names, companies), and
+/// another member's long ones, still run.
+#[tokio::test]
+async fn one_member_cannot_flood_the_directory_with_long_searches() {
+    use tsunagu_community::directory::{LONG_QUERY_CHARS, LONG_SEARCHES_PER_WINDOW};
+    let app = app().await;
+    member(&app, "demo", "script@example.jp", "連投 太郎", "alumni").await;
+    member(&app, "demo", "person@example.jp", "普通 花子", "alumni").await;
+    let mut script = signed_in(&app, "demo.localhost", "script@example.jp").await;
+    let mut person = signed_in(&app, "demo.localhost", "person@example.jp").await;
+    let long = |n: u32| format!("{}{n}", "x".repeat(LONG_QUERY_CHARS + 1));
+    for n in 0..LONG_SEARCHES_PER_WINDOW {
+        let page = script.get(&format!("/members?q={}", long(n))).await;
+        assert_eq!(page.status, StatusCode::OK, "search {n}");
+    }
+    let started = std::time::Instant::now();
+    let refused = script.get(&format!("/members?q={}", long(99))).await;
+    assert_eq!(refused.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(started.elapsed() >= tsunagu_web::limits::WAIT_FOR_SLOT);
+    for n in 0..LONG_SEARCHES_PER_WINDOW * 2 {
+        let short = script.get(&format!("/members?q=sato{n}")).await;
+        assert_eq!(short.status, StatusCode::OK, "short search {n}");
+    }
+    assert_eq!(
+        person.get(&format!("/members?q={}", long(1))).await.status,
+        StatusCode::OK
+    );
+}

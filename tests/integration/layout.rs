@@ -123,6 +123,11 @@ const OWNERS: &[(&str, &str)] = &[
     ("segments", "surveys"),
     ("segment_conditions", "surveys"),
     ("outreaches", "surveys"),
+    ("conversations", "messages"),
+    ("conversation_members", "messages"),
+    ("messages", "messages"),
+    ("member_blocks", "messages"),
+    ("message_reports", "messages"),
 ];
 
 #[test]
@@ -214,6 +219,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("tsunagu-secretariat", 5),
     ("tsunagu-console", 5),
     ("tsunagu-surveys", 6),
+    ("tsunagu-messages", 6),
     ("tsunagu-demo", 7),
     ("tsunagu-gateway", 8),
     ("tsunagu-testkit", 9),

@@ -17,6 +17,7 @@ mod i18n;
 mod identity;
 mod layout;
 mod mail;
+mod messages;
 mod pages;
 mod pool_reuse;
 mod routes;

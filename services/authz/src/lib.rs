@@ -38,6 +38,8 @@ pub enum Permission {
     ManageSurveys,
     /// Answer the surveys whose audience includes the member.
     AnswerSurveys,
+    /// Write and read private messages (where the network has messages switched on).
+    UseMessages,
 }
 
 impl Permission {
@@ -58,6 +60,7 @@ impl Permission {
             Permission::ManageArticles => ("articles", "manage"),
             Permission::ManageSurveys => ("surveys", "manage"),
             Permission::AnswerSurveys => ("surveys", "answer"),
+            Permission::UseMessages => ("messages", "use"),
         }
     }
 }
@@ -300,6 +303,9 @@ mod tests {
             (&secretariat, ManageSurveys, true),
             (&employee, ManageSurveys, false),
             (&alumni, ManageSurveys, false),
+            (&alumni, UseMessages, true),
+            (&employee, UseMessages, true),
+            (&secretariat, UseMessages, true),
         ] {
             assert_eq!(
                 authz.can(&t, subjects, permission).await,
@@ -308,6 +314,10 @@ mod tests {
             );
         }
         assert!(!authz.can(&t, &["stranger"], ViewNetwork).await);
+        // A network with messages switched off has none.
+        let mut quiet = tenant(false);
+        quiet.features.messages = false;
+        assert!(!authz.can(&quiet, &alumni, UseMessages).await);
     }
 
     #[tokio::test]

@@ -51,7 +51,8 @@ pub fn tenant_routes() -> Routes {
             .merge(tsunagu_identity::routes())
             .merge(tsunagu_secretariat::routes())
             .merge(tsunagu_community::routes())
-            .merge(tsunagu_surveys::routes()),
+            .merge(tsunagu_surveys::routes())
+            .merge(tsunagu_messages::routes()),
     )
 }
 

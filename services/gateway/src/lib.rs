@@ -35,4 +35,5 @@ pub const TEMPLATES: &[&[tsunagu_web::templates::EmbeddedTemplate]] = &[
     tsunagu_community::TEMPLATES,
     tsunagu_console::TEMPLATES,
     tsunagu_surveys::TEMPLATES,
+    tsunagu_messages::TEMPLATES,
 ];

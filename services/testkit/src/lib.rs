@@ -334,6 +334,9 @@ impl TestApp {
         tsunagu_demo::seed::seed_demo_accounts(db).await.unwrap();
         tsunagu_demo::seed::seed_demo_community(db).await.unwrap();
         tsunagu_demo::surveys::seed_demo_surveys(db).await.unwrap();
+        tsunagu_demo::messages::seed_demo_messages(db)
+            .await
+            .unwrap();
     }
 
     pub async fn tenant_id(&self, slug: &str) -> TenantId {

@@ -19,6 +19,33 @@ use tsunagu_web::forms::FieldErrors;
 use tsunagu_web::{AppError, AppState, Authorized, Page};
 
 use crate::view::render;
+
+/// A search longer than this (characters, normalised) is one a person rarely types: a name, a
+/// company or a skill is shorter. Long searches cost the most (every token of the longest
+/// queries), so each member gets [`LONG_SEARCHES_PER_WINDOW`] of them per [`SEARCH_WINDOW`].
+pub const LONG_QUERY_CHARS: usize = 20;
+pub const LONG_SEARCHES_PER_WINDOW: u32 = 10;
+pub const SEARCH_WINDOW: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Refuses a member's long search past [`LONG_SEARCHES_PER_WINDOW`]: the per-network meter
+/// (`web::limits`) keeps a network's searches from taking the machine from other networks, and
+/// this keeps one member's script from taking the network's share. A refusal waits as long as
+/// the meter's longest wait before it answers 503, so a flood spends its time waiting, not on
+/// the CPU; the count is kept in Redis under the tenant's prefix.
+async fn searches_at_a_human_pace(state: &AppState, member: &Authorized) -> Result<(), AppError> {
+    let key = format!("t:{}:search-rate:{}", member.tenant.id, member.id());
+    if state
+        .rate_limiter
+        .hit(&key, LONG_SEARCHES_PER_WINDOW, SEARCH_WINDOW)
+        .await
+        .is_err()
+    {
+        tokio::time::sleep(tsunagu_web::limits::WAIT_FOR_SLOT).await;
+        tracing::warn!(tenant.id = %member.tenant.id, member.id = %member.id(), "long directory search refused: over the per-member rate");
+        return Err(AppError::Busy);
+    }
+    Ok(())
+}
 use forms::{
     custom_inputs, form_from_profile, DirectoryQuery, ProfileForm, AUDIENCES, VISIBLE_FIELDS,
 };
@@ -109,6 +136,9 @@ pub async fn list_members(
         let tx = member.begin(&state).await?;
         (None, tx)
     } else {
+        if tsunagu_kernel::search::normalize_query(q).chars().count() > LONG_QUERY_CHARS {
+            searches_at_a_human_pace(&state, &member).await?;
+        }
         let slot = state.expensive.enter(member.tenant.id).await?;
         let tx = member.begin_search(&state).await?;
         (Some(slot), tx)

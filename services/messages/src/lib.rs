@@ -1,0 +1,587 @@
+//! Private messages (メッセージ): direct conversations between two members and small groups (up to
+//! 50), started from a member's profile. Messages are plain text (links made clickable when
+//! shown); their author may edit one for 15 minutes and delete it (a "deleted" mark stays). Each
+//! member has a read mark per conversation. A member may block another (no new conversation or
+//! message from them), leave a group, and report a message to the secretariat. The secretariat
+//! has no route into conversations; a report keeps a copy of the reported text for it. See
+//! docs/MESSAGES.md.
+
+pub mod queries;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Form;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use tsunagu_kernel::MemberId;
+use tsunagu_web::dates;
+use tsunagu_web::forms::{render_page, text, FieldErrors};
+use tsunagu_web::{AppError, AppState, Authorized, Page};
+
+use queries::{ConversationId, ConversationKind, MessageId};
+
+pub const TEMPLATES: &[tsunagu_web::templates::EmbeddedTemplate] =
+    tsunagu_web::templates!["messages/list.html", "messages/conversation.html"];
+
+/// How long after sending its author may still change a message.
+pub const EDIT_WINDOW: time::Duration = time::Duration::minutes(15);
+/// New conversations one member may start in an hour.
+pub const NEW_CONVERSATIONS_PER_HOUR: i64 = 20;
+/// Messages a conversation page shows (the newest).
+pub const MESSAGES_SHOWN: i64 = 100;
+/// Characters in one message.
+pub const MAX_MESSAGE_CHARS: usize = 5000;
+
+pub fn routes() -> tsunagu_web::routes::Routes {
+    use tsunagu_authz::Permission::*;
+    tsunagu_web::routes::Routes::new()
+        .member("/messages", UseMessages, get(list_conversations))
+        .member("/messages/direct", UseMessages, post(start_direct))
+        .member(
+            "/messages/{id}",
+            UseMessages,
+            get(show_conversation).post(send_message),
+        )
+        .member(
+            "/messages/{id}/messages/{message}/edit",
+            UseMessages,
+            post(edit_message),
+        )
+        .member(
+            "/messages/{id}/messages/{message}/delete",
+            UseMessages,
+            post(delete_message),
+        )
+        .member(
+            "/messages/{id}/messages/{message}/report",
+            UseMessages,
+            post(report_message),
+        )
+        .member("/messages/{id}/leave", UseMessages, post(leave_group))
+        .member("/messages/{id}/block", UseMessages, post(block_member))
+        .member(
+            "/recruitments/{id}/conversation",
+            UseMessages,
+            post(group_from_recruitment),
+        )
+        .member("/messages/{id}/unblock", UseMessages, post(unblock_member))
+}
+
+#[derive(Serialize)]
+struct SummaryView {
+    id: String,
+    group: bool,
+    title: String,
+    others: String,
+    last_body: Option<String>,
+    last_label: String,
+    unread: i64,
+}
+
+pub async fn list_conversations(
+    State(state): State<AppState>,
+    member: Authorized,
+    page: Page,
+) -> Result<Response, AppError> {
+    let mut tx = member.begin(&state).await?;
+    let rows = queries::list_for(&mut tx, member.id(), 200).await?;
+    tx.commit().await?;
+    let views: Vec<SummaryView> = rows
+        .into_iter()
+        .map(|c| SummaryView {
+            id: c.id.to_string(),
+            group: c.kind == ConversationKind::Group,
+            title: c.title,
+            others: c.others.unwrap_or_default(),
+            last_body: c.last_body,
+            last_label: dates::datetime(c.last_message_at, page.lang, page.zone()),
+            unread: c.unread,
+        })
+        .collect();
+    render_page(&state, &page, "messages/list.html", StatusCode::OK, |c| {
+        c.insert("section", "messages");
+        c.insert("conversations", &views);
+    })
+}
+
+#[derive(Deserialize)]
+pub struct DirectForm {
+    #[serde(default)]
+    to: String,
+}
+
+/// From a profile: the direct conversation with that member, started if there is none.
+pub async fn start_direct(
+    State(state): State<AppState>,
+    member: Authorized,
+    Form(form): Form<DirectForm>,
+) -> Result<Response, AppError> {
+    let to: MemberId = form
+        .to
+        .trim()
+        .parse()
+        .map_err(|_| AppError::BadRequest("to: not a member id".into()))?;
+    if to == member.id() {
+        return Err(AppError::BadRequest(
+            "a conversation needs another member".into(),
+        ));
+    }
+    let mut tx = member.begin(&state).await?;
+    // Only active members of this network (RLS: another network's member is not found).
+    if queries::active_members(&mut tx, &[to]).await?.is_empty() {
+        return Err(AppError::NotFound);
+    }
+    // Blocked by them: nothing says so (a block is not announced), the conversation is refused.
+    if queries::has_blocked(&mut tx, to, member.id()).await? {
+        tx.rollback().await?;
+        return Ok(Redirect::to("/messages?notice=message_refused").into_response());
+    }
+    let since = OffsetDateTime::now_utc() - time::Duration::hours(1);
+    if queries::started_since(&mut tx, member.id(), since).await? >= NEW_CONVERSATIONS_PER_HOUR {
+        tx.rollback().await?;
+        return Ok(Redirect::to("/messages?notice=too_many_conversations").into_response());
+    }
+    let id = queries::direct_between(&mut tx, member.id(), to).await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/messages/{id}")).into_response())
+}
+
+#[derive(Serialize)]
+struct MessageView {
+    id: String,
+    author_name: String,
+    mine: bool,
+    /// The text in paragraphs, each a list of plain and link pieces (see [`linkify`]).
+    paragraphs: Vec<Vec<Piece>>,
+    body: String,
+    deleted: bool,
+    edited: bool,
+    editable: bool,
+    unread: bool,
+    sent_label: String,
+    sent_iso: String,
+}
+
+/// A piece of a message's text: plain text, or a link (http/https only), both escaped by the
+/// template.
+#[derive(Serialize, Debug, PartialEq, Eq)]
+pub struct Piece {
+    text: String,
+    link: bool,
+}
+
+/// Splits a message into paragraphs (blank lines) of plain text and `http(s)://` links, so
+/// the template can make the links clickable without trusting any markup.
+pub fn linkify(body: &str) -> Vec<Vec<Piece>> {
+    body.split("\n\n")
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|paragraph| {
+            let mut pieces: Vec<Piece> = Vec::new();
+            let mut plain = String::new();
+            for (n, word) in paragraph.split(' ').enumerate() {
+                let separator = if n == 0 { "" } else { " " };
+                let is_link = (word.starts_with("https://") || word.starts_with("http://"))
+                    && word.len() > "https://".len()
+                    && !word.contains(['<', '>', '"', '\'']);
+                if is_link {
+                    plain.push_str(separator);
+                    if !plain.is_empty() {
+                        pieces.push(Piece {
+                            text: std::mem::take(&mut plain),
+                            link: false,
+                        });
+                    }
+                    pieces.push(Piece {
+                        text: word.to_owned(),
+                        link: true,
+                    });
+                } else {
+                    plain.push_str(separator);
+                    plain.push_str(word);
+                }
+            }
+            if !plain.is_empty() {
+                pieces.push(Piece {
+                    text: plain,
+                    link: false,
+                });
+            }
+            pieces
+        })
+        .collect()
+}
+
+#[derive(Deserialize, Serialize, Default)]
+pub struct MessageForm {
+    #[serde(default)]
+    body: String,
+}
+
+fn read_body(form: &MessageForm) -> Result<String, FieldErrors> {
+    text(&form.body, 1, MAX_MESSAGE_CHARS).map_err(|key| {
+        let mut errors = FieldErrors::new();
+        errors.insert("body", key);
+        errors
+    })
+}
+
+pub async fn show_conversation(
+    State(state): State<AppState>,
+    member: Authorized,
+    page: Page,
+    Path(id): Path<ConversationId>,
+) -> Result<Response, AppError> {
+    render_conversation(
+        &state,
+        &member,
+        &page,
+        id,
+        &MessageForm::default(),
+        &FieldErrors::new(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+async fn render_conversation(
+    state: &AppState,
+    member: &Authorized,
+    page: &Page,
+    id: ConversationId,
+    form: &MessageForm,
+    errors: &FieldErrors,
+    status: StatusCode,
+) -> Result<Response, AppError> {
+    let mut tx = member.begin(state).await?;
+    let conversation = queries::find_for_member(&mut tx, id, member.id())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let participants = queries::participants(&mut tx, id).await?;
+    let messages = queries::recent_messages(&mut tx, id, MESSAGES_SHOWN).await?;
+    let other = participants
+        .iter()
+        .find(|p| p.id != member.id())
+        .map(|p| p.id);
+    let blocked = match (conversation.kind, other) {
+        (ConversationKind::Direct, Some(other)) => {
+            queries::has_blocked(&mut tx, member.id(), other).await?
+        }
+        _ => false,
+    };
+    queries::mark_read(&mut tx, id, member.id()).await?;
+    tx.commit().await?;
+    let now = OffsetDateTime::now_utc();
+    let views: Vec<MessageView> = messages
+        .into_iter()
+        .map(|m| {
+            let mine = m.author_id == member.id();
+            MessageView {
+                id: m.id.to_string(),
+                author_name: m.author_name,
+                mine,
+                paragraphs: linkify(&m.body),
+                deleted: m.deleted_at.is_some(),
+                edited: m.edited_at.is_some(),
+                editable: mine && m.deleted_at.is_none() && now - m.created_at < EDIT_WINDOW,
+                unread: !mine && m.created_at > conversation.last_read_at,
+                sent_label: dates::datetime(m.created_at, page.lang, page.zone()),
+                sent_iso: dates::iso(m.created_at),
+                body: m.body,
+            }
+        })
+        .collect();
+    let names: Vec<&str> = participants
+        .iter()
+        .filter(|p| p.id != member.id())
+        .map(|p| p.name_kanji.as_str())
+        .collect();
+    render_page(state, page, "messages/conversation.html", status, |c| {
+        c.insert("section", "messages");
+        c.insert("conversation_id", &id.to_string());
+        c.insert("group", &(conversation.kind == ConversationKind::Group));
+        c.insert("title", &conversation.title);
+        c.insert("others", &names.join("、"));
+        c.insert("participant_count", &participants.len());
+        c.insert("messages", &views);
+        c.insert("blocked", &blocked);
+        c.insert("form", form);
+        c.insert("errors", errors);
+        c.insert("max_chars", &MAX_MESSAGE_CHARS);
+    })
+}
+
+pub async fn send_message(
+    State(state): State<AppState>,
+    member: Authorized,
+    page: Page,
+    Path(id): Path<ConversationId>,
+    Form(form): Form<MessageForm>,
+) -> Result<Response, AppError> {
+    let body = match read_body(&form) {
+        Ok(body) => body,
+        Err(errors) => {
+            return render_conversation(
+                &state,
+                &member,
+                &page,
+                id,
+                &form,
+                &errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
+    };
+    let mut tx = member.begin(&state).await?;
+    queries::find_for_member(&mut tx, id, member.id())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if queries::blocked_in(&mut tx, id, member.id()).await? {
+        tx.rollback().await?;
+        let mut errors = FieldErrors::new();
+        errors.insert("body", "errors.message.refused");
+        return render_conversation(
+            &state,
+            &member,
+            &page,
+            id,
+            &form,
+            &errors,
+            StatusCode::FORBIDDEN,
+        )
+        .await;
+    }
+    let message = queries::post(&mut tx, id, member.id(), &body).await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/messages/{id}#m-{message}")).into_response())
+}
+
+pub async fn edit_message(
+    State(state): State<AppState>,
+    member: Authorized,
+    page: Page,
+    Path((id, message)): Path<(ConversationId, MessageId)>,
+    Form(form): Form<MessageForm>,
+) -> Result<Response, AppError> {
+    let body = match read_body(&form) {
+        Ok(body) => body,
+        Err(errors) => {
+            return render_conversation(
+                &state,
+                &member,
+                &page,
+                id,
+                &MessageForm::default(),
+                &errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
+    };
+    let mut tx = member.begin(&state).await?;
+    queries::find_for_member(&mut tx, id, member.id())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !queries::edit(&mut tx, id, message, member.id(), &body, EDIT_WINDOW).await? {
+        tx.rollback().await?;
+        return Ok(
+            Redirect::to(&format!("/messages/{id}?notice=message_not_editable")).into_response(),
+        );
+    }
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/messages/{id}#m-{message}")).into_response())
+}
+
+pub async fn delete_message(
+    State(state): State<AppState>,
+    member: Authorized,
+    Path((id, message)): Path<(ConversationId, MessageId)>,
+) -> Result<Response, AppError> {
+    let mut tx = member.begin(&state).await?;
+    queries::find_for_member(&mut tx, id, member.id())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !queries::delete(&mut tx, id, message, member.id()).await? {
+        return Err(AppError::NotFound);
+    }
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/messages/{id}#m-{message}")).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct ReportForm {
+    #[serde(default)]
+    reason: String,
+}
+
+pub async fn report_message(
+    State(state): State<AppState>,
+    member: Authorized,
+    Path((id, message)): Path<(ConversationId, MessageId)>,
+    Form(form): Form<ReportForm>,
+) -> Result<Response, AppError> {
+    let reason = text(&form.reason, 0, 1000)
+        .map_err(|_| AppError::BadRequest("reason: at most 1000 characters".into()))?;
+    let mut tx = member.begin(&state).await?;
+    queries::find_for_member(&mut tx, id, member.id())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !queries::report(&mut tx, id, message, member.id(), &reason).await? {
+        return Err(AppError::NotFound);
+    }
+    tsunagu_kernel::audit::record(
+        &mut tx,
+        "message.reported",
+        "message",
+        Some(message.as_uuid()),
+        serde_json::json!({}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/messages/{id}?notice=message_reported")).into_response())
+}
+
+pub async fn leave_group(
+    State(state): State<AppState>,
+    member: Authorized,
+    Path(id): Path<ConversationId>,
+) -> Result<Response, AppError> {
+    let mut tx = member.begin(&state).await?;
+    if !queries::leave(&mut tx, id, member.id()).await? {
+        return Err(AppError::NotFound);
+    }
+    tx.commit().await?;
+    Ok(Redirect::to("/messages?notice=left_conversation").into_response())
+}
+
+/// The other member of a direct conversation the member is in.
+async fn other_of_direct(
+    tx: &mut tsunagu_kernel::TenantTx,
+    id: ConversationId,
+    member: MemberId,
+) -> Result<MemberId, AppError> {
+    let conversation = queries::find_for_member(tx, id, member)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if conversation.kind != ConversationKind::Direct {
+        return Err(AppError::NotFound);
+    }
+    queries::participants(tx, id)
+        .await?
+        .into_iter()
+        .map(|p| p.id)
+        .find(|p| *p != member)
+        .ok_or(AppError::NotFound)
+}
+
+pub async fn block_member(
+    State(state): State<AppState>,
+    member: Authorized,
+    Path(id): Path<ConversationId>,
+) -> Result<Response, AppError> {
+    let mut tx = member.begin(&state).await?;
+    let other = other_of_direct(&mut tx, id, member.id()).await?;
+    queries::block(&mut tx, member.id(), other).await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/messages/{id}?notice=member_blocked")).into_response())
+}
+
+pub async fn unblock_member(
+    State(state): State<AppState>,
+    member: Authorized,
+    Path(id): Path<ConversationId>,
+) -> Result<Response, AppError> {
+    let mut tx = member.begin(&state).await?;
+    let other = other_of_direct(&mut tx, id, member.id()).await?;
+    queries::unblock(&mut tx, member.id(), other).await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/messages/{id}?notice=member_unblocked")).into_response())
+}
+
+/// "Gather the interested", then one action: a group with everyone on the 募集's follow-up
+/// list and its author, titled after the 募集. For the author and the secretariat (as the list
+/// itself).
+pub async fn group_from_recruitment(
+    State(state): State<AppState>,
+    member: Authorized,
+    Path(id): Path<tsunagu_community::recruitments::queries::RecruitmentId>,
+) -> Result<Response, AppError> {
+    use tsunagu_community::{followups, recruitments};
+    let mut tx = member.begin(&state).await?;
+    let recruitment = recruitments::queries::find(&mut tx, id, member.id())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if recruitment.author_id != member.id()
+        && !member
+            .may(&state, tsunagu_authz::Permission::ManageRecruitments)
+            .await
+    {
+        return Err(AppError::Forbidden);
+    }
+    let gathered: Vec<MemberId> =
+        match followups::queries::find_recruitment_list(&mut tx, id).await? {
+            Some(list) => followups::queries::entries(&mut tx, list)
+                .await?
+                .into_iter()
+                .map(|f| f.member_id)
+                .collect(),
+            None => Vec::new(),
+        };
+    let mut members = queries::active_members(&mut tx, &gathered).await?;
+    members.push(recruitment.author_id);
+    members.sort_by_key(|m| m.as_uuid());
+    members.dedup();
+    members.retain(|m| *m != member.id());
+    if members.is_empty() {
+        tx.rollback().await?;
+        return Ok(Redirect::to(&format!(
+            "/recruitments/{id}?notice=no_one_gathered#followups"
+        ))
+        .into_response());
+    }
+    if members.len() + 1 > queries::MAX_GROUP {
+        tx.rollback().await?;
+        return Ok(Redirect::to(&format!(
+            "/recruitments/{id}?notice=group_too_large#followups"
+        ))
+        .into_response());
+    }
+    let title: String = recruitment.title.chars().take(100).collect();
+    let conversation = queries::create_group(&mut tx, member.id(), &title, &members).await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/messages/{conversation}")).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_are_pieces_and_nothing_else_is() {
+        let pieces = linkify(
+            "見てください https://example.com/a?b=1 です\n\n<b>太字</b> javascript:alert(1)",
+        );
+        assert_eq!(pieces.len(), 2);
+        assert_eq!(
+            pieces[0],
+            vec![
+                Piece {
+                    text: "見てください ".into(),
+                    link: false
+                },
+                Piece {
+                    text: "https://example.com/a?b=1".into(),
+                    link: true
+                },
+                Piece {
+                    text: " です".into(),
+                    link: false
+                },
+            ]
+        );
+        assert!(pieces[1].iter().all(|p| !p.link));
+    }
+}

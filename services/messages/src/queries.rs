@@ -1,0 +1,501 @@
+//! Messages SQL (this crate owns `conversations`, `conversation_members`, `messages`,
+//! `member_blocks`, `message_reports`). Every statement names the tenant and is read in the
+//! member's tenant transaction (RLS); a conversation is reached only through the reader's own
+//! membership row, so no statement here can show a conversation to someone outside it.
+
+use time::OffsetDateTime;
+use tsunagu_kernel::{DbError, MemberId, TenantTx};
+
+tsunagu_kernel::entity_id!(
+    /// A conversation between members.
+    ConversationId
+);
+tsunagu_kernel::entity_id!(
+    /// One message of a conversation.
+    MessageId
+);
+
+tsunagu_kernel::text_enum! {
+    /// Two members, or a small group with a title.
+    pub enum ConversationKind {
+        Direct => "direct",
+        Group => "group",
+    }
+}
+
+/// Members a group may have.
+pub const MAX_GROUP: usize = 50;
+
+/// One line of a member's conversation list.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ConversationSummary {
+    pub id: ConversationId,
+    pub kind: ConversationKind,
+    pub title: String,
+    pub last_message_at: OffsetDateTime,
+    pub unread: i64,
+    /// The other current members' names.
+    pub others: Option<String>,
+    /// The newest message's text ('' when deleted, none when there is no message yet).
+    pub last_body: Option<String>,
+}
+
+/// The member's conversations, newest activity first.
+pub async fn list_for(
+    tx: &mut TenantTx,
+    member: MemberId,
+    limit: i64,
+) -> Result<Vec<ConversationSummary>, DbError> {
+    let tenant_id = tx.tenant_id();
+    Ok(sqlx::query_as(
+        "select c.id, c.kind, c.title, c.last_message_at, \
+           (select count(*) from messages m \
+            where m.tenant_id = c.tenant_id and m.conversation_id = c.id \
+              and m.created_at > cm.last_read_at and m.author_id <> $2 and m.deleted_at is null) as unread, \
+           (select string_agg(mb.name_kanji, '、' order by mb.name_kana, mb.id) \
+            from conversation_members o join members mb on mb.tenant_id = o.tenant_id and mb.id = o.member_id \
+            where o.tenant_id = c.tenant_id and o.conversation_id = c.id and o.member_id <> $2 \
+              and o.left_at is null) as others, \
+           (select m.body from messages m where m.tenant_id = c.tenant_id and m.conversation_id = c.id \
+            order by m.created_at desc, m.id desc limit 1) as last_body \
+         from conversation_members cm \
+         join conversations c on c.tenant_id = cm.tenant_id and c.id = cm.conversation_id \
+         where cm.tenant_id = $1 and cm.member_id = $2 and cm.left_at is null \
+         order by c.last_message_at desc, c.id desc limit $3",
+    )
+    .bind(tenant_id)
+    .bind(member)
+    .bind(limit)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+/// A conversation as one of its current members sees it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Conversation {
+    pub id: ConversationId,
+    pub kind: ConversationKind,
+    pub title: String,
+    pub created_by: MemberId,
+    pub last_read_at: OffsetDateTime,
+}
+
+/// The conversation if `member` is in it now; `None` otherwise (as if it did not exist).
+pub async fn find_for_member(
+    tx: &mut TenantTx,
+    id: ConversationId,
+    member: MemberId,
+) -> Result<Option<Conversation>, DbError> {
+    let tenant_id = tx.tenant_id();
+    Ok(sqlx::query_as(
+        "select c.id, c.kind, c.title, c.created_by, cm.last_read_at \
+         from conversations c \
+         join conversation_members cm on cm.tenant_id = c.tenant_id and cm.conversation_id = c.id \
+         where c.tenant_id = $1 and c.id = $2 and cm.member_id = $3 and cm.left_at is null",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .bind(member)
+    .fetch_optional(tx.conn())
+    .await?)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Participant {
+    pub id: MemberId,
+    pub name_kanji: String,
+}
+
+/// The current members of a conversation, in name order.
+pub async fn participants(
+    tx: &mut TenantTx,
+    id: ConversationId,
+) -> Result<Vec<Participant>, DbError> {
+    let tenant_id = tx.tenant_id();
+    Ok(sqlx::query_as(
+        "select m.id, m.name_kanji from conversation_members cm \
+         join members m on m.tenant_id = cm.tenant_id and m.id = cm.member_id \
+         where cm.tenant_id = $1 and cm.conversation_id = $2 and cm.left_at is null \
+         order by m.name_kana, m.id",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MessageRow {
+    pub id: MessageId,
+    pub author_id: MemberId,
+    pub author_name: String,
+    pub body: String,
+    pub created_at: OffsetDateTime,
+    pub edited_at: Option<OffsetDateTime>,
+    pub deleted_at: Option<OffsetDateTime>,
+}
+
+/// The newest `limit` messages of a conversation, oldest first.
+pub async fn recent_messages(
+    tx: &mut TenantTx,
+    id: ConversationId,
+    limit: i64,
+) -> Result<Vec<MessageRow>, DbError> {
+    let tenant_id = tx.tenant_id();
+    let mut rows: Vec<MessageRow> = sqlx::query_as(
+        "select m.id, m.author_id, a.name_kanji as author_name, m.body, m.created_at, m.edited_at, \
+           m.deleted_at \
+         from messages m join members a on a.tenant_id = m.tenant_id and a.id = m.author_id \
+         where m.tenant_id = $1 and m.conversation_id = $2 \
+         order by m.created_at desc, m.id desc limit $3",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .bind(limit)
+    .fetch_all(tx.conn())
+    .await?;
+    rows.reverse();
+    Ok(rows)
+}
+
+/// The direct conversation of two members, made if they have none. Either way both are
+/// (again) current members of it.
+pub async fn direct_between(
+    tx: &mut TenantTx,
+    from: MemberId,
+    to: MemberId,
+) -> Result<ConversationId, DbError> {
+    let tenant_id = tx.tenant_id();
+    let (low, high) = if from.as_uuid() < to.as_uuid() {
+        (from, to)
+    } else {
+        (to, from)
+    };
+    let id = ConversationId::new();
+    sqlx::query(
+        "insert into conversations (tenant_id, id, kind, direct_low, direct_high, created_by) \
+         values ($1, $2, 'direct', $3, $4, $5) \
+         on conflict (tenant_id, direct_low, direct_high) do nothing",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .bind(low)
+    .bind(high)
+    .bind(from)
+    .execute(tx.conn())
+    .await?;
+    let id: ConversationId = sqlx::query_scalar(
+        "select id from conversations where tenant_id = $1 and direct_low = $2 and direct_high = $3",
+    )
+    .bind(tenant_id)
+    .bind(low)
+    .bind(high)
+    .fetch_one(tx.conn())
+    .await?;
+    join(tx, id, &[from, to]).await?;
+    Ok(id)
+}
+
+/// A new group of `members` (the creator included), titled `title`.
+pub async fn create_group(
+    tx: &mut TenantTx,
+    creator: MemberId,
+    title: &str,
+    members: &[MemberId],
+) -> Result<ConversationId, DbError> {
+    let tenant_id = tx.tenant_id();
+    let id = ConversationId::new();
+    sqlx::query(
+        "insert into conversations (tenant_id, id, kind, title, created_by) \
+         values ($1, $2, 'group', $3, $4)",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .bind(title)
+    .bind(creator)
+    .execute(tx.conn())
+    .await?;
+    let mut all: Vec<MemberId> = members.to_vec();
+    all.push(creator);
+    all.sort_by_key(|m| m.as_uuid());
+    all.dedup();
+    join(tx, id, &all).await?;
+    Ok(id)
+}
+
+/// Makes `members` current members of the conversation (back in, if they had left).
+async fn join(tx: &mut TenantTx, id: ConversationId, members: &[MemberId]) -> Result<(), DbError> {
+    let tenant_id = tx.tenant_id();
+    sqlx::query(
+        "insert into conversation_members (tenant_id, conversation_id, member_id) \
+         select $1, $2, m from unnest($3::uuid[]) m \
+         on conflict (tenant_id, conversation_id, member_id) do update set left_at = null",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .bind(members)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// Adds a message by `author` and marks the conversation read for them.
+pub async fn post(
+    tx: &mut TenantTx,
+    id: ConversationId,
+    author: MemberId,
+    body: &str,
+) -> Result<MessageId, DbError> {
+    let tenant_id = tx.tenant_id();
+    let message = MessageId::new();
+    sqlx::query(
+        "insert into messages (tenant_id, id, conversation_id, author_id, body) \
+         values ($1, $2, $3, $4, $5)",
+    )
+    .bind(tenant_id)
+    .bind(message)
+    .bind(id)
+    .bind(author)
+    .bind(body)
+    .execute(tx.conn())
+    .await?;
+    sqlx::query(
+        "update conversations set last_message_at = now() where tenant_id = $1 and id = $2",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .execute(tx.conn())
+    .await?;
+    mark_read(tx, id, author).await?;
+    Ok(message)
+}
+
+/// Everything in the conversation up to now is read by `member`.
+pub async fn mark_read(
+    tx: &mut TenantTx,
+    id: ConversationId,
+    member: MemberId,
+) -> Result<(), DbError> {
+    let tenant_id = tx.tenant_id();
+    sqlx::query(
+        "update conversation_members set last_read_at = now() \
+         where tenant_id = $1 and conversation_id = $2 and member_id = $3",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .bind(member)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// Changes the text of the author's own message while it is younger than `window`. False when
+/// it is not theirs, deleted, or too old.
+pub async fn edit(
+    tx: &mut TenantTx,
+    id: ConversationId,
+    message: MessageId,
+    author: MemberId,
+    body: &str,
+    window: time::Duration,
+) -> Result<bool, DbError> {
+    let tenant_id = tx.tenant_id();
+    Ok(sqlx::query(
+        "update messages set body = $5, edited_at = now() \
+         where tenant_id = $1 and conversation_id = $2 and id = $3 and author_id = $4 \
+           and deleted_at is null and created_at > now() - $6::interval",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .bind(message)
+    .bind(author)
+    .bind(body)
+    .bind(format!("{} seconds", window.whole_seconds()))
+    .execute(tx.conn())
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+/// Deletes the author's own message: its text goes, a "deleted" mark stays.
+pub async fn delete(
+    tx: &mut TenantTx,
+    id: ConversationId,
+    message: MessageId,
+    author: MemberId,
+) -> Result<bool, DbError> {
+    let tenant_id = tx.tenant_id();
+    Ok(sqlx::query(
+        "update messages set body = '', deleted_at = now() \
+         where tenant_id = $1 and conversation_id = $2 and id = $3 and author_id = $4 \
+           and deleted_at is null",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .bind(message)
+    .bind(author)
+    .execute(tx.conn())
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+/// `member` leaves a group (a direct conversation cannot be left, only blocked).
+pub async fn leave(
+    tx: &mut TenantTx,
+    id: ConversationId,
+    member: MemberId,
+) -> Result<bool, DbError> {
+    let tenant_id = tx.tenant_id();
+    Ok(sqlx::query(
+        "update conversation_members cm set left_at = now() \
+         from conversations c \
+         where cm.tenant_id = $1 and cm.conversation_id = $2 and cm.member_id = $3 \
+           and cm.left_at is null and c.tenant_id = cm.tenant_id and c.id = cm.conversation_id \
+           and c.kind = 'group'",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .bind(member)
+    .execute(tx.conn())
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+pub async fn block(tx: &mut TenantTx, member: MemberId, blocked: MemberId) -> Result<(), DbError> {
+    let tenant_id = tx.tenant_id();
+    sqlx::query(
+        "insert into member_blocks (tenant_id, member_id, blocked_id) values ($1, $2, $3) \
+         on conflict do nothing",
+    )
+    .bind(tenant_id)
+    .bind(member)
+    .bind(blocked)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+pub async fn unblock(
+    tx: &mut TenantTx,
+    member: MemberId,
+    blocked: MemberId,
+) -> Result<(), DbError> {
+    let tenant_id = tx.tenant_id();
+    sqlx::query(
+        "delete from member_blocks where tenant_id = $1 and member_id = $2 and blocked_id = $3",
+    )
+    .bind(tenant_id)
+    .bind(member)
+    .bind(blocked)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// Whether `member` has blocked `other`.
+pub async fn has_blocked(
+    tx: &mut TenantTx,
+    member: MemberId,
+    other: MemberId,
+) -> Result<bool, DbError> {
+    let tenant_id = tx.tenant_id();
+    Ok(sqlx::query_scalar(
+        "select exists (select 1 from member_blocks \
+                        where tenant_id = $1 and member_id = $2 and blocked_id = $3)",
+    )
+    .bind(tenant_id)
+    .bind(member)
+    .bind(other)
+    .fetch_one(tx.conn())
+    .await?)
+}
+
+/// Whether any current member of the conversation other than `sender` has blocked `sender`
+/// (then `sender` cannot write there).
+pub async fn blocked_in(
+    tx: &mut TenantTx,
+    id: ConversationId,
+    sender: MemberId,
+) -> Result<bool, DbError> {
+    let tenant_id = tx.tenant_id();
+    Ok(sqlx::query_scalar(
+        "select exists (select 1 from conversation_members cm \
+                        join member_blocks b on b.tenant_id = cm.tenant_id and b.member_id = cm.member_id \
+                        where cm.tenant_id = $1 and cm.conversation_id = $2 and cm.left_at is null \
+                          and b.blocked_id = $3)",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .bind(sender)
+    .fetch_one(tx.conn())
+    .await?)
+}
+
+/// Conversations `member` started since `since` (the hourly limit on new conversations).
+pub async fn started_since(
+    tx: &mut TenantTx,
+    member: MemberId,
+    since: OffsetDateTime,
+) -> Result<i64, DbError> {
+    let tenant_id = tx.tenant_id();
+    Ok(sqlx::query_scalar(
+        "select count(*) from conversations where tenant_id = $1 and created_by = $2 and created_at > $3",
+    )
+    .bind(tenant_id)
+    .bind(member)
+    .bind(since)
+    .fetch_one(tx.conn())
+    .await?)
+}
+
+/// Reports a message of this conversation to the secretariat, keeping a copy of its text.
+/// False when there is no such message (or it was deleted); a second report by the same member
+/// changes nothing.
+pub async fn report(
+    tx: &mut TenantTx,
+    id: ConversationId,
+    message: MessageId,
+    reporter: MemberId,
+    reason: &str,
+) -> Result<bool, DbError> {
+    let tenant_id = tx.tenant_id();
+    let found: Option<String> = sqlx::query_scalar(
+        "select body from messages where tenant_id = $1 and conversation_id = $2 and id = $3 \
+           and deleted_at is null",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .bind(message)
+    .fetch_optional(tx.conn())
+    .await?;
+    let Some(text) = found else {
+        return Ok(false);
+    };
+    sqlx::query(
+        "insert into message_reports (tenant_id, id, message_id, reporter_id, reason, message_text) \
+         values ($1, gen_random_uuid(), $2, $3, $4, $5) \
+         on conflict (tenant_id, message_id, reporter_id) do nothing",
+    )
+    .bind(tenant_id)
+    .bind(message)
+    .bind(reporter)
+    .bind(reason)
+    .bind(text)
+    .execute(tx.conn())
+    .await?;
+    Ok(true)
+}
+
+/// Active members of this network among `ids` (a conversation's invitees must exist here).
+pub async fn active_members(tx: &mut TenantTx, ids: &[MemberId]) -> Result<Vec<MemberId>, DbError> {
+    let tenant_id = tx.tenant_id();
+    Ok(sqlx::query_scalar(
+        "select id from members where tenant_id = $1 and id = any($2) and status = 'active'",
+    )
+    .bind(tenant_id)
+    .bind(ids)
+    .fetch_all(tx.conn())
+    .await?)
+}

@@ -1,0 +1,427 @@
+//! Private messages over HTTP: an employee writes to an alumna from her profile, only the two of
+//! them can read it (not another member, not the secretariat, not another network), read marks,
+//! edit within 15 minutes, delete with a mark, report, block, groups from a 募集's gathered list,
+//! leaving a group, and the hourly limit on new conversations.
+
+use axum::http::StatusCode;
+use tsunagu_kernel::{Actor, MemberId};
+use tsunagu_testkit::{MemberFixture, TestApp, TestClient};
+
+use crate::identity::{app, secretariat, PASSWORD};
+
+const HOST: &str = "demo.localhost";
+
+async fn member(app: &TestApp, slug: &str, email: &str, kind: &str, name: &str) -> MemberId {
+    app.create_member(
+        slug,
+        MemberFixture {
+            email,
+            password: PASSWORD,
+            kind,
+            role: "member",
+            status: "active",
+            name,
+        },
+    )
+    .await
+}
+
+async fn signed_in<'a>(app: &'a TestApp, host: &str, email: &str) -> TestClient<'a> {
+    let mut client = app.client(host);
+    assert_eq!(
+        client.sign_in(email, PASSWORD).await.status,
+        StatusCode::SEE_OTHER
+    );
+    client
+}
+
+fn location(response: &tsunagu_testkit::TestResponse) -> String {
+    response
+        .header("location")
+        .unwrap_or_else(|| panic!("a redirect, not {}: {}", response.status, response.body))
+        .to_owned()
+}
+
+async fn demo_count(app: &TestApp, sql: &str) -> i64 {
+    let tenant = app.tenant_id("demo").await;
+    let mut tx = app
+        .state
+        .db
+        .begin_tenant(tenant, Actor::System)
+        .await
+        .unwrap();
+    let n: i64 = sqlx::query_scalar(sql).fetch_one(tx.conn()).await.unwrap();
+    tx.commit().await.unwrap();
+    n
+}
+
+#[tokio::test]
+async fn two_members_write_privately_and_no_one_else_can_read() {
+    let app = app().await;
+    let alumna = member(&app, "demo", "hanako@example.jp", "alumni", "佐藤 花子").await;
+    member(
+        &app,
+        "demo",
+        "ken@demo.example.co.jp",
+        "employee",
+        "田中 健",
+    )
+    .await;
+    member(&app, "demo", "other@example.jp", "alumni", "鈴木 一郎").await;
+    secretariat(&app, "demo", "office@demo.example.co.jp").await;
+    member(&app, "acme", "sam@example.org", "alumni", "Sam Patel").await;
+
+    // From her profile, one form starts (or reopens) the conversation.
+    let mut ken = signed_in(&app, HOST, "ken@demo.example.co.jp").await;
+    let profile = ken.get(&format!("/members/{alumna}")).await;
+    assert!(profile.body.contains("action=\"/messages/direct\""));
+    let started = ken
+        .post("/messages/direct", &[("to", &alumna.to_string())])
+        .await;
+    assert_eq!(started.status, StatusCode::SEE_OTHER);
+    let path = location(&started);
+    let again = ken
+        .post("/messages/direct", &[("to", &alumna.to_string())])
+        .await;
+    assert_eq!(location(&again), path, "one conversation per pair");
+
+    // Nothing to send, or too much: the form says so and nothing is stored.
+    let empty = ken.post(&path, &[("body", "  ")]).await;
+    assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(empty.body.contains("field-error"));
+    let long = "あ".repeat(5001);
+    assert_eq!(
+        ken.post(&path, &[("body", &long)]).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(demo_count(&app, "select count(*) from messages").await, 0);
+
+    let sent = ken
+        .post(
+            &path,
+            &[("body", "はじめまして。詳しくは https://example.com/jobs?id=1 をご覧ください。\n\n<b>よろしく</b>")],
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER);
+
+    // She sees it as new in her list, then read once opened; links are links, markup is text.
+    let mut hanako = signed_in(&app, HOST, "hanako@example.jp").await;
+    let list = hanako.get("/messages").await;
+    assert!(list.body.contains("田中 健"), "{}", list.body);
+    assert!(list.body.contains("新着 1 件"));
+    let page = hanako.get(&path).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page
+        .body
+        .contains("<a href=\"https:&#x2F;&#x2F;example.com&#x2F;jobs?id=1\" rel=\"noopener noreferrer nofollow\""));
+    assert!(page.body.contains("&lt;b&gt;よろしく&lt;&#x2F;b&gt;"));
+    assert!(!hanako.get("/messages").await.body.contains("新着 1 件"));
+    let answered = hanako
+        .post(&path, &[("body", "ありがとうございます！")])
+        .await;
+    assert_eq!(answered.status, StatusCode::SEE_OTHER);
+
+    // Nobody else reaches it: another member, the secretariat, another network.
+    let mut other = signed_in(&app, HOST, "other@example.jp").await;
+    assert_eq!(other.get(&path).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        other.post(&path, &[("body", "割り込み")]).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let mut office = signed_in(&app, HOST, "office@demo.example.co.jp").await;
+    assert_eq!(office.get(&path).await.status, StatusCode::NOT_FOUND);
+    assert!(!office.get("/messages").await.body.contains("田中 健"));
+    let mut sam = signed_in(&app, "acme.localhost", "sam@example.org").await;
+    assert_eq!(sam.get(&path).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        sam.post("/messages/direct", &[("to", &alumna.to_string())])
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(demo_count(&app, "select count(*) from messages").await, 2);
+
+    // Edit within 15 minutes; another's message cannot be edited; deleting leaves a mark.
+    let tenant = app.tenant_id("demo").await;
+    let mut tx = app
+        .state
+        .db
+        .begin_tenant(tenant, Actor::System)
+        .await
+        .unwrap();
+    let (first, second): (uuid::Uuid, uuid::Uuid) = sqlx::query_as(
+        "select (select id from messages where body like 'はじめまして%'), \
+                (select id from messages where body like 'ありがとう%')",
+    )
+    .fetch_one(tx.conn())
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let edited = ken
+        .post(
+            &format!("{path}/messages/{first}/edit"),
+            &[("body", "はじめまして（訂正）")],
+        )
+        .await;
+    assert_eq!(edited.status, StatusCode::SEE_OTHER);
+    assert!(hanako
+        .get(&path)
+        .await
+        .body
+        .contains("はじめまして（訂正）"));
+    let not_mine = ken
+        .post(
+            &format!("{path}/messages/{second}/edit"),
+            &[("body", "改ざん")],
+        )
+        .await;
+    assert!(location(&not_mine).contains("message_not_editable"));
+    let mut tx = app
+        .state
+        .db
+        .begin_tenant(tenant, Actor::System)
+        .await
+        .unwrap();
+    sqlx::query("update messages set created_at = now() - interval '16 minutes' where id = $1")
+        .bind(first)
+        .execute(tx.conn())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let late = ken
+        .post(
+            &format!("{path}/messages/{first}/edit"),
+            &[("body", "遅すぎ")],
+        )
+        .await;
+    assert!(location(&late).contains("message_not_editable"));
+    assert_eq!(
+        demo_count(
+            &app,
+            "select count(*) from messages where body like '%改ざん%' or body = '遅すぎ'"
+        )
+        .await,
+        0
+    );
+    let deleted = hanako
+        .post(&format!("{path}/messages/{second}/delete"), &[])
+        .await;
+    assert_eq!(deleted.status, StatusCode::SEE_OTHER);
+    assert!(ken
+        .get(&path)
+        .await
+        .body
+        .contains("このメッセージは削除されました。"));
+
+    // A report goes to the secretariat with a copy of the text.
+    let reported = hanako
+        .post(
+            &format!("{path}/messages/{first}/report"),
+            &[("reason", "しつこい勧誘")],
+        )
+        .await;
+    assert!(location(&reported).contains("message_reported"));
+    assert_eq!(
+        demo_count(
+            &app,
+            "select count(*) from message_reports where message_text = 'はじめまして（訂正）' and reason = 'しつこい勧誘'"
+        )
+        .await,
+        1
+    );
+
+    // Blocked: Ken can neither write here nor start again; unblocked, he can.
+    assert_eq!(
+        hanako.post(&format!("{path}/block"), &[]).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let refused = ken.post(&path, &[("body", "まだいますか？")]).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let restart = ken
+        .post("/messages/direct", &[("to", &alumna.to_string())])
+        .await;
+    assert!(location(&restart).contains("message_refused"));
+    assert_eq!(
+        demo_count(
+            &app,
+            "select count(*) from messages where body = 'まだいますか？'"
+        )
+        .await,
+        0
+    );
+    hanako.post(&format!("{path}/unblock"), &[]).await;
+    assert_eq!(
+        ken.post(&path, &[("body", "まだいますか？")]).await.status,
+        StatusCode::SEE_OTHER
+    );
+}
+
+/// No route of the secretariat reads conversations: every messages route is a member route
+/// bound to UseMessages, none under /secretariat, and no crate but messages names its tables
+/// in SQL.
+#[test]
+fn no_secretariat_route_reaches_conversations() {
+    for entry in tsunagu_messages::routes().entries() {
+        assert!(!entry.path.starts_with("/secretariat"), "{}", entry.path);
+        assert!(
+            matches!(
+                entry.access,
+                tsunagu_web::access::Access::Member(tsunagu_authz::Permission::UseMessages)
+            ),
+            "{}",
+            entry.path
+        );
+    }
+    let services = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../services");
+    let mut offenders = Vec::new();
+    let mut stack = vec![services.clone()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                if !path.ends_with("messages") || !path.parent().unwrap().ends_with("services") {
+                    stack.push(path);
+                }
+                continue;
+            }
+            if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap().to_lowercase();
+                for table in [
+                    "from messages",
+                    "join messages",
+                    "from conversation",
+                    "join conversation",
+                    "from message_reports",
+                ] {
+                    if text.contains(table) {
+                        offenders.push(format!("{}: {table}", path.display()));
+                    }
+                }
+            }
+        }
+    }
+    assert!(offenders.is_empty(), "{offenders:?}");
+}
+
+#[tokio::test]
+async fn groups_from_a_recruitment_and_leaving_them() {
+    let app = app().await;
+    member(
+        &app,
+        "demo",
+        "author@demo.example.co.jp",
+        "employee",
+        "募集 主",
+    )
+    .await;
+    let a = member(&app, "demo", "a@example.jp", "alumni", "興味 あり").await;
+    let b = member(&app, "demo", "b@example.jp", "alumni", "興味 びー").await;
+    member(&app, "demo", "c@example.jp", "alumni", "関係 なし").await;
+    let mut author = signed_in(&app, HOST, "author@demo.example.co.jp").await;
+    let opened = author
+        .post(
+            "/recruitments",
+            &[
+                ("title", "Rust エンジニア募集"),
+                ("body", "一緒に作りませんか。"),
+                ("deadline", ""),
+            ],
+        )
+        .await;
+    assert_eq!(opened.status, StatusCode::SEE_OTHER, "{}", opened.body);
+    let recruitment = location(&opened)
+        .trim_start_matches("/recruitments/")
+        .split(['?', '#'])
+        .next()
+        .unwrap()
+        .to_owned();
+    for email in ["a@example.jp", "b@example.jp"] {
+        let mut client = signed_in(&app, HOST, email).await;
+        let reacted = client
+            .post(
+                &format!("/recruitments/{recruitment}/react"),
+                &[("reaction", "interested")],
+            )
+            .await;
+        assert_eq!(reacted.status, StatusCode::SEE_OTHER, "{}", reacted.body);
+    }
+    // Nobody gathered yet: nothing to open.
+    let early = author
+        .post(&format!("/recruitments/{recruitment}/conversation"), &[])
+        .await;
+    assert!(location(&early).contains("no_one_gathered"));
+    author
+        .post(&format!("/recruitments/{recruitment}/gather"), &[])
+        .await;
+    // Someone else may not open it.
+    let mut c = signed_in(&app, HOST, "c@example.jp").await;
+    assert_eq!(
+        c.post(&format!("/recruitments/{recruitment}/conversation"), &[])
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let group = author
+        .post(&format!("/recruitments/{recruitment}/conversation"), &[])
+        .await;
+    let path = location(&group);
+    assert!(path.starts_with("/messages/"), "{path}");
+    let page = author.get(&path).await;
+    assert!(page.body.contains("Rust エンジニア募集"));
+    assert!(page.body.contains("興味 あり") && page.body.contains("興味 びー"));
+    assert_eq!(c.get(&path).await.status, StatusCode::NOT_FOUND);
+
+    // b leaves: no longer in it, and what is written after does not reach b.
+    let mut client_b = signed_in(&app, HOST, "b@example.jp").await;
+    assert_eq!(client_b.get(&path).await.status, StatusCode::OK);
+    assert!(
+        location(&client_b.post(&format!("{path}/leave"), &[]).await).contains("left_conversation")
+    );
+    author.post(&path, &[("body", "日程を決めましょう")]).await;
+    assert_eq!(client_b.get(&path).await.status, StatusCode::NOT_FOUND);
+    assert!(!client_b
+        .get("/messages")
+        .await
+        .body
+        .contains("Rust エンジニア募集"));
+    let mut client_a = signed_in(&app, HOST, "a@example.jp").await;
+    assert!(client_a
+        .get(&path)
+        .await
+        .body
+        .contains("日程を決めましょう"));
+    let _ = (a, b);
+}
+
+#[tokio::test]
+async fn new_conversations_are_limited_per_hour() {
+    let app = app().await;
+    let sender = member(&app, "demo", "busy@example.jp", "alumni", "多忙 な人").await;
+    let target = member(&app, "demo", "target@example.jp", "alumni", "相手 さん").await;
+    let tenant = app.tenant_id("demo").await;
+    let mut tx = app
+        .state
+        .db
+        .begin_tenant(tenant, Actor::Member(sender))
+        .await
+        .unwrap();
+    for n in 0..tsunagu_messages::NEW_CONVERSATIONS_PER_HOUR {
+        tsunagu_messages::queries::create_group(&mut tx, sender, &format!("group {n}"), &[target])
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+    let mut busy = signed_in(&app, HOST, "busy@example.jp").await;
+    let refused = busy
+        .post("/messages/direct", &[("to", &target.to_string())])
+        .await;
+    assert!(location(&refused).contains("too_many_conversations"));
+    assert_eq!(
+        demo_count(
+            &app,
+            "select count(*) from conversations where kind = 'direct'"
+        )
+        .await,
+        0
+    );
+}
