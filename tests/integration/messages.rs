@@ -425,3 +425,116 @@ async fn new_conversations_are_limited_per_hour() {
         0
     );
 }
+
+/// Reads an event stream until `needle` arrives or `wait` passes; returns what was read.
+async fn read_stream_until(
+    body: &mut axum::body::BodyDataStream,
+    needle: &str,
+    wait: std::time::Duration,
+) -> String {
+    use futures_util::StreamExt as _;
+    let mut seen = String::new();
+    let deadline = tokio::time::Instant::now() + wait;
+    while !seen.contains(needle) {
+        match tokio::time::timeout_at(deadline, body.next()).await {
+            Ok(Some(Ok(bytes))) => seen.push_str(&String::from_utf8_lossy(&bytes)),
+            _ => break,
+        }
+    }
+    seen
+}
+
+async fn open_stream(
+    router: &axum::Router,
+    app: &TestApp,
+    host: &str,
+    client: &TestClient<'_>,
+) -> axum::body::BodyDataStream {
+    use tower::ServiceExt as _;
+    let cookie = client
+        .cookies
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let mut request = axum::http::Request::get("/messages/stream")
+        .header(axum::http::header::HOST, host)
+        .header(axum::http::header::COOKIE, cookie)
+        .body(axum::body::Body::empty())
+        .unwrap();
+    request
+        .extensions_mut()
+        .insert(axum::extract::ConnectInfo(app.peer));
+    let response = router.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.to_str().unwrap_or("").starts_with("text/event-stream")));
+    response.into_body().into_data_stream()
+}
+
+/// A message posted through one server reaches the recipient's event stream on another (Redis
+/// pub/sub between the two), and no stream carries another member's or another network's event.
+#[tokio::test]
+async fn a_new_message_reaches_a_stream_on_another_replica_and_only_its_members() {
+    let app = app().await;
+    let alumna = member(&app, "demo", "hanako@example.jp", "alumni", "佐藤 花子").await;
+    member(
+        &app,
+        "demo",
+        "ken@demo.example.co.jp",
+        "employee",
+        "田中 健",
+    )
+    .await;
+    member(&app, "demo", "other@example.jp", "alumni", "鈴木 一郎").await;
+    member(&app, "acme", "sam@example.org", "alumni", "Sam Patel").await;
+    let replica = app.replica(&[]).await;
+    let hanako = signed_in(&app, HOST, "hanako@example.jp").await;
+    let other = signed_in(&app, HOST, "other@example.jp").await;
+    let sam = signed_in(&app, "acme.localhost", "sam@example.org").await;
+    // Streams on the replica; the message goes through the app.
+    let mut hanako_stream = open_stream(&replica.router, &app, HOST, &hanako).await;
+    let mut other_stream = open_stream(&replica.router, &app, HOST, &other).await;
+    let mut sam_stream = open_stream(&replica.router, &app, "acme.localhost", &sam).await;
+    // The replica's subscription starts with its first stream.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+
+    let mut ken = signed_in(&app, HOST, "ken@demo.example.co.jp").await;
+    let started = ken
+        .post("/messages/direct", &[("to", &alumna.to_string())])
+        .await;
+    let path = location(&started);
+    let conversation = path.trim_start_matches("/messages/").to_owned();
+    let sent = ken.post(&path, &[("body", "届きましたか？")]).await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER);
+
+    let seen = read_stream_until(
+        &mut hanako_stream,
+        &conversation,
+        std::time::Duration::from_secs(5),
+    )
+    .await;
+    assert!(seen.contains("event: message"), "{seen:?}");
+    assert!(seen.contains(&format!("data: {conversation}")), "{seen:?}");
+    for stream in [&mut other_stream, &mut sam_stream] {
+        let seen =
+            read_stream_until(stream, &conversation, std::time::Duration::from_secs(1)).await;
+        assert!(!seen.contains(&conversation), "{seen:?}");
+    }
+    // Signed out: no stream.
+    let anonymous = app.client(HOST);
+    let mut request = axum::http::Request::get("/messages/stream")
+        .header(axum::http::header::HOST, HOST)
+        .body(axum::body::Body::empty())
+        .unwrap();
+    request
+        .extensions_mut()
+        .insert(axum::extract::ConnectInfo(app.peer));
+    let response = tower::ServiceExt::oneshot(replica.router.clone(), request)
+        .await
+        .unwrap();
+    assert_ne!(response.status(), StatusCode::OK);
+    drop(anonymous);
+}

@@ -6,6 +6,7 @@
 //! has no route into conversations; a report keeps a copy of the reported text for it. See
 //! docs/MESSAGES.md.
 
+pub mod live;
 pub mod queries;
 
 use axum::extract::{Path, State};
@@ -39,6 +40,7 @@ pub fn routes() -> tsunagu_web::routes::Routes {
     tsunagu_web::routes::Routes::new()
         .member("/messages", UseMessages, get(list_conversations))
         .member("/messages/direct", UseMessages, post(start_direct))
+        .member("/messages/stream", UseMessages, get(live::stream))
         .member(
             "/messages/{id}",
             UseMessages,
@@ -355,7 +357,13 @@ pub async fn send_message(
         .await;
     }
     let message = queries::post(&mut tx, id, member.id(), &body).await?;
+    let members: Vec<MemberId> = queries::participants(&mut tx, id)
+        .await?
+        .into_iter()
+        .map(|p| p.id)
+        .collect();
     tx.commit().await?;
+    live::publish(&state, member.tenant.id, id, members).await;
     Ok(Redirect::to(&format!("/messages/{id}#m-{message}")).into_response())
 }
 

@@ -364,12 +364,22 @@ impl TestApp {
             .expect("router is infallible");
         let status = response.status();
         let headers = response.headers().clone();
-        let bytes = response
-            .into_body()
-            .collect()
-            .await
-            .expect("read body")
-            .to_bytes();
+        // An event stream does not end: its body is left unread (tests that read one open it
+        // themselves, frame by frame).
+        let streaming = headers
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/event-stream"));
+        let bytes = if streaming {
+            axum::body::Bytes::new()
+        } else {
+            response
+                .into_body()
+                .collect()
+                .await
+                .expect("read body")
+                .to_bytes()
+        };
         TestResponse {
             status,
             headers,

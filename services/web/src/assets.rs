@@ -29,6 +29,7 @@ macro_rules! asset {
 const FILES: &[(&str, &[u8], &str)] = &[
     asset!("app.css", "text/css; charset=utf-8"),
     asset!("favicon.svg", "image/svg+xml"),
+    asset!("messages.js", "text/javascript; charset=utf-8"),
     asset!("vendor/htmx.min.js", "text/javascript; charset=utf-8"),
 ];
 
