@@ -538,3 +538,83 @@ async fn a_new_message_reaches_a_stream_on_another_replica_and_only_its_members(
     assert_ne!(response.status(), StatusCode::OK);
     drop(anonymous);
 }
+
+/// A new message is emailed to recipients who take message emails at once (the network's
+/// default): once per conversation until they have read it, with the category's unsubscribe,
+/// never to the author, not to a member who turned message emails off.
+#[tokio::test]
+async fn new_messages_are_emailed_once_until_read_and_only_with_consent() {
+    let app = app().await;
+    let hanako = member(&app, "demo", "hanako@example.jp", "alumni", "佐藤 花子").await;
+    let quiet = member(&app, "demo", "quiet@example.jp", "alumni", "静か な人").await;
+    member(
+        &app,
+        "demo",
+        "ken@demo.example.co.jp",
+        "employee",
+        "田中 健",
+    )
+    .await;
+    let tenant = app.tenant_id("demo").await;
+    let mut tx = app
+        .state
+        .db
+        .begin_tenant(tenant, Actor::Member(quiet))
+        .await
+        .unwrap();
+    tsunagu_identity::queries::consent::set(
+        &mut tx,
+        quiet,
+        &tsunagu_tenancy::EmailDefaults::default(),
+        &[(
+            tsunagu_tenancy::EmailCategory::Messages,
+            tsunagu_tenancy::EmailDelivery::Off,
+        )],
+        tsunagu_identity::queries::consent::ConsentSource::Settings,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let emails_to = |address: &'static str| {
+        let app = &app;
+        async move {
+            demo_count(
+                app,
+                &format!(
+                    "select count(*) from email_outbox where kind = 'new_message' and to_address = '{address}' \
+                     and list_unsubscribe like '%/email/unsubscribe/%/messages/%'"
+                ),
+            )
+            .await
+        }
+    };
+
+    let mut ken = signed_in(&app, HOST, "ken@demo.example.co.jp").await;
+    let path = location(
+        &ken.post("/messages/direct", &[("to", &hanako.to_string())])
+            .await,
+    );
+    ken.post(&path, &[("body", "1件目")]).await;
+    ken.post(&path, &[("body", "2件目")]).await;
+    assert_eq!(
+        emails_to("hanako@example.jp").await,
+        1,
+        "one until she reads"
+    );
+    let mut client = signed_in(&app, HOST, "hanako@example.jp").await;
+    client.get(&path).await;
+    ken.post(&path, &[("body", "3件目")]).await;
+    assert_eq!(
+        emails_to("hanako@example.jp").await,
+        2,
+        "read, then a new one"
+    );
+    assert_eq!(emails_to("ken@demo.example.co.jp").await, 0);
+
+    let quiet_path = location(
+        &ken.post("/messages/direct", &[("to", &quiet.to_string())])
+            .await,
+    );
+    ken.post(&quiet_path, &[("body", "こんにちは")]).await;
+    assert_eq!(emails_to("quiet@example.jp").await, 0, "message emails off");
+}

@@ -338,7 +338,7 @@ pub async fn send_message(
         }
     };
     let mut tx = member.begin(&state).await?;
-    queries::find_for_member(&mut tx, id, member.id())
+    let conversation = queries::find_for_member(&mut tx, id, member.id())
         .await?
         .ok_or(AppError::NotFound)?;
     if queries::blocked_in(&mut tx, id, member.id()).await? {
@@ -357,11 +357,45 @@ pub async fn send_message(
         .await;
     }
     let message = queries::post(&mut tx, id, member.id(), &body).await?;
-    let members: Vec<MemberId> = queries::participants(&mut tx, id)
-        .await?
-        .into_iter()
-        .map(|p| p.id)
+    let participants = queries::participants(&mut tx, id).await?;
+    let members: Vec<MemberId> = participants.iter().map(|p| p.id).collect();
+    let recipients: Vec<MemberId> = members
+        .iter()
+        .copied()
+        .filter(|m| *m != member.id())
         .collect();
+    // Email (the "messages" consent category): once per conversation until the recipient has
+    // read it, in the same transaction as the message.
+    let first_unread = queries::first_unread_for(&mut tx, id, &recipients).await?;
+    if !first_unread.is_empty() {
+        let conversation_name = if conversation.kind == ConversationKind::Group {
+            conversation.title.clone()
+        } else {
+            member.data.display_name.clone()
+        };
+        let excerpt: String = body.chars().take(200).collect();
+        tsunagu_identity::email::send_to_consenting(
+            &mut tx,
+            &state.web,
+            &state.config,
+            &member.tenant,
+            tsunagu_tenancy::EmailCategory::Messages,
+            &first_unread,
+            &tsunagu_identity::email::ConsentEmail {
+                kind: "new_message",
+                args: vec![
+                    ("sender", member.data.display_name.clone()),
+                    ("conversation", conversation_name),
+                    ("excerpt", excerpt),
+                ],
+                action_url: Some(format!(
+                    "{}/messages/{id}",
+                    state.config.tenant_origin(&member.tenant.slug)
+                )),
+            },
+        )
+        .await?;
+    }
     tx.commit().await?;
     live::publish(&state, member.tenant.id, id, members).await;
     Ok(Redirect::to(&format!("/messages/{id}#m-{message}")).into_response())

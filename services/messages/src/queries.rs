@@ -499,3 +499,28 @@ pub async fn active_members(tx: &mut TenantTx, ids: &[MemberId]) -> Result<Vec<M
     .fetch_all(tx.conn())
     .await?)
 }
+
+/// Of `members`, those for whom the newest message of the conversation is their only unread one
+/// (the first since they last read it): they get one email per unread stretch, not one per
+/// message.
+pub async fn first_unread_for(
+    tx: &mut TenantTx,
+    id: ConversationId,
+    members: &[MemberId],
+) -> Result<Vec<MemberId>, DbError> {
+    let tenant_id = tx.tenant_id();
+    Ok(sqlx::query_scalar(
+        "select cm.member_id from conversation_members cm \
+         where cm.tenant_id = $1 and cm.conversation_id = $2 and cm.member_id = any($3) \
+           and cm.left_at is null \
+           and (select count(*) from messages m \
+                where m.tenant_id = cm.tenant_id and m.conversation_id = cm.conversation_id \
+                  and m.created_at > cm.last_read_at and m.author_id <> cm.member_id \
+                  and m.deleted_at is null) = 1",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .bind(members)
+    .fetch_all(tx.conn())
+    .await?)
+}
