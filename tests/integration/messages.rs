@@ -618,3 +618,24 @@ async fn new_messages_are_emailed_once_until_read_and_only_with_consent() {
     ken.post(&quiet_path, &[("body", "こんにちは")]).await;
     assert_eq!(emails_to("quiet@example.jp").await, 0, "message emails off");
 }
+
+/// When the server begins to shut down its open streams end (a graceful shutdown waits for open
+/// connections, and an event stream would never close by itself).
+#[tokio::test]
+async fn open_streams_end_when_the_server_shuts_down() {
+    use futures_util::StreamExt as _;
+    let app = app().await;
+    member(&app, "demo", "hanako@example.jp", "alumni", "佐藤 花子").await;
+    let hanako = signed_in(&app, HOST, "hanako@example.jp").await;
+    let mut stream = open_stream(&app.router, &app, HOST, &hanako).await;
+    tsunagu_messages::live::close_streams(&app.state);
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(3), async {
+        while let Some(frame) = stream.next().await {
+            if frame.is_err() {
+                break;
+            }
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "the stream should end");
+}

@@ -62,12 +62,17 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let db = state.db.clone();
+    let streams = state.clone();
     let app = crate::router(state);
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown)
+    .with_graceful_shutdown(async move {
+        shutdown.await;
+        // Open event streams never end by themselves; a graceful shutdown waits for them.
+        tsunagu_messages::live::close_streams(&streams);
+    })
     .await
     .context("server error")?;
     db.close().await;

@@ -43,6 +43,10 @@ struct LiveEvent {
 pub struct LiveHub {
     sender: broadcast::Sender<LiveEvent>,
     listening: OnceLock<()>,
+    /// Set when the server begins to shut down: every open stream ends, so that a graceful
+    /// shutdown (which waits for open connections) is not held up by streams that never end.
+    /// Browsers reconnect to another replica by themselves.
+    closing: tokio::sync::watch::Sender<bool>,
 }
 
 impl Default for LiveHub {
@@ -50,8 +54,18 @@ impl Default for LiveHub {
         Self {
             sender: broadcast::channel(1024).0,
             listening: OnceLock::new(),
+            closing: tokio::sync::watch::channel(false).0,
         }
     }
+}
+
+/// Ends every open message stream of this server (called when it begins to shut down).
+pub fn close_streams(state: &AppState) {
+    state
+        .local_caches
+        .get::<LiveHub>()
+        .closing
+        .send_replace(true);
 }
 
 impl LiveHub {
@@ -140,25 +154,37 @@ pub async fn stream(
     let hub = state.local_caches.get::<LiveHub>();
     hub.ensure_listening(state.config.redis_url.expose().to_owned());
     let receiver = hub.sender.subscribe();
+    let closing = hub.closing.subscribe();
     let tenant = member.tenant.id;
     let me = member.id();
-    let events = futures_util::stream::unfold(receiver, move |mut receiver| async move {
-        loop {
-            match receiver.recv().await {
-                Ok(event) if event.tenant == tenant && event.members.contains(&me) => {
-                    let sse = Event::default()
-                        .event("message")
-                        .data(event.conversation.to_string());
-                    return Some((Ok(sse), receiver));
+    let events = futures_util::stream::unfold(
+        (receiver, closing),
+        move |(mut receiver, mut closing)| async move {
+            loop {
+                if *closing.borrow() {
+                    return None;
                 }
-                Ok(_) => continue,
-                // Missed some while busy: say so, and the page reloads what it shows.
-                Err(broadcast::error::RecvError::Lagged(_)) => {
-                    return Some((Ok(Event::default().event("lagged").data("")), receiver));
+                let received = tokio::select! {
+                    received = receiver.recv() => received,
+                    _ = closing.changed() => return None,
+                };
+                match received {
+                    Ok(event) if event.tenant == tenant && event.members.contains(&me) => {
+                        let sse = Event::default()
+                            .event("message")
+                            .data(event.conversation.to_string());
+                        return Some((Ok(sse), (receiver, closing)));
+                    }
+                    Ok(_) => continue,
+                    // Missed some while busy: say so, and the page reloads what it shows.
+                    Err(broadcast::error::RecvError::Lagged(_)) => {
+                        let sse = Event::default().event("lagged").data("");
+                        return Some((Ok(sse), (receiver, closing)));
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return None,
                 }
-                Err(broadcast::error::RecvError::Closed) => return None,
             }
-        }
-    });
+        },
+    );
     Sse::new(events).keep_alive(KeepAlive::default())
 }
