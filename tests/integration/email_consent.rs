@@ -8,26 +8,12 @@ use tsunagu_identity::email::{send_to_consenting, ConsentEmail};
 use tsunagu_identity::queries::consent;
 use tsunagu_kernel::{Actor, MemberId};
 use tsunagu_tenancy::{EmailCategory, EmailDelivery, Tenant};
-use tsunagu_testkit::{MemberFixture, SmtpSink, TestApp};
+use tsunagu_testkit::{SmtpSink, TestApp};
 
+use crate::community::member;
 use crate::identity::{app, PASSWORD};
 
 const HOST: &str = "demo.localhost";
-
-async fn member(app: &TestApp, slug: &str, email: &str) -> MemberId {
-    app.create_member(
-        slug,
-        MemberFixture {
-            email,
-            password: PASSWORD,
-            kind: "alumni",
-            role: "member",
-            status: "active",
-            name: "配信 花子",
-        },
-    )
-    .await
-}
 
 async fn tenant(app: &TestApp, slug: &str) -> Tenant {
     let mut platform = app.state.db.begin_platform().await.unwrap();
@@ -71,7 +57,7 @@ async fn history(app: &TestApp, who: MemberId) -> Vec<consent::ConsentChange> {
 #[tokio::test]
 async fn members_choose_per_category_and_every_change_is_kept() {
     let app = app().await;
-    let who = member(&app, "demo", "choose@example.jp").await;
+    let who = member(&app, "demo", "choose@example.jp", "配信 花子", "alumni").await;
     let mut client = app.client(HOST);
     client.sign_in("choose@example.jp", PASSWORD).await;
 
@@ -131,8 +117,8 @@ async fn members_choose_per_category_and_every_change_is_kept() {
 #[tokio::test]
 async fn category_email_carries_a_one_click_unsubscribe_that_works_signed_out() {
     let app = app().await;
-    let who = member(&app, "demo", "hanako@example.jp").await;
-    let other = member(&app, "demo", "ken@example.jp").await;
+    let who = member(&app, "demo", "hanako@example.jp", "配信 花子", "alumni").await;
+    let other = member(&app, "demo", "ken@example.jp", "配信 花子", "alumni").await;
     let demo = tenant(&app, "demo").await;
 
     // Ken turned survey emails off: only Hanako is emailed; both are counted.

@@ -4,36 +4,13 @@
 //! leaving a group, and the hourly limit on new conversations.
 
 use axum::http::StatusCode;
-use tsunagu_kernel::{Actor, MemberId};
-use tsunagu_testkit::{MemberFixture, TestApp, TestClient};
+use tsunagu_kernel::Actor;
+use tsunagu_testkit::{TestApp, TestClient};
 
-use crate::identity::{app, secretariat, PASSWORD};
+use crate::community::{member, signed_in};
+use crate::identity::{app, secretariat};
 
 const HOST: &str = "demo.localhost";
-
-async fn member(app: &TestApp, slug: &str, email: &str, kind: &str, name: &str) -> MemberId {
-    app.create_member(
-        slug,
-        MemberFixture {
-            email,
-            password: PASSWORD,
-            kind,
-            role: "member",
-            status: "active",
-            name,
-        },
-    )
-    .await
-}
-
-async fn signed_in<'a>(app: &'a TestApp, host: &str, email: &str) -> TestClient<'a> {
-    let mut client = app.client(host);
-    assert_eq!(
-        client.sign_in(email, PASSWORD).await.status,
-        StatusCode::SEE_OTHER
-    );
-    client
-}
 
 fn location(response: &tsunagu_testkit::TestResponse) -> String {
     response
@@ -58,18 +35,18 @@ async fn demo_count(app: &TestApp, sql: &str) -> i64 {
 #[tokio::test]
 async fn two_members_write_privately_and_no_one_else_can_read() {
     let app = app().await;
-    let alumna = member(&app, "demo", "hanako@example.jp", "alumni", "佐藤 花子").await;
+    let alumna = member(&app, "demo", "hanako@example.jp", "佐藤 花子", "alumni").await;
     member(
         &app,
         "demo",
         "ken@demo.example.co.jp",
-        "employee",
         "田中 健",
+        "employee",
     )
     .await;
-    member(&app, "demo", "other@example.jp", "alumni", "鈴木 一郎").await;
+    member(&app, "demo", "other@example.jp", "鈴木 一郎", "alumni").await;
     secretariat(&app, "demo", "office@demo.example.co.jp").await;
-    member(&app, "acme", "sam@example.org", "alumni", "Sam Patel").await;
+    member(&app, "acme", "sam@example.org", "Sam Patel", "alumni").await;
 
     // From her profile, one form starts (or reopens) the conversation.
     let mut ken = signed_in(&app, HOST, "ken@demo.example.co.jp").await;
@@ -310,13 +287,13 @@ async fn groups_from_a_recruitment_and_leaving_them() {
         &app,
         "demo",
         "author@demo.example.co.jp",
-        "employee",
         "募集 主",
+        "employee",
     )
     .await;
-    let a = member(&app, "demo", "a@example.jp", "alumni", "興味 あり").await;
-    let b = member(&app, "demo", "b@example.jp", "alumni", "興味 びー").await;
-    member(&app, "demo", "c@example.jp", "alumni", "関係 なし").await;
+    let a = member(&app, "demo", "a@example.jp", "興味 あり", "alumni").await;
+    let b = member(&app, "demo", "b@example.jp", "興味 びー", "alumni").await;
+    member(&app, "demo", "c@example.jp", "関係 なし", "alumni").await;
     let mut author = signed_in(&app, HOST, "author@demo.example.co.jp").await;
     let opened = author
         .post(
@@ -396,8 +373,8 @@ async fn groups_from_a_recruitment_and_leaving_them() {
 #[tokio::test]
 async fn new_conversations_are_limited_per_hour() {
     let app = app().await;
-    let sender = member(&app, "demo", "busy@example.jp", "alumni", "多忙 な人").await;
-    let target = member(&app, "demo", "target@example.jp", "alumni", "相手 さん").await;
+    let sender = member(&app, "demo", "busy@example.jp", "多忙 な人", "alumni").await;
+    let target = member(&app, "demo", "target@example.jp", "相手 さん", "alumni").await;
     let tenant = app.tenant_id("demo").await;
     let mut tx = app
         .state
@@ -479,17 +456,17 @@ async fn open_stream(
 #[tokio::test]
 async fn a_new_message_reaches_a_stream_on_another_replica_and_only_its_members() {
     let app = app().await;
-    let alumna = member(&app, "demo", "hanako@example.jp", "alumni", "佐藤 花子").await;
+    let alumna = member(&app, "demo", "hanako@example.jp", "佐藤 花子", "alumni").await;
     member(
         &app,
         "demo",
         "ken@demo.example.co.jp",
-        "employee",
         "田中 健",
+        "employee",
     )
     .await;
-    member(&app, "demo", "other@example.jp", "alumni", "鈴木 一郎").await;
-    member(&app, "acme", "sam@example.org", "alumni", "Sam Patel").await;
+    member(&app, "demo", "other@example.jp", "鈴木 一郎", "alumni").await;
+    member(&app, "acme", "sam@example.org", "Sam Patel", "alumni").await;
     let replica = app.replica(&[]).await;
     let hanako = signed_in(&app, HOST, "hanako@example.jp").await;
     let other = signed_in(&app, HOST, "other@example.jp").await;
@@ -545,14 +522,14 @@ async fn a_new_message_reaches_a_stream_on_another_replica_and_only_its_members(
 #[tokio::test]
 async fn new_messages_are_emailed_once_until_read_and_only_with_consent() {
     let app = app().await;
-    let hanako = member(&app, "demo", "hanako@example.jp", "alumni", "佐藤 花子").await;
-    let quiet = member(&app, "demo", "quiet@example.jp", "alumni", "静か な人").await;
+    let hanako = member(&app, "demo", "hanako@example.jp", "佐藤 花子", "alumni").await;
+    let quiet = member(&app, "demo", "quiet@example.jp", "静か な人", "alumni").await;
     member(
         &app,
         "demo",
         "ken@demo.example.co.jp",
-        "employee",
         "田中 健",
+        "employee",
     )
     .await;
     let tenant = app.tenant_id("demo").await;
@@ -625,7 +602,7 @@ async fn new_messages_are_emailed_once_until_read_and_only_with_consent() {
 async fn open_streams_end_when_the_server_shuts_down() {
     use futures_util::StreamExt as _;
     let app = app().await;
-    member(&app, "demo", "hanako@example.jp", "alumni", "佐藤 花子").await;
+    member(&app, "demo", "hanako@example.jp", "佐藤 花子", "alumni").await;
     let hanako = signed_in(&app, HOST, "hanako@example.jp").await;
     let mut stream = open_stream(&app.router, &app, HOST, &hanako).await;
     tsunagu_messages::live::close_streams(&app.state);
@@ -638,4 +615,90 @@ async fn open_streams_end_when_the_server_shuts_down() {
     })
     .await;
     assert!(ended.is_ok(), "the stream should end");
+}
+
+/// Every route that names a conversation or message, called from another network with this
+/// network's ids: 404, and nothing changes.
+#[tokio::test]
+async fn conversation_routes_refuse_another_networks_ids() {
+    let app = app().await;
+    app.seed_demo_network().await;
+    member(&app, "acme", "intruder@example.org", "Intruder", "alumni").await;
+    let tenant = app.tenant_id("demo").await;
+    let mut tx = app
+        .state
+        .db
+        .begin_tenant(tenant, Actor::System)
+        .await
+        .unwrap();
+    let (direct, message): (uuid::Uuid, uuid::Uuid) = sqlx::query_as(
+        "select c.id, m.id from conversations c \
+         join messages m on m.tenant_id = c.tenant_id and m.conversation_id = c.id \
+         where c.kind = 'direct' limit 1",
+    )
+    .fetch_one(tx.conn())
+    .await
+    .unwrap();
+    let group: uuid::Uuid =
+        sqlx::query_scalar("select id from conversations where kind = 'group' limit 1")
+            .fetch_one(tx.conn())
+            .await
+            .unwrap();
+    let recruitment: uuid::Uuid = sqlx::query_scalar("select id from recruitments limit 1")
+        .fetch_one(tx.conn())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let snapshot = "select (select string_agg(body || coalesce(deleted_at::text, ''), ',' order by id) from messages) \
+                    || '/' || (select count(*) from message_reports) \
+                    || '/' || (select count(*) from member_blocks) \
+                    || '/' || (select count(*) from conversations) \
+                    || '/' || (select count(*) from conversation_members where left_at is null)";
+    let before = text(&app, snapshot).await;
+
+    let mut intruder = signed_in(&app, "acme.localhost", "intruder@example.org").await;
+    assert_eq!(
+        intruder.get(&format!("/messages/{direct}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let posts: Vec<(String, Vec<(&str, &str)>)> = vec![
+        (format!("/messages/{direct}"), vec![("body", "割り込み")]),
+        (
+            format!("/messages/{direct}/messages/{message}/edit"),
+            vec![("body", "改ざん")],
+        ),
+        (
+            format!("/messages/{direct}/messages/{message}/delete"),
+            vec![],
+        ),
+        (
+            format!("/messages/{direct}/messages/{message}/report"),
+            vec![("reason", "x")],
+        ),
+        (format!("/messages/{direct}/block"), vec![]),
+        (format!("/messages/{direct}/unblock"), vec![]),
+        (format!("/messages/{group}/leave"), vec![]),
+        (format!("/recruitments/{recruitment}/conversation"), vec![]),
+    ];
+    for (path, fields) in &posts {
+        assert_eq!(
+            intruder.post(path, fields).await.status,
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
+    assert_eq!(text(&app, snapshot).await, before);
+}
+
+async fn text(app: &TestApp, sql: &str) -> String {
+    let tenant = app.tenant_id("demo").await;
+    let mut tx = app
+        .state
+        .db
+        .begin_tenant(tenant, Actor::System)
+        .await
+        .unwrap();
+    let text: String = sqlx::query_scalar(sql).fetch_one(tx.conn()).await.unwrap();
+    tx.commit().await.unwrap();
+    text
 }

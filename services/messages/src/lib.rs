@@ -577,19 +577,17 @@ pub async fn group_from_recruitment(
     members.sort_by_key(|m| m.as_uuid());
     members.dedup();
     members.retain(|m| *m != member.id());
-    if members.is_empty() {
+    let refused = if members.is_empty() {
+        Some("no_one_gathered")
+    } else if members.len() + 1 > queries::MAX_GROUP {
+        Some("group_too_large")
+    } else {
+        None
+    };
+    if let Some(notice) = refused {
         tx.rollback().await?;
-        return Ok(Redirect::to(&format!(
-            "/recruitments/{id}?notice=no_one_gathered#followups"
-        ))
-        .into_response());
-    }
-    if members.len() + 1 > queries::MAX_GROUP {
-        tx.rollback().await?;
-        return Ok(Redirect::to(&format!(
-            "/recruitments/{id}?notice=group_too_large#followups"
-        ))
-        .into_response());
+        let back = format!("/recruitments/{id}?notice={notice}#followups");
+        return Ok(Redirect::to(&back).into_response());
     }
     let title: String = recruitment.title.chars().take(100).collect();
     let conversation = queries::create_group(&mut tx, member.id(), &title, &members).await?;
