@@ -261,6 +261,18 @@ pub fn budgets(report: &Report) -> Vec<Budget> {
         how,
     });
     budgets.push(noisy_neighbour_budget(report));
+    if let Some(d) = &report.digest {
+        budgets.push(Budget {
+            name: "Weekly digest of the large tenant (`tsunagu digest`)".into(),
+            value: d.seconds,
+            target: "≤ 600 s".into(),
+            pass: d.members > 0 && d.seconds <= 600.0,
+            how: format!(
+                "{} members dealt with, {} emails written, in {:.1} s; peak RSS {:.1} MB",
+                d.members, d.emails, d.seconds, d.peak_rss_mb
+            ),
+        });
+    }
     budgets.push(Budget {
         name: "Server peak RSS, with runs at 256 connections".into(),
         value: report.server_peak_rss_mb,
@@ -478,8 +490,9 @@ pub fn markdown(report: &Report) -> String {
     let _ = writeln!(
         md,
         "\n{} tenants in one database: `scale-large` with {} members, {} posts (3 likes each, a \
-         comment on every fourth), {} recruitments (3 reactions each), {} articles and an open \
-         20-question survey with {} named responses; {} small tenants \
+         comment on every fourth), {} recruitments (3 reactions each), {} articles, an open \
+         20-question survey with {} named responses and {} direct conversations of 8 messages \
+         (members m1–m20 with 40 more of 30 messages each); {} small tenants \
          with {} members and {} posts each. Loading and `vacuum analyze` took **{:.1} s**{}.",
         shape.tenants,
         shape.large_members,
@@ -487,6 +500,7 @@ pub fn markdown(report: &Report) -> String {
         shape.large_recruitments,
         shape.large_articles,
         shape.large_survey_responses,
+        shape.large_conversations,
         shape.tenants.saturating_sub(1),
         shape.small_members,
         shape.small_posts,
@@ -717,6 +731,24 @@ pub fn markdown(report: &Report) -> String {
 
     if let Some(n) = noisy_neighbour(report) {
         noisy_neighbour_section(&mut md, n, report);
+    }
+
+    if let Some(d) = &report.digest {
+        let _ = writeln!(md, "\n## Weekly digest\n");
+        let _ = writeln!(
+            md,
+            "`tsunagu digest --tenant scale-large` (docs/DIGEST.md) as a process of its own, after \
+             every other measurement, for a Tuesday of the current week: **{} members** dealt with \
+             and **{} emails** written to the outbox in **{:.1} s** ({:.0} members/s), peak resident \
+             set (VmHWM) **{:.1} MB**. Its line: `{}`. The emails and delivery rows are removed \
+             afterwards, so every run builds the same week.",
+            d.members,
+            d.emails,
+            d.seconds,
+            d.members as f64 / d.seconds.max(0.001),
+            d.peak_rss_mb,
+            d.output
+        );
     }
 
     let _ = writeln!(md, "\n## Memory\n");

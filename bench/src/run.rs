@@ -32,6 +32,10 @@ pub struct Shape {
     /// which therefore reload).
     #[serde(default)]
     pub large_survey_responses: i64,
+    /// Direct conversations in the large tenant besides the readers' busy inboxes (0 in shapes
+    /// loaded before messages, which therefore reload).
+    #[serde(default)]
+    pub large_conversations: i64,
 }
 
 impl Shape {
@@ -48,6 +52,7 @@ impl Shape {
             small_recruitments: 5,
             small_articles: 2,
             large_survey_responses: 20_000,
+            large_conversations: 100_000,
         }
     }
 
@@ -64,6 +69,7 @@ impl Shape {
             small_recruitments: 2,
             small_articles: 1,
             large_survey_responses: 50,
+            large_conversations: 300,
         }
     }
 
@@ -79,6 +85,7 @@ impl Shape {
             ("--small-recruitments", self.small_recruitments),
             ("--small-articles", self.small_articles),
             ("--large-survey-responses", self.large_survey_responses),
+            ("--large-conversations", self.large_conversations),
         ]
         .iter()
         .flat_map(|(flag, value)| [flag.to_string(), value.to_string()])
@@ -612,6 +619,8 @@ pub struct Report {
     pub latency_comparisons: Vec<LatencyComparison>,
     /// Absent when `--only` left it out.
     pub noisy_neighbour: Option<NoisyNeighbour>,
+    /// The large tenant's weekly digest (`tsunagu digest`); absent when `--only` left it out.
+    pub digest: Option<DigestRun>,
     /// How busy the machine's CPUs were (percent) in the seconds before the first load, with
     /// every server started and idle: anything else running here lowers every figure.
     pub busy_before_percent: f64,
@@ -988,6 +997,46 @@ async fn tenant_fixture(
         recruitment,
         article,
         newest_post,
+    })
+}
+
+/// The reader's busiest conversation and how many conversations and messages the pages show.
+struct MessagesFixture {
+    conversations: usize,
+    busiest: uuid::Uuid,
+    busiest_messages: usize,
+}
+
+async fn messages_fixture(
+    admin: &mut PgConnection,
+    fixture: &TenantFixture,
+) -> anyhow::Result<MessagesFixture> {
+    let rows: Vec<(uuid::Uuid, i64)> = sqlx::query_as(
+        "select cm.conversation_id, (select count(*) from messages x \
+           where x.tenant_id = cm.tenant_id and x.conversation_id = cm.conversation_id \
+             and x.deleted_at is null) \
+         from conversation_members cm \
+         join platform.tenants t on t.id = cm.tenant_id \
+         join members m on m.tenant_id = cm.tenant_id and m.id = cm.member_id \
+         where t.slug = $1 and m.email_normalized = $2 and cm.left_at is null \
+         order by 2 desc, 1",
+    )
+    .bind(&fixture.slug)
+    .bind(&fixture.member_email)
+    .fetch_all(&mut *admin)
+    .await?;
+    let Some(&(busiest, messages)) = rows.first() else {
+        bail!(
+            "{} has no conversation in {}: load the scale data with conversations",
+            fixture.member_email,
+            fixture.slug
+        );
+    };
+    Ok(MessagesFixture {
+        // The list shows 200 at most, the conversation its newest 100 messages.
+        conversations: rows.len().min(200),
+        busiest,
+        busiest_messages: (messages as usize).min(100),
     })
 }
 
@@ -1537,6 +1586,7 @@ pub async fn run(options: RunOptions) -> anyhow::Result<Report> {
         noisy_neighbour,
         (load_seconds, data_reused, busy_before_percent),
         (peak_rss, rss_after),
+        digest,
     ) = result?;
 
     let machine = machine(&urls).await;
@@ -1554,6 +1604,7 @@ pub async fn run(options: RunOptions) -> anyhow::Result<Report> {
         comparisons,
         latency_comparisons,
         noisy_neighbour,
+        digest,
         busy_before_percent,
         server_peak_rss_mb: peak_rss,
         server_rss_after_mb: rss_after,
@@ -1571,7 +1622,106 @@ type Measured = (
     Option<NoisyNeighbour>,
     (f64, bool, f64),
     (f64, f64),
+    Option<DigestRun>,
 );
+
+/// One build of the large tenant's weekly digest by `tsunagu digest`, as a process of its own.
+#[derive(Clone, Debug, Serialize)]
+pub struct DigestRun {
+    pub members: u64,
+    pub emails: u64,
+    pub seconds: f64,
+    /// The process's resident-set high-water mark (VmHWM), read until it exited.
+    pub peak_rss_mb: f64,
+    /// What the run printed.
+    pub output: String,
+}
+
+/// Builds the large tenant's digest for this week with `tsunagu digest` (after every other
+/// measurement: it writes an email per member), watching its peak memory, then removes what it
+/// wrote so the database can be reused and the next run measures the same work.
+async fn digest_run(server: &Path, urls: &Urls) -> anyhow::Result<DigestRun> {
+    let mut admin = PgConnection::connect(&urls.admin).await?;
+    let tenant: uuid::Uuid =
+        sqlx::query_scalar("select id from platform.tenants where slug = 'scale-large'")
+            .fetch_one(&mut admin)
+            .await?;
+    let clean = |tenant: uuid::Uuid| {
+        format!(
+            "delete from email_outbox where tenant_id = '{tenant}' and kind = 'digest'; \
+             delete from digest_deliveries where tenant_id = '{tenant}'; \
+             delete from digest_weeks where tenant_id = '{tenant}';"
+        )
+    };
+    sqlx::raw_sql(&clean(tenant)).execute(&mut admin).await?;
+    // Tuesday noon in Japan of the current week: always past the Monday 08:00 send time.
+    let now = time::OffsetDateTime::now_utc().to_offset(time::macros::offset!(+9));
+    let monday =
+        now.date() - time::Duration::days(i64::from(now.weekday().number_days_from_monday()));
+    let at =
+        time::PrimitiveDateTime::new(monday + time::Duration::days(1), time::macros::time!(12:00))
+            .assume_offset(time::macros::offset!(+9))
+            .format(&time::format_description::well_known::Rfc3339)?;
+    say(format!("weekly digest of scale-large (at {at})"));
+    let started = Instant::now();
+    let mut child = Command::new(server)
+        .args(["digest", "--tenant", "scale-large", "--at", &at])
+        .env("DATABASE_URL", &urls.app)
+        .env("REDIS_URL", &urls.redis)
+        .env("TSUNAGU_ENV", "development")
+        .env("TSUNAGU_BASE_DOMAIN", "localhost")
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()?;
+    let pid = child.id();
+    let mut peak_kb = 0u64;
+    let status = loop {
+        if let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) {
+            let hwm = status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+                .unwrap_or(0);
+            peak_kb = peak_kb.max(hwm);
+        }
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let seconds = started.elapsed().as_secs_f64();
+    let output = child.wait_with_output()?;
+    let stdout = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    if !status.success() {
+        bail!(
+            "tsunagu digest failed: {stdout}\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let (members, emails): (i64, i64) = sqlx::query_as(
+        "select (select count(*) from digest_deliveries where tenant_id = $1), \
+                (select count(*) from email_outbox where tenant_id = $1 and kind = 'digest')",
+    )
+    .bind(tenant)
+    .fetch_one(&mut admin)
+    .await?;
+    sqlx::raw_sql(&clean(tenant)).execute(&mut admin).await?;
+    sqlx::raw_sql("vacuum email_outbox")
+        .execute(&mut admin)
+        .await?;
+    say(format!(
+        "digest: {members} members, {emails} emails in {seconds:.1} s, peak RSS {:.1} MB",
+        peak_kb as f64 / 1024.0
+    ));
+    Ok(DigestRun {
+        members: members as u64,
+        emails: emails as u64,
+        seconds,
+        peak_rss_mb: peak_kb as f64 / 1024.0,
+        output: stdout,
+    })
+}
 
 async fn run_in_database(
     options: &RunOptions,
@@ -1647,6 +1797,7 @@ async fn run_in_database(
         &password_hash,
     )
     .await?;
+    let inbox = messages_fixture(&mut admin, &large).await?;
     // Write out what the load and the fixtures left dirty now, not during a measurement: a run
     // straight after loading once had checkpoint writes in its open-loop latencies.
     sqlx::raw_sql("checkpoint").execute(&mut admin).await?;
@@ -1831,6 +1982,42 @@ async fn run_in_database(
         rate_of: None,
         churn: None,
         posts: answer_posts,
+    });
+    scenarios.push(Scenario {
+        key: "messages_large".to_owned(),
+        title: format!(
+            "Conversation list ({} conversations), large tenant",
+            inbox.conversations
+        ),
+        server: ServerKind::App,
+        host: large_host.clone(),
+        path: "/messages".to_owned(),
+        cookie: Some(large_cookie.clone()),
+        expect: Expect::Count(
+            "class=\"notification-link\" href=\"/messages/".to_owned(),
+            inbox.conversations,
+        ),
+        rate_of: None,
+        churn: None,
+        posts: Vec::new(),
+    });
+    scenarios.push(Scenario {
+        key: "conversation_large".to_owned(),
+        title: format!(
+            "Conversation page ({} messages), large tenant",
+            inbox.busiest_messages
+        ),
+        server: ServerKind::App,
+        host: large_host.clone(),
+        path: format!("/messages/{}", inbox.busiest),
+        cookie: Some(large_cookie.clone()),
+        expect: Expect::Count(
+            "<div class=\"message-body\">".to_owned(),
+            inbox.busiest_messages,
+        ),
+        rate_of: None,
+        churn: None,
+        posts: Vec::new(),
     });
     scenarios.extend(tenant_scenarios(
         &small,
@@ -2117,6 +2304,12 @@ async fn run_in_database(
         }
     }
     drop(servers);
+    // Last, with the servers stopped: it writes an email per member of the large tenant.
+    let digest = if options.only.is_empty() || options.only.iter().any(|k| k == "digest_large") {
+        Some(digest_run(server_bin, urls).await?)
+    } else {
+        None
+    };
     Ok((
         results,
         comparisons,
@@ -2124,6 +2317,7 @@ async fn run_in_database(
         noisy_neighbour,
         (load_seconds, data_reused, busy_before_percent),
         memory,
+        digest,
     ))
 }
 

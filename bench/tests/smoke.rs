@@ -57,6 +57,8 @@ fn the_harness_runs_end_to_end_on_tiny_data() {
         "timeline_large_churn",
         "survey_results_large",
         "survey_answer_large",
+        "messages_large",
+        "conversation_large",
         "landing_small",
         "timeline_small",
         "timeline_small_uncached",
@@ -115,7 +117,12 @@ fn the_harness_runs_end_to_end_on_tiny_data() {
         flood["server_errors"] == 0,
         "the flood's searches were answered 200 or 503, never another 5xx: {flood}"
     );
-    assert_eq!(report["budgets"].as_array().unwrap().len(), 8);
+    assert_eq!(report["budgets"].as_array().unwrap().len(), 9);
+    // The weekly digest of the smoke shape's large tenant: every member dealt with, in one run.
+    let digest = &report["digest"];
+    assert_eq!(digest["members"].as_u64(), Some(300), "{digest}");
+    assert!(digest["emails"].as_u64().unwrap() > 0, "{digest}");
+    assert!(digest["peak_rss_mb"].as_f64().unwrap() > 1.0, "{digest}");
     assert!(report["server_peak_rss_mb"].as_f64().unwrap() > 1.0);
     let comparisons = report["comparisons"].as_array().unwrap();
     for key in ["timeline_vs_a", "a_vs_b", "rls"] {
@@ -133,5 +140,6 @@ fn the_harness_runs_end_to_end_on_tiny_data() {
     assert!(text.contains("Signed-in timeline, large tenant, feed cache off, RLS bypassed"));
     assert!(text.contains("likes and unlikes were written"));
     assert!(text.contains("## Noisy neighbour"));
+    assert!(text.contains("## Weekly digest"));
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -25,7 +25,7 @@ async fn tenant(app: &TestApp, slug: &str) -> Tenant {
     tenant
 }
 
-async fn choices(
+pub(crate) async fn choices(
     app: &TestApp,
     who: MemberId,
 ) -> std::collections::HashMap<EmailCategory, EmailDelivery> {
@@ -267,7 +267,11 @@ async fn category_email_carries_a_one_click_unsubscribe_that_works_signed_out() 
     assert_eq!((outcome.emailed, outcome.off), (0, 2));
 }
 
-async fn one_click(app: &TestApp, host: &str, path: &str) -> tsunagu_testkit::TestResponse {
+pub(crate) async fn one_click(
+    app: &TestApp,
+    host: &str,
+    path: &str,
+) -> tsunagu_testkit::TestResponse {
     app.send(
         Request::post(path)
             .header(header::HOST, host)

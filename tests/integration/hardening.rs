@@ -244,15 +244,18 @@ async fn control_characters_in_any_parameter_of_any_route_never_give_a_server_er
     let app = crate::identity::app().await;
     app.seed_demo_network().await;
     // More members than a directory page holds, so the crawl meets its pagination links.
+    let mut fuzz_members = Vec::new();
     for i in 0..25 {
-        crate::community::member(
-            &app,
-            "demo",
-            &format!("fuzz{i}@example.jp"),
-            &format!("試験 {i}"),
-            "alumni",
-        )
-        .await;
+        fuzz_members.push(
+            crate::community::member(
+                &app,
+                "demo",
+                &format!("fuzz{i}@example.jp"),
+                &format!("試験 {i}"),
+                "alumni",
+            )
+            .await,
+        );
     }
     let patterns: Vec<&str> = tsunagu_gateway::app::tenant_routes().paths().to_vec();
     assert!(patterns.len() > 40, "the route table lists every route");
@@ -272,6 +275,14 @@ async fn control_characters_in_any_parameter_of_any_route_never_give_a_server_er
         )
         .await;
     assert_eq!(profile.status, StatusCode::SEE_OTHER, "{}", profile.body);
+    // A conversation with a message, so the crawl meets the conversation's routes and forms.
+    let started = client
+        .post("/messages/direct", &[("to", &fuzz_members[0].to_string())])
+        .await;
+    let conversation = started.header("location").unwrap().to_owned();
+    client
+        .post(&conversation, &[("body", "クロール用のメッセージ")])
+        .await;
 
     // Crawl: every page reachable from the parameterless routes, to learn ids and fields.
     let mut samples: BTreeMap<&str, RouteSample> = patterns

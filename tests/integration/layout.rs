@@ -127,6 +127,8 @@ const OWNERS: &[(&str, &str)] = &[
     ("conversation_members", "messages"),
     ("messages", "messages"),
     ("member_blocks", "messages"),
+    ("digest_deliveries", "digest"),
+    ("digest_weeks", "digest"),
     ("message_reports", "messages"),
 ];
 
@@ -220,6 +222,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("tsunagu-console", 5),
     ("tsunagu-surveys", 6),
     ("tsunagu-messages", 6),
+    ("tsunagu-digest", 7),
     ("tsunagu-demo", 7),
     ("tsunagu-gateway", 8),
     ("tsunagu-testkit", 9),

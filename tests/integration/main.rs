@@ -8,6 +8,7 @@ mod community;
 mod console;
 mod content;
 mod csrf;
+mod digest;
 mod email_consent;
 mod fail_closed;
 mod feed_cache;

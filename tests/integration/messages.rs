@@ -48,8 +48,20 @@ async fn two_members_write_privately_and_no_one_else_can_read() {
     secretariat(&app, "demo", "office@demo.example.co.jp").await;
     member(&app, "acme", "sam@example.org", "Sam Patel", "alumni").await;
 
-    // From her profile, one form starts (or reopens) the conversation.
+    // From her card in the directory (not from his own) and from her profile, one form starts
+    // (or reopens) the conversation.
     let mut ken = signed_in(&app, HOST, "ken@demo.example.co.jp").await;
+    let directory = ken.get("/members").await;
+    let card_form = format!("<input type=\"hidden\" name=\"to\" value=\"{alumna}\">");
+    assert!(directory.body.contains(&card_form), "{}", directory.body);
+    assert_eq!(
+        directory
+            .body
+            .matches("action=\"/messages/direct\"")
+            .count(),
+        directory.body.matches("class=\"card member-card\"").count() - 1,
+        "every card but his own offers to write"
+    );
     let profile = ken.get(&format!("/members/{alumna}")).await;
     assert!(profile.body.contains("action=\"/messages/direct\""));
     let started = ken
@@ -81,13 +93,32 @@ async fn two_members_write_privately_and_no_one_else_can_read() {
         .await;
     assert_eq!(sent.status, StatusCode::SEE_OTHER);
 
-    // She sees it as new in her list, then read once opened; links are links, markup is text.
+    // She sees it as new in her list and in the header's badge on every page, then read once
+    // opened; links are links, markup is text.
     let mut hanako = signed_in(&app, HOST, "hanako@example.jp").await;
+    let timeline = hanako.get("/timeline").await;
+    assert!(
+        timeline.body.contains("data-unread-messages data-label=\"未読 {count}件\" role=\"img\" aria-label=\"未読 1件\">1</span>"),
+        "{}",
+        timeline.body
+    );
+    assert_eq!(hanako.get("/messages/unread").await.body, r#"{"unread":1}"#);
     let list = hanako.get("/messages").await;
     assert!(list.body.contains("田中 健"), "{}", list.body);
     assert!(list.body.contains("新着 1 件"));
     let page = hanako.get(&path).await;
     assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body
+            .contains("aria-label=\"未読 0件\" hidden>0</span>"),
+        "the page that read it shows no badge"
+    );
+    assert_eq!(hanako.get("/messages/unread").await.body, r#"{"unread":0}"#);
+    assert_eq!(
+        ken.get("/messages/unread").await.body,
+        r#"{"unread":0}"#,
+        "his own message is not unread for him"
+    );
     assert!(page
         .body
         .contains("<a href=\"https:&#x2F;&#x2F;example.com&#x2F;jobs?id=1\" rel=\"noopener noreferrer nofollow\""));
@@ -97,6 +128,11 @@ async fn two_members_write_privately_and_no_one_else_can_read() {
         .post(&path, &[("body", "ありがとうございます！")])
         .await;
     assert_eq!(answered.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        ken.get("/messages/unread").await.body,
+        r#"{"unread":1}"#,
+        "her answer is new for him at once (the cached count was dropped)"
+    );
 
     // Nobody else reaches it: another member, the secretariat, another network.
     let mut other = signed_in(&app, HOST, "other@example.jp").await;
@@ -701,4 +737,131 @@ async fn text(app: &TestApp, sql: &str) -> String {
     let text: String = sqlx::query_scalar(sql).fetch_one(tx.conn()).await.unwrap();
     tx.commit().await.unwrap();
     text
+}
+
+fn png(width: u32, height: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_pixel(width, height, image::Rgb([200, 80, 40]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgb8(img)
+        .write_to(&mut out, image::ImageFormat::Png)
+        .unwrap();
+    out.into_inner()
+}
+
+#[tokio::test]
+async fn an_image_goes_to_the_conversation_only_and_leaves_with_its_message() {
+    use tsunagu_testkit::Upload;
+    let app = app().await;
+    let alumna = member(&app, "demo", "hanako@example.jp", "佐藤 花子", "alumni").await;
+    member(
+        &app,
+        "demo",
+        "ken@demo.example.co.jp",
+        "田中 健",
+        "employee",
+    )
+    .await;
+    member(&app, "demo", "other@example.jp", "鈴木 一郎", "alumni").await;
+    member(&app, "acme", "sam@example.org", "Sam Patel", "alumni").await;
+    let mut ken = signed_in(&app, HOST, "ken@demo.example.co.jp").await;
+    let path = location(
+        &ken.post("/messages/direct", &[("to", &alumna.to_string())])
+            .await,
+    );
+    let tenant = app.tenant_id("demo").await;
+    let stored = || {
+        let dir = app
+            .state
+            .config
+            .data_dir
+            .join("tenants")
+            .join(tenant.to_string())
+            .join("messages");
+        if dir.exists() {
+            std::fs::read_dir(&dir).unwrap().count()
+        } else {
+            0
+        }
+    };
+
+    // Neither text nor image, or a file that is not an image: the form says why, nothing stays.
+    let nothing = ken.post_multipart(&path, &[("body", " ")], &[]).await;
+    assert_eq!(nothing.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(nothing
+        .body
+        .contains("メッセージを書くか、画像を添付してください。"));
+    let not_image = ken
+        .post_multipart(
+            &path,
+            &[("body", "見てください")],
+            &[Upload {
+                field: "image",
+                filename: "notes.txt",
+                content_type: "text/plain",
+                bytes: b"not an image",
+            }],
+        )
+        .await;
+    assert_eq!(not_image.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(not_image.body.contains("field-error"), "{}", not_image.body);
+    assert_eq!(demo_count(&app, "select count(*) from messages").await, 0);
+    assert_eq!(stored(), 0);
+
+    // An image alone is a message.
+    let photo = png(64, 48);
+    let sent = ken
+        .post_multipart(
+            &path,
+            &[("body", "")],
+            &[Upload {
+                field: "image",
+                filename: "reunion.png",
+                content_type: "image/png",
+                bytes: &photo,
+            }],
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
+    assert_eq!(stored(), 1);
+    let message = location(&sent)
+        .rsplit_once("#m-")
+        .map(|(_, id)| id.to_owned())
+        .unwrap();
+    let image_path = format!("{path}/images/{message}");
+
+    let mut hanako = signed_in(&app, HOST, "hanako@example.jp").await;
+    assert!(hanako
+        .get("/messages")
+        .await
+        .body
+        .contains("画像が送られました"));
+    let page = hanako.get(&path).await;
+    assert!(
+        page.body.contains(&format!(
+            "<img class=\"message-image\" src=\"{image_path}\""
+        )),
+        "{}",
+        page.body
+    );
+    let image = hanako.get(&image_path).await;
+    assert_eq!(image.status, StatusCode::OK);
+    assert_eq!(image.header("content-type"), Some("image/jpeg"));
+    assert!(image
+        .header("cache-control")
+        .unwrap()
+        .starts_with("private"));
+
+    // Nobody outside the conversation loads it: another member, another network.
+    let mut other = signed_in(&app, HOST, "other@example.jp").await;
+    assert_eq!(other.get(&image_path).await.status, StatusCode::NOT_FOUND);
+    let mut sam = signed_in(&app, "acme.localhost", "sam@example.org").await;
+    assert_eq!(sam.get(&image_path).await.status, StatusCode::NOT_FOUND);
+
+    // Deleting the message deletes the image.
+    let deleted = ken
+        .post(&format!("{path}/messages/{message}/delete"), &[])
+        .await;
+    assert_eq!(deleted.status, StatusCode::SEE_OTHER);
+    assert_eq!(hanako.get(&image_path).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(stored(), 0, "the file went with the message");
 }

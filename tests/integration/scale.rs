@@ -20,6 +20,7 @@ async fn a_tiny_scale_load_is_consistent_and_isolated() {
         small_recruitments: 2,
         small_articles: 1,
         large_survey_responses: 300,
+        large_conversations: 500,
     };
     let report = seed_scale(&app.state.db, &options).await.unwrap();
     assert_eq!(report.tenants, 4);
@@ -86,6 +87,33 @@ async fn a_tiny_scale_load_is_consistent_and_isolated() {
             (0, 0, 0, 0)
         };
         assert_eq!((surveys, respondents, named, answers), expected);
+        // The large tenant's conversations: two members each, every message by one of them,
+        // the busy inboxes of m1–m20 (a skipped pair, already among the 500, costs one).
+        let (conversations, wrong_members, strangers, busy, messages): (i64, i64, i64, i64, i64) =
+            sqlx::query_as(
+                "select (select count(*) from conversations), \
+                        (select count(*) from conversations c where 2 <> (select count(*) from conversation_members cm where cm.conversation_id = c.id)), \
+                        (select count(*) from messages m where not exists (select 1 from conversation_members cm \
+                           where cm.conversation_id = m.conversation_id and cm.member_id = m.author_id)), \
+                        (select count(*) from conversation_members cm join members m on m.id = cm.member_id \
+                           where m.email = 'm1@scale.example'), \
+                        (select count(*) from messages)",
+            )
+            .fetch_one(tx.conn())
+            .await
+            .unwrap();
+        if tenant == large {
+            let generated = 500 + 20 * tsunagu_demo::scale::BUSY_CONVERSATIONS;
+            assert!(
+                conversations > generated - 20 && conversations <= generated,
+                "{conversations}"
+            );
+            assert_eq!((wrong_members, strangers), (0, 0));
+            assert!(busy >= tsunagu_demo::scale::BUSY_CONVERSATIONS, "{busy}");
+            assert!(messages >= conversations * tsunagu_demo::scale::MESSAGES_PER_CONVERSATION);
+        } else {
+            assert_eq!((conversations, messages), (0, 0));
+        }
         tx.commit().await.unwrap();
     }
 

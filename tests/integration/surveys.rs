@@ -659,6 +659,18 @@ async fn segments_and_outreach_close_the_loop() {
     assert!(funnel.body.contains(&format!("/recipients/{a}/article")));
     let c_id: uuid::Uuid = sqlx_member_id(&app, "c@example.jp").await;
     assert!(!funnel.body.contains(&format!("/recipients/{c_id}/article")));
+    // Each recipient can be written to from the list: a private conversation with them.
+    assert!(funnel.body.contains(&format!(
+        "<input type=\"hidden\" name=\"to\" value=\"{c_id}\">"
+    )));
+    let writing = office
+        .post("/messages/direct", &[("to", &c_id.to_string())])
+        .await;
+    assert_eq!(writing.status, StatusCode::SEE_OTHER, "{}", writing.body);
+    assert!(writing
+        .header("location")
+        .unwrap()
+        .starts_with("/messages/"));
     let early = office
         .post(
             &format!("/secretariat/outreach/{outreach}/recipients/{c_id}/article"),

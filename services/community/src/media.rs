@@ -1,4 +1,4 @@
-//! Images members upload (profile photos, article covers).
+//! Images members upload (profile photos, article covers, post and message images).
 //!
 //! An upload is checked before it is trusted: at most [`MAX_UPLOAD_BYTES`], a JPEG, PNG or WebP by
 //! its content (not its name), at most [`MAX_PIXELS`] on each side, read from the header before
@@ -25,6 +25,8 @@ pub enum MediaKind {
     Cover,
     /// A timeline post's image: at most 1200×1200.
     PostImage,
+    /// An image in a private message: at most 1200×1200, served only to the conversation.
+    MessageImage,
 }
 
 impl MediaKind {
@@ -33,6 +35,7 @@ impl MediaKind {
             MediaKind::Photo => "photos",
             MediaKind::Cover => "covers",
             MediaKind::PostImage => "posts",
+            MediaKind::MessageImage => "messages",
         }
     }
 }
@@ -97,7 +100,9 @@ fn process(bytes: &[u8], kind: MediaKind) -> Result<Vec<u8>, UploadError> {
     let resized = match kind {
         MediaKind::Photo => decoded.resize_to_fill(400, 400, image::imageops::FilterType::Lanczos3),
         MediaKind::Cover => decoded.resize(1600, 900, image::imageops::FilterType::Lanczos3),
-        MediaKind::PostImage => decoded.resize(1200, 1200, image::imageops::FilterType::Lanczos3),
+        MediaKind::PostImage | MediaKind::MessageImage => {
+            decoded.resize(1200, 1200, image::imageops::FilterType::Lanczos3)
+        }
     };
     let mut out = Vec::new();
     let rgb = resized.to_rgb8();

@@ -99,7 +99,7 @@ pub async fn seed_demo_messages(db: &Db) -> anyhow::Result<()> {
         let direct = tsunagu_messages::queries::direct_between(&mut tx, from, to).await?;
         for (n, line) in lines.iter().enumerate() {
             let author = if n % 2 == 0 { from } else { to };
-            tsunagu_messages::queries::post(&mut tx, direct, author, line).await?;
+            tsunagu_messages::queries::post(&mut tx, direct, author, line, None).await?;
         }
         let (title, emails, lines) = &texts.group;
         let mut members = Vec::new();
@@ -113,7 +113,7 @@ pub async fn seed_demo_messages(db: &Db) -> anyhow::Result<()> {
                 tsunagu_messages::queries::create_group(&mut tx, creator, title, others).await?;
             for (n, line) in lines.iter().enumerate() {
                 let author = members[n % members.len()];
-                tsunagu_messages::queries::post(&mut tx, group, author, line).await?;
+                tsunagu_messages::queries::post(&mut tx, group, author, line, None).await?;
             }
         }
         tx.commit().await?;

@@ -35,6 +35,10 @@ pub struct ScaleOptions {
     /// Responses to the large tenant's open 20-question survey (none when 0).
     #[arg(long, default_value_t = 20_000)]
     pub large_survey_responses: i64,
+    /// Direct conversations in the large tenant, of [`MESSAGES_PER_CONVERSATION`] messages each,
+    /// besides the busy inboxes of members m1–m20 (see [`insert_conversations`]).
+    #[arg(long, default_value_t = 100_000)]
+    pub large_conversations: i64,
 }
 
 const SURNAMES: &[(&str, &str, &str)] = &[
@@ -351,6 +355,78 @@ pub async fn insert_articles(tx: &mut TenantTx, count: i64) -> Result<(), sqlx::
     Ok(())
 }
 
+/// Messages in each generated conversation.
+pub const MESSAGES_PER_CONVERSATION: i64 = 8;
+/// Members m1–m20 (the benchmark's readers) each have this many more conversations, with
+/// [`BUSY_MESSAGES`] messages each: a busy inbox, the one the messages pages are measured on.
+pub const BUSY_CONVERSATIONS: i64 = 40;
+pub const BUSY_MESSAGES: i64 = 30;
+
+/// Direct conversations between members: `count` pairs spread over the whole tenant (member
+/// number i with i+1+d, so no pair repeats), each with [`MESSAGES_PER_CONVERSATION`] messages,
+/// and then a busy inbox for each of members m1–m20 (by email). The older participant's half of
+/// the conversations has its last message unread. Pairs that already exist are skipped.
+pub async fn insert_conversations(tx: &mut TenantTx, count: i64) -> Result<(), sqlx::Error> {
+    let tenant = tx.tenant_id();
+    let pairs_everywhere = concat!(
+        "with ",
+        members_by_number!(),
+        ", pairs as ( \
+           select g, a.id as a_id, b.id as b_id from generate_series(0, $2 - 1) g cross join c \
+             join m a on a.i = g % c.n join m b on b.i = (g % c.n + 1 + g / c.n) % c.n \
+           where c.n >= 3)"
+    );
+    // Partners m21 upward (wrapping around the tenant's members), never another reader.
+    let busy_inboxes = "with n as (select count(*) as n from members where tenant_id = $1), \
+         pairs as ( \
+           select r.k * 1000 + j as g, a.id as a_id, b.id as b_id \
+           from generate_series(1, 20) r(k) cross join generate_series(0, $2 - 1) j cross join n \
+             join members a on a.tenant_id = $1 and a.email_normalized = 'm' || r.k || '@scale.example' \
+             join members b on b.tenant_id = $1 \
+               and b.email_normalized = 'm' || (21 + ((r.k - 1) * $2 + j) % greatest(n.n - 20, 1)) || '@scale.example')";
+    for (pairs, conversations, messages) in [
+        (
+            pairs_everywhere.to_owned(),
+            count,
+            MESSAGES_PER_CONVERSATION,
+        ),
+        (busy_inboxes.to_owned(), BUSY_CONVERSATIONS, BUSY_MESSAGES),
+    ] {
+        sqlx::query(&format!(
+            "{pairs}, conv as ( \
+               insert into conversations (tenant_id, id, kind, direct_low, direct_high, created_by, \
+                 created_at, last_message_at) \
+               select $1, gen_random_uuid(), 'direct', least(a_id, b_id), greatest(a_id, b_id), a_id, \
+                 now() - interval '90 days', now() - (g % 43200) * interval '1 minute' \
+               from pairs \
+               on conflict (tenant_id, direct_low, direct_high) do nothing \
+               returning id, created_by, direct_low, direct_high, created_at, last_message_at), \
+             joined as ( \
+               insert into conversation_members (tenant_id, conversation_id, member_id, joined_at, last_read_at) \
+               select $1, conv.id, x.member_id, conv.created_at, \
+                 case when x.member_id = conv.created_by then conv.last_message_at \
+                      else conv.last_message_at - interval '1 minute' end \
+               from conv cross join lateral (values (conv.direct_low), (conv.direct_high)) x(member_id)) \
+             insert into messages (tenant_id, id, conversation_id, author_id, body, created_at) \
+             select $1, gen_random_uuid(), conv.id, \
+               case when k % 2 = 0 then conv.created_by \
+                    when conv.created_by = conv.direct_low then conv.direct_high else conv.direct_low end, \
+               (array['ご無沙汰しています。来月の勉強会、ぜひご一緒しましょう。', \
+                      'Thanks for the intro! Happy to chat about the role next week.', \
+                      '資料ありがとうございます。拝見して、また連絡します。', \
+                      'Great to hear from you. How is the new team?'])[1 + k % 4] || ' (' || k || ')', \
+               conv.last_message_at - ($3 - k) * interval '7 minutes' \
+             from conv cross join generate_series(1, $3) k"
+        ))
+        .bind(tenant)
+        .bind(conversations)
+        .bind(messages)
+        .execute(tx.conn())
+        .await?;
+    }
+    Ok(())
+}
+
 /// Title of the large tenant's survey, by which benchmarks find it.
 pub const SCALE_SURVEY_TITLE: &str = "キャリアアンケート 2026 (scale)";
 
@@ -503,6 +579,9 @@ pub async fn seed_scale(db: &Db, options: &ScaleOptions) -> anyhow::Result<Scale
         insert_posts(&mut tx, posts).await?;
         insert_recruitments(&mut tx, recruitments).await?;
         insert_articles(&mut tx, articles).await?;
+        if i == 0 && options.large_conversations > 0 {
+            insert_conversations(&mut tx, options.large_conversations).await?;
+        }
         if i == 0 && options.large_survey_responses > 0 {
             insert_survey(
                 &mut tx,

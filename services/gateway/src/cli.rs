@@ -36,8 +36,18 @@ pub enum Command {
         #[command(subcommand)]
         command: SeedCommand,
     },
-    /// Deliver the email outbox (and later other background jobs) until stopped.
+    /// Deliver the email outbox and run the periodic jobs until stopped.
     Worker,
+    /// Build this week's digest emails now (the worker does it from Monday 08:00 network time);
+    /// members already sent this week's digest are skipped. Prints what it did.
+    Digest {
+        /// Only this network (slug).
+        #[arg(long)]
+        tenant: Option<String>,
+        /// Act as if it were this moment (RFC 3339), e.g. to build a past week's digest.
+        #[arg(long)]
+        at: Option<String>,
+    },
     /// Platform staff accounts for the console.
     Staff {
         #[command(subcommand)]
@@ -228,6 +238,28 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await?;
             tx.commit().await?;
             println!("staff account ready: {}", email.address);
+            Ok(())
+        }
+        Command::Digest { tenant, at } => {
+            let config = ServerConfig::from_env()?;
+            let now = match at {
+                Some(at) => {
+                    time::OffsetDateTime::parse(&at, &time::format_description::well_known::Rfc3339)
+                        .map_err(|e| anyhow::anyhow!("--at {at}: not an RFC 3339 time ({e})"))?
+                }
+                None => time::OffsetDateTime::now_utc(),
+            };
+            let db = Db::connect(config.database_url.expose(), 2).await?;
+            let web = tsunagu_web::WebKit::new(crate::TEMPLATES).map_err(anyhow::Error::from)?;
+            let started = std::time::Instant::now();
+            let run = tsunagu_digest::run(&db, &web, &config, now, tenant.as_deref()).await?;
+            println!(
+                "digest: {} networks, {} members, {} emails in {:.1} s",
+                run.networks,
+                run.members,
+                run.sent,
+                started.elapsed().as_secs_f64()
+            );
             Ok(())
         }
         Command::Preflight => {

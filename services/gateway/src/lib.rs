@@ -24,6 +24,7 @@ const GATEWAY_TEMPLATES: &[tsunagu_web::templates::EmbeddedTemplate] =
 pub const FEATURES: tsunagu_web::state::Features = tsunagu_web::state::Features {
     templates: TEMPLATES,
     unread_notifications: tsunagu_community::notifications::unread_counter,
+    unread_messages: tsunagu_messages::unread_counter,
     home_items: tsunagu_surveys::answering::home_items,
 };
 
@@ -36,4 +37,5 @@ pub const TEMPLATES: &[&[tsunagu_web::templates::EmbeddedTemplate]] = &[
     tsunagu_console::TEMPLATES,
     tsunagu_surveys::TEMPLATES,
     tsunagu_messages::TEMPLATES,
+    tsunagu_digest::TEMPLATES,
 ];

@@ -37,11 +37,26 @@ pub struct PeriodicJob {
 }
 
 /// Every periodic job. A new job is a function in its crate and a line here (CONTRIBUTING.md).
-pub const PERIODIC_JOBS: &[PeriodicJob] = &[PeriodicJob {
-    name: "see_later_reminders",
-    every: Duration::from_secs(3600),
-    run: see_later_reminders,
-}];
+pub const PERIODIC_JOBS: &[PeriodicJob] = &[
+    PeriodicJob {
+        name: "see_later_reminders",
+        every: Duration::from_secs(3600),
+        run: see_later_reminders,
+    },
+    // Every quarter of an hour, so a network's digest starts soon after its Monday morning and
+    // a run cut short (a restart) resumes where it stopped; a finished week costs one lookup.
+    PeriodicJob {
+        name: "weekly_digest",
+        every: Duration::from_secs(900),
+        run: weekly_digest,
+    },
+];
+
+fn weekly_digest(cx: &JobContext) -> JobRun<'_> {
+    Box::pin(tsunagu_digest::send_weekly_digests(
+        &cx.db, &cx.web, &cx.config,
+    ))
+}
 
 fn see_later_reminders(cx: &JobContext) -> JobRun<'_> {
     Box::pin(tsunagu_community::jobs::send_see_later_reminders(

@@ -53,6 +53,39 @@ pub async fn enqueue(tx: &mut TenantTx, email: &OutgoingEmail) -> Result<Uuid, D
     Ok(id)
 }
 
+/// [`enqueue`] for many emails in one statement (the weekly digest writes a batch at a time).
+pub async fn enqueue_many(tx: &mut TenantTx, emails: &[OutgoingEmail]) -> Result<(), DbError> {
+    if emails.is_empty() {
+        return Ok(());
+    }
+    let tenant_id = tx.tenant_id();
+    let ids: Vec<Uuid> = emails.iter().map(|_| crate::ids::new_row_id()).collect();
+    let column = |f: fn(&OutgoingEmail) -> &str| -> Vec<&str> { emails.iter().map(f).collect() };
+    let unsubscribe: Vec<Option<&str>> = emails
+        .iter()
+        .map(|e| e.list_unsubscribe.as_deref())
+        .collect();
+    sqlx::query(
+        "insert into email_outbox (tenant_id, id, to_address, kind, locale, subject, text_body, html_body, \
+           list_unsubscribe) \
+         select $1, e.id, e.to_address, e.kind, e.locale, e.subject, e.text_body, e.html_body, e.list_unsubscribe \
+         from unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[]) \
+           as e(id, to_address, kind, locale, subject, text_body, html_body, list_unsubscribe)",
+    )
+    .bind(tenant_id)
+    .bind(&ids)
+    .bind(column(|e| &e.to))
+    .bind(column(|e| &e.kind))
+    .bind(column(|e| &e.locale))
+    .bind(column(|e| &e.subject))
+    .bind(column(|e| &e.text_body))
+    .bind(column(|e| &e.html_body))
+    .bind(&unsubscribe)
+    .execute(tx.conn())
+    .await?;
+    signal(tx, EMAIL_QUEUE, OffsetDateTime::now_utc()).await
+}
+
 /// Marks `queue` of this tenant as due at `due_at` (or earlier if already due earlier) and wakes
 /// the worker when the transaction commits (NOTIFY is transactional).
 async fn signal(tx: &mut TenantTx, queue: &str, due_at: OffsetDateTime) -> Result<(), DbError> {

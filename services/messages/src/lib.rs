@@ -22,6 +22,7 @@ use tsunagu_web::forms::{render_page, text, FieldErrors};
 use tsunagu_web::{AppError, AppState, Authorized, Page};
 
 use queries::{ConversationId, ConversationKind, MessageId};
+use tsunagu_community::media::{MediaKind, MediaStore};
 
 pub const TEMPLATES: &[tsunagu_web::templates::EmbeddedTemplate] =
     tsunagu_web::templates!["messages/list.html", "messages/conversation.html"];
@@ -35,16 +36,36 @@ pub const MESSAGES_SHOWN: i64 = 100;
 /// Characters in one message.
 pub const MAX_MESSAGE_CHARS: usize = 5000;
 
+/// The header's message badge, for the web kit's session layer (`tsunagu_web::state::Features`).
+pub fn unread_counter(
+    tx: &mut tsunagu_kernel::TenantTx,
+    member: MemberId,
+) -> std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<i64, tsunagu_kernel::DbError>> + Send + '_>,
+> {
+    Box::pin(queries::count_unread(tx, member))
+}
+
 pub fn routes() -> tsunagu_web::routes::Routes {
     use tsunagu_authz::Permission::*;
     tsunagu_web::routes::Routes::new()
         .member("/messages", UseMessages, get(list_conversations))
         .member("/messages/direct", UseMessages, post(start_direct))
         .member("/messages/stream", UseMessages, get(live::stream))
+        .member("/messages/unread", UseMessages, get(unread_count))
         .member(
             "/messages/{id}",
             UseMessages,
-            get(show_conversation).post(send_message),
+            get(show_conversation)
+                .post(send_message)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    tsunagu_web::csrf::MAX_MULTIPART_BYTES,
+                )),
+        )
+        .member(
+            "/messages/{id}/images/{message}",
+            UseMessages,
+            get(show_message_image),
         )
         .member(
             "/messages/{id}/messages/{message}/edit",
@@ -78,6 +99,7 @@ struct SummaryView {
     title: String,
     others: String,
     last_body: Option<String>,
+    last_image: bool,
     last_label: String,
     unread: i64,
 }
@@ -98,6 +120,7 @@ pub async fn list_conversations(
             title: c.title,
             others: c.others.unwrap_or_default(),
             last_body: c.last_body,
+            last_image: c.last_image,
             last_label: dates::datetime(c.last_message_at, page.lang, page.zone()),
             unread: c.unread,
         })
@@ -158,6 +181,8 @@ struct MessageView {
     /// The text in paragraphs, each a list of plain and link pieces (see [`linkify`]).
     paragraphs: Vec<Vec<Piece>>,
     body: String,
+    /// It carries an image (served by `/messages/{id}/images/{message}`).
+    image: bool,
     deleted: bool,
     edited: bool,
     editable: bool,
@@ -230,6 +255,80 @@ fn read_body(form: &MessageForm) -> Result<String, FieldErrors> {
     })
 }
 
+/// The message form as sent: urlencoded (text only) or multipart (text and an optional image).
+async fn read_message_form(
+    state: &AppState,
+    request: axum::extract::Request,
+) -> Result<(MessageForm, Option<Vec<u8>>), AppError> {
+    use axum::extract::FromRequest;
+    let is_multipart = request
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if !is_multipart {
+        let Form(form) = Form::<MessageForm>::from_request(request, state)
+            .await
+            .map_err(|e| AppError::BadRequest(e.to_string()))?;
+        return Ok((form, None));
+    }
+    let multipart = axum::extract::Multipart::from_request(request, state)
+        .await
+        .map_err(|e| AppError::BadRequest(e.to_string()))?;
+    let (fields, image) = tsunagu_community::view::read_multipart(multipart, "image").await?;
+    let mut form = MessageForm::default();
+    if let Some((_, body)) = fields.into_iter().find(|(name, _)| name == "body") {
+        form.body = body;
+    }
+    Ok((form, image))
+}
+
+/// The text of a message that may also carry an image: empty text is fine with an image.
+fn read_text_with_image(form: &MessageForm, has_image: bool) -> Result<String, FieldErrors> {
+    if has_image && form.body.trim().is_empty() {
+        return Ok(String::new());
+    }
+    read_body(form).map_err(|mut errors| {
+        if form.body.trim().is_empty() {
+            errors = FieldErrors::new();
+            errors.insert("body", "errors.message.body_or_image");
+        }
+        errors
+    })
+}
+
+/// `GET /messages/unread`: the header badge's count as JSON (`{"unread": n}`), for the page
+/// script to recount after a stream event. The session layer has counted it (cached per member,
+/// dropped when a message for them is committed).
+pub async fn unread_count(
+    _member: Authorized,
+    unread: Option<axum::Extension<tsunagu_web::session::UnreadCounts>>,
+) -> Response {
+    let count = unread.map(|u| u.0.messages).unwrap_or_default();
+    (
+        [(axum::http::header::CACHE_CONTROL, "no-store")],
+        axum::Json(serde_json::json!({ "unread": count })),
+    )
+        .into_response()
+}
+
+/// `GET /messages/{id}/images/{message}`: a message's image, for the conversation's current
+/// members only (anyone else: 404, as if it did not exist).
+pub async fn show_message_image(
+    State(state): State<AppState>,
+    member: Authorized,
+    Path((id, message)): Path<(ConversationId, MessageId)>,
+) -> Result<Response, AppError> {
+    let mut tx = member.begin(&state).await?;
+    queries::find_for_member(&mut tx, id, member.id())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let key = queries::message_image(&mut tx, id, message).await?;
+    tx.commit().await?;
+    tsunagu_community::view::serve_image(&state, member.tenant.id, MediaKind::MessageImage, key)
+        .await
+}
+
 pub async fn show_conversation(
     State(state): State<AppState>,
     member: Authorized,
@@ -273,8 +372,14 @@ async fn render_conversation(
         }
         _ => false,
     };
-    queries::mark_read(&mut tx, id, member.id()).await?;
+    let was_unread = queries::mark_read(&mut tx, id, member.id()).await?;
     tx.commit().await?;
+    // The header was counted before this visit read the conversation.
+    let mut page = page.clone();
+    if let Some(view) = page.member.as_mut().filter(|_| was_unread) {
+        view.unread_messages = (view.unread_messages - 1).max(0);
+    }
+    let page = &page;
     let now = OffsetDateTime::now_utc();
     let views: Vec<MessageView> = messages
         .into_iter()
@@ -286,6 +391,7 @@ async fn render_conversation(
                 mine,
                 paragraphs: linkify(&m.body),
                 deleted: m.deleted_at.is_some(),
+                image: m.image_key.is_some(),
                 edited: m.edited_at.is_some(),
                 editable: mine && m.deleted_at.is_none() && now - m.created_at < EDIT_WINDOW,
                 unread: !mine && m.created_at > conversation.last_read_at,
@@ -320,9 +426,10 @@ pub async fn send_message(
     member: Authorized,
     page: Page,
     Path(id): Path<ConversationId>,
-    Form(form): Form<MessageForm>,
+    request: axum::extract::Request,
 ) -> Result<Response, AppError> {
-    let body = match read_body(&form) {
+    let (form, image) = read_message_form(&state, request).await?;
+    let body = match read_text_with_image(&form, image.is_some()) {
         Ok(body) => body,
         Err(errors) => {
             return render_conversation(
@@ -337,7 +444,65 @@ pub async fn send_message(
             .await;
         }
     };
-    let mut tx = member.begin(&state).await?;
+    // The image is checked and stored before anything is written, so a bad file changes
+    // nothing; if the message is then refused, the stored file goes again.
+    let store = MediaStore::new(&state.config.data_dir);
+    let image_key = match image {
+        Some(bytes) => match store
+            .save(member.tenant.id, MediaKind::MessageImage, bytes)
+            .await
+            .map_err(anyhow::Error::from)?
+        {
+            Ok(key) => Some(key),
+            Err(refused) => {
+                let mut errors = FieldErrors::new();
+                errors.insert("image", refused.message_key());
+                return render_conversation(
+                    &state,
+                    &member,
+                    &page,
+                    id,
+                    &form,
+                    &errors,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )
+                .await;
+            }
+        },
+        None => None,
+    };
+    let sent = post_message(
+        &state,
+        &member,
+        &page,
+        id,
+        &form,
+        &body,
+        image_key.as_deref(),
+    )
+    .await;
+    if !matches!(&sent, Ok(response) if response.status() == StatusCode::SEE_OTHER) {
+        if let Some(key) = &image_key {
+            store
+                .delete(member.tenant.id, MediaKind::MessageImage, key)
+                .await;
+        }
+    }
+    sent
+}
+
+/// Writes a checked message (and its stored image) to the conversation, emails and tells the
+/// recipients; the conversation page with the reason when it is refused.
+async fn post_message(
+    state: &AppState,
+    member: &Authorized,
+    page: &Page,
+    id: ConversationId,
+    form: &MessageForm,
+    body: &str,
+    image_key: Option<&str>,
+) -> Result<Response, AppError> {
+    let mut tx = member.begin(state).await?;
     let conversation = queries::find_for_member(&mut tx, id, member.id())
         .await?
         .ok_or(AppError::NotFound)?;
@@ -346,17 +511,17 @@ pub async fn send_message(
         let mut errors = FieldErrors::new();
         errors.insert("body", "errors.message.refused");
         return render_conversation(
-            &state,
-            &member,
-            &page,
+            state,
+            member,
+            page,
             id,
-            &form,
+            form,
             &errors,
             StatusCode::FORBIDDEN,
         )
         .await;
     }
-    let message = queries::post(&mut tx, id, member.id(), &body).await?;
+    let message = queries::post(&mut tx, id, member.id(), body, image_key).await?;
     let participants = queries::participants(&mut tx, id).await?;
     let members: Vec<MemberId> = participants.iter().map(|p| p.id).collect();
     let recipients: Vec<MemberId> = members
@@ -373,7 +538,12 @@ pub async fn send_message(
         } else {
             member.data.display_name.clone()
         };
-        let excerpt: String = body.chars().take(200).collect();
+        let excerpt: String = if body.is_empty() {
+            // An image alone: the email says so in both languages (one text for every recipient).
+            "（画像 / image）".to_owned()
+        } else {
+            body.chars().take(200).collect()
+        };
         tsunagu_identity::email::send_to_consenting(
             &mut tx,
             &state.web,
@@ -397,7 +567,7 @@ pub async fn send_message(
         .await?;
     }
     tx.commit().await?;
-    live::publish(&state, member.tenant.id, id, members).await;
+    live::publish(state, member.tenant.id, id, members).await;
     Ok(Redirect::to(&format!("/messages/{id}#m-{message}")).into_response())
 }
 
@@ -446,10 +616,15 @@ pub async fn delete_message(
     queries::find_for_member(&mut tx, id, member.id())
         .await?
         .ok_or(AppError::NotFound)?;
-    if !queries::delete(&mut tx, id, message, member.id()).await? {
+    let Some(deleted) = queries::delete(&mut tx, id, message, member.id()).await? else {
         return Err(AppError::NotFound);
-    }
+    };
     tx.commit().await?;
+    if let Some(key) = deleted.image_key {
+        MediaStore::new(&state.config.data_dir)
+            .delete(member.tenant.id, MediaKind::MessageImage, &key)
+            .await;
+    }
     Ok(Redirect::to(&format!("/messages/{id}#m-{message}")).into_response())
 }
 

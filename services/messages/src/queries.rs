@@ -36,8 +36,11 @@ pub struct ConversationSummary {
     pub unread: i64,
     /// The other current members' names.
     pub others: Option<String>,
-    /// The newest message's text ('' when deleted, none when there is no message yet).
+    /// The newest message's text ('' when deleted or an image alone, none when there is no
+    /// message yet).
     pub last_body: Option<String>,
+    /// The newest message carries an image.
+    pub last_image: bool,
 }
 
 /// The member's conversations, newest activity first.
@@ -57,7 +60,10 @@ pub async fn list_for(
             where o.tenant_id = c.tenant_id and o.conversation_id = c.id and o.member_id <> $2 \
               and o.left_at is null) as others, \
            (select m.body from messages m where m.tenant_id = c.tenant_id and m.conversation_id = c.id \
-            order by m.created_at desc, m.id desc limit 1) as last_body \
+            order by m.created_at desc, m.id desc limit 1) as last_body, \
+           coalesce((select m.image_key is not null from messages m \
+            where m.tenant_id = c.tenant_id and m.conversation_id = c.id \
+            order by m.created_at desc, m.id desc limit 1), false) as last_image \
          from conversation_members cm \
          join conversations c on c.tenant_id = cm.tenant_id and c.id = cm.conversation_id \
          where cm.tenant_id = $1 and cm.member_id = $2 and cm.left_at is null \
@@ -133,6 +139,8 @@ pub struct MessageRow {
     pub created_at: OffsetDateTime,
     pub edited_at: Option<OffsetDateTime>,
     pub deleted_at: Option<OffsetDateTime>,
+    /// Its image's key in the media store (see [`message_image`]).
+    pub image_key: Option<String>,
 }
 
 /// The newest `limit` messages of a conversation, oldest first.
@@ -144,7 +152,7 @@ pub async fn recent_messages(
     let tenant_id = tx.tenant_id();
     let mut rows: Vec<MessageRow> = sqlx::query_as(
         "select m.id, m.author_id, a.name_kanji as author_name, m.body, m.created_at, m.edited_at, \
-           m.deleted_at \
+           m.deleted_at, m.image_key \
          from messages m join members a on a.tenant_id = m.tenant_id and a.id = m.author_id \
          where m.tenant_id = $1 and m.conversation_id = $2 \
          order by m.created_at desc, m.id desc limit $3",
@@ -239,24 +247,27 @@ async fn join(tx: &mut TenantTx, id: ConversationId, members: &[MemberId]) -> Re
     Ok(())
 }
 
-/// Adds a message by `author` and marks the conversation read for them.
+/// Adds a message by `author` (text, an image already stored, or both) and marks the
+/// conversation read for them.
 pub async fn post(
     tx: &mut TenantTx,
     id: ConversationId,
     author: MemberId,
     body: &str,
+    image_key: Option<&str>,
 ) -> Result<MessageId, DbError> {
     let tenant_id = tx.tenant_id();
     let message = MessageId::new();
     sqlx::query(
-        "insert into messages (tenant_id, id, conversation_id, author_id, body) \
-         values ($1, $2, $3, $4, $5)",
+        "insert into messages (tenant_id, id, conversation_id, author_id, body, image_key) \
+         values ($1, $2, $3, $4, $5, $6)",
     )
     .bind(tenant_id)
     .bind(message)
     .bind(id)
     .bind(author)
     .bind(body)
+    .bind(image_key)
     .execute(tx.conn())
     .await?;
     sqlx::query(
@@ -267,26 +278,92 @@ pub async fn post(
     .execute(tx.conn())
     .await?;
     mark_read(tx, id, author).await?;
+    forget_others_unread(tx, id, author).await?;
     Ok(message)
 }
 
-/// Everything in the conversation up to now is read by `member`.
+/// The other current members' message badges are recounted after commit (something new for
+/// them, or something they had not read is gone).
+async fn forget_others_unread(
+    tx: &mut TenantTx,
+    id: ConversationId,
+    author: MemberId,
+) -> Result<(), DbError> {
+    let tenant_id = tx.tenant_id();
+    let others: Vec<MemberId> = sqlx::query_scalar(
+        "select member_id from conversation_members \
+         where tenant_id = $1 and conversation_id = $2 and member_id <> $3 and left_at is null",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .bind(author)
+    .fetch_all(tx.conn())
+    .await?;
+    tx.changed_unread(others);
+    Ok(())
+}
+
+/// Everything in the conversation up to now is read by `member`. True when something was new to
+/// them (their header badge is then recounted after commit).
 pub async fn mark_read(
     tx: &mut TenantTx,
     id: ConversationId,
     member: MemberId,
-) -> Result<(), DbError> {
+) -> Result<bool, DbError> {
     let tenant_id = tx.tenant_id();
-    sqlx::query(
-        "update conversation_members set last_read_at = now() \
-         where tenant_id = $1 and conversation_id = $2 and member_id = $3",
+    let marked = sqlx::query(
+        "update conversation_members cm set last_read_at = now() \
+         from conversations c \
+         where cm.tenant_id = $1 and cm.conversation_id = $2 and cm.member_id = $3 \
+           and c.tenant_id = cm.tenant_id and c.id = cm.conversation_id \
+           and cm.last_read_at < c.last_message_at",
     )
     .bind(tenant_id)
     .bind(id)
     .bind(member)
     .execute(tx.conn())
+    .await?
+    .rows_affected()
+        > 0;
+    if marked {
+        tx.changed_unread([member]);
+    }
+    Ok(marked)
+}
+
+/// How many of the member's conversations have a message from someone else that they have not
+/// read (the header's message badge).
+pub async fn count_unread(tx: &mut TenantTx, member: MemberId) -> Result<i64, DbError> {
+    Ok(count_unread_of(tx, &[member])
+        .await?
+        .get(&member)
+        .copied()
+        .unwrap_or(0))
+}
+
+/// [`count_unread`] for many members in one statement (the weekly digest's batches); members
+/// with nothing unread are absent.
+pub async fn count_unread_of(
+    tx: &mut TenantTx,
+    members: &[MemberId],
+) -> Result<std::collections::HashMap<MemberId, i64>, DbError> {
+    let tenant_id = tx.tenant_id();
+    let rows: Vec<(MemberId, i64)> = sqlx::query_as(
+        "select cm.member_id, count(*) from conversation_members cm \
+         join conversations c on c.tenant_id = cm.tenant_id and c.id = cm.conversation_id \
+         where cm.tenant_id = $1 and cm.member_id = any($2) and cm.left_at is null \
+           and c.last_message_at > cm.last_read_at \
+           and exists (select 1 from messages m \
+                       where m.tenant_id = cm.tenant_id and m.conversation_id = cm.conversation_id \
+                         and m.created_at > cm.last_read_at and m.author_id <> cm.member_id \
+                         and m.deleted_at is null) \
+         group by cm.member_id",
+    )
+    .bind(tenant_id)
+    .bind(members)
+    .fetch_all(tx.conn())
     .await?;
-    Ok(())
+    Ok(rows.into_iter().collect())
 }
 
 /// Changes the text of the author's own message while it is younger than `window`. False when
@@ -317,27 +394,65 @@ pub async fn edit(
         == 1)
 }
 
-/// Deletes the author's own message: its text goes, a "deleted" mark stays.
+/// Deletes the author's own message: its text and image go, a "deleted" mark stays. `None` when it
+/// is not theirs or already deleted.
 pub async fn delete(
     tx: &mut TenantTx,
     id: ConversationId,
     message: MessageId,
     author: MemberId,
-) -> Result<bool, DbError> {
+) -> Result<Option<Deleted>, DbError> {
     let tenant_id = tx.tenant_id();
-    Ok(sqlx::query(
-        "update messages set body = '', deleted_at = now() \
+    let found: Option<Option<String>> = sqlx::query_scalar(
+        "select image_key from messages \
          where tenant_id = $1 and conversation_id = $2 and id = $3 and author_id = $4 \
-           and deleted_at is null",
+           and deleted_at is null for update",
     )
     .bind(tenant_id)
     .bind(id)
     .bind(message)
     .bind(author)
+    .fetch_optional(tx.conn())
+    .await?;
+    let Some(image_key) = found else {
+        return Ok(None);
+    };
+    sqlx::query(
+        "update messages set body = '', image_key = null, deleted_at = now() \
+         where tenant_id = $1 and id = $2",
+    )
+    .bind(tenant_id)
+    .bind(message)
     .execute(tx.conn())
+    .await?;
+    forget_others_unread(tx, id, author).await?;
+    Ok(Some(Deleted { image_key }))
+}
+
+/// What a deletion leaves to do after commit: its image file goes.
+#[derive(Debug)]
+pub struct Deleted {
+    pub image_key: Option<String>,
+}
+
+/// The image key of a message of the conversation (the caller has checked the reader is in
+/// it); `None` when it has none or is deleted.
+pub async fn message_image(
+    tx: &mut TenantTx,
+    id: ConversationId,
+    message: MessageId,
+) -> Result<Option<String>, DbError> {
+    let tenant_id = tx.tenant_id();
+    Ok(sqlx::query_scalar(
+        "select image_key from messages \
+         where tenant_id = $1 and conversation_id = $2 and id = $3 and deleted_at is null",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .bind(message)
+    .fetch_optional(tx.conn())
     .await?
-    .rows_affected()
-        == 1)
+    .flatten())
 }
 
 /// `member` leaves a group (a direct conversation cannot be left, only blocked).
@@ -347,7 +462,7 @@ pub async fn leave(
     member: MemberId,
 ) -> Result<bool, DbError> {
     let tenant_id = tx.tenant_id();
-    Ok(sqlx::query(
+    let left = sqlx::query(
         "update conversation_members cm set left_at = now() \
          from conversations c \
          where cm.tenant_id = $1 and cm.conversation_id = $2 and cm.member_id = $3 \
@@ -360,7 +475,11 @@ pub async fn leave(
     .execute(tx.conn())
     .await?
     .rows_affected()
-        == 1)
+        == 1;
+    if left {
+        tx.changed_unread([member]);
+    }
+    Ok(left)
 }
 
 pub async fn block(tx: &mut TenantTx, member: MemberId, blocked: MemberId) -> Result<(), DbError> {

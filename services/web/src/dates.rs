@@ -24,6 +24,11 @@ impl Zone {
         Zone::JAPAN
     }
 
+    /// The zone's offset from UTC.
+    pub fn offset(self) -> UtcOffset {
+        self.0
+    }
+
     fn local(self, at: OffsetDateTime) -> OffsetDateTime {
         at.to_offset(self.0)
     }

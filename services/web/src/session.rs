@@ -52,8 +52,8 @@ pub struct SessionStore {
     load_script: std::sync::Arc<redis::Script>,
 }
 
-/// Loads a session and, in the same round trip, the member's cached unread-notification count
-/// (the header badge on every signed-in page) and the tenant's content versions (which tell the
+/// Loads a session and, in the same round trip, the member's cached unread counts (the header's
+/// notification and message badges on every signed-in page, one key "<notifications> <messages>") and the tenant's content versions (which tell the
 /// process-local caches whether they are current, see [`crate::versions`]). The count's key is
 /// named by the member id inside the session, which only the server side of Redis can see
 /// without a second trip. Every key carries the tenant's hash tag, so on a Redis Cluster they
@@ -69,11 +69,11 @@ end
 return {raw, unread, redis.call('HGETALL', KEYS[2])}
 "#;
 
-/// A loaded session with the member's cached unread count (`None`: not cached) and the tenant's
+/// A loaded session with the member's cached unread counts (`None`: not cached) and the tenant's
 /// content versions.
 pub struct LoadedSession {
     pub data: SessionData,
-    pub cached_unread: Option<i64>,
+    pub cached_unread: Option<UnreadCounts>,
     pub versions: TenantVersions,
 }
 
@@ -134,7 +134,7 @@ impl SessionStore {
         }
         let key = session_key(tenant, id);
         let mut conn = self.redis.clone();
-        let found: Option<(String, Option<i64>, Vec<String>)> = self
+        let found: Option<(String, Option<String>, Vec<String>)> = self
             .load_script
             .key(&key)
             .key(versions_key(tenant))
@@ -156,7 +156,7 @@ impl SessionStore {
         }
         Ok(Some(LoadedSession {
             data,
-            cached_unread,
+            cached_unread: cached_unread.as_deref().and_then(UnreadCounts::parse),
             versions: TenantVersions::from_flat(versions),
         }))
     }
@@ -269,10 +269,10 @@ pub async fn load_session(
                     tracing::Span::current()
                         .record("member.id", tracing::field::display(data.member_id));
                     let unread = match cached_unread {
-                        Some(count) => count,
-                        None => count_unread_notifications(&state, tenant, data.member_id).await,
+                        Some(counts) => counts,
+                        None => count_unread(&state, tenant, data.member_id).await,
                     };
-                    request.extensions_mut().insert(UnreadNotifications(unread));
+                    request.extensions_mut().insert(unread);
                     request.extensions_mut().insert(versions);
                     request.extensions_mut().insert(Session { id, data });
                 }
@@ -291,9 +291,9 @@ pub async fn load_session(
     next.run(request).await
 }
 
-/// Counts a member's unread notifications in their tenant transaction. The web kit cannot name
-/// community's tables, so community provides this (`notifications::unread_counter`) and the
-/// gateway hands it over in [`crate::state::Features`].
+/// Counts something unread of a member in their tenant transaction (a header badge). The web kit
+/// cannot name feature tables, so community (notifications) and messages provide these and the
+/// gateway hands them over in [`crate::state::Features`].
 pub type UnreadCounter = for<'a> fn(
     &'a mut tsunagu_kernel::TenantTx,
     tsunagu_kernel::MemberId,
@@ -301,9 +301,30 @@ pub type UnreadCounter = for<'a> fn(
     Box<dyn std::future::Future<Output = Result<i64, tsunagu_kernel::DbError>> + Send + 'a>,
 >;
 
-/// How many unread notifications the signed-in member has (for the header badge).
-#[derive(Clone, Copy, Debug, Default)]
-pub struct UnreadNotifications(pub i64);
+/// What the header's badges show for the signed-in member: unread notifications and
+/// conversations with unread messages.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct UnreadCounts {
+    pub notifications: i64,
+    pub messages: i64,
+}
+
+impl UnreadCounts {
+    /// The cached form, one Redis value for both badges so that one recount and one key serve
+    /// the pair (a writer drops the key; the next page counts both in one transaction).
+    fn to_cached(self) -> String {
+        format!("{} {}", self.notifications, self.messages)
+    }
+
+    /// `None` for anything else (a value cached by an older release holds one number: recount).
+    fn parse(cached: &str) -> Option<Self> {
+        let (notifications, messages) = cached.split_once(' ')?;
+        Some(Self {
+            notifications: notifications.parse().ok()?,
+            messages: messages.parse().ok()?,
+        })
+    }
+}
 
 /// The Redis key caching a member's unread count; notification writers delete it after commit.
 pub fn unread_key(tenant: TenantId, member: MemberId) -> String {
@@ -314,34 +335,45 @@ fn unread_key_prefix(tenant: TenantId) -> String {
     format!("t:{{{tenant}}}:unread:")
 }
 
-/// Counts the unread notifications when the cache (read with the session) had no count, and
-/// caches it for a minute (fan-outs to a whole network rely on that expiry; direct notifications
-/// delete the key). Errors count as zero: a badge is never worth a failed page.
-async fn count_unread_notifications(
+/// Counts the unread notifications and messages when the cache (read with the session) had no
+/// counts, and caches them for a minute (fan-outs to a whole network rely on that expiry;
+/// direct notifications and new messages delete the key). Errors count as zero: a badge is never
+/// worth a failed page.
+pub async fn count_unread(
     state: &crate::AppState,
     tenant: TenantId,
     member: MemberId,
-) -> i64 {
+) -> UnreadCounts {
     let key = unread_key(tenant, member);
-    let counted: Result<i64, tsunagu_kernel::DbError> = async {
+    let counted: Result<UnreadCounts, tsunagu_kernel::DbError> = async {
         let mut tx = state
             .db
             .begin_tenant(tenant, tsunagu_kernel::Actor::Member(member))
             .await?;
-        let count = (state.unread_notifications)(&mut tx, member).await?;
+        let counts = UnreadCounts {
+            notifications: (state.unread_notifications)(&mut tx, member).await?,
+            messages: (state.unread_messages)(&mut tx, member).await?,
+        };
         tx.commit().await?;
-        Ok(count)
+        Ok(counts)
     }
     .await;
-    let count = counted.unwrap_or(0);
+    let counts = match counted {
+        Ok(counts) => counts,
+        Err(error) => {
+            // Not cached: the next page tries again.
+            tracing::warn!(error = %error, "unread counts unavailable");
+            return UnreadCounts::default();
+        }
+    };
     if let Ok(mut conn) = state.redis.get().await {
         let _: Result<(), _> = redis::cmd("SET")
             .arg(&key)
-            .arg(count)
+            .arg(counts.to_cached())
             .arg("EX")
             .arg(60)
             .query_async(&mut *conn)
             .await;
     }
-    count
+    counts
 }

@@ -206,6 +206,8 @@ pub struct MemberView {
     pub display_name: String,
     pub is_secretariat: bool,
     pub unread_notifications: i64,
+    /// Conversations with messages the member has not read.
+    pub unread_messages: i64,
 }
 
 /// What a page handler needs to render: the site, the language, the visitor, the CSRF token and
@@ -269,13 +271,14 @@ impl<S: Send + Sync> FromRequestParts<S> for Page {
         };
         let unread = parts
             .extensions
-            .get::<crate::session::UnreadNotifications>()
-            .map(|u| u.0)
+            .get::<crate::session::UnreadCounts>()
+            .copied()
             .unwrap_or_default();
         let member = session.map(|s| MemberView {
             display_name: s.data.display_name.clone(),
             is_secretariat: s.data.role == tsunagu_kernel::MemberRole::Secretariat,
-            unread_notifications: unread,
+            unread_notifications: unread.notifications,
+            unread_messages: unread.messages,
         });
         let csrf_token = parts
             .extensions

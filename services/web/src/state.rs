@@ -43,6 +43,8 @@ pub struct AppStateInner {
     pub expensive: crate::limits::ExpensiveWork,
     /// The header's unread-notification count (community's, see [`Features`]).
     pub unread_notifications: crate::session::UnreadCounter,
+    /// The header's count of conversations with unread messages (messages', see [`Features`]).
+    pub unread_messages: crate::session::UnreadCounter,
     /// What the home page points a member to (see [`Features`]).
     pub home_items: HomeItems,
 }
@@ -75,6 +77,8 @@ pub type HomeItems = for<'a> fn(
 pub struct Features {
     pub templates: &'static [&'static [EmbeddedTemplate]],
     pub unread_notifications: crate::session::UnreadCounter,
+    /// The header's count of conversations with unread messages.
+    pub unread_messages: crate::session::UnreadCounter,
     /// What the home page points a member to (surveys' open surveys).
     pub home_items: HomeItems,
 }
@@ -178,6 +182,7 @@ impl AppState {
             local_caches: Arc::new(LocalCaches::default()),
             expensive,
             unread_notifications: features.unread_notifications,
+            unread_messages: features.unread_messages,
             home_items: features.home_items,
         })))
     }

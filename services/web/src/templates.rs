@@ -553,6 +553,7 @@ mod tests {
                 display_name: "会員 一郎".into(),
                 is_secretariat: true,
                 unread_notifications: 2,
+                unread_messages: 1,
             });
             let mut context = layout.context();
             context.insert("status", &404);

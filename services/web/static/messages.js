@@ -1,15 +1,16 @@
 // Messages without a reload (docs/MESSAGES.md): the server sends an event when a conversation of
-// the signed-in member has something new; the open conversation, or the list, is fetched again
-// and swapped in. Without JavaScript, or without EventSource, the pages work by reload.
+// the signed-in member has something new. On every signed-in page the header's message badge is
+// recounted; in the open conversation, or on the list, the page is fetched again and swapped in.
+// Without JavaScript, or without EventSource, the pages and the badge are right at each load.
 (function () {
   "use strict";
   if (!window.EventSource || !window.fetch || !window.DOMParser) return;
-  var conversation = document.querySelector("[data-conversation]");
-  var list = document.querySelector("[data-live-list]");
-  if (!conversation && !list) return;
+  var badge = document.querySelector("[data-unread-messages]");
+  if (!badge) return;
+  var source = null;
 
   function refresh(selector) {
-    fetch(window.location.pathname, { credentials: "same-origin" })
+    return fetch(window.location.pathname, { credentials: "same-origin" })
       .then(function (response) { return response.ok ? response.text() : null; })
       .then(function (html) {
         if (!html) return;
@@ -20,15 +21,52 @@
       .catch(function () { /* the next event, or a reload, shows it */ });
   }
 
-  var source = new EventSource("/messages/stream");
-  source.addEventListener("message", function (event) {
-    if (conversation && conversation.getAttribute("data-conversation") === event.data) {
-      refresh("#message-list");
+  function showCount(count) {
+    badge.textContent = String(count);
+    badge.setAttribute("aria-label", (badge.getAttribute("data-label") || "{count}").replace("{count}", String(count)));
+    badge.hidden = count <= 0;
+  }
+
+  function recount() {
+    fetch("/messages/unread", { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (body) { if (body && typeof body.unread === "number") showCount(body.unread); })
+      .catch(function () { /* kept as it was */ });
+  }
+
+  function changed(conversationId) {
+    var conversation = document.querySelector("[data-conversation]");
+    var list = document.querySelector("[data-live-list]");
+    var shown = null;
+    if (conversation && (!conversationId || conversation.getAttribute("data-conversation") === conversationId)) {
+      shown = refresh("#message-list");
     } else if (list) {
-      refresh("#conversation-list");
+      shown = refresh("#conversation-list");
+    }
+    // Reading the open conversation marks it read, so count after the page has been fetched.
+    if (shown) shown.then(recount); else recount();
+  }
+
+  // One stream per visible tab: a browser keeps only a few connections per site, so a tab in
+  // the background gives its stream up and catches up when it is shown again.
+  function open() {
+    if (source) return;
+    source = new EventSource("/messages/stream");
+    source.addEventListener("message", function (event) { changed(event.data); });
+    source.addEventListener("lagged", function () { changed(null); });
+  }
+
+  function close() {
+    if (source) { source.close(); source = null; }
+  }
+
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "hidden") {
+      close();
+    } else {
+      open();
+      changed(null);
     }
   });
-  source.addEventListener("lagged", function () {
-    refresh(conversation ? "#message-list" : "#conversation-list");
-  });
+  if (document.visibilityState !== "hidden") open();
 })();

@@ -174,8 +174,14 @@ pub async fn list_members(
         .then(|| rows.last().map(|r| format!("{}|{}", r.name_kana, r.id)))
         .flatten();
     let cards: Vec<DirectoryCard> = rows.into_iter().map(|r| card(&member, r)).collect();
+    // A card offers "write" when this member may use messages (a network can switch them off).
+    let can_message = member
+        .may(&state, tsunagu_authz::Permission::UseMessages)
+        .await;
     render(&state, &page, "directory/index.html", StatusCode::OK, |c| {
         c.insert("members", &cards);
+        c.insert("viewer_id", &member.id().to_string());
+        c.insert("can_message", &can_message);
         c.insert("q", q);
         c.insert("kind", &query.kind);
         c.insert("department", &query.department);
