@@ -78,6 +78,10 @@ _test-deps:
       echo "installing aiosmtpd (the SMTP server the mail tests talk to)"
       python3 -m pip install --quiet aiosmtpd || { echo "Python 3 with pip is needed: python3 -m pip install aiosmtpd" >&2; exit 1; }
     fi
+    if ! python3 -c "import icalendar" 2>/dev/null; then
+      echo "installing icalendar (the parser that checks the calendar files the events tests make)"
+      python3 -m pip install --quiet icalendar || { echo "Python 3 with pip is needed: python3 -m pip install icalendar" >&2; exit 1; }
+    fi
     if [ -z "${TSUNAGU_CHROMIUM:-}" ] && ! command -v chromium >/dev/null; then
       echo "Chromium is needed for the browser tests: apt-get install chromium (or set TSUNAGU_CHROMIUM=/path/to/chrome)" >&2; exit 1
     fi

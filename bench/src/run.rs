@@ -1000,6 +1000,63 @@ async fn tenant_fixture(
     })
 }
 
+/// Upcoming events of the large tenant for the events pages: made afresh each run (a network has
+/// tens of events, not millions, so they are not part of the scale load), each with answers.
+struct EventsFixture {
+    listed: usize,
+    busiest: uuid::Uuid,
+    busiest_title: String,
+}
+
+/// Events the fixture makes in the large tenant.
+const BENCH_EVENTS: i64 = 30;
+
+async fn events_fixture(admin: &mut PgConnection) -> anyhow::Result<EventsFixture> {
+    let tenant: uuid::Uuid =
+        sqlx::query_scalar("select id from platform.tenants where slug = 'scale-large'")
+            .fetch_one(&mut *admin)
+            .await?;
+    sqlx::query("delete from events where tenant_id = $1 and title like 'ベンチ交流会 %'")
+        .bind(tenant)
+        .execute(&mut *admin)
+        .await?;
+    // Every event is answered by 200 members (150 going or waiting, 50 interested); the first
+    // has 80 places, all taken (members 2 to 81), so 69 wait.
+    sqlx::query(
+        "with m as (select id, row_number() over (order by id) as i from members \
+                    where tenant_id = $1 and status = 'active' and email like 'm%@scale.example' \
+                    order by id limit 400), \
+         e as (insert into events (tenant_id, id, title, description_html, starts_at, ends_at, format, \
+                 venue_name, venue_address, capacity, guests_allowed, created_by) \
+               select $1, gen_random_uuid(), 'ベンチ交流会 ' || g, '<p>卒業生と社員の交流会です。</p>', \
+                 now() + (g || ' days')::interval, now() + (g || ' days')::interval + interval '2 hours', \
+                 'offline', '本社ホール', '東京都千代田区丸の内1-1-1', case when g = 1 then 80 end, 1, \
+                 (select id from m where i = 1) \
+               from generate_series(1, $2) g returning id, capacity) \
+         insert into event_rsvps (tenant_id, event_id, member_id, status, waitlisted_at) \
+         select $1, e.id, m.id, \
+           case when m.i > 150 then 'interested' \
+                when e.capacity is not null and m.i > e.capacity + 1 then 'waitlisted' else 'going' end, \
+           case when e.capacity is not null and m.i > e.capacity + 1 and m.i <= 150 then now() end \
+         from e cross join m where m.i between 2 and 201",
+    )
+    .bind(tenant)
+    .bind(BENCH_EVENTS)
+    .execute(&mut *admin)
+    .await?;
+    let (busiest, busiest_title): (uuid::Uuid, String) = sqlx::query_as(
+        "select id, title from events where tenant_id = $1 and title = 'ベンチ交流会 1'",
+    )
+    .bind(tenant)
+    .fetch_one(&mut *admin)
+    .await?;
+    Ok(EventsFixture {
+        listed: BENCH_EVENTS as usize,
+        busiest,
+        busiest_title,
+    })
+}
+
 /// The reader's busiest conversation and how many conversations and messages the pages show.
 struct MessagesFixture {
     conversations: usize,
@@ -1798,6 +1855,7 @@ async fn run_in_database(
     )
     .await?;
     let inbox = messages_fixture(&mut admin, &large).await?;
+    let events = events_fixture(&mut admin).await?;
     // Write out what the load and the fixtures left dirty now, not during a measurement: a run
     // straight after loading once had checkpoint writes in its open-loop latencies.
     sqlx::raw_sql("checkpoint").execute(&mut admin).await?;
@@ -2015,6 +2073,30 @@ async fn run_in_database(
             "<div class=\"message-body\">".to_owned(),
             inbox.busiest_messages,
         ),
+        rate_of: None,
+        churn: None,
+        posts: Vec::new(),
+    });
+    scenarios.push(Scenario {
+        key: "events_large".to_owned(),
+        title: format!("Events list ({} upcoming), large tenant", events.listed),
+        server: ServerKind::App,
+        host: large_host.clone(),
+        path: "/events".to_owned(),
+        cookie: Some(large_cookie.clone()),
+        expect: Expect::Count("class=\"card event-card\"".to_owned(), events.listed),
+        rate_of: None,
+        churn: None,
+        posts: Vec::new(),
+    });
+    scenarios.push(Scenario {
+        key: "event_large".to_owned(),
+        title: "Event page (80 places taken, 69 waiting), large tenant".to_owned(),
+        server: ServerKind::App,
+        host: large_host.clone(),
+        path: format!("/events/{}", events.busiest),
+        cookie: Some(large_cookie.clone()),
+        expect: Expect::Contains(vec![tera_escaped(&events.busiest_title)]),
         rate_of: None,
         churn: None,
         posts: Vec::new(),

@@ -59,6 +59,8 @@ fn the_harness_runs_end_to_end_on_tiny_data() {
         "survey_answer_large",
         "messages_large",
         "conversation_large",
+        "events_large",
+        "event_large",
         "landing_small",
         "timeline_small",
         "timeline_small_uncached",

@@ -129,6 +129,9 @@ const OWNERS: &[(&str, &str)] = &[
     ("member_blocks", "messages"),
     ("digest_deliveries", "digest"),
     ("digest_weeks", "digest"),
+    ("events", "events"),
+    ("event_organisers", "events"),
+    ("event_rsvps", "events"),
     ("message_reports", "messages"),
 ];
 
@@ -223,6 +226,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("tsunagu-surveys", 6),
     ("tsunagu-messages", 6),
     ("tsunagu-digest", 7),
+    ("tsunagu-events", 7),
     ("tsunagu-demo", 7),
     ("tsunagu-gateway", 8),
     ("tsunagu-testkit", 9),

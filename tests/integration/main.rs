@@ -10,6 +10,7 @@ mod content;
 mod csrf;
 mod digest;
 mod email_consent;
+mod events;
 mod fail_closed;
 mod feed_cache;
 mod hardening;

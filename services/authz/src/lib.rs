@@ -40,6 +40,12 @@ pub enum Permission {
     AnswerSurveys,
     /// Write and read private messages (where the network has messages switched on).
     UseMessages,
+    /// See events and answer them (where the network has events switched on).
+    ViewEvents,
+    /// Create events: the secretariat, and members where the network allows it.
+    CreateEvents,
+    /// Edit, cancel, approve and check in any event of the network (organisers may on theirs).
+    ManageEvents,
 }
 
 impl Permission {
@@ -61,6 +67,9 @@ impl Permission {
             Permission::ManageSurveys => ("surveys", "manage"),
             Permission::AnswerSurveys => ("surveys", "answer"),
             Permission::UseMessages => ("messages", "use"),
+            Permission::ViewEvents => ("events", "view"),
+            Permission::CreateEvents => ("events", "create"),
+            Permission::ManageEvents => ("events", "manage"),
         }
     }
 }
@@ -104,6 +113,7 @@ fn feature_enabled(features: &Features, name: &str) -> bool {
         "events" => features.events,
         "surveys" => features.surveys,
         "messages" => features.messages,
+        "member_events" => features.events && features.members_may_create_events,
         _ => false,
     }
 }
@@ -253,6 +263,7 @@ mod tests {
             name: "T".into(),
             status: TenantStatus::Active,
             default_locale: "ja".into(),
+            time_zone: "Asia/Tokyo".into(),
             plan: "free".into(),
             branding: Branding::default(),
             features: Features {
@@ -306,6 +317,13 @@ mod tests {
             (&alumni, UseMessages, true),
             (&employee, UseMessages, true),
             (&secretariat, UseMessages, true),
+            (&alumni, ViewEvents, true),
+            (&alumni, CreateEvents, true),
+            (&employee, CreateEvents, true),
+            (&secretariat, CreateEvents, true),
+            (&alumni, ManageEvents, false),
+            (&employee, ManageEvents, false),
+            (&secretariat, ManageEvents, true),
         ] {
             assert_eq!(
                 authz.can(&t, subjects, permission).await,
@@ -318,6 +336,22 @@ mod tests {
         let mut quiet = tenant(false);
         quiet.features.messages = false;
         assert!(!authz.can(&quiet, &alumni, UseMessages).await);
+        // Members create events only where the network lets them; the secretariat always, while
+        // events are on at all.
+        let mut secretariat_only = tenant(false);
+        secretariat_only.features.members_may_create_events = false;
+        assert!(!authz.can(&secretariat_only, &employee, CreateEvents).await);
+        assert!(
+            authz
+                .can(&secretariat_only, &secretariat, CreateEvents)
+                .await
+        );
+        let mut no_events = tenant(false);
+        no_events.features.events = false;
+        for permission in [ViewEvents, CreateEvents, ManageEvents] {
+            assert!(!authz.can(&no_events, &secretariat, permission).await);
+            assert!(!authz.can(&no_events, &alumni, permission).await);
+        }
     }
 
     #[tokio::test]

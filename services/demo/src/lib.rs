@@ -3,6 +3,7 @@
 //! (`tsunagu seed scale`). They write through the owning crates' query functions where those
 //! exist; the scale loader writes in bulk SQL of its own, for speed.
 
+pub mod events;
 pub mod messages;
 pub mod scale;
 pub mod seed;

@@ -1,7 +1,7 @@
 //! The weekly digest (週刊ダイジェスト): one email per member per week, in their language, that
 //! brings back members who do not visit every week: new articles, open 募集 with their reaction
-//! counts, upcoming events (when events land, see [`DigestSources`]), who joined from their
-//! department or year, activity on their posts, and how many conversations wait for them.
+//! counts, upcoming events they are invited to, who joined from their department or year,
+//! activity on their posts, and how many conversations wait for them.
 //!
 //! The worker builds it (`weekly_digest` job) from Monday 08:00 in the network's time zone, in
 //! batches of [`BATCH`] members, each batch in one transaction with its delivery rows
@@ -22,7 +22,7 @@ use tsunagu_tenancy::{EmailCategory, EmailDelivery, Tenant};
 use tsunagu_web::dates::Zone;
 use tsunagu_web::{Locale, WebKit};
 
-use queries::{NewArticle, Newcomer, OpenRecruitment, Reader};
+use queries::{NewArticle, Newcomer, OpenRecruitment, Reader, UpcomingEvent};
 
 pub const TEMPLATES: &[tsunagu_web::templates::EmbeddedTemplate] =
     tsunagu_web::templates!["email/digest.html", "email/digest.txt"];
@@ -36,6 +36,8 @@ pub const SEND_HOUR: u8 = 8;
 const ITEMS: usize = 5;
 /// Newcomers of the week read at most (matched with each reader's department and year).
 const NEWCOMERS_READ: i64 = 1000;
+/// How far ahead the digest looks for events.
+const EVENTS_AHEAD: Duration = Duration::days(30);
 
 /// The Monday (network time) of the week `now` falls in.
 pub fn week_start(now: OffsetDateTime, zone: Zone) -> Date {
@@ -108,8 +110,10 @@ struct Shared {
     week: Date,
     articles: Vec<NewArticle>,
     recruitments: Vec<OpenRecruitment>,
+    events: Vec<UpcomingEvent>,
     newcomers: Vec<Newcomer>,
     origin: String,
+    zone: Zone,
 }
 
 async fn run_network(
@@ -130,8 +134,10 @@ async fn run_network(
         week,
         articles: queries::new_articles(&mut tx, since, ITEMS as i64).await?,
         recruitments: queries::open_recruitments(&mut tx, ITEMS as i64 + 1).await?,
+        events: queries::upcoming_events(&mut tx, now + EVENTS_AHEAD, 20).await?,
         newcomers: queries::newcomers(&mut tx, since, NEWCOMERS_READ).await?,
         origin: config.tenant_origin(&tenant.slug),
+        zone: Zone::of(tenant),
     };
     tx.commit().await?;
 
@@ -208,6 +214,7 @@ struct Content<'a> {
     likes: i64,
     articles: &'a [NewArticle],
     recruitments: Vec<&'a OpenRecruitment>,
+    events: Vec<&'a UpcomingEvent>,
     newcomers: Vec<&'a Newcomer>,
     newcomers_total: usize,
 }
@@ -258,6 +265,21 @@ impl<'a> Content<'a> {
             } else {
                 Vec::new()
             },
+            events: if wants(EmailCategory::Events) {
+                let kind = if reader.kind == "employee" {
+                    "employees"
+                } else {
+                    "alumni"
+                };
+                shared
+                    .events
+                    .iter()
+                    .filter(|e| e.audience == "everyone" || e.audience == kind)
+                    .take(ITEMS)
+                    .collect()
+            } else {
+                Vec::new()
+            },
             newcomers_total: newcomers.len(),
             newcomers: newcomers.into_iter().take(ITEMS).collect(),
         };
@@ -265,6 +287,7 @@ impl<'a> Content<'a> {
             && content.comments + content.likes == 0
             && content.articles.is_empty()
             && content.recruitments.is_empty()
+            && content.events.is_empty()
             && content.newcomers.is_empty();
         (!empty).then_some(content)
     }
@@ -391,6 +414,31 @@ fn render(
                 .collect(),
             more_label: Some(t("recruitments_more", &[])),
             more_url: Some(format!("{origin}/recruitments")),
+        });
+    }
+    if !content.events.is_empty() {
+        sections.push(SectionView {
+            heading: t("events_heading", &[]),
+            items: content
+                .events
+                .iter()
+                .map(|e| ItemView {
+                    text: e.title.clone(),
+                    url: Some(format!("{origin}/events/{}", e.id)),
+                    meta: Some(
+                        [
+                            tsunagu_web::dates::datetime(e.starts_at, lang, shared.zone),
+                            e.venue_name.clone(),
+                        ]
+                        .into_iter()
+                        .filter(|s| !s.is_empty())
+                        .collect::<Vec<_>>()
+                        .join(" · "),
+                    ),
+                })
+                .collect(),
+            more_label: Some(t("events_more", &[])),
+            more_url: Some(format!("{origin}/events")),
         });
     }
     if !content.newcomers.is_empty() {

@@ -17,6 +17,8 @@ pub struct Reader {
     pub preferred_locale: Option<String>,
     pub department: String,
     pub joined_year: Option<i32>,
+    /// alumni or employee.
+    pub kind: String,
 }
 
 /// True when the network's week is already done (a later run has nothing to do).
@@ -53,7 +55,8 @@ pub async fn next_readers(
 ) -> Result<Vec<Reader>, DbError> {
     let tenant_id = tx.tenant_id();
     Ok(sqlx::query_as(
-        "select m.id, m.email, m.name_kanji, m.preferred_locale, m.department, m.joined_year \
+        "select m.id, m.email, m.name_kanji, m.preferred_locale, m.department, m.joined_year, \
+           m.kind \
          from members m \
          where m.tenant_id = $1 and m.status = 'active' and ($3::uuid is null or m.id > $3) \
            and not exists (select 1 from digest_deliveries d \
@@ -173,6 +176,37 @@ pub async fn open_recruitments(
          order by r.created_at desc, r.id desc limit $2",
     )
     .bind(tenant_id)
+    .bind(limit)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+/// A published event starting in the next weeks.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UpcomingEvent {
+    pub id: uuid::Uuid,
+    pub title: String,
+    pub starts_at: OffsetDateTime,
+    pub venue_name: String,
+    /// everyone, alumni or employees.
+    pub audience: String,
+}
+
+/// Published events starting between now and `until`, soonest first.
+pub async fn upcoming_events(
+    tx: &mut TenantTx,
+    until: OffsetDateTime,
+    limit: i64,
+) -> Result<Vec<UpcomingEvent>, DbError> {
+    let tenant_id = tx.tenant_id();
+    Ok(sqlx::query_as(
+        "select e.id, e.title, e.starts_at, e.venue_name, e.audience from events e \
+         where e.tenant_id = $1 and e.status = 'published' and e.starts_at >= now() \
+           and e.starts_at < $2 \
+         order by e.starts_at, e.id limit $3",
+    )
+    .bind(tenant_id)
+    .bind(until)
     .bind(limit)
     .fetch_all(tx.conn())
     .await?)

@@ -181,6 +181,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             tsunagu_demo::seed::seed_demo_community(&db).await?;
             tsunagu_demo::surveys::seed_demo_surveys(&db).await?;
             tsunagu_demo::messages::seed_demo_messages(&db).await?;
+            tsunagu_demo::events::seed_demo_events(&db).await?;
             println!("demo accounts (development only):");
             for line in tsunagu_demo::seed::demo_account_lines() {
                 println!("  {line}");

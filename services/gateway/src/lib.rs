@@ -38,4 +38,5 @@ pub const TEMPLATES: &[&[tsunagu_web::templates::EmbeddedTemplate]] = &[
     tsunagu_surveys::TEMPLATES,
     tsunagu_messages::TEMPLATES,
     tsunagu_digest::TEMPLATES,
+    tsunagu_events::TEMPLATES,
 ];

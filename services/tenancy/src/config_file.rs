@@ -23,6 +23,8 @@ struct RawTenantFile {
     name: String,
     default_locale: String,
     #[serde(default)]
+    time_zone: Option<String>,
+    #[serde(default)]
     status: Option<String>,
     #[serde(default)]
     plan: Option<String>,
@@ -67,6 +69,8 @@ pub struct TenantDeclaration {
     pub slug: Slug,
     pub name: String,
     pub default_locale: String,
+    /// IANA name, one of `time_zone::TIME_ZONES`.
+    pub time_zone: String,
     pub status: TenantStatus,
     pub plan: String,
     pub branding: Branding,
@@ -179,6 +183,23 @@ pub fn parse_tenant_file(path: &Path, text: &str) -> Result<TenantDeclaration, V
                 "{:?} is not one of: {}",
                 raw.default_locale,
                 LOCALES.join(", ")
+            ),
+        ));
+    }
+    let time_zone = raw
+        .time_zone
+        .clone()
+        .unwrap_or_else(|| crate::time_zone::DEFAULT_TIME_ZONE.to_owned());
+    if crate::time_zone::offset_minutes(&time_zone).is_none() {
+        errors.push(error(
+            "time_zone",
+            format!(
+                "{time_zone:?} is not one of: {} (zones with daylight saving are not offered yet)",
+                crate::time_zone::TIME_ZONES
+                    .iter()
+                    .map(|(name, _)| *name)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         ));
     }
@@ -312,6 +333,7 @@ pub fn parse_tenant_file(path: &Path, text: &str) -> Result<TenantDeclaration, V
             slug,
             name,
             default_locale: raw.default_locale,
+            time_zone,
             status,
             plan,
             branding: Branding {
@@ -414,21 +436,22 @@ pub async fn apply_declarations(
         let created: Option<bool> = sqlx::query_scalar(
             "insert into platform.tenants \
                               (id, slug, name, status, default_locale, plan, branding, features, signup, profile_fields, \
-                               email_defaults) \
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+                               email_defaults, time_zone) \
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
              on conflict (slug) do update set \
                name = excluded.name, status = excluded.status, \
                default_locale = excluded.default_locale, plan = excluded.plan, \
+               time_zone = excluded.time_zone, \
                branding = excluded.branding, features = excluded.features, \
                               signup = excluded.signup, profile_fields = excluded.profile_fields, \
                email_defaults = excluded.email_defaults, updated_at = now() \
              where (tenants.name, tenants.status, tenants.default_locale, tenants.plan, \
                     tenants.branding, tenants.features, tenants.signup, tenants.profile_fields, \
-                    tenants.email_defaults) \
+                    tenants.email_defaults, tenants.time_zone) \
                    is distinct from \
                    (excluded.name, excluded.status, excluded.default_locale, excluded.plan, \
                     excluded.branding, excluded.features, excluded.signup, excluded.profile_fields, \
-                    excluded.email_defaults) \
+                    excluded.email_defaults, excluded.time_zone) \
              returning (xmax = 0)",
         )
         .bind(TenantId::new())
@@ -442,6 +465,7 @@ pub async fn apply_declarations(
                 .bind(Json(&d.signup))
         .bind(Json(&d.profile_fields))
         .bind(Json(&d.email_defaults))
+        .bind(&d.time_zone)
         .fetch_optional(tx.conn())
         .await
         .map_err(DbError::from)?;

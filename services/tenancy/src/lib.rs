@@ -12,6 +12,7 @@ pub mod email;
 pub mod host;
 pub mod registry;
 pub mod slug;
+pub mod time_zone;
 
 pub use email::{EmailCategory, EmailDefaults, EmailDelivery};
 pub use host::{classify_host, HostTarget};

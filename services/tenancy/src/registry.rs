@@ -61,6 +61,11 @@ pub struct Features {
     pub events: bool,
     pub surveys: bool,
     pub messages: bool,
+    /// May members (not only the secretariat) create events, e.g. a study session? (Only with
+    /// `events` on.)
+    pub members_may_create_events: bool,
+    /// Are members' events held for the secretariat's approval before anyone sees them?
+    pub member_events_need_approval: bool,
     /// A profile untouched this long nudges its owner: "still at …?"
     pub profile_stale_after_days: u32,
 }
@@ -73,6 +78,8 @@ impl Default for Features {
             events: true,
             surveys: true,
             messages: true,
+            members_may_create_events: true,
+            member_events_need_approval: false,
             profile_stale_after_days: 365,
         }
     }
@@ -104,6 +111,8 @@ pub struct Tenant {
     pub name: String,
     pub status: TenantStatus,
     pub default_locale: String,
+    /// IANA name of the zone every date is shown in (`time_zone::TIME_ZONES`).
+    pub time_zone: String,
     pub plan: String,
     pub branding: Branding,
     pub features: Features,
@@ -120,6 +129,7 @@ struct TenantRow {
     name: String,
     status: String,
     default_locale: String,
+    time_zone: String,
     plan: String,
     branding: Json<Branding>,
     features: Json<Features>,
@@ -140,6 +150,7 @@ impl From<TenantRow> for Tenant {
                 TenantStatus::Active
             },
             default_locale: row.default_locale,
+            time_zone: row.time_zone,
             plan: row.plan,
             branding: row.branding.0,
             features: row.features.0,
@@ -151,7 +162,7 @@ impl From<TenantRow> for Tenant {
 }
 
 const TENANT_COLUMNS: &str =
-        "t.id, t.slug, t.name, t.status, t.default_locale, t.plan, t.branding, t.features, t.signup, t.profile_fields, \
+        "t.id, t.slug, t.name, t.status, t.default_locale, t.time_zone, t.plan, t.branding, t.features, t.signup, t.profile_fields, \
      t.email_defaults";
 
 pub async fn find_by_slug(tx: &mut PlatformTx, slug: &str) -> Result<Option<Tenant>, DbError> {

@@ -337,6 +337,7 @@ impl TestApp {
         tsunagu_demo::messages::seed_demo_messages(db)
             .await
             .unwrap();
+        tsunagu_demo::events::seed_demo_events(db).await.unwrap();
     }
 
     pub async fn tenant_id(&self, slug: &str) -> TenantId {
@@ -752,6 +753,34 @@ impl TestClient<'_> {
         fields: &[(&str, &str)],
         origin: Option<&str>,
     ) -> TestResponse {
+        self.post_with_headers(path, fields, origin, &[]).await
+    }
+
+    /// Posts a form as htmx does (the CSRF token and `HX-Request: true`): handlers that swap
+    /// part of a page answer with the fragment.
+    pub async fn post_htmx(&mut self, path: &str, fields: &[(&str, &str)]) -> TestResponse {
+        if !self.cookies.contains_key("tsunagu_csrf") {
+            self.get("/").await;
+        }
+        let token = self
+            .cookies
+            .get("tsunagu_csrf")
+            .cloned()
+            .unwrap_or_default();
+        let mut all: Vec<(&str, &str)> = vec![("_csrf", token.as_str())];
+        all.extend_from_slice(fields);
+        let origin = format!("http://{}", self.host);
+        self.post_with_headers(path, &all, Some(&origin), &[("hx-request", "true")])
+            .await
+    }
+
+    async fn post_with_headers(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        origin: Option<&str>,
+        headers: &[(&str, &str)],
+    ) -> TestResponse {
         let body = fields
             .iter()
             .map(|(k, v)| format!("{}={}", form_encode(k), form_encode(v)))
@@ -763,6 +792,9 @@ impl TestClient<'_> {
             .header("content-type", "application/x-www-form-urlencoded");
         if let Some(origin) = origin {
             request = request.header("origin", origin);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
         }
         let response = self.send(request.body(Body::from(body)).unwrap()).await;
         self.remember(&response);

@@ -19,9 +19,13 @@ impl Zone {
         Err(_) => UtcOffset::UTC,
     });
 
-    /// The zone of a tenant's dates.
-    pub fn of(_tenant: &Tenant) -> Zone {
-        Zone::JAPAN
+    /// The zone of a tenant's dates (tenant-config `time_zone`; Japan time for a name this
+    /// build does not know, which validation keeps from happening).
+    pub fn of(tenant: &Tenant) -> Zone {
+        tsunagu_tenancy::time_zone::offset_minutes(&tenant.time_zone)
+            .and_then(|minutes| UtcOffset::from_whole_seconds(minutes * 60).ok())
+            .map(Zone)
+            .unwrap_or(Zone::JAPAN)
     }
 
     /// The zone's offset from UTC.
@@ -69,6 +73,12 @@ pub fn datetime(at: OffsetDateTime, lang: Locale, zone: Zone) -> String {
             local.minute()
         ),
     }
+}
+
+/// The time of day in the zone, `19:30` (both languages).
+pub fn time_of_day(at: OffsetDateTime, zone: Zone) -> String {
+    let local = zone.local(at);
+    format!("{:02}:{:02}", local.hour(), local.minute())
 }
 
 /// For `<time datetime="…">`: RFC 3339, in UTC as stored.

@@ -68,6 +68,9 @@ impl Site {
                 logo_text: t.branding.logo_text.clone(),
                 tagline: t.branding.tagline.clone(),
                 theme_url,
+                has_events: t.features.events,
+                has_surveys: t.features.surveys,
+                has_messages: t.features.messages,
             },
             Site::Apex => SiteView {
                 kind: "apex",
@@ -75,6 +78,9 @@ impl Site {
                 logo_text: "T".into(),
                 tagline: String::new(),
                 theme_url,
+                has_events: false,
+                has_surveys: false,
+                has_messages: false,
             },
             Site::Console => SiteView {
                 kind: "console",
@@ -82,6 +88,9 @@ impl Site {
                 logo_text: "CS".into(),
                 tagline: String::new(),
                 theme_url,
+                has_events: false,
+                has_surveys: false,
+                has_messages: false,
             },
         }
     }

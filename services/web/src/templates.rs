@@ -437,6 +437,10 @@ pub struct SiteView {
     pub tagline: String,
     /// Versioned URL of the branding stylesheet (CSS variables).
     pub theme_url: String,
+    /// The network's switched-on sections (tenant-config `[features]`), for the menu.
+    pub has_events: bool,
+    pub has_surveys: bool,
+    pub has_messages: bool,
 }
 
 impl Layout {
@@ -547,6 +551,9 @@ mod tests {
                 logo_text: "D".into(),
                 tagline: "\"quoted\"".into(),
                 theme_url: "/theme.css?v=1".into(),
+                has_events: true,
+                has_surveys: true,
+                has_messages: true,
             };
             let mut layout = Layout::new(locale, site, "/timeline");
             layout.member = Some(crate::site::MemberView {

@@ -1,0 +1,1015 @@
+//! Events and reunions (イベント・同窓会): offline, online or both, with places, a waitlist that
+//! moves up by itself, guests, an answer deadline and an audience. The secretariat creates
+//! events; members too where the network allows it (tenant-config `members_may_create_events`),
+//! held for approval where it asks (`member_events_need_approval`). Members answer going /
+//! interested / not going (htmx in place, plain posts work too); a full event puts "going" on the
+//! waitlist and the first in line is promoted, with an email, when a place frees. The online join
+//! URL is shown only to confirmed attendees. Each event has a calendar file (`calendar.ics`), and
+//! its organisers an attendee list with check-in and a CSV export. See docs/EVENTS.md.
+
+pub mod forms;
+pub mod ics;
+pub mod queries;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Form;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use tsunagu_authz::Permission;
+use tsunagu_kernel::MemberId;
+use tsunagu_web::csrf::FormToken;
+use tsunagu_web::dates;
+use tsunagu_web::forms::{render_page, FieldErrors};
+use tsunagu_web::{AppError, AppState, Authorized, Page, WebTx};
+
+use forms::{EventForm, RsvpForm};
+use queries::{Event, EventAudience, EventFormat, EventId, EventStatus, Listing, RsvpStatus};
+
+pub const TEMPLATES: &[tsunagu_web::templates::EmbeddedTemplate] = tsunagu_web::templates![
+    "events/index.html",
+    "events/form.html",
+    "events/show.html",
+    "events/_rsvp.html",
+    "events/attendees.html"
+];
+
+/// Events a list page shows at most.
+const LIST_LIMIT: i64 = 100;
+/// Confirmed attendees named on the event page at most.
+const NAMES_SHOWN: i64 = 60;
+
+pub fn routes() -> tsunagu_web::routes::Routes {
+    use tsunagu_authz::Permission::*;
+    tsunagu_web::routes::Routes::new()
+        .member("/events", ViewEvents, get(list_events))
+        .member("/events", CreateEvents, post(create_event))
+        .member("/events/new", CreateEvents, get(new_event))
+        .member("/events/{id}", ViewEvents, get(show_event))
+        // An organiser's tools (checked in `organised`), or the secretariat's.
+        .member(
+            "/events/{id}/edit",
+            ViewEvents,
+            get(edit_event).post(update_event),
+        )
+        .member("/events/{id}/cancel", ViewEvents, post(cancel_event))
+        .member("/events/{id}/attendees", ViewEvents, get(attendees_page))
+        .member("/events/{id}/attendees.csv", ViewEvents, get(attendees_csv))
+        .member(
+            "/events/{id}/attendees/{member}/check-in",
+            ViewEvents,
+            post(check_in),
+        )
+        .member("/events/{id}/approve", ManageEvents, post(approve_event))
+        .member("/events/{id}/rsvp", ViewEvents, post(rsvp))
+        .member("/events/{id}/calendar.ics", ViewEvents, get(calendar_file))
+}
+
+// ---- views -------------------------------------------------------------------------------
+
+#[derive(Serialize)]
+struct EventView {
+    id: String,
+    title: String,
+    description_html: String,
+    status: &'static str,
+    format: &'static str,
+    audience: &'static str,
+    date_label: String,
+    time_label: String,
+    starts_iso: String,
+    ends_iso: String,
+    venue_name: String,
+    venue_address: String,
+    map_url: Option<String>,
+    /// Only for confirmed attendees and organisers.
+    join_url: Option<String>,
+    capacity: Option<i32>,
+    places_left: Option<i64>,
+    places_taken: i64,
+    waitlisted: i64,
+    interested: i64,
+    guests_allowed: i32,
+    deadline_label: Option<String>,
+    rsvp_open: bool,
+    past: bool,
+    organiser: bool,
+    organiser_name: String,
+    member_started: bool,
+    my_status: Option<&'static str>,
+    my_guests: i32,
+    my_guest_names: String,
+    my_checked_in: bool,
+}
+
+fn view(event: &Event, page: &Page, now: OffsetDateTime, can_manage: bool) -> EventView {
+    let zone = page.zone();
+    let organiser = event.organiser || can_manage;
+    let starts_local = dates::date(event.starts_at, page.lang, zone);
+    let ends_same_day = dates::date(event.ends_at, page.lang, zone) == starts_local;
+    let time_label = format!(
+        "{} – {}",
+        dates::datetime(event.starts_at, page.lang, zone),
+        if ends_same_day {
+            dates::time_of_day(event.ends_at, zone)
+        } else {
+            dates::datetime(event.ends_at, page.lang, zone)
+        }
+    );
+    let offline = event.format != EventFormat::Online;
+    EventView {
+        id: event.id.to_string(),
+        title: event.title.clone(),
+        description_html: event.description_html.clone(),
+        status: event.status.as_str(),
+        format: event.format.as_str(),
+        audience: event.audience.as_str(),
+        date_label: starts_local,
+        time_label,
+        starts_iso: dates::iso(event.starts_at),
+        ends_iso: dates::iso(event.ends_at),
+        venue_name: event.venue_name.clone(),
+        venue_address: event.venue_address.clone(),
+        map_url: (offline && !(event.venue_address.is_empty() && event.venue_name.is_empty()))
+            .then(|| map_url(&event.venue_name, &event.venue_address)),
+        join_url: (event.format != EventFormat::Offline
+            && !event.join_url.is_empty()
+            && (event.confirmed() || organiser))
+            .then(|| event.join_url.clone()),
+        capacity: event.capacity,
+        places_left: event.places_left(),
+        places_taken: event.places_taken,
+        waitlisted: event.waitlisted,
+        interested: event.interested,
+        guests_allowed: event.guests_allowed,
+        deadline_label: event
+            .rsvp_deadline
+            .map(|d| dates::datetime(d, page.lang, zone)),
+        rsvp_open: event.status == EventStatus::Published
+            && now <= event.ends_at
+            && event.rsvp_deadline.is_none_or(|d| now <= d),
+        past: event.ends_at < now,
+        organiser,
+        organiser_name: event.created_by_name.clone(),
+        member_started: event.member_started,
+        my_status: event.my_status.map(RsvpStatus::as_str),
+        my_guests: event.my_guests.unwrap_or(0),
+        my_guest_names: event.my_guest_names.clone().unwrap_or_default(),
+        my_checked_in: event.my_checked_in,
+    }
+}
+
+/// A map search for the venue (no API key, opens in the member's map app on a phone).
+fn map_url(name: &str, address: &str) -> String {
+    let query = if address.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{name} {address}")
+    };
+    format!(
+        "https://www.google.com/maps/search/?api=1&query={}",
+        percent_encode(query.trim())
+    )
+}
+
+fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() * 3);
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+// ---- access ------------------------------------------------------------------------------
+
+/// May this member see the event at all? Published and cancelled events whose audience includes
+/// them; pending ones only for their organisers and the secretariat.
+fn visible(event: &Event, member: &Authorized, can_manage: bool) -> bool {
+    if event.organiser || can_manage {
+        return true;
+    }
+    event.status != EventStatus::Pending && event.audience.includes(member.data.kind)
+}
+
+/// The event as this member may see it, in `tx`, with whether they may manage every event.
+async fn load(
+    state: &AppState,
+    member: &Authorized,
+    tx: &mut WebTx,
+    id: EventId,
+) -> Result<(Event, bool), AppError> {
+    let can_manage = member.may(state, Permission::ManageEvents).await;
+    let event = queries::find(tx, id, member.id())
+        .await?
+        .filter(|e| visible(e, member, can_manage))
+        .ok_or(AppError::NotFound)?;
+    Ok((event, can_manage))
+}
+
+/// As [`load`], and only for the event's organisers and the secretariat (others: 403).
+async fn organised(
+    state: &AppState,
+    member: &Authorized,
+    tx: &mut WebTx,
+    id: EventId,
+) -> Result<Event, AppError> {
+    let (event, can_manage) = load(state, member, tx, id).await?;
+    if event.organiser || can_manage {
+        Ok(event)
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+// ---- list, create, edit ------------------------------------------------------------------
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    #[serde(default)]
+    show: String,
+}
+
+pub async fn list_events(
+    State(state): State<AppState>,
+    member: Authorized,
+    page: Page,
+    Query(query): Query<ListQuery>,
+) -> Result<Response, AppError> {
+    let listing = match query.show.as_str() {
+        "past" => Listing::Past,
+        "mine" => Listing::Mine,
+        _ => Listing::Upcoming,
+    };
+    let can_manage = member.may(&state, Permission::ManageEvents).await;
+    let can_create = member.may(&state, Permission::CreateEvents).await;
+    let mut tx = member.begin(&state).await?;
+    let rows = queries::list(
+        &mut tx,
+        member.id(),
+        member.data.kind,
+        listing,
+        can_manage,
+        LIST_LIMIT,
+    )
+    .await?;
+    tx.commit().await?;
+    let now = OffsetDateTime::now_utc();
+    let views: Vec<EventView> = rows
+        .iter()
+        .map(|e| view(e, &page, now, can_manage))
+        .collect();
+    render_page(&state, &page, "events/index.html", StatusCode::OK, |c| {
+        c.insert("events", &views);
+        c.insert(
+            "show",
+            match listing {
+                Listing::Upcoming => "upcoming",
+                Listing::Past => "past",
+                Listing::Mine => "mine",
+            },
+        );
+        c.insert("can_create", &can_create);
+    })
+}
+
+fn render_form(
+    state: &AppState,
+    page: &Page,
+    id: Option<EventId>,
+    form: &EventForm,
+    errors: &FieldErrors,
+    status: StatusCode,
+) -> Result<Response, AppError> {
+    render_page(state, page, "events/form.html", status, |c| {
+        c.insert("event_id", &id.map(|id| id.to_string()));
+        c.insert("form", form);
+        c.insert("errors", errors);
+        c.insert(
+            "formats",
+            &EventFormat::ALL
+                .iter()
+                .map(|f| f.as_str())
+                .collect::<Vec<_>>(),
+        );
+        c.insert(
+            "audiences",
+            &EventAudience::ALL
+                .iter()
+                .map(|a| a.as_str())
+                .collect::<Vec<_>>(),
+        );
+        c.insert("max_guests", &forms::MAX_GUESTS);
+        c.insert("time_zone", &page_time_zone(page));
+    })
+}
+
+fn page_time_zone(page: &Page) -> String {
+    match &page.site {
+        tsunagu_web::Site::Tenant(tenant) => tenant.time_zone.clone(),
+        _ => tsunagu_tenancy::time_zone::DEFAULT_TIME_ZONE.to_owned(),
+    }
+}
+
+pub async fn new_event(
+    State(state): State<AppState>,
+    _member: Authorized,
+    page: Page,
+) -> Result<Response, AppError> {
+    render_form(
+        &state,
+        &page,
+        None,
+        &EventForm::blank(),
+        &FieldErrors::new(),
+        StatusCode::OK,
+    )
+}
+
+pub async fn create_event(
+    State(state): State<AppState>,
+    member: Authorized,
+    page: Page,
+    form_token: FormToken,
+    Form(form): Form<EventForm>,
+) -> Result<Response, AppError> {
+    let now = OffsetDateTime::now_utc();
+    let fields = match form.validate(page.zone(), now, true) {
+        Ok(fields) => fields,
+        Err(errors) => {
+            return render_form(
+                &state,
+                &page,
+                None,
+                &form,
+                &errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+        }
+    };
+    let is_secretariat = member.may(&state, Permission::ManageEvents).await;
+    let held = !is_secretariat && member.tenant.features.member_events_need_approval;
+    let mut tx = member.begin(&state).await?;
+    if !form_token.claim(&mut tx, member.id()).await? {
+        // The same form again (a double click, a resubmission): the first one stands.
+        tx.rollback().await?;
+        return Ok(Redirect::to("/events?show=mine").into_response());
+    }
+    let id = queries::create(
+        &mut tx,
+        &fields,
+        member.id(),
+        if held {
+            EventStatus::Pending
+        } else {
+            EventStatus::Published
+        },
+        !is_secretariat,
+    )
+    .await?;
+    tsunagu_kernel::audit::record(
+        &mut tx,
+        "event.created",
+        "event",
+        Some(id.as_uuid()),
+        serde_json::json!({ "title": fields.title, "held_for_approval": held }),
+    )
+    .await?;
+    tx.commit().await?;
+    let notice = if held { "event_held" } else { "event_created" };
+    Ok(Redirect::to(&format!("/events/{id}?notice={notice}")).into_response())
+}
+
+pub async fn edit_event(
+    State(state): State<AppState>,
+    member: Authorized,
+    page: Page,
+    Path(id): Path<EventId>,
+) -> Result<Response, AppError> {
+    let mut tx = member.begin(&state).await?;
+    let event = organised(&state, &member, &mut tx, id).await?;
+    tx.commit().await?;
+    render_form(
+        &state,
+        &page,
+        Some(id),
+        &EventForm::of(&event, page.zone()),
+        &FieldErrors::new(),
+        StatusCode::OK,
+    )
+}
+
+pub async fn update_event(
+    State(state): State<AppState>,
+    member: Authorized,
+    page: Page,
+    Path(id): Path<EventId>,
+    Form(form): Form<EventForm>,
+) -> Result<Response, AppError> {
+    let mut tx = member.begin(&state).await?;
+    let event = organised(&state, &member, &mut tx, id).await?;
+    if event.status == EventStatus::Cancelled {
+        tx.rollback().await?;
+        return Ok(
+            Redirect::to(&format!("/events/{id}?notice=event_is_cancelled")).into_response(),
+        );
+    }
+    let fields = match form.validate(page.zone(), OffsetDateTime::now_utc(), false) {
+        Ok(fields) => fields,
+        Err(errors) => {
+            tx.rollback().await?;
+            return render_form(
+                &state,
+                &page,
+                Some(id),
+                &form,
+                &errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            );
+        }
+    };
+    let (moved, promoted) = queries::update(&mut tx, id, &fields)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let url = format!("/events/{id}");
+    if moved {
+        let holders = queries::holders(&mut tx, id).await?;
+        tell(
+            &state,
+            &member,
+            &mut tx,
+            &holders,
+            "event_changed",
+            &fields.title,
+            &url,
+        )
+        .await?;
+    }
+    tell(
+        &state,
+        &member,
+        &mut tx,
+        &promoted,
+        "event_promoted",
+        &fields.title,
+        &url,
+    )
+    .await?;
+    tsunagu_kernel::audit::record(
+        &mut tx,
+        "event.updated",
+        "event",
+        Some(id.as_uuid()),
+        serde_json::json!({ "title": fields.title, "moved": moved }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("{url}?notice=event_saved")).into_response())
+}
+
+/// Tells `members` about a change of the event, in the app and by email (the "events" consent
+/// category): `kind` names the notification and the email (`email.<kind>`).
+async fn tell(
+    state: &AppState,
+    member: &Authorized,
+    tx: &mut WebTx,
+    members: &[MemberId],
+    kind: &'static str,
+    title: &str,
+    path: &str,
+) -> Result<(), AppError> {
+    let members: Vec<MemberId> = members
+        .iter()
+        .copied()
+        .filter(|m| *m != member.id())
+        .collect();
+    if members.is_empty() {
+        return Ok(());
+    }
+    tsunagu_community::notifications::notify(tx, &members, kind, Some(member.id()), title, path)
+        .await?;
+    tsunagu_identity::email::send_to_consenting(
+        tx,
+        &state.web,
+        &state.config,
+        &member.tenant,
+        tsunagu_tenancy::EmailCategory::Events,
+        &members,
+        &tsunagu_identity::email::ConsentEmail {
+            kind,
+            args: vec![("title", title.to_owned())],
+            action_url: Some(format!(
+                "{}{path}",
+                state.config.tenant_origin(&member.tenant.slug)
+            )),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+// ---- the event page and answers ----------------------------------------------------------
+
+pub async fn show_event(
+    State(state): State<AppState>,
+    member: Authorized,
+    page: Page,
+    Path(id): Path<EventId>,
+) -> Result<Response, AppError> {
+    render_event(&state, &member, &page, id, None, StatusCode::OK).await
+}
+
+async fn render_event(
+    state: &AppState,
+    member: &Authorized,
+    page: &Page,
+    id: EventId,
+    rsvp_error: Option<&str>,
+    status: StatusCode,
+) -> Result<Response, AppError> {
+    let mut tx = member.begin(state).await?;
+    let (event, can_manage) = load(state, member, &mut tx, id).await?;
+    let going = queries::going_names(&mut tx, id, NAMES_SHOWN).await?;
+    tx.commit().await?;
+    let v = view(&event, page, OffsetDateTime::now_utc(), can_manage);
+    let going: Vec<(String, String)> = going
+        .into_iter()
+        .map(|(id, name)| (id.to_string(), name))
+        .collect();
+    render_page(state, page, "events/show.html", status, |c| {
+        c.insert("event", &v);
+        c.insert("going", &going);
+        c.insert("can_manage", &can_manage);
+        c.insert("rsvp_error", &rsvp_error.unwrap_or(""));
+    })
+}
+
+pub async fn rsvp(
+    State(state): State<AppState>,
+    member: Authorized,
+    page: Page,
+    headers: HeaderMap,
+    Path(id): Path<EventId>,
+    Form(form): Form<RsvpForm>,
+) -> Result<Response, AppError> {
+    let mut tx = member.begin(&state).await?;
+    let (event, can_manage) = load(&state, &member, &mut tx, id).await?;
+    let now = OffsetDateTime::now_utc();
+    let answer = if event.status != EventStatus::Published {
+        Err("errors.event.not_open")
+    } else {
+        form.validate(&event, now)
+    };
+    let (wanted, guests, names) = match answer {
+        Ok(answer) => answer,
+        Err(message) => {
+            tx.rollback().await?;
+            return if tsunagu_community::view::is_htmx(&headers) {
+                let v = view(&event, &page, now, can_manage);
+                render_page(
+                    &state,
+                    &page,
+                    "events/_rsvp.html",
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    |c| {
+                        c.insert("event", &v);
+                        c.insert("rsvp_error", message);
+                    },
+                )
+            } else {
+                render_event(
+                    &state,
+                    &member,
+                    &page,
+                    id,
+                    Some(message),
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )
+                .await
+            };
+        }
+    };
+    let outcome = queries::answer(&mut tx, id, member.id(), wanted, guests, &names).await?;
+    let url = format!("/events/{id}");
+    tell(
+        &state,
+        &member,
+        &mut tx,
+        &outcome.promoted,
+        "event_promoted",
+        &event.title,
+        &url,
+    )
+    .await?;
+    if outcome.status == RsvpStatus::Going && event.my_status != Some(RsvpStatus::Going) {
+        confirm(&state, &member, &mut tx, &event).await?;
+    }
+    tx.commit().await?;
+    if tsunagu_community::view::is_htmx(&headers) {
+        let mut tx = member.begin(&state).await?;
+        let (event, can_manage) = load(&state, &member, &mut tx, id).await?;
+        tx.commit().await?;
+        let v = view(&event, &page, OffsetDateTime::now_utc(), can_manage);
+        render_page(&state, &page, "events/_rsvp.html", StatusCode::OK, |c| {
+            c.insert("event", &v);
+            c.insert("rsvp_error", "");
+        })
+    } else {
+        let notice = format!("rsvp_{}", outcome.status.as_str());
+        Ok(Redirect::to(&format!("{url}?notice={notice}#rsvp")).into_response())
+    }
+}
+
+/// The member's confirmation email (the "events" category): when and where, the join URL of an
+/// online event, and the calendar file's address.
+async fn confirm(
+    state: &AppState,
+    member: &Authorized,
+    tx: &mut WebTx,
+    event: &Event,
+) -> Result<(), AppError> {
+    let origin = state.config.tenant_origin(&member.tenant.slug);
+    let zone = dates::Zone::of(&member.tenant);
+    let when = dates::datetime(event.starts_at, page_lang(member), zone);
+    let place = match event.format {
+        EventFormat::Offline => format!("{} {}", event.venue_name, event.venue_address),
+        EventFormat::Online => event.join_url.clone(),
+        EventFormat::Hybrid => format!(
+            "{} {} / {}",
+            event.venue_name, event.venue_address, event.join_url
+        ),
+    };
+    tsunagu_identity::email::send_to_consenting(
+        tx,
+        &state.web,
+        &state.config,
+        &member.tenant,
+        tsunagu_tenancy::EmailCategory::Events,
+        &[member.id()],
+        &tsunagu_identity::email::ConsentEmail {
+            kind: "event_confirmed",
+            args: vec![
+                ("title", event.title.clone()),
+                ("when", when),
+                ("place", place.trim().to_owned()),
+                (
+                    "calendar",
+                    format!("{origin}/events/{}/calendar.ics", event.id),
+                ),
+            ],
+            action_url: Some(format!("{origin}/events/{}", event.id)),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+fn page_lang(member: &Authorized) -> tsunagu_web::Locale {
+    member
+        .data
+        .locale
+        .as_deref()
+        .and_then(tsunagu_web::Locale::parse)
+        .or_else(|| tsunagu_web::Locale::parse(&member.tenant.default_locale))
+        .unwrap_or(tsunagu_web::Locale::Ja)
+}
+
+pub async fn cancel_event(
+    State(state): State<AppState>,
+    member: Authorized,
+    Path(id): Path<EventId>,
+) -> Result<Response, AppError> {
+    let mut tx = member.begin(&state).await?;
+    let event = organised(&state, &member, &mut tx, id).await?;
+    if event.status == EventStatus::Cancelled {
+        tx.rollback().await?;
+        return Ok(Redirect::to(&format!("/events/{id}")).into_response());
+    }
+    let holders = queries::cancel(&mut tx, id).await?;
+    let url = format!("/events/{id}");
+    tell(
+        &state,
+        &member,
+        &mut tx,
+        &holders,
+        "event_cancelled",
+        &event.title,
+        &url,
+    )
+    .await?;
+    tsunagu_kernel::audit::record(
+        &mut tx,
+        "event.cancelled",
+        "event",
+        Some(id.as_uuid()),
+        serde_json::json!({ "title": event.title, "told": holders.len() }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("{url}?notice=event_cancelled")).into_response())
+}
+
+pub async fn approve_event(
+    State(state): State<AppState>,
+    member: Authorized,
+    Path(id): Path<EventId>,
+) -> Result<Response, AppError> {
+    let mut tx = member.begin(&state).await?;
+    let (event, _) = load(&state, &member, &mut tx, id).await?;
+    if !queries::approve(&mut tx, id).await? {
+        tx.rollback().await?;
+        return Ok(Redirect::to(&format!("/events/{id}")).into_response());
+    }
+    tsunagu_community::notifications::notify(
+        &mut tx,
+        &[event.created_by],
+        "event_approved",
+        Some(member.id()),
+        &event.title,
+        &format!("/events/{id}"),
+    )
+    .await?;
+    tsunagu_kernel::audit::record(
+        &mut tx,
+        "event.approved",
+        "event",
+        Some(id.as_uuid()),
+        serde_json::json!({ "title": event.title }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/events/{id}?notice=event_approved")).into_response())
+}
+
+/// `GET /events/{id}/calendar.ics`: the event for a calendar app. The join URL of an online event
+/// is in it only for a confirmed attendee (or an organiser).
+pub async fn calendar_file(
+    State(state): State<AppState>,
+    member: Authorized,
+    page: Page,
+    Path(id): Path<EventId>,
+) -> Result<Response, AppError> {
+    let mut tx = member.begin(&state).await?;
+    let (event, can_manage) = load(&state, &member, &mut tx, id).await?;
+    tx.commit().await?;
+    let v = view(&event, &page, OffsetDateTime::now_utc(), can_manage);
+    let body = calendar_text(&state, &member, &event, v.join_url.as_deref());
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/calendar; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"event.ics\"",
+            ),
+            (header::CACHE_CONTROL, "private, no-store"),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+fn calendar_text(
+    state: &AppState,
+    member: &Authorized,
+    event: &Event,
+    join_url: Option<&str>,
+) -> String {
+    let origin = state.config.tenant_origin(&member.tenant.slug);
+    let host = origin
+        .split_once("://")
+        .map(|(_, host)| host)
+        .unwrap_or(&origin);
+    let zone = dates::Zone::of(&member.tenant);
+    let location = match (event.format, join_url) {
+        (EventFormat::Online, Some(url)) => url.to_owned(),
+        (EventFormat::Online, None) => String::new(),
+        (_, _) => format!("{} {}", event.venue_name, event.venue_address)
+            .trim()
+            .to_owned(),
+    };
+    let mut description = format!("{origin}/events/{}", event.id);
+    if let (EventFormat::Hybrid, Some(url)) = (event.format, join_url) {
+        description = format!("{url}\n{description}");
+    }
+    let url = format!("{origin}/events/{}", event.id);
+    let cancelled = event.status == EventStatus::Cancelled;
+    ics::calendar(
+        &ics::CalendarEvent {
+            uid: format!("{}@{host}", event.id),
+            sequence: event.sequence,
+            title: &event.title,
+            description: &description,
+            location: &location,
+            url: &url,
+            starts_at: event.starts_at,
+            ends_at: event.ends_at,
+            stamp: event.updated_at,
+            time_zone: &member.tenant.time_zone,
+            offset: zone.offset(),
+            organizer_name: &member.tenant.name,
+            cancelled,
+        },
+        if cancelled {
+            ics::Method::Cancel
+        } else {
+            ics::Method::Publish
+        },
+    )
+}
+
+// ---- organisers: attendees, check-in, export ---------------------------------------------
+
+#[derive(Serialize)]
+struct AttendeeView {
+    member_id: String,
+    name: String,
+    kind: &'static str,
+    status: &'static str,
+    guests: i32,
+    guest_names: String,
+    responded_label: String,
+    checked_in: bool,
+}
+
+pub async fn attendees_page(
+    State(state): State<AppState>,
+    member: Authorized,
+    page: Page,
+    Path(id): Path<EventId>,
+) -> Result<Response, AppError> {
+    let mut tx = member.begin(&state).await?;
+    let event = organised(&state, &member, &mut tx, id).await?;
+    let rows = queries::attendees(&mut tx, id).await?;
+    tx.commit().await?;
+    let zone = page.zone();
+    let attendees: Vec<AttendeeView> = rows
+        .into_iter()
+        .map(|a| AttendeeView {
+            member_id: a.member_id.to_string(),
+            name: a.name_kanji,
+            kind: a.kind.as_str(),
+            status: a.status.as_str(),
+            guests: a.guests,
+            guest_names: a.guest_names,
+            responded_label: dates::datetime(a.responded_at, page.lang, zone),
+            checked_in: a.checked_in_at.is_some(),
+        })
+        .collect();
+    let came = attendees.iter().filter(|a| a.checked_in).count();
+    let v = view(&event, &page, OffsetDateTime::now_utc(), true);
+    render_page(
+        &state,
+        &page,
+        "events/attendees.html",
+        StatusCode::OK,
+        |c| {
+            c.insert("event", &v);
+            c.insert("attendees", &attendees);
+            c.insert("came", &came);
+        },
+    )
+}
+
+#[derive(Deserialize)]
+pub struct CheckInForm {
+    #[serde(default)]
+    came: String,
+}
+
+pub async fn check_in(
+    State(state): State<AppState>,
+    member: Authorized,
+    Path((id, attendee)): Path<(EventId, MemberId)>,
+    Form(form): Form<CheckInForm>,
+) -> Result<Response, AppError> {
+    let mut tx = member.begin(&state).await?;
+    organised(&state, &member, &mut tx, id).await?;
+    if !queries::check_in(&mut tx, id, attendee, form.came == "1").await? {
+        return Err(AppError::NotFound);
+    }
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/events/{id}/attendees#a-{attendee}")).into_response())
+}
+
+/// `GET /events/{id}/attendees.csv`: the attendee list for Excel (UTF-8 with a BOM, CRLF).
+pub async fn attendees_csv(
+    State(state): State<AppState>,
+    member: Authorized,
+    page: Page,
+    Path(id): Path<EventId>,
+) -> Result<Response, AppError> {
+    let mut tx = member.begin(&state).await?;
+    let event = organised(&state, &member, &mut tx, id).await?;
+    let rows = queries::attendees(&mut tx, id).await?;
+    tsunagu_kernel::audit::record(
+        &mut tx,
+        "event.exported",
+        "event",
+        Some(id.as_uuid()),
+        serde_json::json!({ "title": event.title, "rows": rows.len() }),
+    )
+    .await?;
+    tx.commit().await?;
+    let t = |key: &str| state.web.catalog.t(page.lang, key, &[]);
+    let zone = page.zone();
+    let mut out = String::from("\u{feff}");
+    let header: Vec<String> = [
+        "events.csv.name",
+        "events.csv.reading",
+        "events.csv.email",
+        "events.csv.kind",
+        "events.csv.status",
+        "events.csv.guests",
+        "events.csv.guest_names",
+        "events.csv.responded",
+        "events.csv.checked_in",
+    ]
+    .iter()
+    .map(|k| t(k))
+    .collect();
+    csv_line(&mut out, &header);
+    for a in rows {
+        csv_line(
+            &mut out,
+            &[
+                a.name_kanji,
+                a.name_kana,
+                a.email,
+                t(&format!("member.kind.{}", a.kind.as_str())),
+                t(&format!("events.status.{}", a.status.as_str())),
+                a.guests.to_string(),
+                a.guest_names,
+                dates::input_value(a.responded_at, zone).replace('T', " "),
+                a.checked_in_at
+                    .map(|at| dates::input_value(at, zone).replace('T', " "))
+                    .unwrap_or_default(),
+            ],
+        );
+    }
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"attendees.csv\"",
+            ),
+            (header::CACHE_CONTROL, "private, no-store"),
+        ],
+        out,
+    )
+        .into_response())
+}
+
+/// One CSV record: fields quoted when needed, and a cell that a spreadsheet would run as a
+/// formula (=, +, -, @) is prefixed with an apostrophe.
+fn csv_line(out: &mut String, fields: &[String]) {
+    let cells: Vec<String> = fields
+        .iter()
+        .map(|f| {
+            let f = if f.starts_with(['=', '+', '-', '@']) {
+                format!("'{f}")
+            } else {
+                f.clone()
+            };
+            if f.contains([',', '"', '\n', '\r']) {
+                format!("\"{}\"", f.replace('"', "\"\""))
+            } else {
+                f
+            }
+        })
+        .collect();
+    out.push_str(&cells.join(","));
+    out.push_str("\r\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_cells_are_quoted_and_formulas_defused() {
+        let mut out = String::new();
+        csv_line(
+            &mut out,
+            &[
+                "佐藤, 花子".into(),
+                "=HYPERLINK(\"x\")".into(),
+                "plain".into(),
+            ],
+        );
+        assert_eq!(out, "\"佐藤, 花子\",\"'=HYPERLINK(\"\"x\"\")\",plain\r\n");
+    }
+
+    #[test]
+    fn map_links_search_for_the_venue() {
+        assert_eq!(
+            map_url("本社", "東京都千代田区1-1"),
+            "https://www.google.com/maps/search/?api=1&query=%E6%9C%AC%E7%A4%BE%20%E6%9D%B1%E4%BA%AC%E9%83%BD%E5%8D%83%E4%BB%A3%E7%94%B0%E5%8C%BA1-1"
+        );
+    }
+}

@@ -1,0 +1,583 @@
+//! Events SQL (this crate owns `events`, `event_organisers`, `event_rsvps`). Every statement names
+//! the tenant and runs in the member's tenant transaction (RLS). Places are given out under a lock
+//! on the event's row, so parallel answers for the last place cannot overbook it.
+
+use time::OffsetDateTime;
+use tsunagu_kernel::{DbError, MemberId, MemberKind, TenantTx};
+
+tsunagu_kernel::entity_id!(
+    /// An event or reunion.
+    EventId
+);
+
+tsunagu_kernel::text_enum! {
+    /// Where it happens.
+    pub enum EventFormat {
+        Offline => "offline",
+        Online => "online",
+        Hybrid => "hybrid",
+    }
+}
+
+tsunagu_kernel::text_enum! {
+    /// Who is invited.
+    pub enum EventAudience {
+        Everyone => "everyone",
+        Alumni => "alumni",
+        Employees => "employees",
+    }
+}
+
+tsunagu_kernel::text_enum! {
+    pub enum EventStatus {
+        /// A member's event waiting for the secretariat's approval.
+        Pending => "pending",
+        Published => "published",
+        Cancelled => "cancelled",
+    }
+}
+
+tsunagu_kernel::text_enum! {
+    /// A member's answer.
+    pub enum RsvpStatus {
+        /// A confirmed place (with guests).
+        Going => "going",
+        /// Asked for a place when none was left; promoted in order when one frees.
+        Waitlisted => "waitlisted",
+        Interested => "interested",
+        NotGoing => "not_going",
+    }
+}
+
+impl EventAudience {
+    /// Whether a member of `kind` is invited.
+    pub fn includes(self, kind: MemberKind) -> bool {
+        match self {
+            EventAudience::Everyone => true,
+            EventAudience::Alumni => kind == MemberKind::Alumni,
+            EventAudience::Employees => kind == MemberKind::Employee,
+        }
+    }
+}
+
+/// What a create or edit form sets.
+#[derive(Debug, Clone)]
+pub struct EventFields {
+    pub title: String,
+    pub description_html: String,
+    pub starts_at: OffsetDateTime,
+    pub ends_at: OffsetDateTime,
+    pub format: EventFormat,
+    pub venue_name: String,
+    pub venue_address: String,
+    pub join_url: String,
+    pub capacity: Option<i32>,
+    pub guests_allowed: i32,
+    pub rsvp_deadline: Option<OffsetDateTime>,
+    pub audience: EventAudience,
+}
+
+pub async fn create(
+    tx: &mut TenantTx,
+    fields: &EventFields,
+    created_by: MemberId,
+    status: EventStatus,
+    member_started: bool,
+) -> Result<EventId, DbError> {
+    let tenant_id = tx.tenant_id();
+    let id = EventId::new();
+    sqlx::query(
+        "insert into events (tenant_id, id, title, description_html, starts_at, ends_at, format, \
+           venue_name, venue_address, join_url, capacity, guests_allowed, rsvp_deadline, audience, \
+           status, member_started, created_by) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .bind(&fields.title)
+    .bind(&fields.description_html)
+    .bind(fields.starts_at)
+    .bind(fields.ends_at)
+    .bind(fields.format)
+    .bind(&fields.venue_name)
+    .bind(&fields.venue_address)
+    .bind(&fields.join_url)
+    .bind(fields.capacity)
+    .bind(fields.guests_allowed)
+    .bind(fields.rsvp_deadline)
+    .bind(fields.audience)
+    .bind(status)
+    .bind(member_started)
+    .bind(created_by)
+    .execute(tx.conn())
+    .await?;
+    Ok(id)
+}
+
+/// Replaces what the form sets and raises the calendar SEQUENCE. True when the time or the place
+/// changed (attendees are then told). Places freed by a larger capacity go to the waitlist.
+pub async fn update(
+    tx: &mut TenantTx,
+    id: EventId,
+    fields: &EventFields,
+) -> Result<Option<(bool, Vec<MemberId>)>, DbError> {
+    let tenant_id = tx.tenant_id();
+    let before: Option<(OffsetDateTime, OffsetDateTime, String, String, String)> = sqlx::query_as(
+        "select starts_at, ends_at, venue_name, venue_address, join_url from events \
+             where tenant_id = $1 and id = $2 for update",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .fetch_optional(tx.conn())
+    .await?;
+    let Some((starts_at, ends_at, venue_name, venue_address, join_url)) = before else {
+        return Ok(None);
+    };
+    let moved = starts_at != fields.starts_at
+        || ends_at != fields.ends_at
+        || venue_name != fields.venue_name
+        || venue_address != fields.venue_address
+        || join_url != fields.join_url;
+    sqlx::query(
+        "update events set title = $3, description_html = $4, starts_at = $5, ends_at = $6, \
+           format = $7, venue_name = $8, venue_address = $9, join_url = $10, capacity = $11, \
+           guests_allowed = $12, rsvp_deadline = $13, audience = $14, sequence = sequence + 1, \
+           updated_at = now() \
+         where tenant_id = $1 and id = $2",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .bind(&fields.title)
+    .bind(&fields.description_html)
+    .bind(fields.starts_at)
+    .bind(fields.ends_at)
+    .bind(fields.format)
+    .bind(&fields.venue_name)
+    .bind(&fields.venue_address)
+    .bind(&fields.join_url)
+    .bind(fields.capacity)
+    .bind(fields.guests_allowed)
+    .bind(fields.rsvp_deadline)
+    .bind(fields.audience)
+    .execute(tx.conn())
+    .await?;
+    let promoted = promote_waitlisted(tx, id).await?;
+    Ok(Some((moved, promoted)))
+}
+
+/// An event as one member sees it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Event {
+    pub id: EventId,
+    pub title: String,
+    pub description_html: String,
+    pub starts_at: OffsetDateTime,
+    pub ends_at: OffsetDateTime,
+    pub format: EventFormat,
+    pub venue_name: String,
+    pub venue_address: String,
+    pub join_url: String,
+    pub capacity: Option<i32>,
+    pub guests_allowed: i32,
+    pub rsvp_deadline: Option<OffsetDateTime>,
+    pub audience: EventAudience,
+    pub status: EventStatus,
+    pub sequence: i32,
+    pub member_started: bool,
+    pub created_by: MemberId,
+    pub created_by_name: String,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+    /// Places taken by confirmed members and their guests.
+    pub places_taken: i64,
+    pub waitlisted: i64,
+    pub interested: i64,
+    /// The viewer organises it (created it, or is one of its organisers).
+    pub organiser: bool,
+    pub my_status: Option<RsvpStatus>,
+    pub my_guests: Option<i32>,
+    pub my_guest_names: Option<String>,
+    pub my_checked_in: bool,
+}
+
+impl Event {
+    /// Places left (`None`: no limit).
+    pub fn places_left(&self) -> Option<i64> {
+        self.capacity
+            .map(|c| (i64::from(c) - self.places_taken).max(0))
+    }
+
+    pub fn confirmed(&self) -> bool {
+        self.my_status == Some(RsvpStatus::Going)
+    }
+}
+
+const EVENT_COLUMNS: &str = "e.id, e.title, e.description_html, e.starts_at, e.ends_at, e.format, \
+   e.venue_name, e.venue_address, e.join_url, e.capacity, e.guests_allowed, e.rsvp_deadline, \
+   e.audience, e.status, e.sequence, e.member_started, e.created_by, \
+   coalesce(c.name_kanji, '') as created_by_name, e.created_at, e.updated_at, \
+   coalesce((select sum(1 + r.guests) from event_rsvps r \
+     where r.tenant_id = e.tenant_id and r.event_id = e.id and r.status = 'going'), 0)::int8 as places_taken, \
+   (select count(*) from event_rsvps r \
+     where r.tenant_id = e.tenant_id and r.event_id = e.id and r.status = 'waitlisted') as waitlisted, \
+   (select count(*) from event_rsvps r \
+     where r.tenant_id = e.tenant_id and r.event_id = e.id and r.status = 'interested') as interested, \
+   (e.created_by = $3 or exists (select 1 from event_organisers o \
+     where o.tenant_id = e.tenant_id and o.event_id = e.id and o.member_id = $3)) as organiser, \
+   mine.status as my_status, mine.guests as my_guests, mine.guest_names as my_guest_names, \
+   (mine.checked_in_at is not null) as my_checked_in";
+
+/// The event, as `viewer` sees it (whatever its status or audience: the caller decides).
+pub async fn find(
+    tx: &mut TenantTx,
+    id: EventId,
+    viewer: MemberId,
+) -> Result<Option<Event>, DbError> {
+    let tenant_id = tx.tenant_id();
+    Ok(sqlx::query_as(&format!(
+        "select {EVENT_COLUMNS} from events e \
+         left join members c on c.tenant_id = e.tenant_id and c.id = e.created_by \
+         left join event_rsvps mine on mine.tenant_id = e.tenant_id and mine.event_id = e.id \
+           and mine.member_id = $3 \
+         where e.tenant_id = $1 and e.id = $2"
+    ))
+    .bind(tenant_id)
+    .bind(id)
+    .bind(viewer)
+    .fetch_optional(tx.conn())
+    .await?)
+}
+
+/// Which events a list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listing {
+    /// Not yet ended, soonest first.
+    Upcoming,
+    /// Ended, latest first.
+    Past,
+    /// The viewer answered going, waitlisted or interested, or organises it; soonest first.
+    Mine,
+}
+
+/// Events for a list page. A member sees published events whose audience includes them and
+/// their own (pending or cancelled) events; `all_pending` (the secretariat) adds everyone's
+/// pending events, to approve them.
+pub async fn list(
+    tx: &mut TenantTx,
+    viewer: MemberId,
+    viewer_kind: MemberKind,
+    listing: Listing,
+    all_pending: bool,
+    limit: i64,
+) -> Result<Vec<Event>, DbError> {
+    let tenant_id = tx.tenant_id();
+    let (when, order) = match listing {
+        Listing::Upcoming => ("e.ends_at >= now()", "e.starts_at, e.id"),
+        Listing::Past => ("e.ends_at < now()", "e.starts_at desc, e.id desc"),
+        Listing::Mine => (
+            "e.ends_at >= now() - interval '30 days' \
+             and (mine.status in ('going', 'waitlisted', 'interested') or e.created_by = $3 \
+                  or exists (select 1 from event_organisers o where o.tenant_id = e.tenant_id \
+                             and o.event_id = e.id and o.member_id = $3))",
+            "e.starts_at, e.id",
+        ),
+    };
+    Ok(sqlx::query_as(&format!(
+        "select {EVENT_COLUMNS} from events e \
+         left join members c on c.tenant_id = e.tenant_id and c.id = e.created_by \
+         left join event_rsvps mine on mine.tenant_id = e.tenant_id and mine.event_id = e.id \
+           and mine.member_id = $3 \
+         where e.tenant_id = $1 and {when} \
+           and ((e.status <> 'pending' and (e.audience = 'everyone' or e.audience = $4 \
+                 or e.created_by = $3)) \
+                or (e.status = 'pending' and (e.created_by = $3 or $5))) \
+         order by {order} limit $2"
+    ))
+    .bind(tenant_id)
+    .bind(limit)
+    .bind(viewer)
+    .bind(match viewer_kind {
+        MemberKind::Alumni => "alumni",
+        MemberKind::Employee => "employees",
+    })
+    .bind(all_pending)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+/// What an answer did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RsvpOutcome {
+    /// Where the member stands now.
+    pub status: RsvpStatus,
+    /// Members moved from the waitlist to a place by this change.
+    pub promoted: Vec<MemberId>,
+}
+
+/// Records `member`'s answer. "Going" takes a place (for them and their guests) if enough are
+/// left, and otherwise joins the waitlist; giving places back promotes the waitlist in order.
+/// The event's row is locked for the whole decision, so concurrent answers are served one at a
+/// time and the capacity is never exceeded.
+pub async fn answer(
+    tx: &mut TenantTx,
+    id: EventId,
+    member: MemberId,
+    wanted: RsvpStatus,
+    guests: i32,
+    guest_names: &str,
+) -> Result<RsvpOutcome, DbError> {
+    let tenant_id = tx.tenant_id();
+    let capacity: Option<i32> = sqlx::query_scalar(
+        "select capacity from events where tenant_id = $1 and id = $2 for update",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .fetch_one(tx.conn())
+    .await?;
+    let current: Option<(RsvpStatus, i32)> = sqlx::query_as(
+        "select status, guests from event_rsvps \
+         where tenant_id = $1 and event_id = $2 and member_id = $3",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .bind(member)
+    .fetch_optional(tx.conn())
+    .await?;
+    let (status, guests) = match wanted {
+        RsvpStatus::Going | RsvpStatus::Waitlisted => {
+            let others: i64 = sqlx::query_scalar(
+                "select coalesce(sum(1 + guests), 0)::int8 from event_rsvps \
+                 where tenant_id = $1 and event_id = $2 and status = 'going' and member_id <> $3",
+            )
+            .bind(tenant_id)
+            .bind(id)
+            .bind(member)
+            .fetch_one(tx.conn())
+            .await?;
+            let fits = capacity.is_none_or(|c| others + 1 + i64::from(guests) <= i64::from(c));
+            // Someone already waiting keeps their turn: only a member already holding a place
+            // may change it in place; a newcomer goes behind the queue when one exists.
+            let queue: i64 = sqlx::query_scalar(
+                "select count(*) from event_rsvps where tenant_id = $1 and event_id = $2 \
+                 and status = 'waitlisted' and member_id <> $3",
+            )
+            .bind(tenant_id)
+            .bind(id)
+            .bind(member)
+            .fetch_one(tx.conn())
+            .await?;
+            let holds_place = matches!(current, Some((RsvpStatus::Going, _)));
+            if fits && (holds_place || queue == 0) {
+                (RsvpStatus::Going, guests)
+            } else {
+                (RsvpStatus::Waitlisted, guests)
+            }
+        }
+        other => (other, 0),
+    };
+    sqlx::query(
+        "insert into event_rsvps (tenant_id, event_id, member_id, status, guests, guest_names, \
+           waitlisted_at) \
+         values ($1, $2, $3, $4, $5, $6, case when $4 = 'waitlisted' then now() end) \
+         on conflict (tenant_id, event_id, member_id) do update set \
+           status = excluded.status, guests = excluded.guests, guest_names = excluded.guest_names, \
+           responded_at = now(), \
+           waitlisted_at = case when excluded.status = 'waitlisted' \
+             then coalesce(event_rsvps.waitlisted_at, now()) end",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .bind(member)
+    .bind(status)
+    .bind(guests)
+    .bind(
+        if status == RsvpStatus::Going || status == RsvpStatus::Waitlisted {
+            guest_names
+        } else {
+            ""
+        },
+    )
+    .execute(tx.conn())
+    .await?;
+    let gave_back = match current {
+        Some((RsvpStatus::Going, before)) => status != RsvpStatus::Going || guests < before,
+        _ => false,
+    };
+    let promoted = if gave_back {
+        promote_waitlisted(tx, id).await?
+    } else {
+        Vec::new()
+    };
+    Ok(RsvpOutcome { status, promoted })
+}
+
+/// Moves waitlisted members to places, first come first served, while the first in line fits
+/// (nobody is skipped for a smaller party). The caller holds the event's row lock.
+async fn promote_waitlisted(tx: &mut TenantTx, id: EventId) -> Result<Vec<MemberId>, DbError> {
+    let tenant_id = tx.tenant_id();
+    let capacity: Option<i32> =
+        sqlx::query_scalar("select capacity from events where tenant_id = $1 and id = $2")
+            .bind(tenant_id)
+            .bind(id)
+            .fetch_one(tx.conn())
+            .await?;
+    let taken: i64 = sqlx::query_scalar(
+        "select coalesce(sum(1 + guests), 0)::int8 from event_rsvps \
+         where tenant_id = $1 and event_id = $2 and status = 'going'",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .fetch_one(tx.conn())
+    .await?;
+    let queue: Vec<(MemberId, i32)> = sqlx::query_as(
+        "select member_id, guests from event_rsvps \
+         where tenant_id = $1 and event_id = $2 and status = 'waitlisted' \
+         order by waitlisted_at, member_id",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .fetch_all(tx.conn())
+    .await?;
+    let mut free = capacity.map(|c| i64::from(c) - taken);
+    let mut promoted = Vec::new();
+    for (member, guests) in queue {
+        let needed = 1 + i64::from(guests);
+        if let Some(left) = free {
+            if needed > left {
+                break;
+            }
+            free = Some(left - needed);
+        }
+        promoted.push(member);
+    }
+    if !promoted.is_empty() {
+        sqlx::query(
+            "update event_rsvps set status = 'going', waitlisted_at = null, responded_at = now() \
+             where tenant_id = $1 and event_id = $2 and member_id = any($3)",
+        )
+        .bind(tenant_id)
+        .bind(id)
+        .bind(&promoted)
+        .execute(tx.conn())
+        .await?;
+    }
+    Ok(promoted)
+}
+
+/// One line of the attendee list.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Attendee {
+    pub member_id: MemberId,
+    pub name_kanji: String,
+    pub name_kana: String,
+    pub email: String,
+    pub kind: MemberKind,
+    pub status: RsvpStatus,
+    pub guests: i32,
+    pub guest_names: String,
+    pub responded_at: OffsetDateTime,
+    pub checked_in_at: Option<OffsetDateTime>,
+}
+
+/// Everyone who answered going, waitlisted or interested: confirmed first (by name), then the
+/// waitlist in order, then the interested.
+pub async fn attendees(tx: &mut TenantTx, id: EventId) -> Result<Vec<Attendee>, DbError> {
+    let tenant_id = tx.tenant_id();
+    Ok(sqlx::query_as(
+        "select r.member_id, m.name_kanji, m.name_kana, m.email, m.kind, r.status, r.guests, \
+           r.guest_names, r.responded_at, r.checked_in_at \
+         from event_rsvps r join members m on m.tenant_id = r.tenant_id and m.id = r.member_id \
+         where r.tenant_id = $1 and r.event_id = $2 and r.status <> 'not_going' \
+           and m.status = 'active' \
+         order by case r.status when 'going' then 0 when 'waitlisted' then 1 else 2 end, \
+           case when r.status = 'waitlisted' then r.waitlisted_at end, m.name_kana, m.id",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+/// Ticks (or unticks) a confirmed attendee as having come. False when they hold no place.
+pub async fn check_in(
+    tx: &mut TenantTx,
+    id: EventId,
+    member: MemberId,
+    came: bool,
+) -> Result<bool, DbError> {
+    let tenant_id = tx.tenant_id();
+    Ok(sqlx::query(
+        "update event_rsvps set checked_in_at = case when $4 then coalesce(checked_in_at, now()) end \
+         where tenant_id = $1 and event_id = $2 and member_id = $3 and status = 'going'",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .bind(member)
+    .bind(came)
+    .execute(tx.conn())
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+/// Cancels the event (the calendar SEQUENCE goes up) and returns who held a place or waited.
+pub async fn cancel(tx: &mut TenantTx, id: EventId) -> Result<Vec<MemberId>, DbError> {
+    let tenant_id = tx.tenant_id();
+    sqlx::query(
+        "update events set status = 'cancelled', sequence = sequence + 1, updated_at = now() \
+         where tenant_id = $1 and id = $2 and status <> 'cancelled'",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .execute(tx.conn())
+    .await?;
+    holders(tx, id).await
+}
+
+/// Members holding a place or waiting for one.
+pub async fn holders(tx: &mut TenantTx, id: EventId) -> Result<Vec<MemberId>, DbError> {
+    let tenant_id = tx.tenant_id();
+    Ok(sqlx::query_scalar(
+        "select member_id from event_rsvps where tenant_id = $1 and event_id = $2 \
+         and status in ('going', 'waitlisted')",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+/// Publishes a pending event (the secretariat's approval). False when it was not pending.
+pub async fn approve(tx: &mut TenantTx, id: EventId) -> Result<bool, DbError> {
+    let tenant_id = tx.tenant_id();
+    Ok(sqlx::query(
+        "update events set status = 'published', updated_at = now() \
+         where tenant_id = $1 and id = $2 and status = 'pending'",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .execute(tx.conn())
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+/// Names of confirmed attendees for members to see (active members only), in name order.
+pub async fn going_names(
+    tx: &mut TenantTx,
+    id: EventId,
+    limit: i64,
+) -> Result<Vec<(MemberId, String)>, DbError> {
+    let tenant_id = tx.tenant_id();
+    Ok(sqlx::query_as(
+        "select m.id, m.name_kanji from event_rsvps r \
+         join members m on m.tenant_id = r.tenant_id and m.id = r.member_id \
+         where r.tenant_id = $1 and r.event_id = $2 and r.status = 'going' and m.status = 'active' \
+         order by m.name_kana, m.id limit $3",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .bind(limit)
+    .fetch_all(tx.conn())
+    .await?)
+}
