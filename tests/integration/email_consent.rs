@@ -145,6 +145,7 @@ async fn category_email_carries_a_one_click_unsubscribe_that_works_signed_out() 
             ("message", "30分ほどお話を聞かせてください。".to_owned()),
         ],
         action_url: Some("http://demo.localhost/invitations/x".to_owned()),
+        calendar: None,
     };
     let send = |tenant: Tenant| {
         let app = &app;

@@ -7,7 +7,7 @@
 use axum::http::StatusCode;
 use time::{Duration, OffsetDateTime};
 use tsunagu_kernel::Actor;
-use tsunagu_testkit::{TestApp, TestClient};
+use tsunagu_testkit::{SmtpSink, TestApp, TestClient};
 use tsunagu_web::dates::{self, Zone};
 
 use crate::community::{member, signed_in};
@@ -197,6 +197,27 @@ async fn an_event_from_creation_to_check_in() {
         .await,
         1
     );
+    // Her confirmation carries the event as a calendar invitation, through a real SMTP server.
+    let sink = SmtpSink::start();
+    app.deliver_mail(&sink).await;
+    let confirmation = &sink.to("hanako@example.jp")[0];
+    assert!(
+        confirmation.subject.contains("新年の同窓会"),
+        "{}",
+        confirmation.subject
+    );
+    assert!(!confirmation.html.is_empty() && !confirmation.text.is_empty());
+    let attached = &confirmation.attachments[0];
+    assert_eq!(attached.filename, "event.ics");
+    assert!(
+        attached.content_type.contains("text/calendar")
+            && attached.content_type.contains("method=\"REQUEST\""),
+        "{}",
+        attached.content_type
+    );
+    let invitation = parse_ics(&attached.content);
+    assert_eq!(invitation["method"], "REQUEST");
+    assert_eq!(invitation["summary"], "新年の同窓会");
 
     // Ken takes the last place; Yui finds it full and waits (htmx answers in place).
     let mut ken_client = signed_in(&app, HOST, "ken@demo.example.co.jp").await;
@@ -377,6 +398,18 @@ async fn an_event_from_creation_to_check_in() {
         )
         .await,
         2
+    );
+    app.deliver_mail(&sink).await;
+    let notice = sink
+        .to("yui@example.jp")
+        .into_iter()
+        .find(|m| m.subject.contains("中止"))
+        .expect("Yui is told of the cancellation");
+    let removal = parse_ics(&notice.attachments[0].content);
+    assert_eq!(removal["method"], "CANCEL");
+    assert_eq!(
+        removal["uid"], parsed["uid"],
+        "the same calendar entry is withdrawn"
     );
     let withdrawn = parse_ics(
         &hanako_client
@@ -569,4 +602,82 @@ async fn members_create_their_own_events_where_the_network_allows() {
         .await
         .body
         .contains("金曜の勉強会"));
+}
+
+#[tokio::test]
+async fn reminders_go_once_the_day_before_even_with_two_workers() {
+    let app = app().await;
+    secretariat(&app, "demo", "office@demo.example.co.jp").await;
+    let mut office = signed_in(&app, HOST, "office@demo.example.co.jp").await;
+    office.get("/events/new").await;
+    let soon = event_path(
+        &post_form(
+            &mut office,
+            "/events",
+            &with(
+                &with(
+                    &event_form("明日の交流会", 0, "", "0"),
+                    "starts_at",
+                    &local(OffsetDateTime::now_utc() + Duration::hours(12)),
+                ),
+                "ends_at",
+                &local(OffsetDateTime::now_utc() + Duration::hours(14)),
+            ),
+        )
+        .await,
+    );
+    office.get("/events/new").await;
+    let later = event_path(
+        &post_form(
+            &mut office,
+            "/events",
+            &event_form("来週の交流会", 7, "", "0"),
+        )
+        .await,
+    );
+    for i in 0..3 {
+        member(
+            &app,
+            "demo",
+            &format!("r{i}@example.jp"),
+            &format!("参加 {i}"),
+            "alumni",
+        )
+        .await;
+        let mut client = signed_in(&app, HOST, &format!("r{i}@example.jp")).await;
+        client
+            .post(&format!("{soon}/rsvp"), &[("status", "going")])
+            .await;
+        client
+            .post(&format!("{later}/rsvp"), &[("status", "going")])
+            .await;
+    }
+    member(&app, "demo", "maybe@example.jp", "興味 あり", "alumni").await;
+    signed_in(&app, HOST, "maybe@example.jp")
+        .await
+        .post(&format!("{soon}/rsvp"), &[("status", "interested")])
+        .await;
+
+    // Two workers at the same moment: each confirmed attendee of tomorrow's event once.
+    let run =
+        || tsunagu_events::jobs::send_reminders(&app.state.db, &app.state.web, &app.state.config);
+    let (a, b) = tokio::join!(run(), run());
+    assert_eq!(a.unwrap() + b.unwrap(), 3);
+    assert_eq!(run().await.unwrap(), 0, "nobody twice");
+    assert_eq!(
+        scalar(
+            &app,
+            "select count(*) from notifications where kind = 'event_reminder'"
+        )
+        .await,
+        3
+    );
+    assert_eq!(
+        scalar(
+            &app,
+            "select count(*) from email_outbox where kind = 'event_reminder'"
+        )
+        .await,
+        3
+    );
 }

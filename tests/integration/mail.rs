@@ -15,6 +15,7 @@ fn email(to: &str) -> OutgoingEmail {
         text_body: "Plain text".into(),
         html_body: "<p>HTML</p>".into(),
         list_unsubscribe: None,
+        calendar: None,
     }
 }
 

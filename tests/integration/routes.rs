@@ -259,6 +259,7 @@ fn handlers_reach_tenant_data_only_through_their_route_binding() {
         "mail/src/",
         "community/src/jobs.rs",
         "digest/src/lib.rs",
+        "events/src/jobs.rs",
         // The loaders (demo seed, scale loader).
         "demo/src/",
     ];

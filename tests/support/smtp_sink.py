@@ -1,6 +1,7 @@
 """A real SMTP server on loopback for the test suite.
 
-Accepts every message and appends it, decoded, as one JSON line (from, to, subject, text, html)
+Accepts every message and appends it, decoded, as one JSON line (from, to, subject, text, html,
+attachments with their file name, content type and text)
 to the file named on the command line, with the raw headers. Prints "ready" once it listens. Started and stopped by
 tsunagu_testkit::SmtpSink.
 """
@@ -20,8 +21,16 @@ class Handler:
     async def handle_DATA(self, server, session, envelope):
         message = email.message_from_bytes(envelope.content, policy=policy.default)
         text = html = ""
+        attachments = []
         for part in message.walk():
-            if part.get_content_type() == "text/plain":
+            if part.get_filename():
+                attachments.append({
+                    "filename": part.get_filename(),
+                    "content_type": part.get("Content-Type", ""),
+                    "content": part.get_content() if part.get_content_maintype() == "text"
+                    else "",
+                })
+            elif part.get_content_type() == "text/plain":
                 text = part.get_content()
             elif part.get_content_type() == "text/html":
                 html = part.get_content()
@@ -35,6 +44,7 @@ class Handler:
             "subject": str(message["Subject"]),
             "text": text,
             "html": html,
+            "attachments": attachments,
         }
         with open(self.path, "a", encoding="utf-8") as out:
             out.write(json.dumps(record, ensure_ascii=False) + "\n")

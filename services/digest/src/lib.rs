@@ -489,6 +489,7 @@ fn render(
         text_body: web.render("email/digest.txt", &context)?,
         html_body: web.render("email/digest.html", &context)?,
         list_unsubscribe: Some(view.unsubscribe_url.clone()),
+        calendar: None,
     })
 }
 

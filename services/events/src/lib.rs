@@ -9,6 +9,7 @@
 
 pub mod forms;
 pub mod ics;
+pub mod jobs;
 pub mod queries;
 
 use axum::extract::{Path, Query, State};
@@ -436,17 +437,42 @@ pub async fn update_event(
     let (moved, promoted) = queries::update(&mut tx, id, &fields)
         .await?
         .ok_or(AppError::NotFound)?;
+    let updated = queries::find(&mut tx, id, member.id())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    // Confirmed attendees get the updated calendar entry (same UID, higher SEQUENCE) with the
+    // join URL; those waiting are told without one.
+    let invitation = Some(calendar_text(
+        &state,
+        &member,
+        &updated,
+        true,
+        ics::Method::Request,
+    ));
     let url = format!("/events/{id}");
     if moved {
-        let holders = queries::holders(&mut tx, id).await?;
+        let going = queries::members_with(&mut tx, id, RsvpStatus::Going).await?;
+        let waiting = queries::members_with(&mut tx, id, RsvpStatus::Waitlisted).await?;
+        let going: Vec<MemberId> = going
+            .into_iter()
+            .filter(|m| !promoted.contains(m))
+            .collect();
+        let told = Tell {
+            kind: "event_changed",
+            title: &fields.title,
+            path: &url,
+            calendar: invitation.clone(),
+        };
+        tell(&state, &member, &mut tx, &going, &told).await?;
         tell(
             &state,
             &member,
             &mut tx,
-            &holders,
-            "event_changed",
-            &fields.title,
-            &url,
+            &waiting,
+            &Tell {
+                calendar: None,
+                ..told
+            },
         )
         .await?;
     }
@@ -455,9 +481,12 @@ pub async fn update_event(
         &member,
         &mut tx,
         &promoted,
-        "event_promoted",
-        &fields.title,
-        &url,
+        &Tell {
+            kind: "event_promoted",
+            title: &fields.title,
+            path: &url,
+            calendar: invitation,
+        },
     )
     .await?;
     tsunagu_kernel::audit::record(
@@ -472,16 +501,23 @@ pub async fn update_event(
     Ok(Redirect::to(&format!("{url}?notice=event_saved")).into_response())
 }
 
-/// Tells `members` about a change of the event, in the app and by email (the "events" consent
-/// category): `kind` names the notification and the email (`email.<kind>`).
+/// What to tell members about an event: `kind` names the notification and the email
+/// (`email.<kind>`); `calendar` is attached to the email.
+#[derive(Clone)]
+struct Tell<'a> {
+    kind: &'static str,
+    title: &'a str,
+    path: &'a str,
+    calendar: Option<String>,
+}
+
+/// Tells `members` (never the actor) in the app and by email (the "events" consent category).
 async fn tell(
     state: &AppState,
     member: &Authorized,
     tx: &mut WebTx,
     members: &[MemberId],
-    kind: &'static str,
-    title: &str,
-    path: &str,
+    what: &Tell<'_>,
 ) -> Result<(), AppError> {
     let members: Vec<MemberId> = members
         .iter()
@@ -491,8 +527,15 @@ async fn tell(
     if members.is_empty() {
         return Ok(());
     }
-    tsunagu_community::notifications::notify(tx, &members, kind, Some(member.id()), title, path)
-        .await?;
+    tsunagu_community::notifications::notify(
+        tx,
+        &members,
+        what.kind,
+        Some(member.id()),
+        what.title,
+        what.path,
+    )
+    .await?;
     tsunagu_identity::email::send_to_consenting(
         tx,
         &state.web,
@@ -501,12 +544,14 @@ async fn tell(
         tsunagu_tenancy::EmailCategory::Events,
         &members,
         &tsunagu_identity::email::ConsentEmail {
-            kind,
-            args: vec![("title", title.to_owned())],
+            kind: what.kind,
+            args: vec![("title", what.title.to_owned())],
             action_url: Some(format!(
-                "{}{path}",
-                state.config.tenant_origin(&member.tenant.slug)
+                "{}{}",
+                state.config.tenant_origin(&member.tenant.slug),
+                what.path
             )),
+            calendar: what.calendar.clone(),
         },
     )
     .await?;
@@ -596,16 +641,22 @@ pub async fn rsvp(
     };
     let outcome = queries::answer(&mut tx, id, member.id(), wanted, guests, &names).await?;
     let url = format!("/events/{id}");
-    tell(
-        &state,
-        &member,
-        &mut tx,
-        &outcome.promoted,
-        "event_promoted",
-        &event.title,
-        &url,
-    )
-    .await?;
+    if !outcome.promoted.is_empty() {
+        let invitation = calendar_text(&state, &member, &event, true, ics::Method::Request);
+        tell(
+            &state,
+            &member,
+            &mut tx,
+            &outcome.promoted,
+            &Tell {
+                kind: "event_promoted",
+                title: &event.title,
+                path: &url,
+                calendar: Some(invitation),
+            },
+        )
+        .await?;
+    }
     if outcome.status == RsvpStatus::Going && event.my_status != Some(RsvpStatus::Going) {
         confirm(&state, &member, &mut tx, &event).await?;
     }
@@ -663,6 +714,13 @@ async fn confirm(
                 ),
             ],
             action_url: Some(format!("{origin}/events/{}", event.id)),
+            calendar: Some(calendar_text(
+                state,
+                member,
+                event,
+                true,
+                ics::Method::Request,
+            )),
         },
     )
     .await?;
@@ -691,15 +749,28 @@ pub async fn cancel_event(
         return Ok(Redirect::to(&format!("/events/{id}")).into_response());
     }
     let holders = queries::cancel(&mut tx, id).await?;
+    let cancelled = queries::find(&mut tx, id, member.id())
+        .await?
+        .ok_or(AppError::NotFound)?;
     let url = format!("/events/{id}");
     tell(
         &state,
         &member,
         &mut tx,
         &holders,
-        "event_cancelled",
-        &event.title,
-        &url,
+        &Tell {
+            kind: "event_cancelled",
+            title: &event.title,
+            path: &url,
+            // Removes the entry from the calendars it was added to.
+            calendar: Some(calendar_text(
+                &state,
+                &member,
+                &cancelled,
+                false,
+                ics::Method::Cancel,
+            )),
+        },
     )
     .await?;
     tsunagu_kernel::audit::record(
@@ -758,7 +829,12 @@ pub async fn calendar_file(
     let (event, can_manage) = load(&state, &member, &mut tx, id).await?;
     tx.commit().await?;
     let v = view(&event, &page, OffsetDateTime::now_utc(), can_manage);
-    let body = calendar_text(&state, &member, &event, v.join_url.as_deref());
+    let method = if event.status == EventStatus::Cancelled {
+        ics::Method::Cancel
+    } else {
+        ics::Method::Publish
+    };
+    let body = calendar_text(&state, &member, &event, v.join_url.is_some(), method);
     Ok((
         [
             (header::CONTENT_TYPE, "text/calendar; charset=utf-8"),
@@ -773,12 +849,16 @@ pub async fn calendar_file(
         .into_response())
 }
 
+/// The event's calendar file; the join URL only when `with_join_url` (a confirmed attendee or
+/// an organiser).
 fn calendar_text(
     state: &AppState,
     member: &Authorized,
     event: &Event,
-    join_url: Option<&str>,
+    with_join_url: bool,
+    method: ics::Method,
 ) -> String {
+    let join_url = (with_join_url && !event.join_url.is_empty()).then_some(event.join_url.as_str());
     let origin = state.config.tenant_origin(&member.tenant.slug);
     let host = origin
         .split_once("://")
@@ -814,11 +894,7 @@ fn calendar_text(
             organizer_name: &member.tenant.name,
             cancelled,
         },
-        if cancelled {
-            ics::Method::Cancel
-        } else {
-            ics::Method::Publish
-        },
+        method,
     )
 }
 

@@ -547,6 +547,23 @@ pub async fn holders(tx: &mut TenantTx, id: EventId) -> Result<Vec<MemberId>, Db
     .await?)
 }
 
+/// Members whose answer is `status`.
+pub async fn members_with(
+    tx: &mut TenantTx,
+    id: EventId,
+    status: RsvpStatus,
+) -> Result<Vec<MemberId>, DbError> {
+    let tenant_id = tx.tenant_id();
+    Ok(sqlx::query_scalar(
+        "select member_id from event_rsvps where tenant_id = $1 and event_id = $2 and status = $3",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .bind(status)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
 /// Publishes a pending event (the secretariat's approval). False when it was not pending.
 pub async fn approve(tx: &mut TenantTx, id: EventId) -> Result<bool, DbError> {
     let tenant_id = tx.tenant_id();
@@ -578,6 +595,38 @@ pub async fn going_names(
     .bind(tenant_id)
     .bind(id)
     .bind(limit)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+/// A reminder due: a confirmed member of an event starting soon.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DueReminder {
+    pub event_id: EventId,
+    pub member_id: MemberId,
+    pub title: String,
+    pub starts_at: OffsetDateTime,
+}
+
+/// Claims the reminders due now: confirmed answers to published events starting within
+/// `within`, not yet reminded. Marking them reminded in this transaction is the claim: a second
+/// worker running at the same moment waits for this one's commit, then finds them reminded and
+/// skips them, so each member is reminded once.
+pub async fn take_due_reminders(
+    tx: &mut TenantTx,
+    within: time::Duration,
+) -> Result<Vec<DueReminder>, DbError> {
+    let tenant_id = tx.tenant_id();
+    Ok(sqlx::query_as(
+        "update event_rsvps r set reminded_at = now() \
+         from events e \
+         where r.tenant_id = $1 and e.tenant_id = r.tenant_id and e.id = r.event_id \
+           and r.status = 'going' and r.reminded_at is null and e.status = 'published' \
+           and e.starts_at > now() and e.starts_at <= now() + make_interval(secs => $2) \
+         returning r.event_id, r.member_id, e.title, e.starts_at",
+    )
+    .bind(tenant_id)
+    .bind(within.as_seconds_f64())
     .fetch_all(tx.conn())
     .await?)
 }

@@ -45,12 +45,24 @@ pub const PERIODIC_JOBS: &[PeriodicJob] = &[
     },
     // Every quarter of an hour, so a network's digest starts soon after its Monday morning and
     // a run cut short (a restart) resumes where it stopped; a finished week costs one lookup.
+    // Reminders a day ahead: every quarter of an hour, so none is much later than 24 hours.
+    PeriodicJob {
+        name: "event_reminders",
+        every: Duration::from_secs(900),
+        run: event_reminders,
+    },
     PeriodicJob {
         name: "weekly_digest",
         every: Duration::from_secs(900),
         run: weekly_digest,
     },
 ];
+
+fn event_reminders(cx: &JobContext) -> JobRun<'_> {
+    Box::pin(tsunagu_events::jobs::send_reminders(
+        &cx.db, &cx.web, &cx.config,
+    ))
+}
 
 fn weekly_digest(cx: &JobContext) -> JobRun<'_> {
     Box::pin(tsunagu_digest::send_weekly_digests(

@@ -93,6 +93,7 @@ fn render_email(
         text_body: web.render("email/layout.txt", &context)?,
         html_body: web.render("email/layout.html", &context)?,
         list_unsubscribe: unsubscribe_url,
+        calendar: None,
     })
 }
 
@@ -157,8 +158,24 @@ pub async fn send_consented(
     member: MemberId,
     spec: &EmailSpec<'_>,
 ) -> anyhow::Result<()> {
+    enqueue_consented(tx, web, config, tenant, category, member, spec, None).await
+}
+
+/// [`send_consented`] with an optional calendar file attached.
+#[allow(clippy::too_many_arguments)]
+async fn enqueue_consented(
+    tx: &mut TenantTx,
+    web: &WebKit,
+    config: &ServerConfig,
+    tenant: &Tenant,
+    category: EmailCategory,
+    member: MemberId,
+    spec: &EmailSpec<'_>,
+    calendar: Option<&str>,
+) -> anyhow::Result<()> {
     let url = unsubscribe_url(config, tenant, member, category);
-    let email = render_email(web, tenant, spec, Some(url))?;
+    let mut email = render_email(web, tenant, spec, Some(url))?;
+    email.calendar = calendar.map(str::to_owned);
     outbox::enqueue(tx, &email)
         .await
         .map_err(|e: DbError| anyhow::anyhow!(e))?;
@@ -170,6 +187,8 @@ pub struct ConsentEmail {
     pub kind: &'static str,
     pub args: Vec<(&'static str, String)>,
     pub action_url: Option<String>,
+    /// An iCalendar file attached to every copy (an event's confirmation or change).
+    pub calendar: Option<String>,
 }
 
 /// Who of `members` got the email now, and who chose to have it in the weekly digest or not at
@@ -207,7 +226,17 @@ pub async fn send_to_consenting(
                     args: email.args.clone(),
                     action_url: email.action_url.clone(),
                 };
-                send_consented(tx, web, config, tenant, category, recipient.id, &spec).await?;
+                enqueue_consented(
+                    tx,
+                    web,
+                    config,
+                    tenant,
+                    category,
+                    recipient.id,
+                    &spec,
+                    email.calendar.as_deref(),
+                )
+                .await?;
                 outcome.emailed += 1;
             }
         }

@@ -28,6 +28,8 @@ pub struct OutgoingEmail {
     /// The signed one-click unsubscribe address (RFC 8058) of an email sent under a consent
     /// category; `None` for account emails.
     pub list_unsubscribe: Option<String>,
+    /// An iCalendar file (RFC 5545) sent as an attachment; `None` for most emails.
+    pub calendar: Option<String>,
 }
 
 pub async fn enqueue(tx: &mut TenantTx, email: &OutgoingEmail) -> Result<Uuid, DbError> {
@@ -35,8 +37,8 @@ pub async fn enqueue(tx: &mut TenantTx, email: &OutgoingEmail) -> Result<Uuid, D
     let tenant_id = tx.tenant_id();
     sqlx::query(
         "insert into email_outbox (tenant_id, id, to_address, kind, locale, subject, text_body, html_body, \
-           list_unsubscribe) \
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+           list_unsubscribe, calendar) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(tenant_id)
     .bind(id)
@@ -47,6 +49,7 @@ pub async fn enqueue(tx: &mut TenantTx, email: &OutgoingEmail) -> Result<Uuid, D
     .bind(&email.text_body)
     .bind(&email.html_body)
     .bind(&email.list_unsubscribe)
+    .bind(&email.calendar)
     .execute(tx.conn())
     .await?;
     signal(tx, EMAIL_QUEUE, OffsetDateTime::now_utc()).await?;
@@ -65,12 +68,15 @@ pub async fn enqueue_many(tx: &mut TenantTx, emails: &[OutgoingEmail]) -> Result
         .iter()
         .map(|e| e.list_unsubscribe.as_deref())
         .collect();
+    let calendars: Vec<Option<&str>> = emails.iter().map(|e| e.calendar.as_deref()).collect();
     sqlx::query(
         "insert into email_outbox (tenant_id, id, to_address, kind, locale, subject, text_body, html_body, \
-           list_unsubscribe) \
-         select $1, e.id, e.to_address, e.kind, e.locale, e.subject, e.text_body, e.html_body, e.list_unsubscribe \
-         from unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[]) \
-           as e(id, to_address, kind, locale, subject, text_body, html_body, list_unsubscribe)",
+           list_unsubscribe, calendar) \
+         select $1, e.id, e.to_address, e.kind, e.locale, e.subject, e.text_body, e.html_body, e.list_unsubscribe, \
+           e.calendar \
+         from unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], \
+           $10::text[]) \
+           as e(id, to_address, kind, locale, subject, text_body, html_body, list_unsubscribe, calendar)",
     )
     .bind(tenant_id)
     .bind(&ids)
@@ -81,6 +87,7 @@ pub async fn enqueue_many(tx: &mut TenantTx, emails: &[OutgoingEmail]) -> Result
     .bind(column(|e| &e.text_body))
     .bind(column(|e| &e.html_body))
     .bind(&unsubscribe)
+    .bind(&calendars)
     .execute(tx.conn())
     .await?;
     signal(tx, EMAIL_QUEUE, OffsetDateTime::now_utc()).await
@@ -127,6 +134,7 @@ pub struct PendingEmail {
     pub text_body: String,
     pub html_body: String,
     pub list_unsubscribe: Option<String>,
+    pub calendar: Option<String>,
     pub attempts: i32,
 }
 
@@ -148,7 +156,7 @@ pub async fn lease_due_emails(
                order by next_attempt_at limit $2 for update skip locked) due \
          where o.tenant_id = $1 and o.id = due.id \
          returning o.id, o.to_address, o.subject, o.text_body, o.html_body, o.list_unsubscribe, \
-           o.attempts",
+           o.calendar, o.attempts",
     )
     .bind(tenant_id)
     .bind(limit)

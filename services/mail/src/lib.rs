@@ -10,8 +10,9 @@
 use std::time::Duration;
 
 use anyhow::Context as _;
+use lettre::message::header::ContentType;
 use lettre::message::header::{HeaderName, HeaderValue};
-use lettre::message::{Mailbox, MultiPart};
+use lettre::message::{Attachment, Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use tsunagu_kernel::config::{Environment, Secret};
 use tsunagu_kernel::outbox::{self, PendingEmail};
@@ -97,10 +98,25 @@ impl Mailer {
                     "List-Unsubscribe=One-Click".to_owned(),
                 ));
         }
-        let message = builder.multipart(MultiPart::alternative_plain_html(
-            email.text_body.clone(),
-            email.html_body.clone(),
-        ))?;
+        let body =
+            MultiPart::alternative_plain_html(email.text_body.clone(), email.html_body.clone());
+        let message = match &email.calendar {
+            // An event's calendar file: mail apps offer "add to calendar" for it.
+            Some(calendar) => {
+                let method = calendar
+                    .lines()
+                    .find_map(|l| l.strip_prefix("METHOD:"))
+                    .unwrap_or("PUBLISH")
+                    .trim()
+                    .to_owned();
+                let content_type =
+                    ContentType::parse(&format!("text/calendar; charset=utf-8; method={method}"))?;
+                builder.multipart(MultiPart::mixed().multipart(body).singlepart(
+                    Attachment::new("event.ics".to_owned()).body(calendar.clone(), content_type),
+                ))?
+            }
+            None => builder.multipart(body)?,
+        };
         smtp.send(message).await?;
         Ok(())
     }

@@ -562,6 +562,7 @@ async fn post_message(
                     "{}/messages/{id}",
                     state.config.tenant_origin(&member.tenant.slug)
                 )),
+                calendar: None,
             },
         )
         .await?;

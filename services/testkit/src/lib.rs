@@ -499,6 +499,17 @@ pub struct ReceivedEmail {
     pub subject: String,
     pub text: String,
     pub html: String,
+    /// Attached files (an event's calendar file).
+    #[serde(default)]
+    pub attachments: Vec<ReceivedAttachment>,
+}
+
+/// A file attached to a received email (its text, for text types).
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct ReceivedAttachment {
+    pub filename: String,
+    pub content_type: String,
+    pub content: String,
 }
 
 impl ReceivedEmail {

@@ -512,6 +512,7 @@ pub async fn send_outreach(
             kind: "outreach",
             args: vec![("subject", subject.clone()), ("message", body.clone())],
             action_url: Some(invitation_url),
+            calendar: None,
         },
     )
     .await?;
