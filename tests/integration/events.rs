@@ -681,3 +681,133 @@ async fn reminders_go_once_the_day_before_even_with_two_workers() {
         3
     );
 }
+
+#[tokio::test]
+async fn the_post_event_survey_goes_to_those_who_came_with_one_action() {
+    let app = app().await;
+    secretariat(&app, "demo", "office@demo.example.co.jp").await;
+    let came = member(&app, "demo", "came@example.jp", "来た 人", "alumni").await;
+    member(&app, "demo", "away@example.jp", "来ない 人", "alumni").await;
+    let mut office = signed_in(&app, HOST, "office@demo.example.co.jp").await;
+    office.get("/events/new").await;
+    let path = event_path(
+        &post_form(
+            &mut office,
+            "/events",
+            &event_form("春の交流会", 2, "", "0"),
+        )
+        .await,
+    );
+    let mut came_client = signed_in(&app, HOST, "came@example.jp").await;
+    came_client
+        .post(&format!("{path}/rsvp"), &[("status", "going")])
+        .await;
+    let mut away = signed_in(&app, HOST, "away@example.jp").await;
+    away.post(&format!("{path}/rsvp"), &[("status", "going")])
+        .await;
+    office
+        .post(
+            &format!("{path}/attendees/{came}/check-in"),
+            &[("came", "1")],
+        )
+        .await;
+
+    // Not before the event has started.
+    let early = office.post(&format!("{path}/survey"), &[]).await;
+    assert!(early
+        .header("location")
+        .unwrap()
+        .contains("event_survey_too_early"));
+    assert_eq!(scalar(&app, "select count(*) from surveys").await, 0);
+    exec_demo(
+        &app,
+        "update events set starts_at = now() - interval '2 hours', ends_at = now() - interval '1 hour'",
+    )
+    .await;
+
+    // One action: made, published, and only the one who came is asked.
+    let attendees = office.get(&format!("{path}/attendees")).await;
+    assert!(
+        attendees.body.contains("来た 1 人に事後アンケートを送る"),
+        "{}",
+        attendees.body
+    );
+    let sent = office.post(&format!("{path}/survey"), &[]).await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER);
+    let survey = sent
+        .header("location")
+        .unwrap()
+        .trim_start_matches("/secretariat/surveys/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        scalar(
+            &app,
+            "select count(*) from surveys where status = 'open' and audience = 'event'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        scalar(&app, "select count(*) from survey_questions").await,
+        3
+    );
+    assert_eq!(
+        scalar(
+            &app,
+            "select count(*) from notifications where kind = 'survey_opened'"
+        )
+        .await,
+        1
+    );
+    assert!(came_client
+        .get("/surveys")
+        .await
+        .body
+        .contains("春の交流会"));
+    assert!(!away.get("/surveys").await.body.contains("春の交流会"));
+    let form = came_client.get(&format!("/surveys/{survey}")).await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(form.body.contains("全体の満足度を教えてください。"));
+    assert!(!away
+        .get(&format!("/surveys/{survey}"))
+        .await
+        .body
+        .contains("全体の満足度を教えてください。"));
+
+    // Once per event: the same action leads to the same survey. Members cannot send it.
+    let again = office.post(&format!("{path}/survey"), &[]).await;
+    assert_eq!(
+        again.header("location").unwrap(),
+        format!("/secretariat/surveys/{survey}")
+    );
+    assert_eq!(scalar(&app, "select count(*) from surveys").await, 1);
+    assert_eq!(
+        came_client
+            .post(&format!("{path}/survey"), &[])
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    // The builder keeps the audience whatever its form says.
+    let builder = office.get(&format!("/secretariat/surveys/{survey}")).await;
+    assert!(
+        builder.body.contains("「春の交流会」に来た人"),
+        "{}",
+        builder.body
+    );
+}
+
+async fn exec_demo(app: &TestApp, sql: &str) {
+    let tenant = app.tenant_id("demo").await;
+    let mut tx = app
+        .state
+        .db
+        .begin_tenant(tenant, Actor::System)
+        .await
+        .unwrap();
+    sqlx::query(sql).execute(tx.conn()).await.unwrap();
+    tx.commit().await.unwrap();
+}

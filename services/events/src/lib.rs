@@ -64,6 +64,7 @@ pub fn routes() -> tsunagu_web::routes::Routes {
             post(check_in),
         )
         .member("/events/{id}/approve", ManageEvents, post(approve_event))
+        .member("/events/{id}/survey", ManageSurveys, post(send_survey))
         .member("/events/{id}/rsvp", ViewEvents, post(rsvp))
         .member("/events/{id}/calendar.ics", ViewEvents, get(calendar_file))
 }
@@ -921,6 +922,7 @@ pub async fn attendees_page(
     let mut tx = member.begin(&state).await?;
     let event = organised(&state, &member, &mut tx, id).await?;
     let rows = queries::attendees(&mut tx, id).await?;
+    let survey = tsunagu_surveys::playbook::of_event(&mut tx, id.as_uuid()).await?;
     tx.commit().await?;
     let zone = page.zone();
     let attendees: Vec<AttendeeView> = rows
@@ -937,7 +939,9 @@ pub async fn attendees_page(
         })
         .collect();
     let came = attendees.iter().filter(|a| a.checked_in).count();
-    let v = view(&event, &page, OffsetDateTime::now_utc(), true);
+    let now = OffsetDateTime::now_utc();
+    let v = view(&event, &page, now, true);
+    let can_survey = member.may(&state, Permission::ManageSurveys).await;
     render_page(
         &state,
         &page,
@@ -947,8 +951,60 @@ pub async fn attendees_page(
             c.insert("event", &v);
             c.insert("attendees", &attendees);
             c.insert("came", &came);
+            c.insert("can_survey", &(can_survey && event.starts_at <= now));
+            c.insert("survey_id", &survey.map(|s| s.to_string()));
         },
     )
+}
+
+/// `POST /events/{id}/survey`: the post-event survey to those who were checked in, with one
+/// action (the secretariat's: its results live in the survey pages). Once per event; before
+/// the event has started, or with nobody checked in, nothing is sent.
+pub async fn send_survey(
+    State(state): State<AppState>,
+    member: Authorized,
+    page: Page,
+    Path(id): Path<EventId>,
+) -> Result<Response, AppError> {
+    let mut tx = member.begin(&state).await?;
+    let event = organised(&state, &member, &mut tx, id).await?;
+    let back = format!("/events/{id}/attendees");
+    if let Some(survey) = tsunagu_surveys::playbook::of_event(&mut tx, id.as_uuid()).await? {
+        tx.rollback().await?;
+        return Ok(Redirect::to(&format!("/secretariat/surveys/{survey}")).into_response());
+    }
+    let came = queries::attendees(&mut tx, id)
+        .await?
+        .iter()
+        .filter(|a| a.checked_in_at.is_some())
+        .count();
+    if event.starts_at > OffsetDateTime::now_utc() || came == 0 {
+        tx.rollback().await?;
+        return Ok(Redirect::to(&format!("{back}?notice=event_survey_too_early")).into_response());
+    }
+    let lang = tsunagu_web::Locale::parse(&member.tenant.default_locale).unwrap_or(page.lang);
+    let (survey, asked) = tsunagu_surveys::playbook::post_event_survey(
+        &mut tx,
+        &state.web,
+        lang,
+        member.id(),
+        id.as_uuid(),
+        &event.title,
+    )
+    .await?;
+    tsunagu_kernel::audit::record(
+        &mut tx,
+        "event.survey_sent",
+        "event",
+        Some(id.as_uuid()),
+        serde_json::json!({ "title": event.title, "survey": survey.to_string(), "asked": asked }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!(
+        "/secretariat/surveys/{survey}?notice=event_survey_sent"
+    ))
+    .into_response())
 }
 
 #[derive(Deserialize)]

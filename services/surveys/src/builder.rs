@@ -34,6 +34,8 @@ pub struct SurveyView {
     pub audience: Audience,
     /// The segment's name, when the audience is a segment.
     pub audience_segment: Option<String>,
+    /// The event's title, when the survey asks those who came to it.
+    pub audience_event: Option<String>,
     pub opens_at: String,
     pub closes_at: String,
     pub opens_label: String,
@@ -61,6 +63,7 @@ pub fn survey_view(survey: &Survey, page: &Page, now: OffsetDateTime) -> SurveyV
         allow_edits: survey.allow_edits,
         audience: survey.audience,
         audience_segment: survey.audience_segment_name.clone(),
+        audience_event: survey.audience_event_title.clone(),
         opens_at: input(survey.opens_at),
         closes_at: input(survey.closes_at),
         opens_label: label(survey.opens_at),
@@ -227,6 +230,8 @@ fn audience_value(audience: Audience, segment: Option<SegmentId>) -> String {
 pub fn parse_audience(value: &str) -> Option<(Audience, Option<SegmentId>)> {
     match value.strip_prefix("segment:") {
         Some(id) => id.parse().ok().map(|id| (Audience::Segment, Some(id))),
+        // `event` keeps a post-event survey's audience (the stored event stays; the builder can
+        // neither set nor change it, see `queries::update_settings`).
         None => Audience::parse(value)
             .filter(|a| *a != Audience::Segment)
             .map(|a| (a, None)),

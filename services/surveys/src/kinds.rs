@@ -51,6 +51,9 @@ text_enum! {
         /// The members of a saved segment (`surveys.audience_segment_id`), as it is when they
         /// look: segments are live.
         Segment => "segment",
+        /// The members checked in at an event (`surveys.audience_event_id`): a post-event
+        /// survey. Set when the survey is made from the event; the builder keeps it.
+        Event => "event",
     }
 }
 
@@ -62,7 +65,7 @@ impl Audience {
     /// The member kind the audience is limited to, if any.
     pub fn member_kind(self) -> Option<tsunagu_kernel::MemberKind> {
         match self {
-            Audience::Everyone | Audience::Segment => None,
+            Audience::Everyone | Audience::Segment | Audience::Event => None,
             Audience::Alumni => Some(tsunagu_kernel::MemberKind::Alumni),
             Audience::Employees => Some(tsunagu_kernel::MemberKind::Employee),
         }

@@ -9,6 +9,7 @@ pub mod answers;
 pub mod builder;
 pub mod export;
 pub mod kinds;
+pub mod playbook;
 pub mod queries;
 pub mod results;
 pub mod segments;

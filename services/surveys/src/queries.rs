@@ -51,6 +51,9 @@ pub struct Survey {
     pub audience: Audience,
     pub audience_segment_id: Option<SegmentId>,
     pub audience_segment_name: Option<String>,
+    /// The event whose attendees are asked, when the audience is [`Audience::Event`].
+    pub audience_event_id: Option<uuid::Uuid>,
+    pub audience_event_title: Option<String>,
     pub opens_at: Option<OffsetDateTime>,
     pub closes_at: Option<OffsetDateTime>,
     pub previous_version_id: Option<SurveyId>,
@@ -87,6 +90,9 @@ const SURVEY_COLUMNS: &str = "s.id, s.title, s.intro, s.status, s.anonymous, s.a
      s.audience_segment_id, \
      (select g.name from segments g where g.tenant_id = s.tenant_id and g.id = s.audience_segment_id) \
        as audience_segment_name, \
+     s.audience_event_id, \
+     (select e.title from events e where e.tenant_id = s.tenant_id and e.id = s.audience_event_id) \
+       as audience_event_title, \
      s.opens_at, s.closes_at, s.previous_version_id, s.created_at, s.published_at, \
      (select count(*) from survey_respondents r where r.tenant_id = s.tenant_id and r.survey_id = s.id) as respondents";
 
@@ -95,12 +101,37 @@ pub async fn create(
     created_by: MemberId,
     input: &SurveyInput,
 ) -> Result<SurveyId, DbError> {
+    insert(tx, created_by, input, None).await
+}
+
+/// A survey for the members who came to `event` (its checked-in attendees): the post-event
+/// survey. Its audience stays the event's; the builder cannot change it.
+pub async fn create_for_event(
+    tx: &mut TenantTx,
+    created_by: MemberId,
+    input: &SurveyInput,
+    event: uuid::Uuid,
+) -> Result<SurveyId, DbError> {
+    let input = SurveyInput {
+        audience: Audience::Event,
+        audience_segment: None,
+        ..input.clone()
+    };
+    insert(tx, created_by, &input, Some(event)).await
+}
+
+async fn insert(
+    tx: &mut TenantTx,
+    created_by: MemberId,
+    input: &SurveyInput,
+    event: Option<uuid::Uuid>,
+) -> Result<SurveyId, DbError> {
     let tenant_id = tx.tenant_id();
     let id = SurveyId::new();
     sqlx::query(
         "insert into surveys (tenant_id, id, title, intro, anonymous, allow_edits, audience, opens_at, closes_at, created_by, \
-           audience_segment_id) \
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+           audience_segment_id, audience_event_id) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
     .bind(tenant_id)
     .bind(id)
@@ -113,6 +144,7 @@ pub async fn create(
     .bind(input.closes_at)
     .bind(created_by)
     .bind(input.audience_segment)
+    .bind(event)
     .execute(tx.conn())
     .await?;
     Ok(id)
@@ -130,7 +162,10 @@ pub async fn update_settings(
         "update surveys set title = $3, intro = $4, \
            anonymous = case when status = 'draft' then $5 else anonymous end, \
            allow_edits = case when status = 'draft' then $6 else allow_edits end, \
-           audience = $7, opens_at = $8, closes_at = $9, audience_segment_id = $10, updated_at = now() \
+           audience = case when audience = 'event' or $7 = 'event' then audience else $7 end, \
+           audience_segment_id = case when audience = 'event' or $7 = 'event' then audience_segment_id \
+             else $10 end, \
+           opens_at = $8, closes_at = $9, updated_at = now() \
          where tenant_id = $1 and id = $2",
     )
     .bind(tenant_id)
@@ -203,9 +238,11 @@ pub async fn open_for(
            and (s.opens_at is null or s.opens_at <= now()) \
            and (s.closes_at is null or s.closes_at > now()) \
            and (s.audience in ('everyone', $3) \
-                or (s.audience = 'segment' and {in_segment})) \
+                or (s.audience = 'segment' and {in_segment}) \
+                or (s.audience = 'event' and {came})) \
          order by s.published_at desc, s.id desc limit 50",
         in_segment = member_in_segment_sql("s.audience_segment_id", "$2"),
+        came = CAME_TO_EVENT,
     ))
     .bind(tenant_id)
     .bind(member)
@@ -929,6 +966,9 @@ pub async fn audience_size(tx: &mut TenantTx, survey: &Survey) -> Result<i64, Db
     if let Some(segment) = survey.audience_segment_id {
         return crate::segments::queries::member_count(tx, segment).await;
     }
+    if let Some(event) = survey.audience_event_id {
+        return Ok(event_attendees(tx, event).await?.len() as i64);
+    }
     let tenant_id = tx.tenant_id();
     Ok(sqlx::query_scalar(
         "select count(*) from members where tenant_id = $1 and status = 'active' \
@@ -948,6 +988,9 @@ pub async fn audience_members(
     if let Some(segment) = survey.audience_segment_id {
         return crate::segments::queries::member_ids(tx, segment).await;
     }
+    if let Some(event) = survey.audience_event_id {
+        return event_attendees(tx, event).await;
+    }
     let tenant_id = tx.tenant_id();
     Ok(sqlx::query_scalar(
         "select id from members where tenant_id = $1 and status = 'active' \
@@ -966,10 +1009,48 @@ pub async fn includes(
     member: MemberId,
     kind: MemberKind,
 ) -> Result<bool, DbError> {
+    if let Some(event) = survey.audience_event_id {
+        return Ok(event_attendees(tx, event).await?.contains(&member));
+    }
     match survey.audience_segment_id {
         Some(segment) => crate::segments::queries::contains(tx, segment, member).await,
         None => Ok(survey.audience.member_kind().is_none_or(|k| k == kind)),
     }
+}
+
+/// The newest survey asking those who came to `event`.
+pub async fn survey_of_event(
+    tx: &mut TenantTx,
+    event: uuid::Uuid,
+) -> Result<Option<SurveyId>, DbError> {
+    let tenant_id = tx.tenant_id();
+    Ok(sqlx::query_scalar(
+        "select id from surveys where tenant_id = $1 and audience_event_id = $2 \
+         order by created_at desc, id desc limit 1",
+    )
+    .bind(tenant_id)
+    .bind(event)
+    .fetch_optional(tx.conn())
+    .await?)
+}
+
+/// An event's audience condition on `s` (a survey) and `$2` (the member): they were checked in.
+const CAME_TO_EVENT: &str = "exists (select 1 from event_rsvps a \
+     where a.tenant_id = s.tenant_id and a.event_id = s.audience_event_id and a.member_id = $2 \
+       and a.checked_in_at is not null)";
+
+/// The active members checked in at `event` (a post-event survey's audience).
+async fn event_attendees(tx: &mut TenantTx, event: uuid::Uuid) -> Result<Vec<MemberId>, DbError> {
+    let tenant_id = tx.tenant_id();
+    Ok(sqlx::query_scalar(
+        "select m.id from event_rsvps a join members m on m.tenant_id = a.tenant_id and m.id = a.member_id \
+         where a.tenant_id = $1 and a.event_id = $2 and a.checked_in_at is not null \
+           and m.status = 'active' order by m.id",
+    )
+    .bind(tenant_id)
+    .bind(event)
+    .fetch_all(tx.conn())
+    .await?)
 }
 
 /// One stored answer with its response, and for a named survey whose response it is.
