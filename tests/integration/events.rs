@@ -380,12 +380,19 @@ async fn an_event_from_creation_to_check_in() {
             "{suffix}"
         );
     }
-    assert_eq!(
-        sam.post(&format!("{path}/rsvp"), &[("status", "going")])
-            .await
-            .status,
-        StatusCode::NOT_FOUND
-    );
+    for (suffix, fields) in [
+        ("/rsvp", vec![("status", "going")]),
+        ("/comments", vec![("body", "こんにちは")]),
+        ("/cancel", vec![]),
+        ("/survey", vec![]),
+        ("/edit", vec![("title", "乗っ取り")]),
+    ] {
+        assert_eq!(
+            sam.post(&format!("{path}{suffix}"), &fields).await.status,
+            StatusCode::NOT_FOUND,
+            "{suffix}"
+        );
+    }
     assert!(!sam.get("/events").await.body.contains("新年の同窓会"));
 
     // Cancelling tells everyone holding a place, and the calendar file says CANCEL.
@@ -602,6 +609,54 @@ async fn members_create_their_own_events_where_the_network_allows() {
         .await
         .body
         .contains("金曜の勉強会"));
+
+    // Comments: Hanako asks, Ken (the organiser) is told; an empty comment is refused.
+    let empty = hanako
+        .post(&format!("{path}/comments"), &[("body", "  ")])
+        .await;
+    assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(empty.body.contains("field-error"));
+    let asked = hanako
+        .post(
+            &format!("{path}/comments"),
+            &[("body", "初参加でも大丈夫ですか？")],
+        )
+        .await;
+    assert_eq!(asked.status, StatusCode::SEE_OTHER);
+    assert!(hanako
+        .get(&path)
+        .await
+        .body
+        .contains("初参加でも大丈夫ですか？"));
+    assert_eq!(
+        scalar(
+            &app,
+            "select count(*) from notifications where kind = 'event_commented'"
+        )
+        .await,
+        1
+    );
+    let comment: uuid::Uuid = {
+        let location = asked.header("location").unwrap();
+        location.rsplit_once("#c-").unwrap().1.parse().unwrap()
+    };
+    // Someone else's comment is not theirs to delete; the organiser may moderate it.
+    member(&app, "demo", "third@example.jp", "第三 者", "alumni").await;
+    let mut third = signed_in(&app, HOST, "third@example.jp").await;
+    assert_eq!(
+        third
+            .post(&format!("{path}/comments/{comment}/delete"), &[])
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        ken.post(&format!("{path}/comments/{comment}/delete"), &[])
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(scalar(&app, "select count(*) from event_comments").await, 0);
 }
 
 #[tokio::test]
@@ -777,11 +832,12 @@ async fn the_post_event_survey_goes_to_those_who_came_with_one_action() {
         .body
         .contains("全体の満足度を教えてください。"));
 
-    // Once per event: the same action leads to the same survey. Members cannot send it.
+    // Once per event: the same action leads to the same survey; an attendee who does not
+    // organise it cannot send it.
     let again = office.post(&format!("{path}/survey"), &[]).await;
     assert_eq!(
         again.header("location").unwrap(),
-        format!("/secretariat/surveys/{survey}")
+        format!("/secretariat/surveys/{survey}?notice=event_survey_sent")
     );
     assert_eq!(scalar(&app, "select count(*) from surveys").await, 1);
     assert_eq!(

@@ -132,6 +132,7 @@ const OWNERS: &[(&str, &str)] = &[
     ("events", "events"),
     ("event_organisers", "events"),
     ("event_rsvps", "events"),
+    ("event_comments", "events"),
     ("message_reports", "messages"),
 ];
 

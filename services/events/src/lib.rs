@@ -41,6 +41,10 @@ pub const TEMPLATES: &[tsunagu_web::templates::EmbeddedTemplate] = tsunagu_web::
 const LIST_LIMIT: i64 = 100;
 /// Confirmed attendees named on the event page at most.
 const NAMES_SHOWN: i64 = 60;
+/// Comments the event page shows (the newest).
+const COMMENTS_SHOWN: i64 = 100;
+/// Characters in one comment.
+pub const MAX_COMMENT_CHARS: usize = 2000;
 
 pub fn routes() -> tsunagu_web::routes::Routes {
     use tsunagu_authz::Permission::*;
@@ -64,8 +68,14 @@ pub fn routes() -> tsunagu_web::routes::Routes {
             post(check_in),
         )
         .member("/events/{id}/approve", ManageEvents, post(approve_event))
-        .member("/events/{id}/survey", ManageSurveys, post(send_survey))
+        .member("/events/{id}/survey", ViewEvents, post(send_survey))
         .member("/events/{id}/rsvp", ViewEvents, post(rsvp))
+        .member("/events/{id}/comments", ViewEvents, post(add_comment))
+        .member(
+            "/events/{id}/comments/{comment}/delete",
+            ViewEvents,
+            post(delete_comment),
+        )
         .member("/events/{id}/calendar.ics", ViewEvents, get(calendar_file))
 }
 
@@ -570,6 +580,17 @@ pub async fn show_event(
     render_event(&state, &member, &page, id, None, StatusCode::OK).await
 }
 
+#[derive(Serialize)]
+struct CommentView {
+    id: String,
+    author_id: String,
+    author_name: String,
+    mine: bool,
+    paragraphs: Vec<Vec<tsunagu_community::view::Segment>>,
+    created_label: String,
+    created_iso: String,
+}
+
 async fn render_event(
     state: &AppState,
     member: &Authorized,
@@ -578,10 +599,40 @@ async fn render_event(
     rsvp_error: Option<&str>,
     status: StatusCode,
 ) -> Result<Response, AppError> {
+    render_event_page(state, member, page, id, rsvp_error, None, status).await
+}
+
+/// The event page; `comment` is a refused comment (its text and why) shown in its form.
+async fn render_event_page(
+    state: &AppState,
+    member: &Authorized,
+    page: &Page,
+    id: EventId,
+    rsvp_error: Option<&str>,
+    comment: Option<(&str, &str)>,
+    status: StatusCode,
+) -> Result<Response, AppError> {
+    let (comment_body, comment_error) = match comment {
+        Some((body, error)) => (Some(body), Some(error)),
+        None => (None, None),
+    };
     let mut tx = member.begin(state).await?;
     let (event, can_manage) = load(state, member, &mut tx, id).await?;
     let going = queries::going_names(&mut tx, id, NAMES_SHOWN).await?;
+    let comments = queries::comments(&mut tx, id, COMMENTS_SHOWN).await?;
     tx.commit().await?;
+    let comments: Vec<CommentView> = comments
+        .into_iter()
+        .map(|c| CommentView {
+            id: c.id.to_string(),
+            author_id: c.author_id.to_string(),
+            mine: c.author_id == member.id(),
+            author_name: c.author_name,
+            paragraphs: tsunagu_community::view::linkify(&c.body),
+            created_label: dates::datetime(c.created_at, page.lang, page.zone()),
+            created_iso: dates::iso(c.created_at),
+        })
+        .collect();
     let v = view(&event, page, OffsetDateTime::now_utc(), can_manage);
     let going: Vec<(String, String)> = going
         .into_iter()
@@ -592,6 +643,10 @@ async fn render_event(
         c.insert("going", &going);
         c.insert("can_manage", &can_manage);
         c.insert("rsvp_error", &rsvp_error.unwrap_or(""));
+        c.insert("comments", &comments);
+        c.insert("comment_error", &comment_error.unwrap_or(""));
+        c.insert("comment_body", comment_body.unwrap_or(""));
+        c.insert("max_comment_chars", &MAX_COMMENT_CHARS);
     })
 }
 
@@ -941,7 +996,7 @@ pub async fn attendees_page(
     let came = attendees.iter().filter(|a| a.checked_in).count();
     let now = OffsetDateTime::now_utc();
     let v = view(&event, &page, now, true);
-    let can_survey = member.may(&state, Permission::ManageSurveys).await;
+    let reads_results = member.may(&state, Permission::ManageSurveys).await;
     render_page(
         &state,
         &page,
@@ -951,15 +1006,17 @@ pub async fn attendees_page(
             c.insert("event", &v);
             c.insert("attendees", &attendees);
             c.insert("came", &came);
-            c.insert("can_survey", &(can_survey && event.starts_at <= now));
+            c.insert("can_survey", &(event.starts_at <= now));
+            c.insert("reads_results", &reads_results);
             c.insert("survey_id", &survey.map(|s| s.to_string()));
         },
     )
 }
 
 /// `POST /events/{id}/survey`: the post-event survey to those who were checked in, with one
-/// action (the secretariat's: its results live in the survey pages). Once per event; before
-/// the event has started, or with nobody checked in, nothing is sent.
+/// action by an organiser (or the secretariat). Its results live in the secretariat's survey
+/// pages. Once per event; before the event has started, or with nobody checked in, nothing is
+/// sent.
 pub async fn send_survey(
     State(state): State<AppState>,
     member: Authorized,
@@ -969,9 +1026,17 @@ pub async fn send_survey(
     let mut tx = member.begin(&state).await?;
     let event = organised(&state, &member, &mut tx, id).await?;
     let back = format!("/events/{id}/attendees");
+    let reads_results = member.may(&state, Permission::ManageSurveys).await;
+    let results = |survey: tsunagu_surveys::queries::SurveyId, notice: &str| {
+        if reads_results {
+            format!("/secretariat/surveys/{survey}?notice={notice}")
+        } else {
+            format!("{back}?notice={notice}")
+        }
+    };
     if let Some(survey) = tsunagu_surveys::playbook::of_event(&mut tx, id.as_uuid()).await? {
         tx.rollback().await?;
-        return Ok(Redirect::to(&format!("/secretariat/surveys/{survey}")).into_response());
+        return Ok(Redirect::to(&results(survey, "event_survey_sent")).into_response());
     }
     let came = queries::attendees(&mut tx, id)
         .await?
@@ -1001,10 +1066,74 @@ pub async fn send_survey(
     )
     .await?;
     tx.commit().await?;
-    Ok(Redirect::to(&format!(
-        "/secretariat/surveys/{survey}?notice=event_survey_sent"
-    ))
-    .into_response())
+    Ok(Redirect::to(&results(survey, "event_survey_sent")).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct CommentForm {
+    #[serde(default)]
+    body: String,
+}
+
+/// `POST /events/{id}/comments`: a comment on an event the member can see (its organiser is told).
+pub async fn add_comment(
+    State(state): State<AppState>,
+    member: Authorized,
+    page: Page,
+    form_token: FormToken,
+    Path(id): Path<EventId>,
+    Form(form): Form<CommentForm>,
+) -> Result<Response, AppError> {
+    let body = match tsunagu_web::forms::text(&form.body, 1, MAX_COMMENT_CHARS) {
+        Ok(body) => body,
+        Err(error) => {
+            return render_event_page(
+                &state,
+                &member,
+                &page,
+                id,
+                None,
+                Some((&form.body, error)),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    };
+    let mut tx = member.begin(&state).await?;
+    let (event, _) = load(&state, &member, &mut tx, id).await?;
+    if !form_token.claim(&mut tx, member.id()).await? {
+        // The same comment sent twice (a double click): the first stands.
+        tx.rollback().await?;
+        return Ok(Redirect::to(&format!("/events/{id}#comments")).into_response());
+    }
+    let comment = queries::add_comment(&mut tx, id, member.id(), &body).await?;
+    tsunagu_community::notifications::notify(
+        &mut tx,
+        &[event.created_by],
+        "event_commented",
+        Some(member.id()),
+        &event.title,
+        &format!("/events/{id}#comments"),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/events/{id}#c-{comment}")).into_response())
+}
+
+/// Deletes a comment: its author, or the event's organisers and the secretariat (moderation).
+pub async fn delete_comment(
+    State(state): State<AppState>,
+    member: Authorized,
+    Path((id, comment)): Path<(EventId, queries::CommentId)>,
+) -> Result<Response, AppError> {
+    let mut tx = member.begin(&state).await?;
+    let (event, can_manage) = load(&state, &member, &mut tx, id).await?;
+    let moderates = event.organiser || can_manage;
+    if !queries::delete_comment(&mut tx, id, comment, member.id(), moderates).await? {
+        return Err(AppError::NotFound);
+    }
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/events/{id}#comments")).into_response())
 }
 
 #[derive(Deserialize)]

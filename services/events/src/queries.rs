@@ -630,3 +630,82 @@ pub async fn take_due_reminders(
     .fetch_all(tx.conn())
     .await?)
 }
+
+tsunagu_kernel::entity_id!(
+    /// A comment on an event.
+    CommentId
+);
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Comment {
+    pub id: CommentId,
+    pub author_id: MemberId,
+    pub author_name: String,
+    pub body: String,
+    pub created_at: OffsetDateTime,
+}
+
+/// The event's comments, oldest first (the newest `limit`).
+pub async fn comments(tx: &mut TenantTx, id: EventId, limit: i64) -> Result<Vec<Comment>, DbError> {
+    let tenant_id = tx.tenant_id();
+    let mut rows: Vec<Comment> = sqlx::query_as(
+        "select c.id, c.author_id, m.name_kanji as author_name, c.body, c.created_at \
+         from event_comments c join members m on m.tenant_id = c.tenant_id and m.id = c.author_id \
+         where c.tenant_id = $1 and c.event_id = $2 \
+         order by c.created_at desc, c.id desc limit $3",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .bind(limit)
+    .fetch_all(tx.conn())
+    .await?;
+    rows.reverse();
+    Ok(rows)
+}
+
+pub async fn add_comment(
+    tx: &mut TenantTx,
+    id: EventId,
+    author: MemberId,
+    body: &str,
+) -> Result<CommentId, DbError> {
+    let tenant_id = tx.tenant_id();
+    let comment = CommentId::new();
+    sqlx::query(
+        "insert into event_comments (tenant_id, id, event_id, author_id, body) \
+         values ($1, $2, $3, $4, $5)",
+    )
+    .bind(tenant_id)
+    .bind(comment)
+    .bind(id)
+    .bind(author)
+    .bind(body)
+    .execute(tx.conn())
+    .await?;
+    Ok(comment)
+}
+
+/// Deletes a comment of the event: its author's, or anyone's when `any` (organisers and the
+/// secretariat moderate). False when there was no such comment to delete.
+pub async fn delete_comment(
+    tx: &mut TenantTx,
+    id: EventId,
+    comment: CommentId,
+    member: MemberId,
+    any: bool,
+) -> Result<bool, DbError> {
+    let tenant_id = tx.tenant_id();
+    Ok(sqlx::query(
+        "delete from event_comments \
+         where tenant_id = $1 and event_id = $2 and id = $3 and ($5 or author_id = $4)",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .bind(comment)
+    .bind(member)
+    .bind(any)
+    .execute(tx.conn())
+    .await?
+    .rows_affected()
+        == 1)
+}
