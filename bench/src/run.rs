@@ -2388,7 +2388,17 @@ async fn run_in_database(
     drop(servers);
     // Last, with the servers stopped: it writes an email per member of the large tenant.
     let digest = if options.only.is_empty() || options.only.iter().any(|k| k == "digest_large") {
-        Some(digest_run(server_bin, urls).await?)
+        // A failed digest run is a failed budget, not a lost report.
+        Some(digest_run(server_bin, urls).await.unwrap_or_else(|error| {
+            say(format!("the weekly digest failed: {error:#}"));
+            DigestRun {
+                members: 0,
+                emails: 0,
+                seconds: 0.0,
+                peak_rss_mb: 0.0,
+                output: format!("failed: {error:#}"),
+            }
+        }))
     } else {
         None
     };

@@ -657,6 +657,98 @@ async fn members_create_their_own_events_where_the_network_allows() {
         StatusCode::SEE_OTHER
     );
     assert_eq!(scalar(&app, "select count(*) from event_comments").await, 0);
+
+    // A cover image, checked like every upload; only organisers set it.
+    let photo = {
+        let img = image::RgbImage::from_pixel(320, 180, image::Rgb([30, 90, 160]));
+        let mut out = std::io::Cursor::new(Vec::new());
+        image::DynamicImage::ImageRgb8(img)
+            .write_to(&mut out, image::ImageFormat::Png)
+            .unwrap();
+        out.into_inner()
+    };
+    let upload = |bytes: &'static [u8], content_type: &'static str| tsunagu_testkit::Upload {
+        field: "cover",
+        filename: "cover.png",
+        content_type,
+        bytes,
+    };
+    let refused = ken
+        .post_multipart(
+            &format!("{path}/cover"),
+            &[],
+            &[upload(b"not an image", "text/plain")],
+        )
+        .await;
+    assert!(refused
+        .header("location")
+        .unwrap()
+        .contains("notice=cover_not_an_image"));
+    let photo: &'static [u8] = Box::leak(photo.into_boxed_slice());
+    let saved = ken
+        .post_multipart(&format!("{path}/cover"), &[], &[upload(photo, "image/png")])
+        .await;
+    assert!(saved
+        .header("location")
+        .unwrap()
+        .contains("notice=cover_saved"));
+    let cover = hanako
+        .get(&format!(
+            "/media/events/{}",
+            path.trim_start_matches("/events/")
+        ))
+        .await;
+    assert_eq!(cover.status, StatusCode::OK);
+    assert_eq!(cover.header("content-type"), Some("image/jpeg"));
+    assert_eq!(
+        third
+            .post_multipart(&format!("{path}/cover"), &[], &[upload(photo, "image/png")])
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+
+    // Co-organisers: someone who answered can be made one, and then manages the event.
+    hanako
+        .post(&format!("{path}/rsvp"), &[("status", "interested")])
+        .await;
+    let hanako_member: uuid::Uuid = {
+        let tenant = app.tenant_id("demo").await;
+        let mut tx = app
+            .state
+            .db
+            .begin_tenant(tenant, Actor::System)
+            .await
+            .unwrap();
+        let id = sqlx::query_scalar("select id from members where email = 'hanako@example.jp'")
+            .fetch_one(tx.conn())
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        id
+    };
+    assert_eq!(
+        third
+            .post(
+                &format!("{path}/organisers/{hanako_member}"),
+                &[("organiser", "1")]
+            )
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let made = ken
+        .post(
+            &format!("{path}/organisers/{hanako_member}"),
+            &[("organiser", "1")],
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        hanako.get(&format!("{path}/edit")).await.status,
+        StatusCode::OK
+    );
+    assert!(hanako.get(&path).await.body.contains("田中 健、佐藤 花子"));
 }
 
 #[tokio::test]

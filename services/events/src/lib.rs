@@ -28,6 +28,7 @@ use tsunagu_web::{AppError, AppState, Authorized, Page, WebTx};
 
 use forms::{EventForm, RsvpForm};
 use queries::{Event, EventAudience, EventFormat, EventId, EventStatus, Listing, RsvpStatus};
+use tsunagu_community::media::{MediaKind, MediaStore};
 
 pub const TEMPLATES: &[tsunagu_web::templates::EmbeddedTemplate] = tsunagu_web::templates![
     "events/index.html",
@@ -77,6 +78,20 @@ pub fn routes() -> tsunagu_web::routes::Routes {
             post(delete_comment),
         )
         .member("/events/{id}/calendar.ics", ViewEvents, get(calendar_file))
+        .member(
+            "/events/{id}/cover",
+            ViewEvents,
+            post(upload_cover).layer(axum::extract::DefaultBodyLimit::max(
+                tsunagu_web::csrf::MAX_MULTIPART_BYTES,
+            )),
+        )
+        .member("/events/{id}/cover/delete", ViewEvents, post(remove_cover))
+        .member("/media/events/{id}", ViewEvents, get(show_cover))
+        .member(
+            "/events/{id}/organisers/{member}",
+            ViewEvents,
+            post(set_organiser),
+        )
 }
 
 // ---- views -------------------------------------------------------------------------------
@@ -114,6 +129,9 @@ struct EventView {
     my_guests: i32,
     my_guest_names: String,
     my_checked_in: bool,
+    /// The cover's version (its key) for the image URL, when there is one.
+    cover: Option<String>,
+    co_organisers: String,
 }
 
 fn view(event: &Event, page: &Page, now: OffsetDateTime, can_manage: bool) -> EventView {
@@ -170,6 +188,8 @@ fn view(event: &Event, page: &Page, now: OffsetDateTime, can_manage: bool) -> Ev
         my_guests: event.my_guests.unwrap_or(0),
         my_guest_names: event.my_guest_names.clone().unwrap_or_default(),
         my_checked_in: event.my_checked_in,
+        cover: event.cover_key.clone(),
+        co_organisers: event.co_organisers.clone().unwrap_or_default(),
     }
 }
 
@@ -966,6 +986,8 @@ struct AttendeeView {
     guest_names: String,
     responded_label: String,
     checked_in: bool,
+    organiser: bool,
+    creator: bool,
 }
 
 pub async fn attendees_page(
@@ -978,6 +1000,7 @@ pub async fn attendees_page(
     let event = organised(&state, &member, &mut tx, id).await?;
     let rows = queries::attendees(&mut tx, id).await?;
     let survey = tsunagu_surveys::playbook::of_event(&mut tx, id.as_uuid()).await?;
+    let co_organisers = queries::co_organisers(&mut tx, id).await?;
     tx.commit().await?;
     let zone = page.zone();
     let attendees: Vec<AttendeeView> = rows
@@ -991,6 +1014,8 @@ pub async fn attendees_page(
             guest_names: a.guest_names,
             responded_label: dates::datetime(a.responded_at, page.lang, zone),
             checked_in: a.checked_in_at.is_some(),
+            organiser: co_organisers.contains(&a.member_id),
+            creator: a.member_id == event.created_by,
         })
         .collect();
     let came = attendees.iter().filter(|a| a.checked_in).count();
@@ -1134,6 +1159,108 @@ pub async fn delete_comment(
     }
     tx.commit().await?;
     Ok(Redirect::to(&format!("/events/{id}#comments")).into_response())
+}
+
+/// `POST /events/{id}/cover`: an organiser sets the cover image (checked, resized, stripped of
+/// metadata as every upload); the page says why when the file is refused.
+pub async fn upload_cover(
+    State(state): State<AppState>,
+    member: Authorized,
+    Path(id): Path<EventId>,
+    multipart: axum::extract::Multipart,
+) -> Result<Response, AppError> {
+    let mut tx = member.begin(&state).await?;
+    organised(&state, &member, &mut tx, id).await?;
+    tx.commit().await?;
+    let (_, file) = tsunagu_community::view::read_multipart(multipart, "cover").await?;
+    let store = MediaStore::new(&state.config.data_dir);
+    let saved = store
+        .save(member.tenant.id, MediaKind::Cover, file.unwrap_or_default())
+        .await
+        .map_err(anyhow::Error::from)?;
+    let key = match saved {
+        Ok(key) => key,
+        Err(refused) => {
+            // Back to the page, which says why (too large in bytes or pixels, not an image) and
+            // the limits; nothing changed.
+            let reason = match refused {
+                tsunagu_community::media::UploadError::Empty => "empty",
+                tsunagu_community::media::UploadError::TooLarge => "too_large",
+                tsunagu_community::media::UploadError::TooManyPixels => "too_many_pixels",
+                tsunagu_community::media::UploadError::NotAnImage => "not_an_image",
+            };
+            return Ok(Redirect::to(&format!("/events/{id}?notice=cover_{reason}")).into_response());
+        }
+    };
+    let mut tx = member.begin(&state).await?;
+    let old = queries::set_cover(&mut tx, id, Some(&key)).await?;
+    tx.commit().await?;
+    if let Some(old) = old {
+        store.delete(member.tenant.id, MediaKind::Cover, &old).await;
+    }
+    Ok(Redirect::to(&format!("/events/{id}?notice=cover_saved")).into_response())
+}
+
+pub async fn remove_cover(
+    State(state): State<AppState>,
+    member: Authorized,
+    Path(id): Path<EventId>,
+) -> Result<Response, AppError> {
+    let mut tx = member.begin(&state).await?;
+    organised(&state, &member, &mut tx, id).await?;
+    let old = queries::set_cover(&mut tx, id, None).await?;
+    tx.commit().await?;
+    if let Some(old) = old {
+        MediaStore::new(&state.config.data_dir)
+            .delete(member.tenant.id, MediaKind::Cover, &old)
+            .await;
+    }
+    Ok(Redirect::to(&format!("/events/{id}")).into_response())
+}
+
+/// `GET /media/events/{id}`: the cover of an event the viewer may see.
+pub async fn show_cover(
+    State(state): State<AppState>,
+    member: Authorized,
+    Path(id): Path<EventId>,
+) -> Result<Response, AppError> {
+    let mut tx = member.begin(&state).await?;
+    let (event, _) = load(&state, &member, &mut tx, id).await?;
+    tx.commit().await?;
+    tsunagu_community::view::serve_image(
+        &state,
+        member.tenant.id,
+        MediaKind::Cover,
+        event.cover_key,
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct OrganiserForm {
+    #[serde(default)]
+    organiser: String,
+}
+
+/// `POST /events/{id}/organisers/{member}`: an organiser makes someone who answered the event a
+/// co-organiser (`organiser=1`), or no longer one.
+pub async fn set_organiser(
+    State(state): State<AppState>,
+    member: Authorized,
+    Path((id, who)): Path<(EventId, MemberId)>,
+    Form(form): Form<OrganiserForm>,
+) -> Result<Response, AppError> {
+    let mut tx = member.begin(&state).await?;
+    let event = organised(&state, &member, &mut tx, id).await?;
+    if who == event.created_by {
+        return Err(AppError::BadRequest("the creator always organises".into()));
+    }
+    let make = form.organiser == "1";
+    if !queries::set_organiser(&mut tx, id, who, make).await? && make {
+        return Err(AppError::NotFound);
+    }
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/events/{id}/attendees#a-{who}")).into_response())
 }
 
 #[derive(Deserialize)]
