@@ -150,13 +150,23 @@ async fn run_network(
             tx.rollback().await?;
             break;
         }
-        let readers = queries::next_readers(&mut tx, week, after, BATCH).await?;
-        let Some(last) = readers.last() else {
+        let batch = queries::next_readers(&mut tx, after, BATCH).await?;
+        let Some(last) = batch.last() else {
             queries::complete_week(&mut tx, week, now).await?;
             tx.commit().await?;
             break;
         };
         after = Some(last.id);
+        let ids: Vec<MemberId> = batch.iter().map(|r| r.id).collect();
+        let delivered = queries::delivered(&mut tx, week, &ids).await?;
+        let readers: Vec<Reader> = batch
+            .into_iter()
+            .filter(|r| !delivered.contains(&r.id))
+            .collect();
+        if readers.is_empty() {
+            tx.commit().await?;
+            continue;
+        }
         let ids: Vec<MemberId> = readers.iter().map(|r| r.id).collect();
         let choices = queries::choices(&mut tx, &ids).await?;
         let unread = tsunagu_messages::queries::count_unread_of(&mut tx, &ids).await?;

@@ -46,34 +46,48 @@ pub async fn try_lock_network(tx: &mut TenantTx) -> Result<bool, DbError> {
     )
 }
 
-/// The next `limit` active members after `after` (by id) who have no delivery row for `week`.
-/// The cursor is a plain `id >` bound (the nil uuid for the first batch) so that the primary key
-/// seeks to it: with `$3 is null or id > $3` each batch rescanned the network from its first
-/// member, and 100,000 members took minutes.
+/// The next `limit` active members after `after` (by id): a range scan of the members' primary
+/// key, whatever the network's size. (Filtering out the week's delivered members in the same
+/// statement, with `not exists`, read the week's whole delivery list on every batch and passed
+/// the statement timeout half-way through 100,000 members; [`delivered`] checks the batch.)
 pub async fn next_readers(
     tx: &mut TenantTx,
-    week: Date,
     after: Option<MemberId>,
     limit: i64,
 ) -> Result<Vec<Reader>, DbError> {
     let tenant_id = tx.tenant_id();
+    let after = after.map(|m| m.as_uuid()).unwrap_or(uuid::Uuid::nil());
     Ok(sqlx::query_as(
         "select m.id, m.email, m.name_kanji, m.preferred_locale, m.department, m.joined_year, \
            m.kind \
          from members m \
-         where m.tenant_id = $1 and m.status = 'active' \
-           and m.id > coalesce($3, '00000000-0000-0000-0000-000000000000'::uuid) \
-           and not exists (select 1 from digest_deliveries d \
-                           where d.tenant_id = m.tenant_id and d.member_id = m.id \
-                             and d.week_start = $2) \
-         order by m.id limit $4",
+         where m.tenant_id = $1 and m.status = 'active' and m.id > $2 \
+         order by m.id limit $3",
     )
     .bind(tenant_id)
-    .bind(week)
     .bind(after)
     .bind(limit)
     .fetch_all(tx.conn())
     .await?)
+}
+
+/// Of `members`, those already dealt with for `week` (by an earlier run or another worker).
+pub async fn delivered(
+    tx: &mut TenantTx,
+    week: Date,
+    members: &[MemberId],
+) -> Result<std::collections::HashSet<MemberId>, DbError> {
+    let tenant_id = tx.tenant_id();
+    let rows: Vec<MemberId> = sqlx::query_scalar(
+        "select member_id from digest_deliveries \
+         where tenant_id = $1 and week_start = $2 and member_id = any($3)",
+    )
+    .bind(tenant_id)
+    .bind(week)
+    .bind(members)
+    .fetch_all(tx.conn())
+    .await?;
+    Ok(rows.into_iter().collect())
 }
 
 /// The email choices the members made themselves (the network's defaults fill the rest).
