@@ -5,8 +5,8 @@
 (function () {
   "use strict";
   if (!window.EventSource || !window.fetch || !window.DOMParser) return;
-  var badge = document.querySelector("[data-unread-messages]");
-  if (!badge) return;
+  var link = document.querySelector("[data-unread-messages-label]");
+  if (!link) return;
   var source = null;
 
   function refresh(selector) {
@@ -21,10 +21,22 @@
       .catch(function () { /* the next event, or a reload, shows it */ });
   }
 
+  // The badge exists only while something is unread (as the server renders it).
   function showCount(count) {
+    var badge = link.querySelector("[data-unread-messages]");
+    if (count <= 0) {
+      if (badge) badge.remove();
+      return;
+    }
+    if (!badge) {
+      badge = document.createElement("span");
+      badge.className = "badge badge-accent nav-badge";
+      badge.setAttribute("data-unread-messages", "");
+      badge.setAttribute("role", "img");
+      link.appendChild(badge);
+    }
     badge.textContent = String(count);
-    badge.setAttribute("aria-label", (badge.getAttribute("data-label") || "{count}").replace("{count}", String(count)));
-    badge.hidden = count <= 0;
+    badge.setAttribute("aria-label", link.getAttribute("data-unread-messages-label").replace("{count}", String(count)));
   }
 
   function recount() {
