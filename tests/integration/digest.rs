@@ -13,10 +13,12 @@ use tsunagu_web::dates::Zone;
 use crate::community::{member, signed_in};
 use crate::email_consent::{choices, one_click};
 use crate::identity::app;
+use crate::messages::demo_count;
 
 const HOST: &str = "demo.localhost";
 
-async fn exec(app: &TestApp, sql: &str) {
+/// A statement run as the system in the demo network (fixtures).
+pub(crate) async fn exec(app: &TestApp, sql: &str) {
     let tenant = app.tenant_id("demo").await;
     let mut tx = app
         .state
@@ -26,19 +28,6 @@ async fn exec(app: &TestApp, sql: &str) {
         .unwrap();
     sqlx::query(sql).execute(tx.conn()).await.unwrap();
     tx.commit().await.unwrap();
-}
-
-async fn scalar(app: &TestApp, sql: &str) -> i64 {
-    let tenant = app.tenant_id("demo").await;
-    let mut tx = app
-        .state
-        .db
-        .begin_tenant(tenant, Actor::System)
-        .await
-        .unwrap();
-    let n: i64 = sqlx::query_scalar(sql).fetch_one(tx.conn()).await.unwrap();
-    tx.commit().await.unwrap();
-    n
 }
 
 async fn run(app: &TestApp, at: OffsetDateTime) -> tsunagu_digest::DigestRun {
@@ -149,7 +138,7 @@ async fn the_weekly_digest_tells_each_member_what_is_new_for_them_once_a_week() 
         "once a week, whatever runs again"
     );
     assert_eq!(
-        scalar(&app, "select count(*) from digest_weeks").await,
+        demo_count(&app, "select count(*) from digest_weeks").await,
         1,
         "the finished week is remembered"
     );
@@ -230,12 +219,12 @@ async fn the_weekly_digest_tells_each_member_what_is_new_for_them_once_a_week() 
     // Every email has its delivery row and no member has two rows a week (the key): so nobody
     // got a week's digest twice.
     assert_eq!(
-        scalar(
+        demo_count(
             &app,
             "select count(*) from email_outbox where kind = 'digest'"
         )
         .await,
-        scalar(&app, "select count(*) from digest_deliveries where sent").await,
+        demo_count(&app, "select count(*) from digest_deliveries where sent").await,
     );
     // Only the 募集 is still news, and only for Emma: Hanako turned the digest off, Ken wrote
     // it, Quiet is off; the week's newcomers and article were last week's.
@@ -246,11 +235,11 @@ async fn the_weekly_digest_tells_each_member_what_is_new_for_them_once_a_week() 
         "each member dealt with by one of the two"
     );
     assert_eq!(
-        scalar(&app, "select count(*) from digest_deliveries where sent").await,
+        demo_count(&app, "select count(*) from digest_deliveries where sent").await,
         4
     );
     assert_eq!(
-        scalar(
+        demo_count(
             &app,
             &format!(
                 "select count(*) from digest_deliveries where member_id = '{quiet}' and not sent"

@@ -11,22 +11,11 @@ use tsunagu_testkit::{SmtpSink, TestApp, TestClient};
 use tsunagu_web::dates::{self, Zone};
 
 use crate::community::{member, signed_in};
+use crate::digest::exec;
 use crate::identity::{app, secretariat};
+use crate::messages::demo_count;
 
 const HOST: &str = "demo.localhost";
-
-async fn scalar(app: &TestApp, sql: &str) -> i64 {
-    let tenant = app.tenant_id("demo").await;
-    let mut tx = app
-        .state
-        .db
-        .begin_tenant(tenant, Actor::System)
-        .await
-        .unwrap();
-    let n: i64 = sqlx::query_scalar(sql).fetch_one(tx.conn()).await.unwrap();
-    tx.commit().await.unwrap();
-    n
-}
 
 fn local(at: OffsetDateTime) -> String {
     dates::input_value(at, Zone::JAPAN)
@@ -137,14 +126,14 @@ async fn an_event_from_creation_to_check_in() {
         assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{field}");
         assert!(refused.body.contains(message), "{field}: {}", refused.body);
     }
-    assert_eq!(scalar(&app, "select count(*) from events").await, 0);
+    assert_eq!(demo_count(&app, "select count(*) from events").await, 0);
 
     office.get("/events/new").await;
     let created = post_form(&mut office, "/events", &good).await;
     assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
     let path = event_path(&created);
     assert_eq!(
-        scalar(
+        demo_count(
             &app,
             "select count(*) from events where status = 'published' and not member_started"
         )
@@ -190,7 +179,7 @@ async fn an_event_from_creation_to_check_in() {
     let page = hanako_client.get(&path).await;
     assert!(page.body.contains("meet.example.com&#x2F;reunion-2027"));
     assert_eq!(
-        scalar(
+        demo_count(
             &app,
             "select count(*) from email_outbox where kind = 'event_confirmed'"
         )
@@ -244,7 +233,7 @@ async fn an_event_from_creation_to_check_in() {
         .post(&format!("{path}/rsvp"), &[("status", "not_going")])
         .await;
     assert_eq!(
-        scalar(
+        demo_count(
             &app,
             "select count(*) from event_rsvps where status = 'going'"
         )
@@ -252,7 +241,7 @@ async fn an_event_from_creation_to_check_in() {
         2
     );
     assert_eq!(
-        scalar(
+        demo_count(
             &app,
             "select count(*) from notifications where kind = 'event_promoted'"
         )
@@ -260,7 +249,7 @@ async fn an_event_from_creation_to_check_in() {
         1
     );
     assert_eq!(
-        scalar(&app, "select count(*) from email_outbox where kind = 'event_promoted' and to_address = 'yui@example.jp'").await,
+        demo_count(&app, "select count(*) from email_outbox where kind = 'event_promoted' and to_address = 'yui@example.jp'").await,
         1
     );
     assert!(yui.get(&path).await.body.contains("meet.example.com"));
@@ -309,7 +298,7 @@ async fn an_event_from_creation_to_check_in() {
     assert_eq!(reparsed["sequence"], "1");
     assert_eq!(reparsed["uid"], parsed["uid"]);
     assert_eq!(
-        scalar(
+        demo_count(
             &app,
             "select count(*) from notifications where kind = 'event_changed'"
         )
@@ -334,7 +323,7 @@ async fn an_event_from_creation_to_check_in() {
         .await;
     assert_eq!(checked.status, StatusCode::SEE_OTHER);
     assert_eq!(
-        scalar(
+        demo_count(
             &app,
             "select count(*) from event_rsvps where checked_in_at is not null"
         )
@@ -399,7 +388,7 @@ async fn an_event_from_creation_to_check_in() {
     let cancelled = office.post(&format!("{path}/cancel"), &[]).await;
     assert_eq!(cancelled.status, StatusCode::SEE_OTHER);
     assert_eq!(
-        scalar(
+        demo_count(
             &app,
             "select count(*) from email_outbox where kind = 'event_cancelled'"
         )
@@ -504,7 +493,7 @@ async fn parallel_answers_for_the_last_places_never_overbook() {
     .await;
     assert!(answers.iter().all(|a| a.status == StatusCode::SEE_OTHER));
     assert_eq!(
-        scalar(
+        demo_count(
             &app,
             "select count(*) from event_rsvps where status = 'going'"
         )
@@ -512,7 +501,7 @@ async fn parallel_answers_for_the_last_places_never_overbook() {
         5
     );
     assert_eq!(
-        scalar(
+        demo_count(
             &app,
             "select count(*) from event_rsvps where status = 'waitlisted'"
         )
@@ -520,7 +509,7 @@ async fn parallel_answers_for_the_last_places_never_overbook() {
         15
     );
     // One of the five gives the place back: exactly one is promoted, the first in line.
-    let first_waiting = scalar(
+    let first_waiting = demo_count(
         &app,
         "select count(*) from event_rsvps r join members m on m.id = r.member_id \
          where r.status = 'waitlisted' and r.waitlisted_at = \
@@ -536,7 +525,7 @@ async fn parallel_answers_for_the_last_places_never_overbook() {
         .post(&rsvp, &[("status", "not_going")])
         .await;
     assert_eq!(
-        scalar(
+        demo_count(
             &app,
             "select count(*) from event_rsvps where status = 'going'"
         )
@@ -544,7 +533,7 @@ async fn parallel_answers_for_the_last_places_never_overbook() {
         5
     );
     assert_eq!(
-        scalar(
+        demo_count(
             &app,
             "select count(*) from event_rsvps where status = 'waitlisted'"
         )
@@ -578,7 +567,7 @@ async fn members_create_their_own_events_where_the_network_allows() {
     assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
     let path = event_path(&created);
     assert_eq!(
-        scalar(
+        demo_count(
             &app,
             "select count(*) from events where member_started and join_url = ''"
         )
@@ -629,7 +618,7 @@ async fn members_create_their_own_events_where_the_network_allows() {
         .body
         .contains("初参加でも大丈夫ですか？"));
     assert_eq!(
-        scalar(
+        demo_count(
             &app,
             "select count(*) from notifications where kind = 'event_commented'"
         )
@@ -656,7 +645,10 @@ async fn members_create_their_own_events_where_the_network_allows() {
             .status,
         StatusCode::SEE_OTHER
     );
-    assert_eq!(scalar(&app, "select count(*) from event_comments").await, 0);
+    assert_eq!(
+        demo_count(&app, "select count(*) from event_comments").await,
+        0
+    );
 
     // A cover image, checked like every upload; only organisers set it.
     let photo = {
@@ -812,7 +804,7 @@ async fn reminders_go_once_the_day_before_even_with_two_workers() {
     assert_eq!(a.unwrap() + b.unwrap(), 3);
     assert_eq!(run().await.unwrap(), 0, "nobody twice");
     assert_eq!(
-        scalar(
+        demo_count(
             &app,
             "select count(*) from notifications where kind = 'event_reminder'"
         )
@@ -820,7 +812,7 @@ async fn reminders_go_once_the_day_before_even_with_two_workers() {
         3
     );
     assert_eq!(
-        scalar(
+        demo_count(
             &app,
             "select count(*) from email_outbox where kind = 'event_reminder'"
         )
@@ -865,8 +857,8 @@ async fn the_post_event_survey_goes_to_those_who_came_with_one_action() {
         .header("location")
         .unwrap()
         .contains("event_survey_too_early"));
-    assert_eq!(scalar(&app, "select count(*) from surveys").await, 0);
-    exec_demo(
+    assert_eq!(demo_count(&app, "select count(*) from surveys").await, 0);
+    exec(
         &app,
         "update events set starts_at = now() - interval '2 hours', ends_at = now() - interval '1 hour'",
     )
@@ -890,7 +882,7 @@ async fn the_post_event_survey_goes_to_those_who_came_with_one_action() {
         .unwrap()
         .to_owned();
     assert_eq!(
-        scalar(
+        demo_count(
             &app,
             "select count(*) from surveys where status = 'open' and audience = 'event'"
         )
@@ -898,11 +890,11 @@ async fn the_post_event_survey_goes_to_those_who_came_with_one_action() {
         1
     );
     assert_eq!(
-        scalar(&app, "select count(*) from survey_questions").await,
+        demo_count(&app, "select count(*) from survey_questions").await,
         3
     );
     assert_eq!(
-        scalar(
+        demo_count(
             &app,
             "select count(*) from notifications where kind = 'survey_opened'"
         )
@@ -931,7 +923,7 @@ async fn the_post_event_survey_goes_to_those_who_came_with_one_action() {
         again.header("location").unwrap(),
         format!("/secretariat/surveys/{survey}?notice=event_survey_sent")
     );
-    assert_eq!(scalar(&app, "select count(*) from surveys").await, 1);
+    assert_eq!(demo_count(&app, "select count(*) from surveys").await, 1);
     assert_eq!(
         came_client
             .post(&format!("{path}/survey"), &[])
@@ -946,16 +938,4 @@ async fn the_post_event_survey_goes_to_those_who_came_with_one_action() {
         "{}",
         builder.body
     );
-}
-
-async fn exec_demo(app: &TestApp, sql: &str) {
-    let tenant = app.tenant_id("demo").await;
-    let mut tx = app
-        .state
-        .db
-        .begin_tenant(tenant, Actor::System)
-        .await
-        .unwrap();
-    sqlx::query(sql).execute(tx.conn()).await.unwrap();
-    tx.commit().await.unwrap();
 }

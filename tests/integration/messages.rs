@@ -19,7 +19,8 @@ fn location(response: &tsunagu_testkit::TestResponse) -> String {
         .to_owned()
 }
 
-async fn demo_count(app: &TestApp, sql: &str) -> i64 {
+/// One number from a statement run as the system in the demo network.
+pub(crate) async fn demo_count(app: &TestApp, sql: &str) -> i64 {
     let tenant = app.tenant_id("demo").await;
     let mut tx = app
         .state

@@ -762,7 +762,9 @@ async fn confirm(
 ) -> Result<(), AppError> {
     let origin = state.config.tenant_origin(&member.tenant.slug);
     let zone = dates::Zone::of(&member.tenant);
-    let when = dates::datetime(event.starts_at, page_lang(member), zone);
+    let lang =
+        tsunagu_identity::email::member_locale(member.data.locale.as_deref(), &member.tenant);
+    let when = dates::datetime(event.starts_at, lang, zone);
     let place = match event.format {
         EventFormat::Offline => format!("{} {}", event.venue_name, event.venue_address),
         EventFormat::Online => event.join_url.clone(),
@@ -801,16 +803,6 @@ async fn confirm(
     )
     .await?;
     Ok(())
-}
-
-fn page_lang(member: &Authorized) -> tsunagu_web::Locale {
-    member
-        .data
-        .locale
-        .as_deref()
-        .and_then(tsunagu_web::Locale::parse)
-        .or_else(|| tsunagu_web::Locale::parse(&member.tenant.default_locale))
-        .unwrap_or(tsunagu_web::Locale::Ja)
 }
 
 pub async fn cancel_event(
