@@ -7,7 +7,7 @@
 use axum::http::StatusCode;
 use time::{Duration, OffsetDateTime};
 use tsunagu_kernel::Actor;
-use tsunagu_testkit::{SmtpSink, TestApp, TestClient};
+use tsunagu_testkit::{SmtpSink, TestClient};
 use tsunagu_web::dates::{self, Zone};
 
 use crate::community::{member, signed_in};
