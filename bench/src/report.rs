@@ -193,6 +193,18 @@ pub fn budgets(report: &Report) -> Vec<Budget> {
         pass: directory_p99 <= 50.0,
         how: format!("「佐藤」 among 100,000 members, first page of 20; {how}"),
     });
+    // Measured only when the run included it (`--only` may leave it out).
+    if scenario(report, "workspace_large").is_some() {
+        let (workspace_p99, how) = p99("", "workspace_large");
+        budgets.push(Budget {
+            name: "Secretariat workspace home p99, large tenant (open loop at 70% of its peak)"
+                .into(),
+            value: workspace_p99,
+            target: "≤ 50 ms".into(),
+            pass: workspace_p99 <= 50.0,
+            how: format!("to-do, a year of daily rollups, four charts; {how}"),
+        });
+    }
     let (rls, how) = paired_ratio(
         report,
         "rls",

@@ -1697,6 +1697,29 @@ pub struct DigestRun {
     pub output: String,
 }
 
+/// Rolls up the large tenant's dashboard figures with `tsunagu insights` (what the worker's
+/// hourly job does) and says how long the first, whole-history run took.
+async fn rollups(server: &Path, urls: &Urls) -> anyhow::Result<()> {
+    say("rolling up the large tenant's dashboard (tsunagu insights)");
+    let output = Command::new(server)
+        .args(["insights", "--tenant", "scale-large"])
+        .env("DATABASE_URL", &urls.app)
+        .env("REDIS_URL", &urls.redis)
+        .env("TSUNAGU_ENV", "development")
+        .env("TSUNAGU_BASE_DOMAIN", "localhost")
+        .env("RUST_LOG", "warn")
+        .output()?;
+    let stdout = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    if !output.status.success() {
+        bail!(
+            "tsunagu insights failed: {stdout}\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    say(stdout);
+    Ok(())
+}
+
 /// Builds the large tenant's digest for this week with `tsunagu digest` (after every other
 /// measurement: it writes an email per member), watching its peak memory, then removes what it
 /// wrote so the database can be reused and the next run measures the same work.
@@ -1938,6 +1961,9 @@ async fn run_in_database(
     let app_addr = servers[0].addr;
     let host_of = |slug: &str| format!("{slug}.localhost:{}", app_addr.port());
 
+    // The secretariat's dashboard reads the worker's rollups: write them once, as the worker's
+    // first run on a network would (a year of days, every first contact so far).
+    rollups(server_bin, urls).await?;
     say("signing in as one member of the large tenant and one of a small tenant");
     let large_host = host_of(&large.slug);
     let small_host = host_of(&small.slug);
@@ -2019,7 +2045,7 @@ async fn run_in_database(
         server: ServerKind::App,
         host: large_host.clone(),
         path: format!("/secretariat/surveys/{}/results", survey.id),
-        cookie: Some(secretariat_cookie),
+        cookie: Some(secretariat_cookie.clone()),
         // Every choice of every question has its bar.
         expect: Expect::Count(
             "<td class=\"survey-bar-cell\">".to_owned(),
@@ -2076,6 +2102,19 @@ async fn run_in_database(
             "<div class=\"message-body\">".to_owned(),
             inbox.busiest_messages,
         ),
+        rate_of: None,
+        churn: None,
+        posts: Vec::new(),
+    });
+    scenarios.push(Scenario {
+        key: "workspace_large".to_owned(),
+        title: "Secretariat workspace home (to-do, dashboard, level 3), large tenant".to_owned(),
+        server: ServerKind::App,
+        host: large_host.clone(),
+        path: "/secretariat".to_owned(),
+        cookie: Some(secretariat_cookie.clone()),
+        // Twelve months in the level trend, four charts drawn.
+        expect: Expect::Count("<svg class=\"chart-svg\"".to_owned(), 4),
         rate_of: None,
         churn: None,
         posts: Vec::new(),

@@ -26,6 +26,10 @@ async fn browser_journeys_pass_in_headless_chromium() {
     let app = TestApp::spawn_with(&[("TSUNAGU_PUBLIC_PORT", &public_port)]).await;
     app.apply_repository_tenants().await;
     app.seed_demo_network().await;
+    // The secretariat's dashboard shows the worker's rollups: write them as its first run would.
+    tsunagu_insights::rollup::run(&app.state.db, time::OffsetDateTime::now_utc(), None)
+        .await
+        .unwrap();
     let server = app.serve_on(listener).await;
 
     let mut files: Vec<String> = std::fs::read_dir(root.join("tests/browser"))

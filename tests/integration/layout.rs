@@ -133,6 +133,10 @@ const OWNERS: &[(&str, &str)] = &[
     ("event_organisers", "events"),
     ("event_rsvps", "events"),
     ("event_comments", "events"),
+    ("engagement_days", "insights"),
+    ("member_first_contacts", "insights"),
+    ("engagement_cursors", "insights"),
+    ("engagement_rates", "insights"),
     ("message_reports", "messages"),
 ];
 
@@ -229,10 +233,11 @@ const LAYERS: &[(&str, u8)] = &[
     ("tsunagu-digest", 7),
     ("tsunagu-events", 7),
     ("tsunagu-demo", 7),
-    ("tsunagu-gateway", 8),
-    ("tsunagu-testkit", 9),
-    ("tsunagu-tests", 10),
-    ("tsunagu-bench", 10),
+    ("tsunagu-insights", 8),
+    ("tsunagu-gateway", 9),
+    ("tsunagu-testkit", 10),
+    ("tsunagu-tests", 11),
+    ("tsunagu-bench", 11),
 ];
 
 #[test]

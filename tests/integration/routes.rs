@@ -260,6 +260,7 @@ fn handlers_reach_tenant_data_only_through_their_route_binding() {
         "community/src/jobs.rs",
         "digest/src/lib.rs",
         "events/src/jobs.rs",
+        "insights/src/rollup.rs",
         // The loaders (demo seed, scale loader).
         "demo/src/",
     ];

@@ -273,6 +273,7 @@ mod tests {
             signup: Signup::default(),
             profile_fields: Vec::new(),
             email_defaults: Default::default(),
+            level3: Default::default(),
         }
     }
 

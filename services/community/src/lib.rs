@@ -2,6 +2,7 @@
 //! keep a profile, post on the timeline, and answer 募集 recruitments. One module per feature,
 //! each with its router, handlers and `queries.rs` (SQL taking `&mut TenantTx`).
 
+pub mod activity;
 pub mod articles;
 pub mod directory;
 pub mod followups;

@@ -7,6 +7,7 @@
 //! URL is shown only to confirmed attendees. Each event has a calendar file (`calendar.ics`), and
 //! its organisers an attendee list with check-in and a CSV export. See docs/EVENTS.md.
 
+pub mod activity;
 pub mod forms;
 pub mod ics;
 pub mod jobs;

@@ -53,7 +53,8 @@ pub fn tenant_routes() -> Routes {
             .merge(tsunagu_community::routes())
             .merge(tsunagu_surveys::routes())
             .merge(tsunagu_messages::routes())
-            .merge(tsunagu_events::routes()),
+            .merge(tsunagu_events::routes())
+            .merge(tsunagu_insights::routes()),
     )
 }
 

@@ -48,6 +48,16 @@ pub enum Command {
         #[arg(long)]
         at: Option<String>,
     },
+    /// Roll up the secretariat dashboard's figures now (the worker does it every hour): first
+    /// contacts since the last run, the recent days and the survey and event rates.
+    Insights {
+        /// Only this network (slug).
+        #[arg(long)]
+        tenant: Option<String>,
+        /// Act as if it were this moment (RFC 3339).
+        #[arg(long)]
+        at: Option<String>,
+    },
     /// Platform staff accounts for the console.
     Staff {
         #[command(subcommand)]
@@ -241,15 +251,24 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("staff account ready: {}", email.address);
             Ok(())
         }
+        Command::Insights { tenant, at } => {
+            let config = ServerConfig::from_env()?;
+            let now = parse_at(at)?;
+            let db = Db::connect(config.database_url.expose(), 2).await?;
+            let started = std::time::Instant::now();
+            let run = tsunagu_insights::rollup::run(&db, now, tenant.as_deref()).await?;
+            println!(
+                "insights: {} networks, {} days, {} pairs in {:.1} s",
+                run.networks,
+                run.days,
+                run.contacts,
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
         Command::Digest { tenant, at } => {
             let config = ServerConfig::from_env()?;
-            let now = match at {
-                Some(at) => {
-                    time::OffsetDateTime::parse(&at, &time::format_description::well_known::Rfc3339)
-                        .map_err(|e| anyhow::anyhow!("--at {at}: not an RFC 3339 time ({e})"))?
-                }
-                None => time::OffsetDateTime::now_utc(),
-            };
+            let now = parse_at(at)?;
             let db = Db::connect(config.database_url.expose(), 2).await?;
             let web = tsunagu_web::WebKit::new(crate::TEMPLATES).map_err(anyhow::Error::from)?;
             let started = std::time::Instant::now();
@@ -296,5 +315,16 @@ async fn announce_tenant_changes(report: &config_file::ApplyReport) {
                 return;
             }
         }
+    }
+}
+
+/// `--at` as an instant (RFC 3339), or now.
+fn parse_at(at: Option<String>) -> anyhow::Result<time::OffsetDateTime> {
+    match at {
+        Some(at) => {
+            time::OffsetDateTime::parse(&at, &time::format_description::well_known::Rfc3339)
+                .map_err(|e| anyhow::anyhow!("--at {at}: not an RFC 3339 time ({e})"))
+        }
+        None => Ok(time::OffsetDateTime::now_utc()),
     }
 }

@@ -26,6 +26,7 @@ pub const FEATURES: tsunagu_web::state::Features = tsunagu_web::state::Features 
     unread_notifications: tsunagu_community::notifications::unread_counter,
     unread_messages: tsunagu_messages::unread_counter,
     home_items: tsunagu_surveys::answering::home_items,
+    member_seen: tsunagu_identity::member_seen,
 };
 
 /// Every template of every crate the binary serves.
@@ -38,5 +39,6 @@ pub const TEMPLATES: &[&[tsunagu_web::templates::EmbeddedTemplate]] = &[
     tsunagu_surveys::TEMPLATES,
     tsunagu_messages::TEMPLATES,
     tsunagu_digest::TEMPLATES,
+    tsunagu_insights::TEMPLATES,
     tsunagu_events::TEMPLATES,
 ];

@@ -56,7 +56,17 @@ pub const PERIODIC_JOBS: &[PeriodicJob] = &[
         every: Duration::from_secs(900),
         run: weekly_digest,
     },
+    // The secretariat's dashboard: hourly, so today's figures are never more than an hour old.
+    PeriodicJob {
+        name: "engagement_rollups",
+        every: Duration::from_secs(3600),
+        run: engagement_rollups,
+    },
 ];
+
+fn engagement_rollups(cx: &JobContext) -> JobRun<'_> {
+    Box::pin(tsunagu_insights::rollup::refresh_all(&cx.db))
+}
 
 fn event_reminders(cx: &JobContext) -> JobRun<'_> {
     Box::pin(tsunagu_events::jobs::send_reminders(

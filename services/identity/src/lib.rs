@@ -26,6 +26,17 @@ pub const TEMPLATES: &[tsunagu_web::templates::EmbeddedTemplate] = tsunagu_web::
     "email/layout.txt",
 ];
 
+/// The session layer's hook for a member's first request of the day
+/// ([`tsunagu_web::session::MemberSeen`]).
+pub fn member_seen(
+    tx: &mut tsunagu_kernel::TenantTx,
+    member: tsunagu_kernel::MemberId,
+) -> std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<(), tsunagu_kernel::DbError>> + Send + '_>,
+> {
+    Box::pin(queries::activity::record_seen(tx, member))
+}
+
 pub fn routes() -> tsunagu_web::routes::Routes {
     use handlers::*;
     use tsunagu_authz::Permission::*;

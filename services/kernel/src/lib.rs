@@ -3,6 +3,7 @@
 //! database: [`db::Db::begin_tenant`] (a [`db::TenantTx`] that row-level security scopes to one
 //! tenant) and [`db::Db::begin_platform`] (platform tables only). `kernel` never imports axum.
 
+pub mod activity;
 pub mod audit;
 pub mod config;
 pub mod db;

@@ -6,6 +6,7 @@
 //! has no route into conversations; a report keeps a copy of the reported text for it. See
 //! docs/MESSAGES.md.
 
+pub mod activity;
 pub mod live;
 pub mod queries;
 

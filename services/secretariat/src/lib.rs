@@ -13,7 +13,6 @@ use axum::routing::{get, post};
 
 pub const TEMPLATES: &[tsunagu_web::templates::EmbeddedTemplate] = tsunagu_web::templates![
     "home/index.html",
-    "secretariat/dashboard.html",
     "secretariat/approvals.html",
     "secretariat/invitations.html",
     "secretariat/members.html",
@@ -25,7 +24,6 @@ pub fn routes() -> tsunagu_web::routes::Routes {
     use handlers::*;
     use tsunagu_authz::Permission::*;
     tsunagu_web::routes::Routes::new()
-        .member("/secretariat", ManageMembers, get(show_dashboard))
         .member(
             "/secretariat/approvals",
             ManageApprovals,

@@ -4,6 +4,7 @@
 //! the results as server-rendered bar charts, filtered by member kind or by another question's
 //! answer. See docs/SURVEYS.md for the model and the anonymity guarantee.
 
+pub mod activity;
 pub mod answering;
 pub mod answers;
 pub mod builder;

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use sqlx::types::Json;
 use tsunagu_kernel::{Db, DbError, TenantId};
 
-use crate::registry::{Branding, Features, ProfileField, Signup, TenantStatus};
+use crate::registry::{Branding, Features, Level3Thresholds, ProfileField, Signup, TenantStatus};
 use crate::slug::Slug;
 
 /// The file as written. Unknown keys are errors, so a typo never passes silently.
@@ -37,6 +37,8 @@ struct RawTenantFile {
     profile_fields: Vec<ProfileField>,
     #[serde(default)]
     email_defaults: crate::EmailDefaults,
+    #[serde(default)]
+    level3: Level3Thresholds,
 }
 
 #[derive(Debug, Deserialize)]
@@ -78,6 +80,7 @@ pub struct TenantDeclaration {
     pub features: Features,
     pub profile_fields: Vec<ProfileField>,
     pub email_defaults: crate::EmailDefaults,
+    pub level3: Level3Thresholds,
 }
 
 /// One problem in one file.
@@ -277,6 +280,12 @@ pub fn parse_tenant_file(path: &Path, text: &str) -> Result<TenantDeclaration, V
             "must be 30 to 3650 days".into(),
         ));
     }
+    if raw.level3.level3_member_share_percent > 100 {
+        errors.push(error(
+            "level3.level3_member_share_percent",
+            "must be a percentage, 0 to 100".into(),
+        ));
+    }
     for category in raw.email_defaults.invalid() {
         errors.push(error(
             &format!("email_defaults.{category}"),
@@ -351,6 +360,7 @@ pub fn parse_tenant_file(path: &Path, text: &str) -> Result<TenantDeclaration, V
             features: raw.features,
             profile_fields: raw.profile_fields,
             email_defaults: raw.email_defaults,
+            level3: raw.level3,
         }),
         _ => Err(errors),
     }
@@ -436,22 +446,22 @@ pub async fn apply_declarations(
         let created: Option<bool> = sqlx::query_scalar(
             "insert into platform.tenants \
                               (id, slug, name, status, default_locale, plan, branding, features, signup, profile_fields, \
-                               email_defaults, time_zone) \
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+                               email_defaults, time_zone, level3) \
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
              on conflict (slug) do update set \
                name = excluded.name, status = excluded.status, \
                default_locale = excluded.default_locale, plan = excluded.plan, \
                time_zone = excluded.time_zone, \
                branding = excluded.branding, features = excluded.features, \
                               signup = excluded.signup, profile_fields = excluded.profile_fields, \
-               email_defaults = excluded.email_defaults, updated_at = now() \
+               email_defaults = excluded.email_defaults, level3 = excluded.level3, updated_at = now() \
              where (tenants.name, tenants.status, tenants.default_locale, tenants.plan, \
                     tenants.branding, tenants.features, tenants.signup, tenants.profile_fields, \
-                    tenants.email_defaults, tenants.time_zone) \
+                    tenants.email_defaults, tenants.time_zone, tenants.level3) \
                    is distinct from \
                    (excluded.name, excluded.status, excluded.default_locale, excluded.plan, \
                     excluded.branding, excluded.features, excluded.signup, excluded.profile_fields, \
-                    excluded.email_defaults, excluded.time_zone) \
+                    excluded.email_defaults, excluded.time_zone, excluded.level3) \
              returning (xmax = 0)",
         )
         .bind(TenantId::new())
@@ -466,6 +476,7 @@ pub async fn apply_declarations(
         .bind(Json(&d.profile_fields))
         .bind(Json(&d.email_defaults))
         .bind(&d.time_zone)
+        .bind(Json(&d.level3))
         .fetch_optional(tx.conn())
         .await
         .map_err(DbError::from)?;

@@ -17,6 +17,7 @@ pub mod time_zone;
 pub use email::{EmailCategory, EmailDefaults, EmailDelivery};
 pub use host::{classify_host, HostTarget};
 pub use registry::{
-    Branding, Features, ProfileField, Signup, Tenant, TenantRegistry, TenantStatus,
+    Branding, Features, Level3Thresholds, ProfileField, Signup, Tenant, TenantRegistry,
+    TenantStatus,
 };
 pub use slug::Slug;

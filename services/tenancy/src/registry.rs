@@ -85,6 +85,29 @@ impl Default for Features {
     }
 }
 
+/// What turns a month's figures into level 1, 2 or 3 (tenant-config `[level3]`, docs/LEVEL3.md).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Level3Thresholds {
+    /// Things started in a month (posts, 募集, events, conversations) from which the network is
+    /// in use: level 2.
+    pub level2_min_started: u32,
+    /// Percentage of those started by members rather than the secretariat, for level 3.
+    pub level3_member_share_percent: u32,
+    /// First contacts between members in the month, for level 3.
+    pub level3_min_first_contacts: u32,
+}
+
+impl Default for Level3Thresholds {
+    fn default() -> Self {
+        Self {
+            level2_min_started: 10,
+            level3_member_share_percent: 50,
+            level3_min_first_contacts: 10,
+        }
+    }
+}
+
 /// How people join.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(default)]
@@ -120,6 +143,7 @@ pub struct Tenant {
     pub profile_fields: Vec<ProfileField>,
     /// Email for members who have not chosen, per category.
     pub email_defaults: crate::EmailDefaults,
+    pub level3: Level3Thresholds,
 }
 
 #[derive(sqlx::FromRow)]
@@ -136,6 +160,7 @@ struct TenantRow {
     signup: Json<Signup>,
     profile_fields: Json<Vec<ProfileField>>,
     email_defaults: Json<crate::EmailDefaults>,
+    level3: Json<Level3Thresholds>,
 }
 
 impl From<TenantRow> for Tenant {
@@ -157,13 +182,14 @@ impl From<TenantRow> for Tenant {
             signup: row.signup.0,
             profile_fields: row.profile_fields.0,
             email_defaults: row.email_defaults.0,
+            level3: row.level3.0,
         }
     }
 }
 
 const TENANT_COLUMNS: &str =
         "t.id, t.slug, t.name, t.status, t.default_locale, t.time_zone, t.plan, t.branding, t.features, t.signup, t.profile_fields, \
-     t.email_defaults";
+          t.email_defaults, t.level3";
 
 pub async fn find_by_slug(tx: &mut PlatformTx, slug: &str) -> Result<Option<Tenant>, DbError> {
     let row: Option<TenantRow> = sqlx::query_as(&format!(

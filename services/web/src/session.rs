@@ -52,7 +52,9 @@ pub struct SessionStore {
     load_script: std::sync::Arc<redis::Script>,
 }
 
-/// Loads a session and, in the same round trip, the member's cached unread counts (the header's
+/// Loads a session and, in the same round trip, whether this is the member's first request of
+/// the (UTC) day (a small per-member key holds the day last seen, so the database hears of a
+/// visit once a day, not on every request), the member's cached unread counts (the header's
 /// notification and message badges on every signed-in page, one key "<notifications> <messages>") and the tenant's content versions (which tell the
 /// process-local caches whether they are current, see [`crate::versions`]). The count's key is
 /// named by the member id inside the session, which only the server side of Redis can see
@@ -63,10 +65,16 @@ local raw = redis.call('GETEX', KEYS[1], 'EX', ARGV[1])
 if not raw then return false end
 local ok, data = pcall(cjson.decode, raw)
 local unread = false
+local first_today = 0
 if ok and type(data) == 'table' and type(data.member_id) == 'string' then
   unread = redis.call('GET', ARGV[2] .. data.member_id)
+  local seen_key = ARGV[3] .. data.member_id
+  if redis.call('GET', seen_key) ~= ARGV[4] then
+    redis.call('SET', seen_key, ARGV[4], 'EX', 172800)
+    first_today = 1
+  end
 end
-return {raw, unread, redis.call('HGETALL', KEYS[2])}
+return {raw, unread, redis.call('HGETALL', KEYS[2]), first_today}
 "#;
 
 /// A loaded session with the member's cached unread counts (`None`: not cached) and the tenant's
@@ -75,6 +83,8 @@ pub struct LoadedSession {
     pub data: SessionData,
     pub cached_unread: Option<UnreadCounts>,
     pub versions: TenantVersions,
+    /// The member's first request today: record the visit.
+    pub first_today: bool,
 }
 
 fn session_key(tenant: TenantId, id: &str) -> String {
@@ -134,15 +144,18 @@ impl SessionStore {
         }
         let key = session_key(tenant, id);
         let mut conn = self.redis.clone();
-        let found: Option<(String, Option<String>, Vec<String>)> = self
+        let today = OffsetDateTime::now_utc().date().to_string();
+        let found: Option<(String, Option<String>, Vec<String>, i64)> = self
             .load_script
             .key(&key)
             .key(versions_key(tenant))
             .arg(IDLE_TIMEOUT.as_secs())
             .arg(unread_key_prefix(tenant))
+            .arg(format!("t:{{{tenant}}}:seen:"))
+            .arg(today)
             .invoke_async(&mut conn)
             .await?;
-        let Some((raw, cached_unread, versions)) = found else {
+        let Some((raw, cached_unread, versions, first_today)) = found else {
             return Ok(None);
         };
         let data: SessionData = match serde_json::from_str(&raw) {
@@ -158,6 +171,7 @@ impl SessionStore {
             data,
             cached_unread: cached_unread.as_deref().and_then(UnreadCounts::parse),
             versions: TenantVersions::from_flat(versions),
+            first_today: first_today == 1,
         }))
     }
 
@@ -265,7 +279,11 @@ pub async fn load_session(
                     data,
                     cached_unread,
                     versions,
+                    first_today,
                 })) => {
+                    if first_today {
+                        record_seen(&state, tenant, data.member_id);
+                    }
                     tracing::Span::current()
                         .record("member.id", tracing::field::display(data.member_id));
                     let unread = match cached_unread {
@@ -289,6 +307,35 @@ pub async fn load_session(
         }
     }
     next.run(request).await
+}
+
+/// Stores, in the member's tenant transaction, that they were seen now (identity's hook).
+pub type MemberSeen = for<'a> fn(
+    &'a mut tsunagu_kernel::TenantTx,
+    tsunagu_kernel::MemberId,
+) -> std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<(), tsunagu_kernel::DbError>> + Send + 'a>,
+>;
+
+/// Writes the day's first visit in the background: the page does not wait for it, and a failure
+/// only costs one day's "last seen" (the Redis mark is already set), never the request.
+fn record_seen(state: &crate::AppState, tenant: TenantId, member: MemberId) {
+    let state = state.clone();
+    tokio::spawn(async move {
+        let recorded: Result<(), tsunagu_kernel::DbError> = async {
+            let mut tx = state
+                .db
+                .begin_tenant(tenant, tsunagu_kernel::Actor::Member(member))
+                .await?;
+            (state.member_seen)(&mut tx, member).await?;
+            tx.commit().await?;
+            Ok(())
+        }
+        .await;
+        if let Err(error) = recorded {
+            tracing::warn!(error = %error, "last seen not recorded");
+        }
+    });
 }
 
 /// Counts something unread of a member in their tenant transaction (a header badge). The web kit

@@ -47,6 +47,8 @@ pub struct AppStateInner {
     pub unread_messages: crate::session::UnreadCounter,
     /// What the home page points a member to (see [`Features`]).
     pub home_items: HomeItems,
+    /// Records a member's first request of the day (identity's, see [`Features`]).
+    pub member_seen: crate::session::MemberSeen,
 }
 
 /// Something the home page points a signed-in member to: an open survey they have not answered
@@ -81,6 +83,8 @@ pub struct Features {
     pub unread_messages: crate::session::UnreadCounter,
     /// What the home page points a member to (surveys' open surveys).
     pub home_items: HomeItems,
+    /// Stores when a member was last seen (for "active in the last 30 days").
+    pub member_seen: crate::session::MemberSeen,
 }
 
 /// Process-local caches owned by feature crates, which the web kit cannot name: one value of
@@ -184,6 +188,7 @@ impl AppState {
             unread_notifications: features.unread_notifications,
             unread_messages: features.unread_messages,
             home_items: features.home_items,
+            member_seen: features.member_seen,
         })))
     }
 

@@ -1,6 +1,7 @@
 //! SQL for members, their one-time tokens and invitations. Every function takes a `TenantTx` and
 //! names the tenant explicitly (indexes lead on tenant_id); RLS backs every one of them.
 
+pub mod activity;
 pub mod consent;
 pub mod profile;
 

@@ -19,44 +19,10 @@ use tsunagu_web::{AppError, AppState, Authorized, CurrentMember, Page};
 use forms::{
     split_addresses, InviteForm, RejectForm, RoleForm, StatusForm, MAX_INVITATIONS_PER_BATCH,
 };
-use views::{render_approvals, render_invitations, Counts, MemberRow};
+use views::{render_approvals, render_invitations, MemberRow};
 
 fn back(path: &str, notice: &str) -> Response {
     axum::response::IntoResponse::into_response(Redirect::to(&format!("{path}?notice={notice}")))
-}
-
-pub async fn show_dashboard(
-    State(state): State<AppState>,
-    member: Authorized,
-    page: Page,
-) -> Result<Response, AppError> {
-    let mut tx = member.begin(&state).await?;
-    let by_status = queries::count_by_status(&mut tx).await?;
-    let invitations = queries::list_open_invitations(&mut tx).await?;
-    tx.commit().await?;
-    let count = |s: &str| {
-        by_status
-            .iter()
-            .find(|(k, _)| k == s)
-            .map(|(_, n)| *n)
-            .unwrap_or(0)
-    };
-    let counts = Counts {
-        pending_approval: count("pending_approval"),
-        active: count("active"),
-        suspended: count("suspended"),
-        open_invitations: invitations.len(),
-    };
-    render_page(
-        &state,
-        &page,
-        "secretariat/dashboard.html",
-        StatusCode::OK,
-        |c| {
-            c.insert("counts", &counts);
-            c.insert("section", "dashboard");
-        },
-    )
 }
 
 pub async fn list_approvals(

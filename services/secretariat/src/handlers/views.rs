@@ -1,4 +1,4 @@
-//! What the secretariat area shows: the dashboard's counts, the approval queue, open invitations
+//! What the secretariat area shows: the approval queue, open invitations
 //! and the member list.
 
 use axum::http::StatusCode;
@@ -12,14 +12,6 @@ use tsunagu_web::forms::{render_page, FieldErrors};
 use tsunagu_web::{AppError, AppState, Page};
 
 use super::forms::InviteForm;
-
-#[derive(Serialize)]
-pub(super) struct Counts {
-    pub(super) pending_approval: i64,
-    pub(super) active: i64,
-    pub(super) suspended: i64,
-    pub(super) open_invitations: usize,
-}
 
 #[derive(Serialize)]
 struct PendingView {
