@@ -59,6 +59,7 @@ fn the_harness_runs_end_to_end_on_tiny_data() {
         "survey_answer_large",
         "messages_large",
         "conversation_large",
+        "workspace_large",
         "events_large",
         "event_large",
         "landing_small",
@@ -119,7 +120,15 @@ fn the_harness_runs_end_to_end_on_tiny_data() {
         flood["server_errors"] == 0,
         "the flood's searches were answered 200 or 503, never another 5xx: {flood}"
     );
-    assert_eq!(report["budgets"].as_array().unwrap().len(), 9);
+    let budgets = report["budgets"].as_array().unwrap();
+    assert_eq!(budgets.len(), 10);
+    assert!(
+        budgets.iter().any(|b| b["name"]
+            .as_str()
+            .unwrap()
+            .starts_with("Secretariat workspace home p99")),
+        "the dashboard's budget is checked"
+    );
     // The weekly digest of the smoke shape's large tenant: every member dealt with, in one run.
     let digest = &report["digest"];
     assert_eq!(digest["members"].as_u64(), Some(300), "{digest}");

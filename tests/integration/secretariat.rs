@@ -27,7 +27,9 @@ const PAGES: &[&str] = &[
     "/secretariat/approvals",
     "/secretariat/invitations",
     "/secretariat/members",
+    "/secretariat/members.csv",
     "/secretariat/audit",
+    "/secretariat/audit.csv",
 ];
 
 #[tokio::test]
@@ -487,4 +489,182 @@ async fn suspending_or_removing_ends_sessions_and_roles_apply_at_once() {
         audit.body.matches("<tr").count() >= 5,
         "role, suspend, reactivate and remove are audited"
     );
+}
+
+#[tokio::test]
+async fn the_member_list_filters_pages_and_exports_what_it_shows() {
+    let app = app().await;
+    secretariat(&app, "demo", "office@demo.example.co.jp").await;
+    let sato =
+        crate::community::member(&app, "demo", "sato@example.jp", "佐藤 花子", "alumni").await;
+    let tanaka = crate::community::member(
+        &app,
+        "demo",
+        "tanaka@demo.example.co.jp",
+        "田中 健",
+        "employee",
+    )
+    .await;
+    // A name a spreadsheet would run as a formula.
+    crate::community::member(
+        &app,
+        "demo",
+        "formula@example.jp",
+        "=HYPERLINK(\"x\")",
+        "alumni",
+    )
+    .await;
+    crate::community::member(&app, "acme", "sato@example.org", "佐藤 Other", "alumni").await;
+    crate::digest::exec(
+        &app,
+        &format!(
+            "update members set last_seen_at = now() - interval '100 days' where id = '{sato}'"
+        ),
+    )
+    .await;
+    crate::digest::exec(
+        &app,
+        &format!(
+            "update members set last_seen_at = now() - interval '1 day' where id = '{tanaka}'"
+        ),
+    )
+    .await;
+
+    let mut office = app.client("demo.localhost");
+    office.sign_in("office@demo.example.co.jp", PASSWORD).await;
+    let page = office.get("/secretariat/members?q=佐藤&kind=alumni").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("佐藤 花子"));
+    assert!(!page.body.contains("田中 健") && !page.body.contains("佐藤 Other"));
+    let employees = office
+        .get("/secretariat/members?kind=employee&role=member")
+        .await;
+    assert!(employees.body.contains("田中 健") && !employees.body.contains("佐藤 花子"));
+    let idle = office.get("/secretariat/members?seen=idle90").await.body;
+    assert!(idle.contains("佐藤 花子"), "not seen for 100 days");
+    let recent = office.get("/secretariat/members?seen=30d").await.body;
+    assert!(!recent.contains("佐藤 花子") && recent.contains("田中 健"));
+    let never = office.get("/secretariat/members?seen=never").await.body;
+    assert!(never.contains("formula@example.jp") && !never.contains("田中 健"));
+    // Nonsense filters are ignored, not refused.
+    let lenient = office
+        .get("/secretariat/members?kind=robot&joined=1y&after=x.y")
+        .await;
+    assert_eq!(lenient.status, StatusCode::OK);
+    assert!(lenient.body.contains("田中 健"));
+
+    let csv = office.get("/secretariat/members.csv?kind=alumni").await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
+    assert!(csv.body.starts_with('\u{feff}'), "a BOM for Excel");
+    let lines: Vec<&str> = csv.body.trim_start_matches('\u{feff}').lines().collect();
+    assert!(lines[0].starts_with("氏名,ふりがな"), "{}", lines[0]);
+    assert_eq!(lines.len(), 3, "a header and the two alumni: {lines:?}");
+    assert!(
+        csv.body.contains("\"'=HYPERLINK(\"\"x\"\")\""),
+        "the formula is defused"
+    );
+    assert!(!csv.body.contains("田中 健") && !csv.body.contains("Other"));
+    let audit = office.get("/secretariat/audit?area=member").await.body;
+    assert!(
+        audit.contains("メンバー一覧をエクスポート"),
+        "the export is audited"
+    );
+}
+
+#[tokio::test]
+async fn pages_of_members_follow_each_other_without_gaps() {
+    let app = app().await;
+    secretariat(&app, "demo", "office@demo.example.co.jp").await;
+    crate::digest::exec(
+        &app,
+        "insert into members (tenant_id, id, email, email_normalized, password_hash, kind, status, \
+           name_kanji, created_at) \
+         select app.current_tenant_id(), gen_random_uuid(), 'p' || n || '@example.jp', \
+           'p' || n || '@example.jp', 'x', 'alumni', 'active', '会員' || n, \
+           now() - n * interval '1 minute' \
+         from generate_series(1, 150) n",
+    )
+    .await;
+    let mut office = app.client("demo.localhost");
+    office.sign_in("office@demo.example.co.jp", PASSWORD).await;
+    let first = office.get("/secretariat/members?kind=alumni").await.body;
+    let count = |body: &str| {
+        (1..=150)
+            .filter(|n| body.contains(&format!(": 会員{n}</span>")))
+            .count()
+    };
+    assert_eq!(count(&first), 100);
+    let next = first
+        .split("href=\"")
+        // Autoescaped as every template value is.
+        .find_map(|s| s.strip_prefix("&#x2F;secretariat&#x2F;members?kind=alumni&amp;after="))
+        .and_then(|s| s.split('"').next())
+        .expect("a next-page link keeping the filter");
+    let second = office
+        .get(&format!("/secretariat/members?kind=alumni&after={next}"))
+        .await
+        .body;
+    assert_eq!(count(&second), 50);
+    assert!(
+        (1..=150).all(|n| {
+            let needle = format!(": 会員{n}</span>");
+            first.contains(&needle) != second.contains(&needle)
+        }),
+        "every member on exactly one page"
+    );
+}
+
+#[tokio::test]
+async fn the_audit_log_is_append_only_searchable_and_exported() {
+    let app = app().await;
+    secretariat(&app, "demo", "office@demo.example.co.jp").await;
+    let member = active_member(&app, "demo", "member@example.jp").await;
+    let mut office = app.client("demo.localhost");
+    office.sign_in("office@demo.example.co.jp", PASSWORD).await;
+    let r = office
+        .post(
+            &format!("/secretariat/members/{member}/role"),
+            &[("role", "secretariat")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+
+    // The application may add to the log and read it, never change or delete it.
+    let tenant = app.tenant_id("demo").await;
+    for statement in [
+        "update audit_events set action = 'member.approved'",
+        "delete from audit_events",
+        "truncate audit_events",
+    ] {
+        let mut tx = app
+            .state
+            .db
+            .begin_tenant(tenant, tsunagu_kernel::Actor::System)
+            .await
+            .unwrap();
+        let error = sqlx::query(statement)
+            .execute(tx.conn())
+            .await
+            .expect_err(statement);
+        assert!(
+            error.to_string().contains("permission denied"),
+            "{statement}: {error}"
+        );
+    }
+
+    let log = office.get("/secretariat/audit?q=会員").await.body;
+    assert!(log.contains("権限を変更"), "found by the subject's name");
+    assert!(log.contains("member → secretariat"), "before and after");
+    let none = office.get("/secretariat/audit?area=survey").await.body;
+    assert!(!none.contains("権限を変更"));
+    let future = office.get("/secretariat/audit?from=2999-01-01").await.body;
+    assert!(future.contains("条件に合う記録はありません"));
+    let csv = office.get("/secretariat/audit.csv?area=member").await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(csv.body.starts_with('\u{feff}'));
+    assert!(csv.body.contains("権限を変更") && csv.body.contains("会員 一郎"));
+    assert!(csv
+        .body
+        .contains("\"{\"\"from\"\":\"\"member\"\",\"\"to\"\":\"\"secretariat\"\"}\""));
 }

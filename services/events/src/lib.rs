@@ -23,6 +23,7 @@ use time::OffsetDateTime;
 use tsunagu_authz::Permission;
 use tsunagu_kernel::MemberId;
 use tsunagu_web::csrf::FormToken;
+use tsunagu_web::csv::Csv;
 use tsunagu_web::dates;
 use tsunagu_web::forms::{render_page, FieldErrors};
 use tsunagu_web::{AppError, AppState, Authorized, Page, WebTx};
@@ -1298,7 +1299,7 @@ pub async fn attendees_csv(
     tx.commit().await?;
     let t = |key: &str| state.web.catalog.t(page.lang, key, &[]);
     let zone = page.zone();
-    let mut out = String::from("\u{feff}");
+    let mut out = Csv::new();
     let header: Vec<String> = [
         "events.csv.name",
         "events.csv.reading",
@@ -1313,78 +1314,28 @@ pub async fn attendees_csv(
     .iter()
     .map(|k| t(k))
     .collect();
-    csv_line(&mut out, &header);
+    out.row(&header);
     for a in rows {
-        csv_line(
-            &mut out,
-            &[
-                a.name_kanji,
-                a.name_kana,
-                a.email,
-                t(&format!("member.kind.{}", a.kind.as_str())),
-                t(&format!("events.status.{}", a.status.as_str())),
-                a.guests.to_string(),
-                a.guest_names,
-                dates::input_value(a.responded_at, zone).replace('T', " "),
-                a.checked_in_at
-                    .map(|at| dates::input_value(at, zone).replace('T', " "))
-                    .unwrap_or_default(),
-            ],
-        );
+        out.row(&[
+            a.name_kanji,
+            a.name_kana,
+            a.email,
+            t(&format!("member.kind.{}", a.kind.as_str())),
+            t(&format!("events.status.{}", a.status.as_str())),
+            a.guests.to_string(),
+            a.guest_names,
+            dates::input_value(a.responded_at, zone).replace('T', " "),
+            a.checked_in_at
+                .map(|at| dates::input_value(at, zone).replace('T', " "))
+                .unwrap_or_default(),
+        ]);
     }
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"attendees.csv\"",
-            ),
-            (header::CACHE_CONTROL, "private, no-store"),
-        ],
-        out,
-    )
-        .into_response())
-}
-
-/// One CSV record: fields quoted when needed, and a cell that a spreadsheet would run as a
-/// formula (=, +, -, @) is prefixed with an apostrophe.
-fn csv_line(out: &mut String, fields: &[String]) {
-    let cells: Vec<String> = fields
-        .iter()
-        .map(|f| {
-            let f = if f.starts_with(['=', '+', '-', '@']) {
-                format!("'{f}")
-            } else {
-                f.clone()
-            };
-            if f.contains([',', '"', '\n', '\r']) {
-                format!("\"{}\"", f.replace('"', "\"\""))
-            } else {
-                f
-            }
-        })
-        .collect();
-    out.push_str(&cells.join(","));
-    out.push_str("\r\n");
+    Ok(out.into_download("attendees.csv"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn csv_cells_are_quoted_and_formulas_defused() {
-        let mut out = String::new();
-        csv_line(
-            &mut out,
-            &[
-                "佐藤, 花子".into(),
-                "=HYPERLINK(\"x\")".into(),
-                "plain".into(),
-            ],
-        );
-        assert_eq!(out, "\"佐藤, 花子\",\"'=HYPERLINK(\"\"x\"\")\",plain\r\n");
-    }
 
     #[test]
     fn map_links_search_for_the_venue() {

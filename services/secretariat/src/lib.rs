@@ -54,7 +54,16 @@ pub fn routes() -> tsunagu_web::routes::Routes {
             ManageInvitations,
             post(revoke_invitation),
         )
-        .member("/secretariat/members", ManageMembers, get(list_members))
+        .member(
+            "/secretariat/members",
+            ManageMembers,
+            get(members::list_members),
+        )
+        .member(
+            "/secretariat/members.csv",
+            ManageMembers,
+            get(members::export_members),
+        )
         .member(
             "/secretariat/members/{id}/role",
             ManageMembers,
@@ -65,5 +74,10 @@ pub fn routes() -> tsunagu_web::routes::Routes {
             ManageMembers,
             post(update_status),
         )
-        .member("/secretariat/audit", ViewAudit, get(list_audit))
+        .member("/secretariat/audit", ViewAudit, get(audit_log::list_audit))
+        .member(
+            "/secretariat/audit.csv",
+            ViewAudit,
+            get(audit_log::export_audit),
+        )
 }

@@ -1,5 +1,5 @@
 //! A survey's answers as CSV, for a spreadsheet: UTF-8 with a byte-order mark (so that Excel
-//! reads Japanese correctly), CRLF line ends, one row per response and one column per question.
+//! reads Japanese correctly), CRLF line ends, formulas defused (`tsunagu_web::csv`), one row per response and one column per question.
 //! Named surveys start each row with the member's name, email, kind and time of sending;
 //! anonymous surveys carry no member column at all. The export is audited.
 
@@ -8,30 +8,12 @@ use std::collections::HashMap;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use tsunagu_web::csv::Csv;
 use tsunagu_web::i18n::Locale;
 use tsunagu_web::{AppError, AppState, Authorized, Page};
 
 use crate::kinds::QuestionKind;
 use crate::queries::{self, ExportRow, Question, Survey, SurveyId};
-
-/// A CSV field, quoted when it holds a comma, a quote or a line break (RFC 4180).
-fn field(value: &str) -> String {
-    if value.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", value.replace('"', "\"\""))
-    } else {
-        value.to_owned()
-    }
-}
-
-fn line(fields: &[String]) -> String {
-    let mut out = fields
-        .iter()
-        .map(|f| field(f))
-        .collect::<Vec<_>>()
-        .join(",");
-    out.push_str("\r\n");
-    out
-}
 
 /// The CSV text (with its byte-order mark). `t` translates the header and fixed answers.
 pub fn csv(
@@ -41,7 +23,7 @@ pub fn csv(
     t: impl Fn(&str) -> String,
     datetime: impl Fn(time::OffsetDateTime) -> String,
 ) -> String {
-    let mut out = String::from("\u{feff}");
+    let mut out = Csv::new();
     let mut header = Vec::new();
     if !survey.anonymous {
         for key in [
@@ -59,7 +41,7 @@ pub fn csv(
             .enumerate()
             .map(|(i, q)| format!("Q{} {}", i + 1, q.row.prompt)),
     );
-    out.push_str(&line(&header));
+    out.row(&header);
 
     let column: HashMap<_, _> = questions
         .iter()
@@ -113,10 +95,10 @@ pub fn csv(
             fields.push(first.submitted_at.map(&datetime).unwrap_or_default());
         }
         fields.extend(cells.into_iter().map(|c| c.join(" / ")));
-        out.push_str(&line(&fields));
+        out.row(&fields);
         start = end;
     }
-    out
+    out.into_string()
 }
 
 pub async fn export_csv(
@@ -155,23 +137,9 @@ pub async fn export_csv(
                 header::CONTENT_DISPOSITION,
                 format!("attachment; filename=\"survey-{id}.csv\""),
             ),
-            (header::CACHE_CONTROL, "no-store".to_owned()),
+            (header::CACHE_CONTROL, "private, no-store".to_owned()),
         ],
         text,
     )
         .into_response())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fields_are_quoted_when_they_must_be() {
-        assert_eq!(field("IT・通信"), "IT・通信");
-        assert_eq!(field("a,b"), "\"a,b\"");
-        assert_eq!(field("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(field("two\nlines"), "\"two\nlines\"");
-        assert_eq!(line(&["a".into(), "b c".into()]), "a,b c\r\n");
-    }
 }

@@ -5,6 +5,7 @@
 pub mod access;
 pub mod assets;
 pub mod csrf;
+pub mod csv;
 pub mod dates;
 pub mod error;
 pub mod forms;

@@ -3,6 +3,7 @@
 
 pub mod activity;
 pub mod consent;
+pub mod listing;
 pub mod profile;
 
 use time::{Duration, OffsetDateTime};
@@ -35,12 +36,15 @@ pub struct Member {
     pub rejection_reason: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
+    /// The member's last day of use (see `activity::record_seen`); `None`: never seen.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_seen_at: Option<OffsetDateTime>,
 }
 
-const MEMBER_COLUMNS: &str =
+pub(crate) const MEMBER_COLUMNS: &str =
     "id, email, password_hash, kind, status, role, name_kanji, name_kana, \
     name_romaji, joined_year, left_year, department, current_organisation, preferred_locale, \
-    rejection_reason, created_at";
+        rejection_reason, created_at, last_seen_at";
 
 pub struct NewMember<'a> {
     pub email: &'a str,

@@ -1,6 +1,8 @@
 //! Handlers of the secretariat area.
 
+pub mod audit_log;
 pub mod forms;
+pub mod members;
 pub mod views;
 
 use axum::extract::{Path, State};
@@ -11,15 +13,13 @@ use tsunagu_identity::email::{self, EmailSpec};
 use tsunagu_identity::queries;
 use tsunagu_kernel::audit;
 use tsunagu_kernel::{MemberId, MemberKind, MemberRole, MemberStatus, TenantTx};
-use tsunagu_web::dates;
-use tsunagu_web::forms::render_page;
 use tsunagu_web::forms::{EmailAddress, FieldErrors};
 use tsunagu_web::{AppError, AppState, Authorized, CurrentMember, Page};
 
 use forms::{
     split_addresses, InviteForm, RejectForm, RoleForm, StatusForm, MAX_INVITATIONS_PER_BATCH,
 };
-use views::{render_approvals, render_invitations, MemberRow};
+use views::{render_approvals, render_invitations};
 
 fn back(path: &str, notice: &str) -> Response {
     axum::response::IntoResponse::into_response(Redirect::to(&format!("{path}?notice={notice}")))
@@ -367,40 +367,6 @@ pub async fn revoke_invitation(
     Ok(back("/secretariat/invitations", "revoked"))
 }
 
-pub async fn list_members(
-    State(state): State<AppState>,
-    member: Authorized,
-    page: Page,
-) -> Result<Response, AppError> {
-    let mut tx = member.begin(&state).await?;
-    let rows: Vec<MemberRow> = queries::list_members(&mut tx)
-        .await?
-        .into_iter()
-        .map(|m| MemberRow {
-            is_self: m.id == member.id(),
-            joined_on: dates::date(m.created_at, page.lang, page.zone()),
-            joined_iso: dates::iso(m.created_at),
-            id: m.id,
-            name_kanji: m.name_kanji,
-            email: m.email,
-            kind: m.kind,
-            role: m.role,
-            status: m.status,
-        })
-        .collect();
-    tx.commit().await?;
-    render_page(
-        &state,
-        &page,
-        "secretariat/members.html",
-        StatusCode::OK,
-        |c| {
-            c.insert("members", &rows);
-            c.insert("section", "members");
-        },
-    )
-}
-
 pub async fn update_role(
     State(state): State<AppState>,
     member: Authorized,
@@ -491,24 +457,4 @@ pub async fn update_status(
         state.sessions.destroy_all(member.tenant.id, id).await?;
     }
     Ok(back("/secretariat/members", "saved"))
-}
-
-pub async fn list_audit(
-    State(state): State<AppState>,
-    member: Authorized,
-    page: Page,
-) -> Result<Response, AppError> {
-    let mut tx = member.begin(&state).await?;
-    let rows = crate::queries::recent_audit_events(&mut tx).await?;
-    tx.commit().await?;
-    render_page(
-        &state,
-        &page,
-        "secretariat/audit.html",
-        StatusCode::OK,
-        |c| {
-            c.insert("events", &rows);
-            c.insert("section", "audit");
-        },
-    )
 }

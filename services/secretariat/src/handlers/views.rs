@@ -120,5 +120,7 @@ pub(super) struct MemberRow {
     pub(super) status: MemberStatus,
     pub(super) joined_on: String,
     pub(super) joined_iso: String,
+    /// The member's last day of use; `None`: never seen.
+    pub(super) last_seen_on: Option<String>,
     pub(super) is_self: bool,
 }
