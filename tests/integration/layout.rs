@@ -133,6 +133,8 @@ const OWNERS: &[(&str, &str)] = &[
     ("event_organisers", "events"),
     ("event_rsvps", "events"),
     ("event_comments", "events"),
+    ("member_imports", "secretariat"),
+    ("member_import_rows", "secretariat"),
     ("engagement_days", "insights"),
     ("member_first_contacts", "insights"),
     ("engagement_cursors", "insights"),

@@ -17,6 +17,7 @@ mod hardening;
 mod host_resolution;
 mod i18n;
 mod identity;
+mod import;
 mod insights;
 mod layout;
 mod mail;

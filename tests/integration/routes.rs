@@ -261,6 +261,7 @@ fn handlers_reach_tenant_data_only_through_their_route_binding() {
         "digest/src/lib.rs",
         "events/src/jobs.rs",
         "insights/src/rollup.rs",
+        "secretariat/src/import/run.rs",
         // The loaders (demo seed, scale loader).
         "demo/src/",
     ];

@@ -56,6 +56,13 @@ pub const PERIODIC_JOBS: &[PeriodicJob] = &[
         every: Duration::from_secs(900),
         run: weekly_digest,
     },
+    // CSV imports whose run stopped (a restart): taken over once their lease has ended. A new
+    // import starts at once in the server that confirmed it.
+    PeriodicJob {
+        name: "member_imports",
+        every: Duration::from_secs(30),
+        run: member_imports,
+    },
     // The secretariat's dashboard: hourly, so today's figures are never more than an hour old.
     PeriodicJob {
         name: "engagement_rollups",
@@ -63,6 +70,12 @@ pub const PERIODIC_JOBS: &[PeriodicJob] = &[
         run: engagement_rollups,
     },
 ];
+
+fn member_imports(cx: &JobContext) -> JobRun<'_> {
+    Box::pin(tsunagu_secretariat::import::run::run_pending(
+        &cx.db, &cx.web, &cx.config,
+    ))
+}
 
 fn engagement_rollups(cx: &JobContext) -> JobRun<'_> {
     Box::pin(tsunagu_insights::rollup::refresh_all(&cx.db))

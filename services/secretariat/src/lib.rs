@@ -7,6 +7,7 @@
 
 pub mod handlers;
 pub mod home;
+pub mod import;
 pub mod queries;
 
 use axum::routing::{get, post};
@@ -18,6 +19,9 @@ pub const TEMPLATES: &[tsunagu_web::templates::EmbeddedTemplate] = tsunagu_web::
     "secretariat/members.html",
     "secretariat/audit.html",
     "secretariat/tabs.html",
+    "secretariat/import.html",
+    "secretariat/import_show.html",
+    "secretariat/import_progress.html",
 ];
 
 pub fn routes() -> tsunagu_web::routes::Routes {
@@ -73,6 +77,41 @@ pub fn routes() -> tsunagu_web::routes::Routes {
             "/secretariat/members/{id}/status",
             ManageMembers,
             post(update_status),
+        )
+        .merge(
+            tsunagu_web::routes::Routes::new()
+                .member(
+                    "/secretariat/import",
+                    ManageMembers,
+                    get(import::show_upload).post(import::upload),
+                )
+                // A file a little over the limit still arrives, so that the form can say so.
+                .with_body_limit(import::parse::MAX_FILE_BYTES * 2),
+        )
+        .member(
+            "/secretariat/import/{id}",
+            ManageMembers,
+            get(import::show_import),
+        )
+        .member(
+            "/secretariat/import/{id}/progress",
+            ManageMembers,
+            get(import::show_progress),
+        )
+        .member(
+            "/secretariat/import/{id}/mapping",
+            ManageMembers,
+            post(import::update_mapping),
+        )
+        .member(
+            "/secretariat/import/{id}/start",
+            ManageMembers,
+            post(import::start),
+        )
+        .member(
+            "/secretariat/import/{id}/failed.csv",
+            ManageMembers,
+            get(import::failed_csv),
         )
         .member("/secretariat/audit", ViewAudit, get(audit_log::list_audit))
         .member(

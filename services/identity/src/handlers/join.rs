@@ -102,6 +102,7 @@ pub async fn show_join(
             form.email = found.email.clone();
             form.kind = found.kind.to_string();
             form.invitation = query.invitation.clone();
+            prefill(&mut form, &found.profile.0);
             invitation = Some(InvitationView {
                 email: found.email,
                 kind: found.kind,
@@ -476,4 +477,30 @@ pub async fn show_check_email(
         "identity.check_email_body",
         None,
     )
+}
+
+/// Fills the join form with what the secretariat's import knew of the invited person; the
+/// person sees it and may change it.
+fn prefill(form: &mut JoinForm, profile: &serde_json::Value) {
+    let text = |key: &str| {
+        profile
+            .get(key)
+            .and_then(|v| v.as_str())
+            .unwrap_or("")
+            .to_owned()
+    };
+    let year = |key: &str| {
+        profile
+            .get(key)
+            .and_then(|v| v.as_i64())
+            .map(|y| y.to_string())
+            .unwrap_or_default()
+    };
+    form.name_kanji = text("name_kanji");
+    form.name_kana = text("name_kana");
+    form.name_romaji = text("name_romaji");
+    form.joined_year = year("joined_year");
+    form.left_year = year("left_year");
+    form.department = text("department");
+    form.current_organisation = text("current_organisation");
 }

@@ -3,6 +3,7 @@
 
 pub mod activity;
 pub mod consent;
+pub mod imports;
 pub mod listing;
 pub mod profile;
 
@@ -404,6 +405,9 @@ pub struct Invitation {
     pub sent_count: i32,
     #[serde(with = "time::serde::rfc3339")]
     pub last_sent_at: OffsetDateTime,
+    /// What an import knew of the person (name, years, department…), to prefill the join form.
+    #[serde(skip)]
+    pub profile: sqlx::types::Json<serde_json::Value>,
 }
 
 pub const INVITATION_LIFETIME: Duration = Duration::days(14);
@@ -415,7 +419,7 @@ pub async fn find_open_invitation(
 ) -> Result<Option<Invitation>, DbError> {
     let tenant_id = tx.tenant_id();
     Ok(sqlx::query_as(
-        "select id, email, kind, expires_at, sent_count, last_sent_at from invitations \
+        "select id, email, kind, expires_at, sent_count, last_sent_at, profile from invitations \
          where tenant_id = $1 and token_hash = $2 and accepted_at is null and revoked_at is null \
            and expires_at > now()",
     )
@@ -448,7 +452,7 @@ pub async fn accept_invitation(
 pub async fn list_open_invitations(tx: &mut TenantTx) -> Result<Vec<Invitation>, DbError> {
     let tenant_id = tx.tenant_id();
     Ok(sqlx::query_as(
-        "select id, email, kind, expires_at, sent_count, last_sent_at from invitations \
+        "select id, email, kind, expires_at, sent_count, last_sent_at, profile from invitations \
          where tenant_id = $1 and accepted_at is null and revoked_at is null \
          order by created_at desc limit 500",
     )
@@ -499,7 +503,7 @@ pub async fn renew_invitation(
     let invitation: Option<Invitation> = sqlx::query_as(
         "update invitations set token_hash = $3, expires_at = $4, sent_count = sent_count + 1, last_sent_at = now() \
          where tenant_id = $1 and id = $2 and accepted_at is null and revoked_at is null \
-         returning id, email, kind, expires_at, sent_count, last_sent_at",
+         returning id, email, kind, expires_at, sent_count, last_sent_at, profile",
     )
     .bind(tenant_id)
     .bind(id)
