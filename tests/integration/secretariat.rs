@@ -668,3 +668,71 @@ async fn the_audit_log_is_append_only_searchable_and_exported() {
         .body
         .contains("\"{\"\"from\"\":\"\"member\"\",\"\"to\"\":\"\"secretariat\"\"}\""));
 }
+
+#[tokio::test]
+async fn removing_a_member_says_what_it_does_first() {
+    let app = app().await;
+    secretariat(&app, "demo", "office@demo.example.co.jp").await;
+    let target = active_member(&app, "demo", "member@example.jp").await;
+    let office_id = find_member(&app, "demo", "office@demo.example.co.jp")
+        .await
+        .id;
+    let mut office = app.client("demo.localhost");
+    office.sign_in("office@demo.example.co.jp", PASSWORD).await;
+    let list = office.get("/secretariat/members").await.body;
+    assert!(
+        list.contains(&format!(
+            "href=\"&#x2F;secretariat&#x2F;members&#x2F;{target}&#x2F;remove\""
+        )) || list.contains(&format!("href=\"/secretariat/members/{target}/remove\"")),
+        "the list's Remove leads to the confirmation"
+    );
+    let page = office
+        .get(&format!("/secretariat/members/{target}/remove"))
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    for said in [
+        "会員 一郎さんを削除しますか",
+        "サインインできなくなります",
+        "本人の名前のまま残ります",
+        "利用停止",
+    ] {
+        assert!(page.body.contains(said), "{said}");
+    }
+    // Nothing changed by looking.
+    assert_eq!(
+        find_member(&app, "demo", "member@example.jp")
+            .await
+            .status
+            .as_str(),
+        "active"
+    );
+    let r = office
+        .post(
+            &format!("/secretariat/members/{target}/status"),
+            &[("action", "remove")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        find_member(&app, "demo", "member@example.jp")
+            .await
+            .status
+            .as_str(),
+        "removed"
+    );
+    // Already removed, or oneself: back to the list.
+    for id in [target, office_id] {
+        let r = office
+            .get(&format!("/secretariat/members/{id}/remove"))
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+    }
+    let unknown = uuid::Uuid::new_v4();
+    assert_eq!(
+        office
+            .get(&format!("/secretariat/members/{unknown}/remove"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+}

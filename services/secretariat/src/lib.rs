@@ -19,6 +19,7 @@ pub const TEMPLATES: &[tsunagu_web::templates::EmbeddedTemplate] = tsunagu_web::
     "secretariat/members.html",
     "secretariat/audit.html",
     "secretariat/tabs.html",
+    "secretariat/member_remove.html",
     "secretariat/import.html",
     "secretariat/import_show.html",
     "secretariat/import_progress.html",
@@ -72,6 +73,11 @@ pub fn routes() -> tsunagu_web::routes::Routes {
             "/secretariat/members/{id}/role",
             ManageMembers,
             post(update_role),
+        )
+        .member(
+            "/secretariat/members/{id}/remove",
+            ManageMembers,
+            get(members::confirm_remove),
         )
         .member(
             "/secretariat/members/{id}/status",

@@ -252,3 +252,37 @@ pub async fn export_members(
     }
     Ok(csv.into_download("members.csv"))
 }
+
+/// `GET /secretariat/members/{id}/remove`: what removing this member does, before it is done.
+pub async fn confirm_remove(
+    State(state): State<AppState>,
+    member: Authorized,
+    page: Page,
+    axum::extract::Path(id): axum::extract::Path<MemberId>,
+) -> Result<Response, AppError> {
+    let mut tx = member.begin(&state).await?;
+    let target = tsunagu_identity::queries::find_by_id(&mut tx, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    tx.commit().await?;
+    if id == member.id() {
+        return Ok(axum::response::IntoResponse::into_response(
+            axum::response::Redirect::to("/secretariat/members?notice=cannot_change_self"),
+        ));
+    }
+    if target.status == MemberStatus::Removed {
+        return Ok(axum::response::IntoResponse::into_response(
+            axum::response::Redirect::to("/secretariat/members?notice=nothing_changed"),
+        ));
+    }
+    render_page(
+        &state,
+        &page,
+        "secretariat/member_remove.html",
+        StatusCode::OK,
+        |c| {
+            c.insert("section", "members");
+            c.insert("target", &target);
+        },
+    )
+}
