@@ -201,7 +201,7 @@ pub struct Event {
     /// The cover image's key in the media store.
     pub cover_key: Option<String>,
     /// Co-organisers' names (besides the creator), in name order, joined for display.
-    pub co_organisers: Option<String>,
+    pub co_organisers: Option<Vec<String>>,
 }
 
 impl Event {
@@ -225,7 +225,7 @@ const EVENT_COLUMNS: &str = "e.id, e.title, e.description_html, e.starts_at, e.e
      where o.tenant_id = e.tenant_id and o.event_id = e.id and o.member_id = $3)) as organiser, \
    mine.status as my_status, mine.guests as my_guests, mine.guest_names as my_guest_names, \
       (mine.checked_in_at is not null) as my_checked_in, e.cover_key, \
-   (select string_agg(om.name_kanji, '、' order by om.name_kana, om.id) from event_organisers o \
+   (select array_agg(om.name_kanji order by om.name_kana, om.id) from event_organisers o \
      join members om on om.tenant_id = o.tenant_id and om.id = o.member_id \
      where o.tenant_id = e.tenant_id and o.event_id = e.id) as co_organisers";
 
