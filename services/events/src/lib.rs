@@ -133,7 +133,7 @@ struct EventView {
     my_checked_in: bool,
     /// The cover's version (its key) for the image URL, when there is one.
     cover: Option<String>,
-        /// Joined in the template with the language's list separator.
+    /// Joined in the template with the language's list separator.
     co_organisers: Vec<String>,
 }
 
@@ -192,7 +192,7 @@ fn view(event: &Event, page: &Page, now: OffsetDateTime, can_manage: bool) -> Ev
         my_guest_names: event.my_guest_names.clone().unwrap_or_default(),
         my_checked_in: event.my_checked_in,
         cover: event.cover_key.clone(),
-                co_organisers: event.co_organisers.clone().unwrap_or_default(),
+        co_organisers: event.co_organisers.clone().unwrap_or_default(),
     }
 }
 
