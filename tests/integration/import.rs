@@ -11,6 +11,7 @@ use tsunagu_kernel::Actor;
 use tsunagu_testkit::{TestApp, TestClient, Upload};
 
 use crate::identity::{active_member, app, secretariat};
+use crate::messages::demo_count;
 
 const HOST: &str = "demo.localhost";
 
@@ -68,19 +69,6 @@ async fn import(client: &mut TestClient<'_>, path: &str, send: bool) -> String {
     }
 }
 
-async fn count(app: &TestApp, sql: &str) -> i64 {
-    let tenant = app.tenant_id("demo").await;
-    let mut tx = app
-        .state
-        .db
-        .begin_tenant(tenant, Actor::System)
-        .await
-        .unwrap();
-    let n: i64 = sqlx::query_scalar(sql).fetch_one(tx.conn()).await.unwrap();
-    tx.commit().await.unwrap();
-    n
-}
-
 #[tokio::test]
 async fn a_cp932_file_from_excel_keeps_every_character() {
     let app = app().await;
@@ -130,7 +118,7 @@ async fn a_cp932_file_from_excel_keeps_every_character() {
     assert_eq!(profile["department"], "営業①～課");
     assert_eq!(profile["joined_year"], 2005);
     assert_eq!(
-        count(
+        demo_count(
             &app,
             "select count(*) from email_outbox where kind = 'invitation'"
         )
@@ -184,9 +172,12 @@ async fn utf8_files_import_once_however_often_they_are_sent() {
     assert!(client.get(&path).await.body.contains("UTF-8（BOM付き）"));
     let done = import(&mut client, &path, false).await;
     assert!(done.contains("メールは送っていません"));
-    assert_eq!(count(&app, "select count(*) from invitations").await, 2);
     assert_eq!(
-        count(
+        demo_count(&app, "select count(*) from invitations").await,
+        2
+    );
+    assert_eq!(
+        demo_count(
             &app,
             "select count(*) from email_outbox where kind = 'invitation'"
         )
@@ -195,7 +186,7 @@ async fn utf8_files_import_once_however_often_they_are_sent() {
         "no email unless asked for"
     );
     assert_eq!(
-        count(&app, "select count(*) from invitations where email_normalized = 'ken@example.jp' and kind = 'employee' and sent_count = 0").await,
+        demo_count(&app, "select count(*) from invitations where email_normalized = 'ken@example.jp' and kind = 'employee' and sent_count = 0").await,
         1
     );
 
@@ -215,7 +206,7 @@ async fn utf8_files_import_once_however_often_they_are_sent() {
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     import(&mut client, &again, true).await;
     assert_eq!(
-        count(&app, "select count(*) from invitations").await,
+        demo_count(&app, "select count(*) from invitations").await,
         2,
         "nothing new"
     );
@@ -257,8 +248,14 @@ async fn broken_files_are_refused_with_a_reason_and_nothing_is_stored() {
         "{}",
         r.status
     );
-    assert_eq!(count(&app, "select count(*) from member_imports").await, 0);
-    assert_eq!(count(&app, "select count(*) from invitations").await, 0);
+    assert_eq!(
+        demo_count(&app, "select count(*) from member_imports").await,
+        0
+    );
+    assert_eq!(
+        demo_count(&app, "select count(*) from invitations").await,
+        0
+    );
 }
 
 #[tokio::test]
@@ -318,7 +315,10 @@ async fn row_problems_show_before_and_the_failed_rows_download_after() {
         !failed.body.contains("member@example.jp"),
         "skipped rows are not failures"
     );
-    assert_eq!(count(&app, "select count(*) from invitations").await, 1);
+    assert_eq!(
+        demo_count(&app, "select count(*) from invitations").await,
+        1
+    );
     let log = client.get("/secretariat/audit?area=member").await.body;
     assert!(log.contains("CSVファイルからメンバーを取り込み"));
 }
@@ -356,7 +356,7 @@ async fn imports_belong_to_their_network_and_their_secretariat() {
         StatusCode::FORBIDDEN
     );
     assert_eq!(
-        count(
+        demo_count(
             &app,
             "select count(*) from member_imports where status = 'preview'"
         )
@@ -385,7 +385,7 @@ async fn ten_thousand_rows_import_within_a_minute() {
     println!("10,000 rows imported in {:.1} s", took.as_secs_f64());
     assert!(took < Duration::from_secs(60), "{took:?}");
     assert_eq!(
-        count(&app, "select count(*) from invitations").await,
+        demo_count(&app, "select count(*) from invitations").await,
         10_000
     );
 }

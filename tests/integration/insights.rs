@@ -30,7 +30,8 @@ fn sql_time(at: OffsetDateTime) -> String {
         .unwrap()
 }
 
-async fn month_of_network(app: &TestApp, slug: &str, month: Date) -> MonthFigures {
+/// A network's stored days from `from` on.
+async fn days_of(app: &TestApp, slug: &str, from: Date) -> Vec<tsunagu_insights::queries::DayRow> {
     let tenant = app.tenant_id(slug).await;
     let mut tx = app
         .state
@@ -38,29 +39,24 @@ async fn month_of_network(app: &TestApp, slug: &str, month: Date) -> MonthFigure
         .begin_tenant(tenant, Actor::System)
         .await
         .unwrap();
-    let days = tsunagu_insights::queries::days_since(&mut tx, month)
+    let days = tsunagu_insights::queries::days_since(&mut tx, from)
         .await
         .unwrap();
     tx.commit().await.unwrap();
-    month_figures(&days, month)
+    days
+}
+
+async fn month_of_network(app: &TestApp, slug: &str, month: Date) -> MonthFigures {
+    month_figures(&days_of(app, slug, month).await, month)
 }
 
 async fn today_row(app: &TestApp) -> tsunagu_insights::queries::DayRow {
-    let tenant = app.tenant_id("demo").await;
-    let mut tx = app
-        .state
-        .db
-        .begin_tenant(tenant, Actor::System)
+    let from = OffsetDateTime::now_utc().date() - Duration::days(400);
+    days_of(app, "demo", from)
         .await
-        .unwrap();
-    let days = tsunagu_insights::queries::days_since(
-        &mut tx,
-        OffsetDateTime::now_utc().date() - Duration::days(400),
-    )
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
-    days.last().cloned().expect("a year of days")
+        .last()
+        .cloned()
+        .expect("a year of days")
 }
 
 /// Several statements, one at a time (a prepared statement holds one).

@@ -83,6 +83,23 @@ async fn render_index(
     })
 }
 
+/// The upload form again with why the file was refused (nothing was stored).
+async fn refuse(
+    state: &AppState,
+    page: &Page,
+    member: &Authorized,
+    error: FileError,
+) -> Result<Response, AppError> {
+    render_index(
+        state,
+        page,
+        member,
+        Some(error.message_key()),
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await
+}
+
 pub async fn show_upload(
     State(state): State<AppState>,
     member: Authorized,
@@ -104,16 +121,8 @@ pub async fn upload(
         let field = match multipart.next_field().await {
             Ok(Some(field)) => field,
             Ok(None) => break,
-            Err(_) => {
-                return render_index(
-                    &state,
-                    &page,
-                    &member,
-                    Some(FileError::TooLarge.message_key()),
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                )
-                .await
-            }
+            // Past the body limit: the form says the file is too large.
+            Err(_) => return refuse(&state, &page, &member, FileError::TooLarge).await,
         };
         if field.name() == Some("file") {
             let name = field
@@ -127,42 +136,16 @@ pub async fn upload(
                 .unwrap_or_else(|| "members.csv".to_owned());
             match field.bytes().await {
                 Ok(bytes) => file = Some((name, bytes.to_vec())),
-                Err(_) => {
-                    return render_index(
-                        &state,
-                        &page,
-                        &member,
-                        Some(FileError::TooLarge.message_key()),
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                    )
-                    .await
-                }
+                Err(_) => return refuse(&state, &page, &member, FileError::TooLarge).await,
             }
         }
     }
     let Some((file_name, bytes)) = file else {
-        return render_index(
-            &state,
-            &page,
-            &member,
-            Some(FileError::Empty.message_key()),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
+        return refuse(&state, &page, &member, FileError::Empty).await;
     };
-    let read = read_file(&bytes);
-    let (encoding, delimiter, mut records) = match read {
+    let (encoding, delimiter, mut records) = match read_file(&bytes) {
         Ok(read) => read,
-        Err(error) => {
-            return render_index(
-                &state,
-                &page,
-                &member,
-                Some(error.message_key()),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
+        Err(error) => return refuse(&state, &page, &member, error).await,
     };
     let data = records.split_off(1);
     let headers = records.remove(0);
