@@ -189,6 +189,10 @@ async fn utf8_files_import_once_however_often_they_are_sent() {
         demo_count(&app, "select count(*) from invitations where email_normalized = 'ken@example.jp' and kind = 'employee' and sent_count = 0").await,
         1
     );
+    // They wait in Invitations, marked as not sent, with "send" rather than "resend".
+    let waiting = client.get("/secretariat/invitations").await.body;
+    assert_eq!(waiting.matches("未送信").count(), 2);
+    assert!(waiting.contains(">送信<span class=\"visually-hidden\">: ken@example.jp</span>"));
 
     // The same people again, as UTF-8 without a BOM: already invited, nothing to import.
     let again = import_path(
