@@ -156,6 +156,11 @@ async fn the_other_tenants_ids_are_not_found() {
         let r = demo_office.post(&path, &fields).await;
         assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}");
     }
+    let confirm = format!("/secretariat/members/{acme_member}/remove");
+    assert_eq!(
+        demo_office.get(&confirm).await.status,
+        StatusCode::NOT_FOUND
+    );
     // Nothing changed in acme.
     assert_eq!(
         find_member(&app, "acme", "victim@example.org").await.status,

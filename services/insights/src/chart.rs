@@ -49,6 +49,9 @@ pub struct Chart {
     pub left: f64,
     pub right: f64,
     pub baseline: f64,
+    /// The value at the top of the plot (the axis maximum).
+    #[serde(skip)]
+    top: f64,
     pub y_ticks: Vec<Tick>,
     pub x_ticks: Vec<Tick>,
     pub series: Vec<SeriesView>,
@@ -129,6 +132,7 @@ fn frame(labels: &[String], series: &[Series], percent: bool) -> Chart {
         left: LEFT,
         right: WIDTH - RIGHT,
         baseline,
+        top,
         y_ticks,
         x_ticks: Vec::new(),
         series: Vec::new(),
@@ -154,15 +158,14 @@ fn x_ticks(labels: &[String], at: impl Fn(usize) -> f64) -> Vec<Tick> {
         .collect()
 }
 
-fn y_of(value: f64, chart: &Chart, top: f64) -> f64 {
+fn y_of(value: f64, chart: &Chart) -> f64 {
     let plot_height = chart.baseline - TOP;
-    chart.baseline - value / top * plot_height
+    chart.baseline - value / chart.top * plot_height
 }
 
 /// Lines over evenly spaced labels. `percent` fixes the axis at 0–100 %.
 pub fn lines(labels: &[String], series: &[Series], percent: bool) -> Chart {
     let mut chart = frame(labels, series, percent);
-    let top = axis_max(series, percent);
     let count = labels.len();
     let span = chart.right - chart.left;
     let x_of = |i: usize| {
@@ -194,7 +197,7 @@ pub fn lines(labels: &[String], series: &[Series], percent: bool) -> Chart {
             };
             for (i, value) in s.values.iter().enumerate().take(count) {
                 match value {
-                    Some(v) => run.push((x_of(i), y_of(*v, &chart, top))),
+                    Some(v) => run.push((x_of(i), y_of(*v, &chart))),
                     None => flush(&mut run),
                 }
             }
@@ -213,7 +216,6 @@ pub fn lines(labels: &[String], series: &[Series], percent: bool) -> Chart {
 /// Grouped bars, one group per label.
 pub fn bars(labels: &[String], series: &[Series], percent: bool) -> Chart {
     let mut chart = frame(labels, series, percent);
-    let top = axis_max(series, percent);
     let count = labels.len().max(1);
     let group = (chart.right - chart.left) / count as f64;
     let gap = group * 0.2;
@@ -234,7 +236,7 @@ pub fn bars(labels: &[String], series: &[Series], percent: bool) -> Chart {
                 .take(count)
                 .filter_map(|(i, v)| v.map(|v| (i, v)))
                 .map(|(i, v)| {
-                    let y = y_of(v, &chart, top);
+                    let y = y_of(v, &chart);
                     Bar {
                         x: chart.left + group * i as f64 + gap / 2.0 + bar_width * k as f64,
                         y,
@@ -246,17 +248,6 @@ pub fn bars(labels: &[String], series: &[Series], percent: bool) -> Chart {
         })
         .collect();
     chart
-}
-
-fn axis_max(series: &[Series], percent: bool) -> f64 {
-    if percent {
-        return 100.0;
-    }
-    let max = series
-        .iter()
-        .flat_map(|s| s.values.iter().flatten())
-        .fold(0.0f64, |m, v| m.max(*v));
-    nice_scale(max).0
 }
 
 #[cfg(test)]

@@ -286,16 +286,16 @@ pub async fn show_workspace(
         rates
             .iter()
             .filter(|r: &&RateRow| r.kind == kind)
-            .map(|r| RateView {
-                title: r.title.clone(),
-                on: tsunagu_web::dates::date(r.at, page.lang, zone),
-                numerator: r.numerator,
-                denominator: r.denominator,
-                percent_text: percent(r.numerator, r.denominator)
-                    .map_or_else(|| "–".to_owned(), |p| p.to_string()),
-                bar: percent(r.numerator, r.denominator)
-                    .unwrap_or(0)
-                    .clamp(0, 100),
+            .map(|r| {
+                let share = percent(r.numerator, r.denominator);
+                RateView {
+                    title: r.title.clone(),
+                    on: tsunagu_web::dates::date(r.at, page.lang, zone),
+                    numerator: r.numerator,
+                    denominator: r.denominator,
+                    percent_text: share.map_or_else(|| "–".to_owned(), |p| p.to_string()),
+                    bar: share.unwrap_or(0).clamp(0, 100),
+                }
             })
             .collect()
     };

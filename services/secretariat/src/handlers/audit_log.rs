@@ -9,10 +9,10 @@ use serde::{Deserialize, Serialize};
 use time::{Date, Duration};
 use tsunagu_web::csv::Csv;
 use tsunagu_web::dates::{self, Zone};
-use tsunagu_web::error::percent_encode;
 use tsunagu_web::forms::render_page;
 use tsunagu_web::{AppError, AppState, Authorized, Page};
 
+use super::forms::{query_string, with_query};
 use crate::queries::{self, AuditFilter};
 
 /// Shown on the page; the export takes everything the filter selects.
@@ -89,17 +89,12 @@ impl AuditQuery {
 
 impl Chosen {
     fn query_string(&self) -> String {
-        [
-            ("q", &self.q),
-            ("area", &self.area),
-            ("from", &self.from),
-            ("to", &self.to),
-        ]
-        .iter()
-        .filter(|(_, v)| !v.is_empty())
-        .map(|(k, v)| format!("{k}={}", percent_encode(v)))
-        .collect::<Vec<_>>()
-        .join("&")
+        query_string(&[
+            ("q", self.q.as_str()),
+            ("area", self.area.as_str()),
+            ("from", self.from.as_str()),
+            ("to", self.to.as_str()),
+        ])
     }
 }
 
@@ -114,11 +109,7 @@ pub async fn list_audit(
     let rows = queries::audit_events(&mut tx, &filter, PAGE_LIMIT).await?;
     tx.commit().await?;
     let query_string = chosen.query_string();
-    let csv_url = if query_string.is_empty() {
-        "/secretariat/audit.csv".to_owned()
-    } else {
-        format!("/secretariat/audit.csv?{query_string}")
-    };
+    let csv_url = with_query("/secretariat/audit.csv", &query_string);
     render_page(
         &state,
         &page,

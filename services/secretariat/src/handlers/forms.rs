@@ -45,6 +45,26 @@ pub struct StatusForm {
     pub(super) action: String,
 }
 
+/// A filter's query string from its non-empty values, for "next page" and export links that
+/// keep the filter (`q=%E4%BD%90&kind=alumni`).
+pub(super) fn query_string(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| format!("{k}={}", tsunagu_web::error::percent_encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// `path` with `query` appended when there is one.
+pub(super) fn with_query(path: &str, query: &str) -> String {
+    if query.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?{query}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::split_addresses;

@@ -12,10 +12,10 @@ use tsunagu_identity::queries::Member;
 use tsunagu_kernel::{audit, MemberId, MemberKind, MemberRole, MemberStatus};
 use tsunagu_web::csv::Csv;
 use tsunagu_web::dates;
-use tsunagu_web::error::percent_encode;
 use tsunagu_web::forms::render_page;
 use tsunagu_web::{AppError, AppState, Authorized, Page};
 
+use super::forms::{query_string, with_query};
 use super::views::MemberRow;
 
 const PAGE_SIZE: i64 = 100;
@@ -101,19 +101,14 @@ impl MemberQuery {
 impl Chosen {
     /// The filter as a query string, for the next page and the CSV link.
     fn query_string(&self) -> String {
-        [
-            ("q", &self.q),
-            ("kind", &self.kind),
-            ("status", &self.status),
-            ("role", &self.role),
-            ("joined", &self.joined),
-            ("seen", &self.seen),
-        ]
-        .iter()
-        .filter(|(_, v)| !v.is_empty())
-        .map(|(k, v)| format!("{k}={}", percent_encode(v)))
-        .collect::<Vec<_>>()
-        .join("&")
+        query_string(&[
+            ("q", self.q.as_str()),
+            ("kind", self.kind.as_str()),
+            ("status", self.status.as_str()),
+            ("role", self.role.as_str()),
+            ("joined", self.joined.as_str()),
+            ("seen", self.seen.as_str()),
+        ])
     }
 
     fn is_empty(&self) -> bool {
@@ -160,17 +155,15 @@ pub async fn list_members(
         .collect();
     let query_string = chosen.query_string();
     let next_url = next.map(|after| {
-        if query_string.is_empty() {
-            format!("/secretariat/members?after={after}")
+        let after = format!("after={after}");
+        let query = if query_string.is_empty() {
+            after
         } else {
-            format!("/secretariat/members?{query_string}&after={after}")
-        }
+            format!("{query_string}&{after}")
+        };
+        with_query("/secretariat/members", &query)
     });
-    let csv_url = if query_string.is_empty() {
-        "/secretariat/members.csv".to_owned()
-    } else {
-        format!("/secretariat/members.csv?{query_string}")
-    };
+    let csv_url = with_query("/secretariat/members.csv", &query_string);
     render_page(
         &state,
         &page,

@@ -241,8 +241,15 @@ async fn load(
         .filter_map(|(_, fields)| email_column.and_then(|i| fields.get(i)))
         .map(|e| e.trim().to_lowercase())
         .collect();
-    let members = tsunagu_identity::queries::imports::member_emails(&mut tx, &normalized).await?;
-    let invited = tsunagu_identity::queries::imports::invited_emails(&mut tx, &normalized).await?;
+    // Past the preview there are no rows to check: the page shows the run's progress.
+    let (members, invited) = if normalized.is_empty() {
+        Default::default()
+    } else {
+        (
+            tsunagu_identity::queries::imports::member_emails(&mut tx, &normalized).await?,
+            tsunagu_identity::queries::imports::invited_emails(&mut tx, &normalized).await?,
+        )
+    };
     tx.commit().await?;
     Ok((import, rows, members, invited))
 }

@@ -444,8 +444,8 @@ pub fn read_row(fields: &[String], mapping: &[Option<Field>]) -> (ImportRow, Vec
 }
 
 /// Every data row read and checked: its own problems, then a second row with an address
-/// already seen in the file, then addresses already a member or invited (`known`, normalised
-/// address → which).
+/// already seen in the file, then addresses already a member or invited (`members`, `invited`:
+/// normalised addresses).
 pub fn check_rows(
     data: &[Vec<String>],
     mapping: &[Option<Field>],

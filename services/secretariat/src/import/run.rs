@@ -48,9 +48,18 @@ pub async fn run(
         tx.rollback().await?;
         return Ok(0);
     };
-    tx.commit().await?;
     let inviter_id = import.created_by;
     let origin = config.tenant_origin(&tenant.slug);
+    let inviter_name = identity::find_by_id(&mut tx, inviter_id)
+        .await?
+        .map(|m| m.name_kanji)
+        .unwrap_or_default();
+    let email_column = import
+        .mapping
+        .0
+        .iter()
+        .position(|f| *f == Some(parse::Field::Email));
+    tx.commit().await?;
     let mut processed = 0;
     loop {
         // The secretariat member who imported is the actor of every invitation it makes.
@@ -81,19 +90,10 @@ pub async fn run(
             tx.commit().await?;
             return Ok(processed);
         }
-        let inviter = identity::find_by_id(&mut tx, inviter_id).await?;
-        let inviter_name = inviter.map(|m| m.name_kanji).unwrap_or_default();
         let normalized: Vec<String> = rows
             .iter()
-            .filter_map(|(_, fields)| {
-                import
-                    .mapping
-                    .0
-                    .iter()
-                    .position(|f| *f == Some(parse::Field::Email))
-                    .and_then(|i| fields.get(i))
-                    .map(|e| e.trim().to_lowercase())
-            })
+            .filter_map(|(_, fields)| email_column.and_then(|i| fields.get(i)))
+            .map(|e| e.trim().to_lowercase())
             .collect();
         let members = identity::imports::member_emails(&mut tx, &normalized).await?;
         let invited = identity::imports::invited_emails(&mut tx, &normalized).await?;
