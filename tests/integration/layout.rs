@@ -139,7 +139,8 @@ const OWNERS: &[(&str, &str)] = &[
     ("member_first_contacts", "insights"),
     ("engagement_cursors", "insights"),
     ("engagement_rates", "insights"),
-    ("message_reports", "messages"),
+    ("content_reports", "kernel"),
+    ("moderation_decisions", "kernel"),
 ];
 
 #[test]
@@ -235,6 +236,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("tsunagu-digest", 7),
     ("tsunagu-events", 7),
     ("tsunagu-demo", 7),
+    ("tsunagu-moderation", 7),
     ("tsunagu-insights", 8),
     ("tsunagu-gateway", 9),
     ("tsunagu-testkit", 10),

@@ -22,6 +22,7 @@ mod insights;
 mod layout;
 mod mail;
 mod messages;
+mod moderation;
 mod pages;
 mod pool_reuse;
 mod routes;

@@ -239,7 +239,7 @@ async fn two_members_write_privately_and_no_one_else_can_read() {
     assert_eq!(
         demo_count(
             &app,
-            "select count(*) from message_reports where message_text = 'はじめまして（訂正）' and reason = 'しつこい勧誘'"
+            "select count(*) from content_reports where subject_kind = 'message' and snapshot = 'はじめまして（訂正）' and reason = 'しつこい勧誘'"
         )
         .await,
         1
@@ -306,7 +306,6 @@ fn no_secretariat_route_reaches_conversations() {
                     "join messages",
                     "from conversation",
                     "join conversation",
-                    "from message_reports",
                 ] {
                     if text.contains(table) {
                         offenders.push(format!("{}: {table}", path.display()));
@@ -688,7 +687,7 @@ async fn conversation_routes_refuse_another_networks_ids() {
         .unwrap();
     tx.commit().await.unwrap();
     let snapshot = "select (select string_agg(body || coalesce(deleted_at::text, ''), ',' order by id) from messages) \
-                    || '/' || (select count(*) from message_reports) \
+                    || '/' || (select count(*) from content_reports) \
                     || '/' || (select count(*) from member_blocks) \
                     || '/' || (select count(*) from conversations) \
                     || '/' || (select count(*) from conversation_members where left_at is null)";

@@ -54,7 +54,8 @@ pub fn tenant_routes() -> Routes {
             .merge(tsunagu_surveys::routes())
             .merge(tsunagu_messages::routes())
             .merge(tsunagu_events::routes())
-            .merge(tsunagu_insights::routes()),
+            .merge(tsunagu_insights::routes())
+            .merge(tsunagu_moderation::routes()),
     )
 }
 

@@ -40,5 +40,6 @@ pub const TEMPLATES: &[&[tsunagu_web::templates::EmbeddedTemplate]] = &[
     tsunagu_messages::TEMPLATES,
     tsunagu_digest::TEMPLATES,
     tsunagu_insights::TEMPLATES,
+    tsunagu_moderation::TEMPLATES,
     tsunagu_events::TEMPLATES,
 ];

@@ -29,7 +29,7 @@ pub struct TodoItem {
     pub url: &'static str,
 }
 
-/// The secretariat's to-do: approvals and follow-ups waiting, surveys closing and
+/// The secretariat's to-do: approvals, reports and follow-ups waiting, surveys closing and
 /// events this week. Each is a count on an index.
 pub async fn todo(
     tx: &mut tsunagu_kernel::TenantTx,
@@ -41,6 +41,11 @@ pub async fn todo(
             key: "approvals",
             count: tsunagu_identity::queries::activity::count_pending_approval(tx).await?,
             url: "/secretariat/approvals",
+        },
+        TodoItem {
+            key: "reports",
+            count: tsunagu_kernel::moderation::count_open_subjects(tx).await?,
+            url: "/secretariat/moderation",
         },
         TodoItem {
             key: "events_to_approve",

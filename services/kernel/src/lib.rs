@@ -11,6 +11,7 @@ pub mod idempotency;
 pub mod ids;
 pub mod member;
 pub mod migrate;
+pub mod moderation;
 pub mod outbox;
 pub mod search;
 pub mod telemetry;

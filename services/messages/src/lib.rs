@@ -17,9 +17,10 @@ use axum::routing::{get, post};
 use axum::Form;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
+use tsunagu_kernel::moderation::{self, NewReport, SubjectKind};
 use tsunagu_kernel::MemberId;
 use tsunagu_web::dates;
-use tsunagu_web::forms::{render_page, text, FieldErrors};
+use tsunagu_web::forms::{render_page, text, FieldErrors, ReportForm};
 use tsunagu_web::{AppError, AppState, Authorized, Page};
 
 use queries::{ConversationId, ConversationKind, MessageId};
@@ -185,6 +186,8 @@ struct MessageView {
     /// It carries an image (served by `/messages/{id}/images/{message}`).
     image: bool,
     deleted: bool,
+    /// Hidden by the secretariat after a report.
+    hidden: bool,
     edited: bool,
     editable: bool,
     unread: bool,
@@ -392,9 +395,13 @@ async fn render_conversation(
                 mine,
                 paragraphs: linkify(&m.body),
                 deleted: m.deleted_at.is_some(),
+                hidden: m.hidden,
                 image: m.image_key.is_some(),
                 edited: m.edited_at.is_some(),
-                editable: mine && m.deleted_at.is_none() && now - m.created_at < EDIT_WINDOW,
+                editable: mine
+                    && m.deleted_at.is_none()
+                    && !m.hidden
+                    && now - m.created_at < EDIT_WINDOW,
                 unread: !mine && m.created_at > conversation.last_read_at,
                 sent_label: dates::datetime(m.created_at, page.lang, page.zone()),
                 sent_iso: dates::iso(m.created_at),
@@ -630,35 +637,50 @@ pub async fn delete_message(
     Ok(Redirect::to(&format!("/messages/{id}#m-{message}")).into_response())
 }
 
-#[derive(Deserialize)]
-pub struct ReportForm {
-    #[serde(default)]
-    reason: String,
-}
-
+/// `POST /messages/{id}/messages/{message}/report`: the one way a private message reaches the
+/// secretariat — the report keeps a copy of its text for the moderation queue.
 pub async fn report_message(
     State(state): State<AppState>,
     member: Authorized,
     Path((id, message)): Path<(ConversationId, MessageId)>,
     Form(form): Form<ReportForm>,
 ) -> Result<Response, AppError> {
-    let reason = text(&form.reason, 0, 1000)
-        .map_err(|_| AppError::BadRequest("reason: at most 1000 characters".into()))?;
+    let reason = form.reason()?;
     let mut tx = member.begin(&state).await?;
     queries::find_for_member(&mut tx, id, member.id())
         .await?
         .ok_or(AppError::NotFound)?;
-    if !queries::report(&mut tx, id, message, member.id(), &reason).await? {
-        return Err(AppError::NotFound);
+    let (author, text) = queries::reportable(&mut tx, id, message)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if author == member.id() {
+        tx.rollback().await?;
+        return Err(AppError::BadRequest(
+            "you cannot report your own message".into(),
+        ));
     }
-    tsunagu_kernel::audit::record(
+    let filed = moderation::file(
         &mut tx,
-        "message.reported",
-        "message",
-        Some(message.as_uuid()),
-        serde_json::json!({}),
+        &NewReport {
+            kind: SubjectKind::Message,
+            subject: message.as_uuid(),
+            author,
+            reporter: member.id(),
+            reason: &reason,
+            snapshot: &text,
+        },
     )
     .await?;
+    if filed {
+        tsunagu_kernel::audit::record(
+            &mut tx,
+            "message.reported",
+            "message",
+            Some(message.as_uuid()),
+            serde_json::json!({}),
+        )
+        .await?;
+    }
     tx.commit().await?;
     Ok(Redirect::to(&format!("/messages/{id}?notice=message_reported")).into_response())
 }

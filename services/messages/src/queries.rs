@@ -59,9 +59,10 @@ pub async fn list_for(
             from conversation_members o join members mb on mb.tenant_id = o.tenant_id and mb.id = o.member_id \
             where o.tenant_id = c.tenant_id and o.conversation_id = c.id and o.member_id <> $2 \
               and o.left_at is null) as others, \
-           (select m.body from messages m where m.tenant_id = c.tenant_id and m.conversation_id = c.id \
+                      (select case when m.hidden_at is null then m.body else '' end from messages m \
+            where m.tenant_id = c.tenant_id and m.conversation_id = c.id \
             order by m.created_at desc, m.id desc limit 1) as last_body, \
-           coalesce((select m.image_key is not null from messages m \
+           coalesce((select m.image_key is not null and m.hidden_at is null from messages m \
             where m.tenant_id = c.tenant_id and m.conversation_id = c.id \
             order by m.created_at desc, m.id desc limit 1), false) as last_image \
          from conversation_members cm \
@@ -141,6 +142,8 @@ pub struct MessageRow {
     pub deleted_at: Option<OffsetDateTime>,
     /// Its image's key in the media store (see [`message_image`]).
     pub image_key: Option<String>,
+    /// Hidden by the secretariat after a report: its text and image are not read out.
+    pub hidden: bool,
 }
 
 /// The newest `limit` messages of a conversation, oldest first.
@@ -151,8 +154,10 @@ pub async fn recent_messages(
 ) -> Result<Vec<MessageRow>, DbError> {
     let tenant_id = tx.tenant_id();
     let mut rows: Vec<MessageRow> = sqlx::query_as(
-        "select m.id, m.author_id, a.name_kanji as author_name, m.body, m.created_at, m.edited_at, \
-           m.deleted_at, m.image_key \
+        "select m.id, m.author_id, a.name_kanji as author_name, \
+           case when m.hidden_at is null then m.body else '' end as body, m.created_at, m.edited_at, \
+           m.deleted_at, case when m.hidden_at is null then m.image_key end as image_key, \
+           m.hidden_at is not null as hidden \
          from messages m join members a on a.tenant_id = m.tenant_id and a.id = m.author_id \
          where m.tenant_id = $1 and m.conversation_id = $2 \
          order by m.created_at desc, m.id desc limit $3",
@@ -380,7 +385,7 @@ pub async fn edit(
     Ok(sqlx::query(
         "update messages set body = $5, edited_at = now() \
          where tenant_id = $1 and conversation_id = $2 and id = $3 and author_id = $4 \
-           and deleted_at is null and created_at > now() - $6::interval",
+                      and deleted_at is null and hidden_at is null and created_at > now() - $6::interval",
     )
     .bind(tenant_id)
     .bind(id)
@@ -445,7 +450,8 @@ pub async fn message_image(
     let tenant_id = tx.tenant_id();
     Ok(sqlx::query_scalar(
         "select image_key from messages \
-         where tenant_id = $1 and conversation_id = $2 and id = $3 and deleted_at is null",
+         where tenant_id = $1 and conversation_id = $2 and id = $3 and deleted_at is null \
+           and hidden_at is null",
     )
     .bind(tenant_id)
     .bind(id)
@@ -569,42 +575,60 @@ pub async fn started_since(
     .await?)
 }
 
-/// Reports a message of this conversation to the secretariat, keeping a copy of its text.
-/// False when there is no such message (or it was deleted); a second report by the same member
-/// changes nothing.
-pub async fn report(
+/// A message of this conversation a member may report: its author and text. None when there is
+/// no such message, or it was deleted or hidden.
+pub async fn reportable(
     tx: &mut TenantTx,
     id: ConversationId,
     message: MessageId,
-    reporter: MemberId,
-    reason: &str,
-) -> Result<bool, DbError> {
+) -> Result<Option<(MemberId, String)>, DbError> {
     let tenant_id = tx.tenant_id();
-    let found: Option<String> = sqlx::query_scalar(
-        "select body from messages where tenant_id = $1 and conversation_id = $2 and id = $3 \
-           and deleted_at is null",
+    Ok(sqlx::query_as(
+        "select author_id, body from messages where tenant_id = $1 and conversation_id = $2 and id = $3 \
+           and deleted_at is null and hidden_at is null",
     )
     .bind(tenant_id)
     .bind(id)
     .bind(message)
     .fetch_optional(tx.conn())
-    .await?;
-    let Some(text) = found else {
-        return Ok(false);
-    };
-    sqlx::query(
-        "insert into message_reports (tenant_id, id, message_id, reporter_id, reason, message_text) \
-         values ($1, gen_random_uuid(), $2, $3, $4, $5) \
-         on conflict (tenant_id, message_id, reporter_id) do nothing",
+    .await?)
+}
+
+/// Hides a message from the conversation (`hidden`) or shows it again, as the secretariat
+/// decided; its text stays. Returns the author when the message was in the other state.
+pub async fn set_hidden(
+    tx: &mut TenantTx,
+    message: MessageId,
+    hidden: bool,
+) -> Result<Option<MemberId>, DbError> {
+    let tenant_id = tx.tenant_id();
+    Ok(sqlx::query_scalar(
+        "update messages set hidden_at = case when $3 then now() end \
+         where tenant_id = $1 and id = $2 and deleted_at is null and (hidden_at is null) = $3 \
+         returning author_id",
     )
     .bind(tenant_id)
     .bind(message)
-    .bind(reporter)
-    .bind(reason)
-    .bind(text)
-    .execute(tx.conn())
-    .await?;
-    Ok(true)
+    .bind(hidden)
+    .fetch_optional(tx.conn())
+    .await?)
+}
+
+/// Where each of these messages stands for moderation: (id, hidden, deleted by its author). No
+/// text: the secretariat reads a message only through the copy a report keeps.
+pub async fn moderation_states(
+    tx: &mut TenantTx,
+    ids: &[MessageId],
+) -> Result<Vec<(MessageId, bool, bool)>, DbError> {
+    let tenant_id = tx.tenant_id();
+    Ok(sqlx::query_as(
+        "select id, hidden_at is not null, deleted_at is not null from messages \
+         where tenant_id = $1 and id = any($2)",
+    )
+    .bind(tenant_id)
+    .bind(ids)
+    .fetch_all(tx.conn())
+    .await?)
 }
 
 /// Active members of this network among `ids` (a conversation's invitees must exist here).

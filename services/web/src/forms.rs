@@ -198,3 +198,19 @@ mod tests {
         assert!(year("1800").is_err() && year("twenty").is_err());
     }
 }
+
+/// The one field of every "report this to the secretariat" form (posts, comments, messages,
+/// profiles): an optional reason.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct ReportForm {
+    #[serde(default)]
+    pub reason: String,
+}
+
+impl ReportForm {
+    /// The reason, trimmed; a 400 when it is longer than the 1,000 characters the form allows.
+    pub fn reason(&self) -> Result<String, crate::AppError> {
+        text(&self.reason, 0, 1000)
+            .map_err(|_| crate::AppError::BadRequest("reason: at most 1000 characters".into()))
+    }
+}

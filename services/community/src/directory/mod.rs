@@ -15,7 +15,9 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use tsunagu_web::forms::FieldErrors;
+use axum::Form;
+use tsunagu_kernel::moderation::SubjectKind;
+use tsunagu_web::forms::{FieldErrors, ReportForm};
 use tsunagu_web::{AppError, AppState, Authorized, Page};
 
 use crate::view::render;
@@ -57,6 +59,7 @@ pub fn routes() -> tsunagu_web::routes::Routes {
     tsunagu_web::routes::Routes::new()
         .member("/members", ViewDirectory, get(list_members))
         .member("/members/{id}", ViewDirectory, get(show_member))
+        .member("/members/{id}/report", ViewDirectory, post(report_profile))
         .member(
             "/profile",
             ManageOwnAccount,
@@ -207,8 +210,22 @@ pub async fn show_member(
         .await?
         .ok_or(AppError::NotFound)?;
     tx.commit().await?;
+    let view = visible_profile(&member, &page, profile);
+    render(
+        &state,
+        &page,
+        "directory/profile.html",
+        StatusCode::OK,
+        |c| {
+            c.insert("profile", &view);
+        },
+    )
+}
+
+/// A profile as this viewer may see it (each field's audience applied).
+fn visible_profile(member: &Authorized, page: &Page, profile: queries::Profile) -> ProfileView {
     let visibility = &profile.field_visibility.0;
-    let sees = |field: &str| can_see(&member, profile.id, audience_of(visibility, field));
+    let sees = |field: &str| can_see(member, profile.id, audience_of(visibility, field));
     let mut fields = Vec::new();
     if sees("years") {
         if let Some(years) = years_label(profile.joined_year, profile.left_year) {
@@ -228,7 +245,7 @@ pub async fn show_member(
     }
     let is_self = profile.id == member.id();
     let age = time::OffsetDateTime::now_utc() - profile.profile_updated_at;
-    let view = ProfileView {
+    ProfileView {
         skills: if sees("skills") {
             profile.skills.clone()
         } else {
@@ -268,16 +285,41 @@ pub async fn show_member(
         kind: profile.kind,
         is_self,
         fields,
-    };
-    render(
-        &state,
-        &page,
-        "directory/profile.html",
-        StatusCode::OK,
-        |c| {
-            c.insert("profile", &view);
-        },
+    }
+}
+
+/// `POST /members/{id}/report`: a member reports a profile to the secretariat, with a copy of
+/// what they could see of it.
+pub async fn report_profile(
+    State(state): State<AppState>,
+    member: Authorized,
+    page: Page,
+    Path(id): Path<tsunagu_kernel::MemberId>,
+    Form(form): Form<ReportForm>,
+) -> Result<Response, AppError> {
+    let reason = form.reason()?;
+    if id == member.id() {
+        return Err(AppError::BadRequest(
+            "you cannot report your own profile".into(),
+        ));
+    }
+    let mut tx = member.begin(&state).await?;
+    let profile = queries::find_profile(&mut tx, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let snapshot = visible_profile(&member, &page, profile).as_text();
+    crate::timeline::file_report(
+        &mut tx,
+        SubjectKind::Profile,
+        id.as_uuid(),
+        id,
+        member.id(),
+        &reason,
+        &snapshot,
     )
+    .await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/members/{id}?notice=reported")).into_response())
 }
 
 pub async fn edit_profile(

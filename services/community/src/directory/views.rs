@@ -105,6 +105,21 @@ pub(super) struct ProfileView {
     pub(super) custom: Vec<(String, String)>,
 }
 
+impl ProfileView {
+    /// The profile as plain text, one line per field: what a report keeps.
+    pub(super) fn as_text(&self) -> String {
+        let mut lines = vec![self.name_kanji.clone()];
+        for (label, value) in self.custom.iter().chain(&self.fields) {
+            lines.push(format!("{label}: {value}"));
+        }
+        if !self.skills.is_empty() {
+            lines.push(format!("skills: {}", self.skills.join(", ")));
+        }
+        lines.extend(self.links.iter().cloned());
+        lines.join("\n")
+    }
+}
+
 pub(super) fn render_edit(
     state: &AppState,
     page: &Page,

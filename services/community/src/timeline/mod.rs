@@ -13,8 +13,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Form;
 use time::{Duration, OffsetDateTime};
+use tsunagu_kernel::moderation::{self, Decision, NewDecision, NewReport, SubjectKind};
 use tsunagu_web::csrf::FormToken;
-use tsunagu_web::forms::FieldErrors;
+use tsunagu_web::forms::{FieldErrors, ReportForm};
 use tsunagu_web::versions::TenantVersions;
 use tsunagu_web::{AppError, AppState, Authorized, Page};
 
@@ -49,6 +50,12 @@ pub fn routes() -> tsunagu_web::routes::Routes {
         .member("/posts/{id}/like", Post, post(toggle_like))
         .member("/posts/{id}/comments", Post, post(create_comment))
         .member("/posts/{id}/hide", ModerateTimeline, post(hide_post))
+        .member("/posts/{id}/report", ViewNetwork, post(report_post))
+        .member(
+            "/posts/{id}/comments/{comment_id}/report",
+            ViewNetwork,
+            post(report_comment),
+        )
         .member(
             "/posts/{id}/comments/{comment_id}/hide",
             ModerateTimeline,
@@ -389,16 +396,27 @@ pub async fn delete_post(
     Ok(Redirect::to("/timeline?notice=deleted").into_response())
 }
 
+/// `POST /posts/{id}/hide`: the secretariat hides a post straight from the timeline. This is a
+/// moderation decision like one taken in the queue: it resolves the post's open reports and the
+/// queue's history can undo it.
 pub async fn hide_post(
     State(state): State<AppState>,
     member: Authorized,
     Path(id): Path<queries::PostId>,
 ) -> Result<Response, AppError> {
     let mut tx = member.begin(&state).await?;
-    if !queries::hide_post(&mut tx, id, member.id()).await? {
+    let Some(author) = queries::set_post_hidden(&mut tx, id, true, member.id()).await? else {
         tx.rollback().await?;
         return Err(AppError::NotFound);
-    }
+    };
+    record_hide(
+        &mut tx,
+        SubjectKind::Post,
+        id.as_uuid(),
+        author,
+        member.id(),
+    )
+    .await?;
     tsunagu_kernel::audit::record(
         &mut tx,
         "post.hidden",
@@ -417,10 +435,21 @@ pub async fn hide_comment(
     Path((id, comment_id)): Path<(queries::PostId, queries::CommentId)>,
 ) -> Result<Response, AppError> {
     let mut tx = member.begin(&state).await?;
-    if !queries::hide_comment(&mut tx, id, comment_id).await? {
-        tx.rollback().await?;
-        return Err(AppError::NotFound);
-    }
+    let author = match queries::set_comment_hidden(&mut tx, comment_id, true).await? {
+        Some((post, author)) if post == id => author,
+        _ => {
+            tx.rollback().await?;
+            return Err(AppError::NotFound);
+        }
+    };
+    record_hide(
+        &mut tx,
+        SubjectKind::Comment,
+        comment_id.as_uuid(),
+        author,
+        member.id(),
+    )
+    .await?;
     tsunagu_kernel::audit::record(
         &mut tx,
         "comment.hidden",
@@ -431,6 +460,120 @@ pub async fn hide_comment(
     .await?;
     tx.commit().await?;
     Ok(Redirect::to(&format!("/posts/{id}?notice=hidden")).into_response())
+}
+
+async fn record_hide(
+    tx: &mut tsunagu_kernel::TenantTx,
+    kind: SubjectKind,
+    subject: uuid::Uuid,
+    author: tsunagu_kernel::MemberId,
+    by: tsunagu_kernel::MemberId,
+) -> Result<(), AppError> {
+    moderation::decide(
+        tx,
+        &NewDecision {
+            kind,
+            subject,
+            author,
+            decision: Decision::Hide,
+            decided_by: Some(by),
+            note: "",
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// `POST /posts/{id}/report`: a member reports a post they can see to the secretariat.
+pub async fn report_post(
+    State(state): State<AppState>,
+    member: Authorized,
+    Path(id): Path<queries::PostId>,
+    Form(form): Form<ReportForm>,
+) -> Result<Response, AppError> {
+    let reason = form.reason()?;
+    let mut tx = member.begin(&state).await?;
+    let post = queries::find_post(&mut tx, id, member.id())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    file_report(
+        &mut tx,
+        SubjectKind::Post,
+        id.as_uuid(),
+        post.post.author_id,
+        member.id(),
+        &reason,
+        &post.post.body,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/posts/{id}?notice=reported")).into_response())
+}
+
+/// `POST /posts/{id}/comments/{comment_id}/report`: the same for a comment.
+pub async fn report_comment(
+    State(state): State<AppState>,
+    member: Authorized,
+    Path((id, comment_id)): Path<(queries::PostId, queries::CommentId)>,
+    Form(form): Form<ReportForm>,
+) -> Result<Response, AppError> {
+    let reason = form.reason()?;
+    let mut tx = member.begin(&state).await?;
+    let comment = queries::find_comment(&mut tx, id, comment_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    file_report(
+        &mut tx,
+        SubjectKind::Comment,
+        comment_id.as_uuid(),
+        comment.author_id,
+        member.id(),
+        &reason,
+        &comment.body,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/posts/{id}?notice=reported#comment-{comment_id}")).into_response())
+}
+
+/// Files a report and notes it in the audit log (without the reason: the queue shows that).
+pub(crate) async fn file_report(
+    tx: &mut tsunagu_kernel::TenantTx,
+    kind: SubjectKind,
+    subject: uuid::Uuid,
+    author: tsunagu_kernel::MemberId,
+    reporter: tsunagu_kernel::MemberId,
+    reason: &str,
+    snapshot: &str,
+) -> Result<(), AppError> {
+    if author == reporter {
+        return Err(AppError::BadRequest(format!(
+            "you cannot report your own {kind}"
+        )));
+    }
+    let filed = moderation::file(
+        tx,
+        &NewReport {
+            kind,
+            subject,
+            author,
+            reporter,
+            reason,
+            snapshot,
+        },
+    )
+    .await?;
+    if filed {
+        tsunagu_kernel::audit::record(
+            tx,
+            &format!("{kind}.reported"),
+            kind.as_str(),
+            Some(subject),
+            serde_json::json!({}),
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// `GET /media/posts/{id}`: the image of a post the viewer can see.

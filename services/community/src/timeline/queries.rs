@@ -239,19 +239,26 @@ pub async fn delete_post(
     .await?)
 }
 
-pub async fn hide_post(tx: &mut TenantTx, id: PostId, by: MemberId) -> Result<bool, DbError> {
+/// Hides a post from members (`hidden`) or shows it again, as the secretariat decided. Returns
+/// the author when the post was in the other state (None: no such post, or nothing to change).
+pub async fn set_post_hidden(
+    tx: &mut TenantTx,
+    id: PostId,
+    hidden: bool,
+    by: MemberId,
+) -> Result<Option<MemberId>, DbError> {
     tx.changed_version(super::cache::VERSION);
     let tenant_id = tx.tenant_id();
-    Ok(sqlx::query(
-        "update posts set hidden_at = now(), hidden_by = $3 where tenant_id = $1 and id = $2 and hidden_at is null",
+    Ok(sqlx::query_scalar(
+        "update posts set hidden_at = case when $3 then now() end, hidden_by = case when $3 then $4 end \
+         where tenant_id = $1 and id = $2 and (hidden_at is null) = $3 returning author_id",
     )
     .bind(tenant_id)
     .bind(id)
+    .bind(hidden)
     .bind(by)
-    .execute(tx.conn())
-    .await?
-    .rows_affected()
-        == 1)
+    .fetch_optional(tx.conn())
+    .await?)
 }
 
 /// Toggles the member's like; returns (liked now, like count) or None if the post is not visible.
@@ -353,29 +360,87 @@ pub async fn add_comment(
     Ok(true)
 }
 
-pub async fn hide_comment(
+/// A visible comment of a visible post.
+pub async fn find_comment(
     tx: &mut TenantTx,
     post: PostId,
     comment: CommentId,
-) -> Result<bool, DbError> {
-    tx.changed_version(super::cache::VERSION);
+) -> Result<Option<Comment>, DbError> {
     let tenant_id = tx.tenant_id();
-    let hidden = sqlx::query(
-        "update post_comments set hidden_at = now() where tenant_id = $1 and post_id = $2 and id = $3 and hidden_at is null",
+    Ok(sqlx::query_as(
+        "select c.id, c.author_id, m.name_kanji as author_name, c.body, c.created_at \
+         from post_comments c join members m on m.tenant_id = c.tenant_id and m.id = c.author_id \
+         join posts p on p.tenant_id = c.tenant_id and p.id = c.post_id \
+         where c.tenant_id = $1 and c.post_id = $2 and c.id = $3 and c.hidden_at is null \
+           and p.hidden_at is null",
     )
     .bind(tenant_id)
     .bind(post)
     .bind(comment)
-    .execute(tx.conn())
-    .await?
-    .rows_affected()
-        == 1;
-    if hidden {
-        sqlx::query("update posts set comment_count = greatest(comment_count - 1, 0) where tenant_id = $1 and id = $2")
-            .bind(tenant_id)
-            .bind(post)
-            .execute(tx.conn())
-            .await?;
+    .fetch_optional(tx.conn())
+    .await?)
+}
+
+/// Hides a comment (`hidden`) or shows it again, keeping the post's comment count. Returns the
+/// comment's post and author when it was in the other state.
+pub async fn set_comment_hidden(
+    tx: &mut TenantTx,
+    comment: CommentId,
+    hidden: bool,
+) -> Result<Option<(PostId, MemberId)>, DbError> {
+    tx.changed_version(super::cache::VERSION);
+    let tenant_id = tx.tenant_id();
+    let changed: Option<(PostId, MemberId)> = sqlx::query_as(
+        "update post_comments set hidden_at = case when $3 then now() end \
+         where tenant_id = $1 and id = $2 and (hidden_at is null) = $3 returning post_id, author_id",
+    )
+    .bind(tenant_id)
+    .bind(comment)
+    .bind(hidden)
+    .fetch_optional(tx.conn())
+    .await?;
+    if let Some((post, _)) = changed {
+        sqlx::query(
+            "update posts set comment_count = greatest(comment_count + case when $3 then -1 else 1 end, 0) \
+             where tenant_id = $1 and id = $2",
+        )
+        .bind(tenant_id)
+        .bind(post)
+        .bind(hidden)
+        .execute(tx.conn())
+        .await?;
     }
-    Ok(hidden)
+    Ok(changed)
+}
+
+/// Where each of these posts stands for moderation: (id, hidden, text now). A post missing from
+/// the answer was deleted by its author.
+pub async fn post_states(
+    tx: &mut TenantTx,
+    ids: &[PostId],
+) -> Result<Vec<(PostId, bool, String)>, DbError> {
+    let tenant_id = tx.tenant_id();
+    Ok(sqlx::query_as(
+        "select id, hidden_at is not null, body from posts where tenant_id = $1 and id = any($2)",
+    )
+    .bind(tenant_id)
+    .bind(ids)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+/// Where each of these comments stands for moderation: (id, its post, hidden, text now).
+pub async fn comment_states(
+    tx: &mut TenantTx,
+    ids: &[CommentId],
+) -> Result<Vec<(CommentId, PostId, bool, String)>, DbError> {
+    let tenant_id = tx.tenant_id();
+    Ok(sqlx::query_as(
+        "select id, post_id, hidden_at is not null, body from post_comments \
+         where tenant_id = $1 and id = any($2)",
+    )
+    .bind(tenant_id)
+    .bind(ids)
+    .fetch_all(tx.conn())
+    .await?)
 }

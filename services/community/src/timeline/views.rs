@@ -264,6 +264,8 @@ struct CommentView {
     author_name: String,
     paragraphs: Vec<Vec<Segment>>,
     created_label: String,
+    /// Written by the viewer (who cannot report it).
+    is_mine: bool,
 }
 
 /// How a post page answers: the whole page with a status, or (htmx) the comments section.
@@ -304,6 +306,7 @@ pub(super) async fn render_post(
             paragraphs: linkify(&c.body),
             created_label: dates::datetime(c.created_at, page.lang, page.zone()),
             id: c.id,
+            is_mine: c.author_id == member.id(),
             author_id: c.author_id,
             author_name: c.author_name,
         })

@@ -65,14 +65,3 @@ pub async fn interactions(tx: &mut TenantTx, window: Window) -> Result<Vec<Inter
     .fetch_all(tx.conn())
     .await?)
 }
-
-/// Reported messages the secretariat has not dealt with.
-pub async fn count_open_reports(tx: &mut TenantTx) -> Result<i64, DbError> {
-    let tenant_id = tx.tenant_id();
-    Ok(sqlx::query_scalar(
-        "select count(*) from message_reports where tenant_id = $1 and resolved_at is null",
-    )
-    .bind(tenant_id)
-    .fetch_one(tx.conn())
-    .await?)
-}
