@@ -28,5 +28,6 @@ mod pool_reuse;
 mod routes;
 mod scale;
 mod secretariat;
+mod settings;
 mod surveys;
 mod tenant_config;

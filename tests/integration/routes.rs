@@ -73,12 +73,14 @@ async fn every_tenant_route_is_public_or_bound_to_a_permission_the_matrix_knows(
                     "/forgot-password",
                     "/reset-password",
                     "/_dev/mail",
+                    // The network's logo, which the sign-in and join pages show too.
+                    "/branding/logo/{key}",
                     // Signed links from emails, which must work signed out (RFC 8058).
                     tsunagu_web::csrf::UNSUBSCRIBE_ROUTE,
                 ]
                 .contains(path),
-                "{path} is declared public; only sign-up, sign-in, recovery and signed email \
-                 links may be"
+                "{path} is declared public; only sign-up, sign-in, recovery, the logo and signed \
+                 email links may be"
             );
             continue;
         };

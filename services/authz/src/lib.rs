@@ -46,6 +46,8 @@ pub enum Permission {
     CreateEvents,
     /// Edit, cancel, approve and check in any event of the network (organisers may on theirs).
     ManageEvents,
+    /// Change the network's settings: branding, sign-up, switches, email defaults.
+    ManageSettings,
 }
 
 impl Permission {
@@ -70,6 +72,7 @@ impl Permission {
             Permission::ViewEvents => ("events", "view"),
             Permission::CreateEvents => ("events", "create"),
             Permission::ManageEvents => ("events", "manage"),
+            Permission::ManageSettings => ("settings", "manage"),
         }
     }
 }
@@ -325,6 +328,9 @@ mod tests {
             (&alumni, ManageEvents, false),
             (&employee, ManageEvents, false),
             (&secretariat, ManageEvents, true),
+            (&secretariat, ManageSettings, true),
+            (&employee, ManageSettings, false),
+            (&alumni, ManageSettings, false),
         ] {
             assert_eq!(
                 authz.can(&t, subjects, permission).await,

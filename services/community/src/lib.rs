@@ -8,7 +8,7 @@ pub mod directory;
 pub mod followups;
 pub mod jobs;
 pub mod kinds;
-pub mod media;
+pub use tsunagu_web::media;
 pub mod notifications;
 pub mod recruitments;
 pub mod timeline;

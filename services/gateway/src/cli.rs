@@ -85,7 +85,14 @@ pub enum StaffCommand {
 #[derive(Subcommand, Debug)]
 pub enum TenantCommand {
     /// Validate and apply tenant-config files (a file or a directory of *.toml). All or nothing.
-    Apply { path: PathBuf },
+    /// Settings a secretariat saved in the app (branding, sign-up, switches, email defaults) are
+    /// kept and listed; `--take-file` applies the files' values to them and hands them back.
+    Apply {
+        path: PathBuf,
+        /// Apply the files' values also to sections edited in the app, which become the files'.
+        #[arg(long)]
+        take_file: bool,
+    },
     /// Validate tenant-config files without touching the database.
     Check { path: PathBuf },
 }
@@ -143,15 +150,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Err(errors) => Err(config_file::ApplyError::Invalid(errors).into()),
         },
         Command::Tenant {
-            command: TenantCommand::Apply { path },
+            command: TenantCommand::Apply { path, take_file },
         } => {
             // Validate before connecting: a bad file is reported even with no database.
             let declarations =
                 config_file::load_declarations(&path).map_err(config_file::ApplyError::Invalid)?;
             let db = app_db().await?;
-            let report = config_file::apply_declarations(&db, &declarations).await?;
+            let options = config_file::ApplyOptions { take_file };
+            let report = config_file::apply_declarations_with(&db, &declarations, options).await?;
             for (slug, outcome) in &report.results {
                 println!("  {slug}: {outcome:?}");
+            }
+            for kept in &report.kept {
+                println!(
+                    "  {}: kept [{}] as the secretariat saved it in the app on {} (the file differs; \
+                     `tenant apply --take-file` applies the file's)",
+                    kept.slug, kept.section, kept.edited_at
+                );
             }
             println!(
                 "tenant-config applied: {} created, {} updated, {} unchanged",

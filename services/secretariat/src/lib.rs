@@ -9,6 +9,7 @@ pub mod handlers;
 pub mod home;
 pub mod import;
 pub mod queries;
+pub mod settings;
 
 use axum::routing::{get, post};
 
@@ -23,6 +24,7 @@ pub const TEMPLATES: &[tsunagu_web::templates::EmbeddedTemplate] = tsunagu_web::
     "secretariat/import.html",
     "secretariat/import_show.html",
     "secretariat/import_progress.html",
+    "secretariat/settings.html",
 ];
 
 pub fn routes() -> tsunagu_web::routes::Routes {
@@ -84,6 +86,42 @@ pub fn routes() -> tsunagu_web::routes::Routes {
             ManageMembers,
             post(update_status),
         )
+        .member(
+            "/secretariat/settings",
+            ManageSettings,
+            get(settings::show_settings),
+        )
+        .member(
+            "/secretariat/settings/branding",
+            ManageSettings,
+            post(settings::save_branding),
+        )
+        .member(
+            "/secretariat/settings/signup",
+            ManageSettings,
+            post(settings::save_signup),
+        )
+        .member(
+            "/secretariat/settings/features",
+            ManageSettings,
+            post(settings::save_features),
+        )
+        .member(
+            "/secretariat/settings/email",
+            ManageSettings,
+            post(settings::save_email_defaults),
+        )
+        .merge(
+            tsunagu_web::routes::Routes::new()
+                .member(
+                    "/secretariat/settings/logo",
+                    ManageSettings,
+                    post(settings::save_logo),
+                )
+                // A file a little over the limit still arrives, so that the form can say so.
+                .with_body_limit(tsunagu_web::media::MAX_UPLOAD_BYTES * 2),
+        )
+        .public("/branding/logo/{key}", get(settings::show_logo))
         .merge(
             tsunagu_web::routes::Routes::new()
                 .member(

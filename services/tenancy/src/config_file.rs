@@ -5,6 +5,7 @@
 //! nothing is written. Valid files are upserted in one transaction; a file that matches what is
 //! stored changes nothing, so applying twice is the same as applying once.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -13,7 +14,9 @@ use sqlx::types::Json;
 use tsunagu_kernel::{Db, DbError, TenantId};
 
 use crate::registry::{Branding, Features, Level3Thresholds, ProfileField, Signup, TenantStatus};
+use crate::settings::Section;
 use crate::slug::Slug;
+use crate::EmailDefaults;
 
 /// The file as written. Unknown keys are errors, so a typo never passes silently.
 #[derive(Debug, Deserialize)]
@@ -121,6 +124,8 @@ pub enum ApplyOutcome {
 #[derive(Debug, Default)]
 pub struct ApplyReport {
     pub results: Vec<(String, ApplyOutcome)>,
+    /// App-edited sections whose file value was not applied.
+    pub kept: Vec<KeptSection>,
 }
 
 impl ApplyReport {
@@ -352,6 +357,7 @@ pub fn parse_tenant_file(path: &Path, text: &str) -> Result<TenantDeclaration, V
                 tagline: b.tagline.trim().to_owned(),
                 welcome_title: b.welcome_title.trim().to_owned(),
                 welcome_body: b.welcome_body.trim().to_owned(),
+                logo_key: String::new(),
             },
             signup: Signup {
                 employee_email_domains: domains,
@@ -438,48 +444,129 @@ pub async fn apply_declarations(
     db: &Db,
     declarations: &[TenantDeclaration],
 ) -> Result<ApplyReport, ApplyError> {
+    apply_declarations_with(db, declarations, ApplyOptions::default()).await
+}
+
+/// How `tenant apply` treats the sections a secretariat saved in the app.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ApplyOptions {
+    /// Hand every app-edited section of these tenants back to the file (`--take-file`): the
+    /// file's values are applied and the sections are the file's again.
+    pub take_file: bool,
+}
+
+/// A section of a tenant that the app owns and whose file value differs: kept, and reported.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeptSection {
+    pub slug: String,
+    pub section: Section,
+    /// When the secretariat saved it in the app (RFC 3339).
+    pub edited_at: String,
+}
+
+type StoredSections = (
+    Json<BTreeMap<String, String>>,
+    Json<Branding>,
+    Json<Signup>,
+    Json<Features>,
+    Json<EmailDefaults>,
+);
+
+/// The value of a section column after the upsert: the app's where it owns the section.
+fn effective(section: Section) -> String {
+    let column = section.column();
+    format!(
+        "case when tenants.ui_edited ? '{column}' then tenants.{column} else excluded.{column} end"
+    )
+}
+
+pub async fn apply_declarations_with(
+    db: &Db,
+    declarations: &[TenantDeclaration],
+    options: ApplyOptions,
+) -> Result<ApplyReport, ApplyError> {
     let mut tx = db.begin_platform().await?;
     let mut report = ApplyReport::default();
+    let [branding, signup, features, email_defaults] = [
+        Section::Branding,
+        Section::Signup,
+        Section::Features,
+        Section::EmailDefaults,
+    ]
+    .map(effective);
+    let upsert = format!(
+        "insert into platform.tenants \
+           (id, slug, name, status, default_locale, plan, branding, features, signup, profile_fields, \
+            email_defaults, time_zone, level3) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+         on conflict (slug) do update set \
+           name = excluded.name, status = excluded.status, \
+           default_locale = excluded.default_locale, plan = excluded.plan, \
+           time_zone = excluded.time_zone, \
+           branding = {branding}, features = {features}, signup = {signup}, \
+           profile_fields = excluded.profile_fields, \
+           email_defaults = {email_defaults}, level3 = excluded.level3, updated_at = now() \
+         where (tenants.name, tenants.status, tenants.default_locale, tenants.plan, \
+                tenants.branding, tenants.features, tenants.signup, tenants.profile_fields, \
+                tenants.email_defaults, tenants.time_zone, tenants.level3) \
+               is distinct from \
+               (excluded.name, excluded.status, excluded.default_locale, excluded.plan, \
+                {branding}, {features}, {signup}, excluded.profile_fields, \
+                {email_defaults}, excluded.time_zone, excluded.level3) \
+         returning (xmax = 0)"
+    );
     for d in declarations {
-        // `where … is distinct from …` skips the update when nothing changed, so an unchanged
-        // file returns no row and leaves updated_at alone.
-        let created: Option<bool> = sqlx::query_scalar(
-            "insert into platform.tenants \
-                              (id, slug, name, status, default_locale, plan, branding, features, signup, profile_fields, \
-                               email_defaults, time_zone, level3) \
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
-             on conflict (slug) do update set \
-               name = excluded.name, status = excluded.status, \
-               default_locale = excluded.default_locale, plan = excluded.plan, \
-               time_zone = excluded.time_zone, \
-               branding = excluded.branding, features = excluded.features, \
-                              signup = excluded.signup, profile_fields = excluded.profile_fields, \
-               email_defaults = excluded.email_defaults, level3 = excluded.level3, updated_at = now() \
-             where (tenants.name, tenants.status, tenants.default_locale, tenants.plan, \
-                    tenants.branding, tenants.features, tenants.signup, tenants.profile_fields, \
-                    tenants.email_defaults, tenants.time_zone, tenants.level3) \
-                   is distinct from \
-                   (excluded.name, excluded.status, excluded.default_locale, excluded.plan, \
-                    excluded.branding, excluded.features, excluded.signup, excluded.profile_fields, \
-                    excluded.email_defaults, excluded.time_zone, excluded.level3) \
-             returning (xmax = 0)",
+        if options.take_file {
+            sqlx::query("update platform.tenants set ui_edited = '{}'::jsonb where slug = $1 and ui_edited <> '{}'::jsonb")
+                .bind(d.slug.as_str())
+                .execute(tx.conn())
+                .await
+                .map_err(DbError::from)?;
+        }
+        // Sections the app owns whose file value differs are kept, and said so.
+        let stored: Option<StoredSections> = sqlx::query_as(
+            "select ui_edited, branding, signup, features, email_defaults \
+             from platform.tenants where slug = $1",
         )
-        .bind(TenantId::new())
         .bind(d.slug.as_str())
-        .bind(&d.name)
-        .bind(d.status.as_str())
-        .bind(&d.default_locale)
-        .bind(&d.plan)
-        .bind(Json(&d.branding))
-        .bind(Json(&d.features))
-                .bind(Json(&d.signup))
-        .bind(Json(&d.profile_fields))
-        .bind(Json(&d.email_defaults))
-        .bind(&d.time_zone)
-        .bind(Json(&d.level3))
         .fetch_optional(tx.conn())
         .await
         .map_err(DbError::from)?;
+        if let Some((Json(edited), Json(b), Json(s), Json(f), Json(e))) = stored {
+            for (section, differs) in [
+                (Section::Branding, b != d.branding),
+                (Section::Signup, s != d.signup),
+                (Section::Features, f != d.features),
+                (Section::EmailDefaults, e != d.email_defaults),
+            ] {
+                if let Some(at) = edited.get(section.as_str()).filter(|_| differs) {
+                    report.kept.push(KeptSection {
+                        slug: d.slug.to_string(),
+                        section,
+                        edited_at: at.clone(),
+                    });
+                }
+            }
+        }
+        // `where … is distinct from …` skips the update when nothing changed, so an unchanged
+        // file returns no row and leaves updated_at alone.
+        let created: Option<bool> = sqlx::query_scalar(&upsert)
+            .bind(TenantId::new())
+            .bind(d.slug.as_str())
+            .bind(&d.name)
+            .bind(d.status.as_str())
+            .bind(&d.default_locale)
+            .bind(&d.plan)
+            .bind(Json(&d.branding))
+            .bind(Json(&d.features))
+            .bind(Json(&d.signup))
+            .bind(Json(&d.profile_fields))
+            .bind(Json(&d.email_defaults))
+            .bind(&d.time_zone)
+            .bind(Json(&d.level3))
+            .fetch_optional(tx.conn())
+            .await
+            .map_err(DbError::from)?;
         let outcome = match created {
             Some(true) => ApplyOutcome::Created,
             Some(false) => ApplyOutcome::Updated,

@@ -11,6 +11,8 @@ pub mod config_file;
 pub mod email;
 pub mod host;
 pub mod registry;
+pub mod settings;
+pub mod settings_queries;
 pub mod slug;
 pub mod time_zone;
 

@@ -49,6 +49,9 @@ pub struct Branding {
     pub tagline: String,
     pub welcome_title: String,
     pub welcome_body: String,
+    /// The uploaded logo's key in the media store (`MediaKind::Logo`), if any: shown in the
+    /// header instead of the logo text, which stays its text alternative.
+    pub logo_key: String,
 }
 
 /// Switches a tenant may turn on or off.

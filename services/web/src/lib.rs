@@ -12,6 +12,7 @@ pub mod forms;
 pub mod i18n;
 pub mod input;
 pub mod limits;
+pub mod media;
 pub mod rate_limit;
 pub mod routes;
 pub mod session;

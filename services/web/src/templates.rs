@@ -434,6 +434,8 @@ pub struct SiteView {
     pub kind: &'static str,
     pub name: String,
     pub logo_text: String,
+    /// The uploaded logo (`/branding/logo/{key}`), shown instead of the logo text.
+    pub logo_url: Option<String>,
     pub tagline: String,
     /// Versioned URL of the branding stylesheet (CSS variables).
     pub theme_url: String,
@@ -549,6 +551,7 @@ mod tests {
                 kind: "tenant",
                 name: "デモ & <Co>".into(),
                 logo_text: "D".into(),
+                logo_url: None,
                 tagline: "\"quoted\"".into(),
                 theme_url: "/theme.css?v=1".into(),
                 has_events: true,

@@ -1,11 +1,14 @@
-//! Images members upload (profile photos, article covers, post and message images).
+//! Images members upload (profile photos, article covers, post and message images) and the
+//! network's logo the secretariat uploads.
 //!
 //! An upload is checked before it is trusted: at most [`MAX_UPLOAD_BYTES`], a JPEG, PNG or WebP by
 //! its content (not its name), at most [`MAX_PIXELS`] on each side, read from the header before
 //! anything is decoded (no decompression bombs), then decoded,
-//! resized and re-encoded as JPEG in a blocking thread, which also drops any metadata (EXIF, GPS).
-//! Files are stored under `<data dir>/tenants/<tenant id>/<kind>/<key>.jpg` with a random key, and
-//! served only through routes that check the viewer is a member of that tenant.
+//! resized and re-encoded as JPEG (a logo as PNG, to keep its transparency) in a blocking thread,
+//! which also drops any metadata (EXIF, GPS). Files are stored under
+//! `<data dir>/tenants/<tenant id>/<kind>/<key>.jpg` (`.png`) with a random key, and served only
+//! through routes that check the viewer is a member of that tenant — except the logo, which the
+//! network's public pages (sign-in, join) show too.
 
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
@@ -27,6 +30,8 @@ pub enum MediaKind {
     PostImage,
     /// An image in a private message: at most 1200×1200, served only to the conversation.
     MessageImage,
+    /// The network's logo in the header: at most 600×160, kept as PNG with its transparency.
+    Logo,
 }
 
 impl MediaKind {
@@ -36,6 +41,23 @@ impl MediaKind {
             MediaKind::Cover => "covers",
             MediaKind::PostImage => "posts",
             MediaKind::MessageImage => "messages",
+            MediaKind::Logo => "logos",
+        }
+    }
+
+    /// The stored file's extension (and so its type).
+    pub fn extension(self) -> &'static str {
+        match self {
+            MediaKind::Logo => "png",
+            _ => "jpg",
+        }
+    }
+
+    /// The stored file's content type.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            MediaKind::Logo => "image/png",
+            _ => "image/jpeg",
         }
     }
 }
@@ -103,8 +125,18 @@ fn process(bytes: &[u8], kind: MediaKind) -> Result<Vec<u8>, UploadError> {
         MediaKind::PostImage | MediaKind::MessageImage => {
             decoded.resize(1200, 1200, image::imageops::FilterType::Lanczos3)
         }
+        // A small logo stays as drawn; a large one shrinks to fit the header.
+        MediaKind::Logo if decoded.width() <= 600 && decoded.height() <= 160 => decoded,
+        MediaKind::Logo => decoded.resize(600, 160, image::imageops::FilterType::Lanczos3),
     };
     let mut out = Vec::new();
+    if kind == MediaKind::Logo {
+        resized
+            .to_rgba8()
+            .write_to(&mut Cursor::new(&mut out), ImageFormat::Png)
+            .map_err(|_| UploadError::NotAnImage)?;
+        return Ok(out);
+    }
     let rgb = resized.to_rgb8();
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85)
         .encode_image(&rgb)
@@ -130,7 +162,7 @@ impl MediaStore {
                 .join("tenants")
                 .join(tenant.to_string())
                 .join(kind.dir())
-                .join(format!("{key}.jpg")),
+                .join(format!("{key}.{}", kind.extension())),
         )
     }
 
