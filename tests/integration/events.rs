@@ -22,7 +22,12 @@ fn local(at: OffsetDateTime) -> String {
 }
 
 /// A valid event form starting `days` from now, two hours long.
-fn event_form(title: &str, days: i64, capacity: &str, guests: &str) -> Vec<(&'static str, String)> {
+pub(crate) fn event_form(
+    title: &str,
+    days: i64,
+    capacity: &str,
+    guests: &str,
+) -> Vec<(&'static str, String)> {
     let start = OffsetDateTime::now_utc() + Duration::days(days);
     vec![
         ("title", title.to_owned()),
@@ -46,7 +51,7 @@ fn event_form(title: &str, days: i64, capacity: &str, guests: &str) -> Vec<(&'st
     ]
 }
 
-async fn post_form(
+pub(crate) async fn post_form(
     client: &mut TestClient<'_>,
     path: &str,
     fields: &[(&'static str, String)],
@@ -55,7 +60,11 @@ async fn post_form(
     client.post(path, &borrowed).await
 }
 
-fn with(fields: &[(&'static str, String)], key: &str, value: &str) -> Vec<(&'static str, String)> {
+pub(crate) fn with(
+    fields: &[(&'static str, String)],
+    key: &str,
+    value: &str,
+) -> Vec<(&'static str, String)> {
     fields
         .iter()
         .map(|(k, v)| {
@@ -71,7 +80,7 @@ fn with(fields: &[(&'static str, String)], key: &str, value: &str) -> Vec<(&'sta
         .collect()
 }
 
-fn event_path(response: &tsunagu_testkit::TestResponse) -> String {
+pub(crate) fn event_path(response: &tsunagu_testkit::TestResponse) -> String {
     let location = response
         .header("location")
         .unwrap_or_else(|| panic!("a redirect, not {}: {}", response.status, response.body));

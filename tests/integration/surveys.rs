@@ -1313,3 +1313,97 @@ async fn demo_text(app: &TestApp, sql: &str) -> String {
     tx.commit().await.unwrap();
     text
 }
+
+#[tokio::test]
+async fn a_saved_segment_is_an_event_audience() {
+    use crate::events::{event_form, event_path, post_form, with};
+    let app = app().await;
+    secretariat(&app, "demo", OFFICE).await;
+    member(&app, "a@example.jp", "alumni").await;
+    member(&app, "b@example.jp", "alumni").await;
+    member(&app, "c@demo.example.co.jp", "employee").await;
+    let mut office = signed_in(&app, HOST, OFFICE).await;
+    let source = build(&mut office, "協力アンケート", false).await;
+    office
+        .post(&format!("/secretariat/surveys/{source}/publish"), &[])
+        .await;
+    let qs = questions(&app, source).await;
+    let yes_no = qs[1].row.id;
+    let mut client_a = signed_in(&app, HOST, "a@example.jp").await;
+    answer_yes_no(&mut client_a, source, &qs, true).await;
+    let mut client_b = signed_in(&app, HOST, "b@example.jp").await;
+    answer_yes_no(&mut client_b, source, &qs, false).await;
+    let saved = office
+        .post(
+            &format!("/secretariat/surveys/{source}/segments"),
+            &[("name", "協力できる人"), ("answer", &format!("{yes_no}:1"))],
+        )
+        .await;
+    let segment: uuid::Uuid = location_id(&saved, "/secretariat/segments/");
+
+    // The secretariat is offered its segments; a member creating an event is not, and cannot
+    // send one.
+    let audience = format!("segment:{segment}");
+    assert!(office
+        .get("/events/new")
+        .await
+        .body
+        .contains(&format!("value=\"{audience}\"")));
+    let mut employee = signed_in(&app, HOST, "c@demo.example.co.jp").await;
+    assert!(!employee.get("/events/new").await.body.contains("segment:"));
+    let refused = post_form(
+        &mut employee,
+        "/events",
+        &with(&event_form("勉強会", 5, "", "0"), "audience", &audience),
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // Nor another network's (or an unknown) segment.
+    let unknown = post_form(
+        &mut office,
+        "/events",
+        &with(
+            &event_form("座談会", 5, "", "0"),
+            "audience",
+            &format!("segment:{}", uuid::Uuid::now_v7()),
+        ),
+    )
+    .await;
+    assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    office.get("/events/new").await;
+    let path = event_path(
+        &post_form(
+            &mut office,
+            "/events",
+            &with(
+                &event_form("協力者の座談会", 5, "", "0"),
+                "audience",
+                &audience,
+            ),
+        )
+        .await,
+    );
+    // In the segment: listed, opened, answered. Outside it: neither listed nor found.
+    assert!(client_a
+        .get("/events")
+        .await
+        .body
+        .contains("協力者の座談会"));
+    let page = client_a.get(&path).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("対象: 協力できる人"), "{}", page.body);
+    assert!(!client_b
+        .get("/events")
+        .await
+        .body
+        .contains("協力者の座談会"));
+    assert_eq!(client_b.get(&path).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(employee.get(&path).await.status, StatusCode::NOT_FOUND);
+    // The edit form keeps the segment selected.
+    assert!(office
+        .get(&format!("{path}/edit"))
+        .await
+        .body
+        .contains(&format!("value=\"{audience}\" selected")));
+}

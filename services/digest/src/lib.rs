@@ -13,6 +13,7 @@
 pub mod queries;
 
 use serde::Serialize;
+use std::collections::{HashMap, HashSet};
 use tera::Context;
 use time::{Date, Duration, OffsetDateTime, Weekday};
 use tsunagu_kernel::config::ServerConfig;
@@ -111,6 +112,8 @@ struct Shared {
     articles: Vec<NewArticle>,
     recruitments: Vec<OpenRecruitment>,
     events: Vec<UpcomingEvent>,
+    /// The members of each upcoming event aimed at a saved segment, by event.
+    segment_audiences: HashMap<uuid::Uuid, HashSet<MemberId>>,
     newcomers: Vec<Newcomer>,
     origin: String,
     zone: Zone,
@@ -130,15 +133,28 @@ async fn run_network(
         tx.commit().await?;
         return Ok(DigestRun::default());
     }
-    let shared = Shared {
+    let mut shared = Shared {
         week,
         articles: queries::new_articles(&mut tx, since, ITEMS as i64).await?,
         recruitments: queries::open_recruitments(&mut tx, ITEMS as i64 + 1).await?,
         events: queries::upcoming_events(&mut tx, now + EVENTS_AHEAD, 20).await?,
+        segment_audiences: HashMap::new(),
         newcomers: queries::newcomers(&mut tx, since, NEWCOMERS_READ).await?,
         origin: config.tenant_origin(&tenant.slug),
         zone: Zone::of(tenant),
     };
+    for event in &shared.events {
+        if let Some(segment) = event.audience_segment_id {
+            let members = tsunagu_surveys::segments::queries::member_ids(
+                &mut tx,
+                tsunagu_surveys::segments::queries::SegmentId(segment),
+            )
+            .await?;
+            shared
+                .segment_audiences
+                .insert(event.id, members.into_iter().collect());
+        }
+    }
     tx.commit().await?;
 
     let mut done = DigestRun::default();
@@ -284,7 +300,14 @@ impl<'a> Content<'a> {
                 shared
                     .events
                     .iter()
-                    .filter(|e| e.audience == "everyone" || e.audience == kind)
+                    .filter(|e| {
+                        e.audience == "everyone"
+                            || e.audience == kind
+                            || shared
+                                .segment_audiences
+                                .get(&e.id)
+                                .is_some_and(|members| members.contains(&reader.id))
+                    })
                     .take(ITEMS)
                     .collect()
             } else {

@@ -206,8 +206,10 @@ pub struct UpcomingEvent {
     pub title: String,
     pub starts_at: OffsetDateTime,
     pub venue_name: String,
-    /// everyone, alumni or employees.
+    /// everyone, alumni, employees or segment.
     pub audience: String,
+    /// The segment, when the audience is one.
+    pub audience_segment_id: Option<uuid::Uuid>,
 }
 
 /// Published events starting between now and `until`, soonest first.
@@ -218,7 +220,7 @@ pub async fn upcoming_events(
 ) -> Result<Vec<UpcomingEvent>, DbError> {
     let tenant_id = tx.tenant_id();
     Ok(sqlx::query_as(
-        "select e.id, e.title, e.starts_at, e.venue_name, e.audience from events e \
+        "select e.id, e.title, e.starts_at, e.venue_name, e.audience, e.audience_segment_id from events e \
          where e.tenant_id = $1 and e.status = 'published' and e.starts_at >= now() \
            and e.starts_at < $2 \
          order by e.starts_at, e.id limit $3",

@@ -6,6 +6,7 @@ use tsunagu_web::dates::{self, Zone};
 use tsunagu_web::forms::{text, FieldErrors};
 
 use crate::queries::{Event, EventAudience, EventFields, EventFormat, RsvpStatus};
+use tsunagu_surveys::segments::queries::SegmentId;
 
 /// The most places an event may offer.
 pub const MAX_CAPACITY: i32 = 100_000;
@@ -71,7 +72,7 @@ impl EventForm {
                 .rsvp_deadline
                 .map(|d| dates::input_value(d, zone))
                 .unwrap_or_default(),
-            audience: event.audience.as_str().into(),
+            audience: audience_value(event.audience, event.audience_segment_id),
         }
     }
 
@@ -165,7 +166,7 @@ impl EventForm {
                 }
             },
         };
-        let audience = EventAudience::parse(&self.audience);
+        let audience = parse_audience(self.audience.trim());
         if audience.is_none() {
             errors.insert("audience", "errors.event.audience");
         }
@@ -210,10 +211,34 @@ impl EventForm {
                 capacity,
                 guests_allowed,
                 rsvp_deadline,
-                audience,
+                audience: audience.0,
+                audience_segment: audience.1,
             }),
             _ => Err(errors),
         }
+    }
+}
+
+/// The audience as the form's select names it: `everyone`, `alumni`, `employees`, or
+/// `segment:<id>` for a saved segment.
+pub fn audience_value(audience: EventAudience, segment: Option<SegmentId>) -> String {
+    match segment {
+        Some(id) if audience == EventAudience::Segment => format!("segment:{id}"),
+        _ => audience.as_str().to_owned(),
+    }
+}
+
+/// The segment a form's audience names, if it names one.
+pub fn audience_segment(value: &str) -> Option<SegmentId> {
+    parse_audience(value.trim()).and_then(|(_, segment)| segment)
+}
+
+fn parse_audience(value: &str) -> Option<(EventAudience, Option<SegmentId>)> {
+    match value.strip_prefix("segment:") {
+        Some(id) => Some((EventAudience::Segment, Some(id.parse().ok()?))),
+        None => EventAudience::parse(value)
+            .filter(|a| *a != EventAudience::Segment)
+            .map(|a| (a, None)),
     }
 }
 

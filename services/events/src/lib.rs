@@ -106,6 +106,8 @@ struct EventView {
     status: &'static str,
     format: &'static str,
     audience: &'static str,
+    /// The segment's name, when the audience is one.
+    audience_segment_name: Option<String>,
     date_label: String,
     time_label: String,
     starts_iso: String,
@@ -159,6 +161,7 @@ fn view(event: &Event, page: &Page, now: OffsetDateTime, can_manage: bool) -> Ev
         status: event.status.as_str(),
         format: event.format.as_str(),
         audience: event.audience.as_str(),
+        audience_segment_name: event.audience_segment_name.clone(),
         date_label: starts_local,
         time_label,
         starts_iso: dates::iso(event.starts_at),
@@ -229,7 +232,8 @@ fn visible(event: &Event, member: &Authorized, can_manage: bool) -> bool {
     if event.organiser || can_manage {
         return true;
     }
-    event.status != EventStatus::Pending && event.audience.includes(member.data.kind)
+    event.status != EventStatus::Pending
+        && (event.audience.includes(member.data.kind) || event.in_audience_segment)
 }
 
 /// The event as this member may see it, in `tx`, with whether they may manage every event.
@@ -313,15 +317,48 @@ pub async fn list_events(
     })
 }
 
-fn render_form(
+/// A saved segment the secretariat may pick as the audience.
+#[derive(Serialize)]
+struct SegmentChoice {
+    value: String,
+    name: String,
+    survey_title: String,
+}
+
+async fn render_form(
     state: &AppState,
+    member: &Authorized,
     page: &Page,
     id: Option<EventId>,
     form: &EventForm,
     errors: &FieldErrors,
     status: StatusCode,
 ) -> Result<Response, AppError> {
+    // Segments are the secretariat's tool: only it is offered them; an organiser editing an
+    // event the secretariat aimed at a segment sees (and keeps) that one.
+    let mut tx = member.begin(state).await?;
+    let segments = if member.may(state, Permission::ManageEvents).await {
+        tsunagu_surveys::segments::queries::list_all(&mut tx).await?
+    } else {
+        match forms::audience_segment(&form.audience) {
+            Some(id) => tsunagu_surveys::segments::queries::find(&mut tx, id)
+                .await?
+                .into_iter()
+                .collect(),
+            None => Vec::new(),
+        }
+    };
+    tx.commit().await?;
+    let segments: Vec<SegmentChoice> = segments
+        .into_iter()
+        .map(|g| SegmentChoice {
+            value: forms::audience_value(EventAudience::Segment, Some(g.id)),
+            name: g.name,
+            survey_title: g.survey_title,
+        })
+        .collect();
     render_page(state, page, "events/form.html", status, |c| {
+        c.insert("segments", &segments);
         c.insert("event_id", &id.map(|id| id.to_string()));
         c.insert("form", form);
         c.insert("errors", errors);
@@ -336,6 +373,7 @@ fn render_form(
             "audiences",
             &EventAudience::ALL
                 .iter()
+                .filter(|a| **a != EventAudience::Segment)
                 .map(|a| a.as_str())
                 .collect::<Vec<_>>(),
         );
@@ -351,19 +389,43 @@ fn page_time_zone(page: &Page) -> String {
     }
 }
 
+/// A segment audience is the secretariat's to choose (an organiser may keep the one the event
+/// has), and must be one of this network's segments.
+async fn refused_audience(
+    tx: &mut WebTx,
+    fields: &queries::EventFields,
+    can_manage: bool,
+    current: Option<tsunagu_surveys::segments::queries::SegmentId>,
+) -> Result<Option<FieldErrors>, AppError> {
+    let Some(segment) = fields.audience_segment else {
+        return Ok(None);
+    };
+    let allowed = (can_manage || current == Some(segment))
+        && tsunagu_surveys::segments::queries::find(tx, segment)
+            .await?
+            .is_some();
+    Ok((!allowed).then(|| {
+        let mut errors = FieldErrors::new();
+        errors.insert("audience", "errors.event.audience");
+        errors
+    }))
+}
+
 pub async fn new_event(
     State(state): State<AppState>,
-    _member: Authorized,
+    member: Authorized,
     page: Page,
 ) -> Result<Response, AppError> {
     render_form(
         &state,
+        &member,
         &page,
         None,
         &EventForm::blank(),
         &FieldErrors::new(),
         StatusCode::OK,
     )
+    .await
 }
 
 pub async fn create_event(
@@ -379,17 +441,32 @@ pub async fn create_event(
         Err(errors) => {
             return render_form(
                 &state,
+                &member,
                 &page,
                 None,
                 &form,
                 &errors,
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
+            .await
         }
     };
     let is_secretariat = member.may(&state, Permission::ManageEvents).await;
     let held = !is_secretariat && member.tenant.features.member_events_need_approval;
     let mut tx = member.begin(&state).await?;
+    if let Some(errors) = refused_audience(&mut tx, &fields, is_secretariat, None).await? {
+        tx.rollback().await?;
+        return render_form(
+            &state,
+            &member,
+            &page,
+            None,
+            &form,
+            &errors,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
     if !form_token.claim(&mut tx, member.id()).await? {
         // The same form again (a double click, a resubmission): the first one stands.
         tx.rollback().await?;
@@ -431,12 +508,14 @@ pub async fn edit_event(
     tx.commit().await?;
     render_form(
         &state,
+        &member,
         &page,
         Some(id),
         &EventForm::of(&event, page.zone()),
         &FieldErrors::new(),
         StatusCode::OK,
     )
+    .await
 }
 
 pub async fn update_event(
@@ -460,14 +539,32 @@ pub async fn update_event(
             tx.rollback().await?;
             return render_form(
                 &state,
+                &member,
                 &page,
                 Some(id),
                 &form,
                 &errors,
                 StatusCode::UNPROCESSABLE_ENTITY,
-            );
+            )
+            .await;
         }
     };
+    let can_manage = member.may(&state, Permission::ManageEvents).await;
+    if let Some(errors) =
+        refused_audience(&mut tx, &fields, can_manage, event.audience_segment_id).await?
+    {
+        tx.rollback().await?;
+        return render_form(
+            &state,
+            &member,
+            &page,
+            Some(id),
+            &form,
+            &errors,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
     let (moved, promoted) = queries::update(&mut tx, id, &fields)
         .await?
         .ok_or(AppError::NotFound)?;

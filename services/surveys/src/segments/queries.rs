@@ -258,7 +258,7 @@ pub async fn members(
 
 /// SQL that holds when the member `member` (an expression) is in the segment `segment` (an
 /// expression, e.g. a survey's `audience_segment_id`); `$1` is the tenant.
-pub(crate) fn member_in_segment_sql(segment: &str, member: &str) -> String {
+pub fn member_in_segment_sql(segment: &str, member: &str) -> String {
     format!(
         "exists (select 1 {} and m.id = {member})",
         segment_members_from_for(segment)
