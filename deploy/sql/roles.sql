@@ -4,19 +4,30 @@
 -- tsunagu_app is what the server, the worker and the tests connect as: it can log in, owns nothing,
 -- is not a superuser and cannot bypass row-level security, so every tenant query is filtered by the
 -- policies the migrations install. Passwords are set outside this file (secrets never live in git).
+-- tsunagu_aggregates cannot log in. It owns the functions that give the console figures across
+-- tenants (`platform.tenant_health()`); it reads past row-level security, but the migrations grant
+-- it only the columns those figures need (no names, emails, posts or messages), so the console
+-- reads aggregates by construction, not by care (docs/CONSOLE.md). Creating a role that bypasses
+-- row-level security needs a superuser.
 do $$
 begin
   if not exists (select 1 from pg_roles where rolname = 'tsunagu_owner') then
     create role tsunagu_owner nologin;
   end if;
-  if not exists (select 1 from pg_roles where rolname = 'tsunagu_app') then
+    if not exists (select 1 from pg_roles where rolname = 'tsunagu_app') then
     create role tsunagu_app login;
+  end if;
+  if not exists (select 1 from pg_roles where rolname = 'tsunagu_aggregates') then
+    create role tsunagu_aggregates nologin;
   end if;
 end
 $$;
 
 -- Re-assert the attributes every time, so a role created by hand with the wrong ones is corrected.
 alter role tsunagu_owner nosuperuser nocreaterole nobypassrls;
+alter role tsunagu_aggregates nologin nosuperuser nocreatedb nocreaterole noinherit bypassrls;
+-- The owner hands the aggregate functions to it (ALTER FUNCTION … OWNER needs the membership).
+grant tsunagu_aggregates to tsunagu_owner;
 alter role tsunagu_app login nosuperuser nocreatedb nocreaterole noinherit nobypassrls;
 -- Our queries are short and index-driven (tenant first, then a limit). PostgreSQL estimates
 -- their cost from whole-table statistics, so in a database with one very large tenant it JIT-

@@ -55,9 +55,17 @@ test('landing, console and the 404 page render', async () => {
   assert.equal(await page.getAttribute('html', 'lang'), 'ja');
   assert.ok(await page.isVisible('.network-list'));
   await page.shot('landing-ja');
-  await page.goto(url('console'));
+    await page.goto(url('console'));
   assert.ok(page.url().endsWith('/sign-in'));
   await page.shot('console-sign-in');
+  // The demo seed's staff account sees every network's health, figures only.
+  await page.fill('input[name=email]', 'cs@tsunagu.example');
+  await page.fill('input[name=password]', 'tsunagu-demo-2026');
+  await page.click('form[action="/sign-in"] [type=submit]');
+  await page.waitForLoadState('load');
+  assert.ok(await page.isVisible('table.console-directory'));
+  assert.ok(await page.isVisible('table.console-directory >> text=demo'));
+  await page.shot('console-directory-ja');
   const missing = await page.goto(url('nope'));
   assert.equal(missing.status(), 404);
   assert.match(await page.textContent('h1'), /ページが見つかりません/);

@@ -11,8 +11,43 @@ use tsunagu_testkit::TestDb;
 const PLATFORM_TABLES_WITH_TENANT_ID: &[&str] =
     &["platform.custom_domains", "platform.work_signals"];
 
-/// Functions allowed to run with their owner's rights. Empty: nothing may escape RLS that way.
-const SECURITY_DEFINER_ALLOW_LIST: &[&str] = &[];
+/// Functions allowed to run with their owner's rights. Each needs a reason in review:
+/// `platform.tenant_health()` gives the console figures across tenants; its owner,
+/// `tsunagu_aggregates`, may read only the columns of [`AGGREGATE_COLUMNS`].
+const SECURITY_DEFINER_ALLOW_LIST: &[&str] = &["platform.tenant_health()"];
+
+/// Every column `tsunagu_aggregates` (the owner of the console's aggregate functions, which reads
+/// past row-level security) may select: counts, dates, roles and ids, and no name, email, text,
+/// post or message. Adding to this list needs a reason in review (docs/CONSOLE.md).
+const AGGREGATE_COLUMNS: &[&str] = &[
+    "platform.tenants.created_at",
+    "platform.tenants.id",
+    "platform.tenants.level3",
+    "platform.tenants.name",
+    "platform.tenants.plan",
+    "platform.tenants.slug",
+    "platform.tenants.status",
+    "platform.tenants.time_zone",
+    "public.audit_events.actor_id",
+    "public.audit_events.actor_kind",
+    "public.audit_events.created_at",
+    "public.audit_events.tenant_id",
+    "public.content_reports.resolved_at",
+    "public.content_reports.subject_id",
+    "public.content_reports.subject_kind",
+    "public.content_reports.tenant_id",
+    "public.engagement_days.active_30d",
+    "public.engagement_days.alumni",
+    "public.engagement_days.day",
+    "public.engagement_days.employees",
+    "public.engagement_days.first_contacts",
+    "public.engagement_days.member_started",
+    "public.engagement_days.secretariat_started",
+    "public.engagement_days.tenant_id",
+    "public.members.id",
+    "public.members.role",
+    "public.members.tenant_id",
+];
 
 /// (name, command, permissive, USING, WITH CHECK) of one policy.
 type PolicyRow = (String, String, bool, Option<String>, Option<String>);
@@ -267,4 +302,48 @@ async fn no_other_escape_hatches_exist() {
         untenanted.is_empty(),
         "tables in public without tenant_id: {untenanted:?}"
     );
+}
+
+#[tokio::test]
+async fn the_aggregates_role_reads_figures_only_and_cannot_log_in() {
+    let db = TestDb::create().await;
+    let mut conn = db.app_connection().await;
+    let (login, bypass): (bool, bool) = sqlx::query_as(
+        "select rolcanlogin, rolbypassrls from pg_roles where rolname = 'tsunagu_aggregates'",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert!(!login, "tsunagu_aggregates must not log in");
+    assert!(
+        bypass,
+        "it reads across tenants, which is why its columns are listed"
+    );
+    let readable: Vec<String> = sqlx::query_scalar(
+        "select n.nspname || '.' || c.relname || '.' || a.attname from pg_class c \
+         join pg_namespace n on n.oid = c.relnamespace \
+         join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped \
+         where c.relkind in ('r', 'p', 'v') and n.nspname in ('public', 'platform', 'app') \
+           and has_column_privilege('tsunagu_aggregates', c.oid, a.attnum, 'select') \
+         order by 1",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(
+        readable, AGGREGATE_COLUMNS,
+        "columns tsunagu_aggregates may read"
+    );
+    // And it writes nothing.
+    let writable: i64 = sqlx::query_scalar(
+        "select count(*) from pg_class c join pg_namespace n on n.oid = c.relnamespace \
+         where c.relkind in ('r', 'p') and n.nspname in ('public', 'platform') \
+           and (has_table_privilege('tsunagu_aggregates', c.oid, 'insert') \
+             or has_table_privilege('tsunagu_aggregates', c.oid, 'update') \
+             or has_table_privilege('tsunagu_aggregates', c.oid, 'delete'))",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(writable, 0);
 }

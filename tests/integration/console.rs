@@ -63,3 +63,131 @@ async fn staff_sign_in_at_the_console_only() {
     );
     assert_eq!(console.get("/").await.status, StatusCode::SEE_OTHER);
 }
+
+/// The directory's figures come from `platform.tenant_health()`, whose result holds no personal
+/// column; the page shows counts, the level, secretariat activity and reports waiting, and no
+/// member's name or email; filters find the quiet networks and those with reports.
+#[tokio::test]
+async fn the_tenant_directory_shows_health_and_no_personal_data() {
+    use tsunagu_kernel::moderation::{self, NewReport, SubjectKind};
+    use tsunagu_kernel::Actor;
+
+    let app = app().await;
+    staff(&app, "cs@tsunagu.example").await;
+    let secretary = crate::identity::secretariat(&app, "demo", "office@demo.example.co.jp").await;
+    let reporter = crate::community::member(
+        &app,
+        "demo",
+        "hidden-name@example.jp",
+        "秘密 太郎",
+        "alumni",
+    )
+    .await;
+    let author =
+        crate::community::member(&app, "demo", "author@example.jp", "投稿 花子", "employee").await;
+    crate::community::member(&app, "acme", "sam@example.org", "Sam Private", "alumni").await;
+
+    // The secretariat did something today (an audited action); a report is waiting.
+    let tenant = app.tenant_id("demo").await;
+    let mut tx = app
+        .state
+        .db
+        .begin_tenant(tenant, Actor::Member(secretary))
+        .await
+        .unwrap();
+    tsunagu_kernel::audit::record(
+        &mut tx,
+        "settings.updated",
+        "tenant",
+        None,
+        serde_json::json!({}),
+    )
+    .await
+    .unwrap();
+    moderation::file(
+        &mut tx,
+        &NewReport {
+            kind: SubjectKind::Profile,
+            subject: author.as_uuid(),
+            author,
+            reporter,
+            reason: "個人的な理由",
+            snapshot: "投稿 花子",
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    tsunagu_insights::rollup::run(&app.state.db, time::OffsetDateTime::now_utc(), None)
+        .await
+        .unwrap();
+
+    // The function's result: figures and the tenant's own name, nothing about members.
+    let mut conn = app.state.db.begin_platform().await.unwrap();
+    let columns: Vec<String> = sqlx::query_scalar(
+        "select unnest(proargnames[pronargs + 1:]) from pg_proc where oid = 'platform.tenant_health()'::regprocedure",
+    )
+    .fetch_all(conn.conn())
+    .await
+    .unwrap();
+    conn.commit().await.unwrap();
+    for column in &columns {
+        assert!(
+            ![
+                "email",
+                "name_kanji",
+                "name_kana",
+                "body",
+                "snapshot",
+                "reason"
+            ]
+            .iter()
+            .any(|personal| column.contains(personal)),
+            "{column}"
+        );
+    }
+    assert!(columns.contains(&"open_reports".to_owned()), "{columns:?}");
+
+    let mut console = app.client("console.localhost");
+    console.sign_in("cs@tsunagu.example", PASSWORD).await;
+    let directory = console.get("/").await;
+    assert_eq!(directory.status, StatusCode::OK);
+    let body = &directory.body;
+    for personal in [
+        "秘密 太郎",
+        "hidden-name@example.jp",
+        "投稿 花子",
+        "Sam Private",
+        "個人的な理由",
+    ] {
+        assert!(!body.contains(personal), "{personal} on the console");
+    }
+    // demo: 3 active members (2 alumni + 1 employee… and the secretariat), one report waiting.
+    let demo_row = body
+        .split("<tr>")
+        .find(|row| row.contains("demo.localhost"))
+        .expect("a row for demo");
+    assert!(demo_row.contains("badge badge-warning\">1<"), "{demo_row}");
+    assert!(
+        !demo_row.contains("まだ数値なし") && !demo_row.contains("No figures yet"),
+        "{demo_row}"
+    );
+
+    // Quiet networks: acme (no secretariat activity ever), not demo.
+    let quiet = console.get("/?filter=quiet").await.body;
+    assert!(quiet.contains("acme.localhost") && !quiet.contains("demo.localhost"));
+    let reports = console.get("/?filter=reports").await.body;
+    assert!(reports.contains("demo.localhost") && !reports.contains("acme.localhost"));
+    // Sorted by reports waiting, demo comes before acme.
+    let sorted = console.get("/?sort=reports").await.body;
+    assert!(sorted.find("demo.localhost").unwrap() < sorted.find("acme.localhost").unwrap());
+
+    // The role serving pages still reads no tenant's members without the tenant set.
+    let mut platform = app.state.db.begin_platform().await.unwrap();
+    let visible: i64 = sqlx::query_scalar("select count(*) from members")
+        .fetch_one(platform.conn())
+        .await
+        .unwrap();
+    platform.commit().await.unwrap();
+    assert_eq!(visible, 0);
+}

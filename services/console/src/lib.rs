@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use axum::extract::{FromRequestParts, State};
+use axum::extract::{FromRequestParts, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -97,38 +97,144 @@ impl FromRequestParts<AppState> for StaffUser {
     }
 }
 
+/// One line of the tenant directory: figures only (see `queries::tenant_health`).
 #[derive(Serialize)]
 struct TenantRow {
     name: String,
     slug: String,
     status: String,
     plan: String,
-    default_locale: String,
     url: String,
+    /// Active members at the last rollup (None: no rollup yet).
+    members: Option<i64>,
+    alumni: Option<i32>,
+    employees: Option<i32>,
+    active_30d: Option<i32>,
+    /// This month's level and last month's (None: no rollup yet).
+    level: Option<u8>,
+    last_level: Option<u8>,
+    /// `up`, `down` or `same` against last month.
+    trend: &'static str,
+    /// Members' share of what was started this month, in percent.
+    share: Option<i64>,
+    last_secretariat: Option<String>,
+    /// For sorting: its Unix time (never: the smallest).
+    #[serde(skip)]
+    last_secretariat_unix: i64,
+    /// No secretariat activity in the last 30 days (or ever).
+    quiet: bool,
+    open_reports: i64,
 }
 
+/// Days without secretariat activity after which a network counts as quiet.
+const QUIET_DAYS: i64 = 30;
+
+#[derive(Deserialize, Default)]
+struct DirectoryQuery {
+    /// name (default), members, active, level, secretariat, reports
+    #[serde(default)]
+    sort: String,
+    /// quiet (no secretariat activity in 30 days), reports (reports waiting), level1
+    #[serde(default)]
+    filter: String,
+}
+
+fn tenant_row(
+    health: queries::TenantHealth,
+    state: &AppState,
+    page: &Page,
+    now: time::OffsetDateTime,
+) -> TenantRow {
+    let thresholds = &health.level3.0;
+    let has_rollup = health.rollup_day.is_some();
+    let level = has_rollup.then(|| {
+        thresholds.level(
+            health.month_member_started,
+            health.month_secretariat_started,
+            health.month_first_contacts,
+        )
+    });
+    let last_level = has_rollup.then(|| {
+        thresholds.level(
+            health.last_month_member_started,
+            health.last_month_secretariat_started,
+            health.last_month_first_contacts,
+        )
+    });
+    let started = health.month_member_started + health.month_secretariat_started;
+    TenantRow {
+        url: format!("{}/", state.config.tenant_origin(&health.slug)),
+        members: health
+            .alumni
+            .zip(health.employees)
+            .map(|(a, e)| i64::from(a) + i64::from(e)),
+        trend: match (level, last_level) {
+            (Some(now), Some(before)) if now > before => "up",
+            (Some(now), Some(before)) if now < before => "down",
+            (Some(_), Some(_)) => "same",
+            _ => "",
+        },
+        level,
+        last_level,
+        share: (started > 0).then(|| health.month_member_started * 100 / started),
+        quiet: health
+            .last_secretariat_activity
+            .is_none_or(|at| now - at > time::Duration::days(QUIET_DAYS)),
+        last_secretariat: health
+            .last_secretariat_activity
+            .map(|at| tsunagu_web::dates::date(at, page.lang, page.zone())),
+        last_secretariat_unix: health
+            .last_secretariat_activity
+            .map_or(i64::MIN, |at| at.unix_timestamp()),
+        alumni: health.alumni,
+        employees: health.employees,
+        active_30d: health.active_30d,
+        open_reports: health.open_reports,
+        name: health.name,
+        slug: health.slug,
+        status: health.status,
+        plan: health.plan,
+    }
+}
+
+/// `GET /` on the console: every tenant with its health at a glance, sortable and filterable.
 async fn show_dashboard(
     State(state): State<AppState>,
     staff: StaffUser,
     page: Page,
+    Query(query): Query<DirectoryQuery>,
 ) -> Result<Response, AppError> {
     let mut tx = state.db.begin_platform().await?;
-    let tenants: Vec<TenantRow> = queries::tenant_directory(&mut tx)
-        .await?
+    let health = queries::tenant_health(&mut tx).await?;
+    tx.commit().await?;
+    let now = time::OffsetDateTime::now_utc();
+    let all = health.len();
+    let mut tenants: Vec<TenantRow> = health
         .into_iter()
-        .map(|t| TenantRow {
-            url: format!("{}/", state.config.tenant_origin(&t.slug)),
-            name: t.name,
-            slug: t.slug,
-            status: t.status,
-            plan: t.plan,
-            default_locale: t.default_locale,
+        .map(|h| tenant_row(h, &state, &page, now))
+        .filter(|t| match query.filter.as_str() {
+            "quiet" => t.quiet,
+            "reports" => t.open_reports > 0,
+            "level1" => t.level == Some(1),
+            _ => true,
         })
         .collect();
-    tx.commit().await?;
+    // Biggest, busiest or most in need first; the name breaks ties.
+    match query.sort.as_str() {
+        "members" => tenants.sort_by_key(|t| std::cmp::Reverse(t.members.unwrap_or(-1))),
+        "active" => tenants.sort_by_key(|t| std::cmp::Reverse(t.active_30d.unwrap_or(-1))),
+        "level" => tenants.sort_by_key(|t| std::cmp::Reverse(t.level.unwrap_or(0))),
+        // Longest without secretariat activity first (never: first of all).
+        "secretariat" => tenants.sort_by_key(|t| t.last_secretariat_unix),
+        "reports" => tenants.sort_by_key(|t| std::cmp::Reverse(t.open_reports)),
+        _ => {}
+    }
     let mut context = page.layout(&state.web.catalog).context();
     context.insert("staff", &staff.0);
     context.insert("tenants", &tenants);
+    context.insert("all", &all);
+    context.insert("sort", &query.sort);
+    context.insert("filter", &query.filter);
     Ok(Html(state.web.render("console/dashboard.html", &context)?).into_response())
 }
 

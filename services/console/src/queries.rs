@@ -1,5 +1,6 @@
-//! Console SQL: staff accounts (`platform.staff_users`, owned here) and the tenant directory
-//! (a read of `platform.tenants`, owned by tenancy).
+//! Console SQL: staff accounts (`platform.staff_users`, owned here) and the tenant directory,
+//! read through `platform.tenant_health()`: figures only, computed by a function whose owner may
+//! read no personal column (docs/CONSOLE.md).
 
 use tsunagu_kernel::{DbError, PlatformTx};
 use tsunagu_web::forms::EmailAddress;
@@ -70,4 +71,37 @@ pub async fn tenant_directory(tx: &mut PlatformTx) -> Result<Vec<TenantSummary>,
     )
     .fetch_all(tx.conn())
     .await?)
+}
+
+/// One tenant's health, as `platform.tenant_health()` returns it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TenantHealth {
+    pub tenant_id: Uuid,
+    pub slug: String,
+    pub name: String,
+    pub status: String,
+    pub plan: String,
+    pub level3: sqlx::types::Json<tsunagu_tenancy::Level3Thresholds>,
+    pub created_at: time::OffsetDateTime,
+    pub rollup_day: Option<time::Date>,
+    pub alumni: Option<i32>,
+    pub employees: Option<i32>,
+    pub active_30d: Option<i32>,
+    pub month_member_started: i64,
+    pub month_secretariat_started: i64,
+    pub month_first_contacts: i64,
+    pub last_month_member_started: i64,
+    pub last_month_secretariat_started: i64,
+    pub last_month_first_contacts: i64,
+    pub last_secretariat_activity: Option<time::OffsetDateTime>,
+    pub open_reports: i64,
+}
+
+/// Every tenant's health, by slug.
+pub async fn tenant_health(tx: &mut PlatformTx) -> Result<Vec<TenantHealth>, DbError> {
+    Ok(
+        sqlx::query_as("select * from platform.tenant_health() order by slug")
+            .fetch_all(tx.conn())
+            .await?,
+    )
 }

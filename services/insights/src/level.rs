@@ -31,19 +31,11 @@ impl MonthFigures {
     /// Level 1 (hardly used), 2 (used, mostly through the secretariat) or 3 (members reach each
     /// other by themselves).
     pub fn level(&self, thresholds: &Level3Thresholds) -> u8 {
-        let started = self.started();
-        if started < i64::from(thresholds.level2_min_started) {
-            return 1;
-        }
-        // Compared as integers, so a share exactly at the threshold counts.
-        let share_met = self.member_started * 100
-            >= i64::from(thresholds.level3_member_share_percent) * started;
-        let contacts_met = self.first_contacts >= i64::from(thresholds.level3_min_first_contacts);
-        if share_met && contacts_met {
-            3
-        } else {
-            2
-        }
+        thresholds.level(
+            self.member_started,
+            self.secretariat_started,
+            self.first_contacts,
+        )
     }
 }
 

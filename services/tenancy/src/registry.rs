@@ -111,6 +111,28 @@ impl Default for Level3Thresholds {
     }
 }
 
+impl Level3Thresholds {
+    /// The level a month's figures imply (docs/LEVEL3.md): 1 when fewer than
+    /// `level2_min_started` things were started; 3 when members started at least
+    /// `level3_member_share_percent` of them and made `level3_min_first_contacts` first contacts;
+    /// 2 otherwise. Shared by the secretariat's workspace and the console.
+    pub fn level(&self, member_started: i64, secretariat_started: i64, first_contacts: i64) -> u8 {
+        let started = member_started + secretariat_started;
+        if started < i64::from(self.level2_min_started) {
+            return 1;
+        }
+        // Compared as integers, so a share exactly at the threshold counts.
+        let share_met =
+            member_started * 100 >= i64::from(self.level3_member_share_percent) * started;
+        let contacts_met = first_contacts >= i64::from(self.level3_min_first_contacts);
+        if share_met && contacts_met {
+            3
+        } else {
+            2
+        }
+    }
+}
+
 /// How people join.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(default)]
