@@ -6,6 +6,9 @@
 : "${ADMIN_DATABASE_URL:=postgres://postgres@127.0.0.1:5432/tsunagu}"
 # Development password for tsunagu_app; `tsunagu migrate` sets it. Override in any shared setup.
 : "${TSUNAGU_APP_DB_PASSWORD:=tsunagu-app-dev}"
+# The same for tsunagu_platform, the role `tenant apply`, `staff create` and the loaders write the
+# platform's tables with. Its URL is DATABASE_URL's with that role (or PLATFORM_DATABASE_URL).
+: "${TSUNAGU_PLATFORM_DB_PASSWORD:=tsunagu-platform-dev}"
 if [ -z "${DATABASE_URL:-}" ]; then
   # Same server and database as the admin URL, but as tsunagu_app (the role RLS applies to).
   _rest="${ADMIN_DATABASE_URL#*://}"
@@ -16,4 +19,4 @@ fi
 : "${REDIS_URL:=redis://127.0.0.1:6379}"
 : "${TSUNAGU_BASE_DOMAIN:=localhost}"
 : "${TSUNAGU_LISTEN:=127.0.0.1:8080}"
-export ADMIN_DATABASE_URL TSUNAGU_APP_DB_PASSWORD DATABASE_URL REDIS_URL TSUNAGU_BASE_DOMAIN TSUNAGU_LISTEN
+export ADMIN_DATABASE_URL TSUNAGU_APP_DB_PASSWORD TSUNAGU_PLATFORM_DB_PASSWORD DATABASE_URL REDIS_URL TSUNAGU_BASE_DOMAIN TSUNAGU_LISTEN

@@ -806,6 +806,9 @@ async fn start_server(
 fn run_cli(server: &Path, args: &[String], envs: &[(&str, &str)]) -> anyhow::Result<()> {
     let output = Command::new(server)
         .args(args)
+        // Platform writes go to the benchmark database: derived from its DATABASE_URL, never a
+        // PLATFORM_DATABASE_URL of the shell that names another database.
+        .env_remove("PLATFORM_DATABASE_URL")
         .envs(envs.iter().copied())
         .env("RUST_LOG", "warn")
         .output()

@@ -17,8 +17,11 @@ begin
     if not exists (select 1 from pg_roles where rolname = 'tsunagu_app') then
     create role tsunagu_app login;
   end if;
-  if not exists (select 1 from pg_roles where rolname = 'tsunagu_aggregates') then
+    if not exists (select 1 from pg_roles where rolname = 'tsunagu_aggregates') then
     create role tsunagu_aggregates nologin;
+  end if;
+  if not exists (select 1 from pg_roles where rolname = 'tsunagu_platform') then
+    create role tsunagu_platform login;
   end if;
 end
 $$;
@@ -26,8 +29,15 @@ $$;
 -- Re-assert the attributes every time, so a role created by hand with the wrong ones is corrected.
 alter role tsunagu_owner nosuperuser nocreaterole nobypassrls;
 alter role tsunagu_aggregates nologin nosuperuser nocreatedb nocreaterole noinherit bypassrls;
+-- tsunagu_platform writes the platform's own tables (tenants, custom domains, staff accounts):
+-- `tenant apply`, `staff create` and the loaders connect as it (PLATFORM_DATABASE_URL). The role
+-- that serves pages may only read them, so a bug or injection in any page cannot create a tenant
+-- or a staff account. It is subject to row-level security like the app.
+alter role tsunagu_platform login nosuperuser nocreatedb nocreaterole noinherit nobypassrls;
+alter role tsunagu_platform set statement_timeout = '60s';
 -- The owner hands the aggregate functions to it (ALTER FUNCTION … OWNER needs the membership).
 grant tsunagu_aggregates to tsunagu_owner;
+grant tsunagu_platform to tsunagu_owner;
 alter role tsunagu_app login nosuperuser nocreatedb nocreaterole noinherit nobypassrls;
 -- Our queries are short and index-driven (tenant first, then a limit). PostgreSQL estimates
 -- their cost from whole-table statistics, so in a database with one very large tenant it JIT-

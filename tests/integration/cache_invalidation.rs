@@ -32,7 +32,7 @@ async fn an_announced_change_reaches_every_replica() {
         replica.resolve_slug("acme").await.unwrap();
     }
 
-    let mut tx = app.state.db.begin_platform().await.unwrap();
+    let mut tx = app.platform.begin_platform().await.unwrap();
     sqlx::query("update platform.tenants set status = 'suspended' where slug = 'acme'")
         .execute(tx.conn())
         .await

@@ -14,7 +14,12 @@ const PLATFORM_TABLES_WITH_TENANT_ID: &[&str] =
 /// Functions allowed to run with their owner's rights. Each needs a reason in review:
 /// `platform.tenant_health()` gives the console figures across tenants; its owner,
 /// `tsunagu_aggregates`, may read only the columns of [`AGGREGATE_COLUMNS`].
-const SECURITY_DEFINER_ALLOW_LIST: &[&str] = &["platform.tenant_health()"];
+/// `platform.save_tenant_settings(text,jsonb)` lets the settings page save one editable section of
+/// the transaction's own tenant; its owner, `tsunagu_platform`, writes the platform's tables.
+const SECURITY_DEFINER_ALLOW_LIST: &[&str] = &[
+    "platform.save_tenant_settings(text,jsonb)",
+    "platform.tenant_health()",
+];
 
 /// Every column `tsunagu_aggregates` (the owner of the console's aggregate functions, which reads
 /// past row-level security) may select: counts, dates, roles and ids, and no name, email, text,
@@ -346,4 +351,57 @@ async fn the_aggregates_role_reads_figures_only_and_cannot_log_in() {
     .await
     .unwrap();
     assert_eq!(writable, 0);
+}
+
+/// The role serving pages reads the platform's tables but cannot write them: a bug or injection
+/// in any page cannot create a tenant, a custom domain or a staff account. `tsunagu_platform`
+/// (the CLI's platform writes) can, and is no more privileged than the app otherwise.
+#[tokio::test]
+async fn only_the_platform_role_writes_tenants_domains_and_staff() {
+    let db = TestDb::create().await;
+    let mut conn = db.app_connection().await;
+    for table in [
+        "platform.tenants",
+        "platform.custom_domains",
+        "platform.staff_users",
+    ] {
+        for (role, privilege, expected) in [
+            ("tsunagu_app", "select", true),
+            ("tsunagu_app", "insert", false),
+            ("tsunagu_app", "update", false),
+            ("tsunagu_app", "delete", false),
+            ("tsunagu_platform", "insert", true),
+            ("tsunagu_platform", "update", true),
+        ] {
+            let held: bool = sqlx::query_scalar("select has_table_privilege($1, $2, $3)")
+                .bind(role)
+                .bind(table)
+                .bind(privilege)
+                .fetch_one(&mut conn)
+                .await
+                .unwrap();
+            assert_eq!(held, expected, "{role} {privilege} on {table}");
+        }
+    }
+    let error = sqlx::query(
+        "insert into platform.staff_users (id, email, email_normalized, name, password_hash, role) \
+         values (gen_random_uuid(), 'x@example.org', 'x@example.org', 'X', 'h', 'admin')",
+    )
+    .execute(&mut conn)
+    .await
+    .expect_err("the app role cannot create a staff account");
+    assert!(error.to_string().contains("permission denied"), "{error}");
+    let (superuser, bypass, createrole): (bool, bool, bool) = sqlx::query_as(
+        "select rolsuper, rolbypassrls, rolcreaterole from pg_roles where rolname = 'tsunagu_platform'",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert!(!superuser && !bypass && !createrole);
+    // Without a tenant set, the settings function changes nothing and says why.
+    let error = sqlx::query("select platform.save_tenant_settings('branding', '{}'::jsonb)")
+        .execute(&mut conn)
+        .await
+        .expect_err("no tenant");
+    assert!(error.to_string().contains("needs a tenant"), "{error}");
 }

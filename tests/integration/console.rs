@@ -10,7 +10,7 @@ async fn staff(app: &tsunagu_testkit::TestApp, email: &str) {
         .await
         .unwrap();
     let email = tsunagu_identity::forms::EmailAddress::parse(email).unwrap();
-    let mut tx = app.state.db.begin_platform().await.unwrap();
+    let mut tx = app.platform.begin_platform().await.unwrap();
     tsunagu_console::queries::upsert_staff(&mut tx, &email, "CS Staff", &hash, "cs")
         .await
         .unwrap();

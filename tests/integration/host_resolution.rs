@@ -177,7 +177,7 @@ async fn forwarded_host_is_used_from_a_trusted_proxy() {
 #[tokio::test]
 async fn suspended_tenants_get_the_410_page() {
     let app = app_with_tenants().await;
-    let mut tx = app.state.db.begin_platform().await.unwrap();
+    let mut tx = app.platform.begin_platform().await.unwrap();
     sqlx::query("update platform.tenants set status = 'suspended' where slug = 'acme'")
         .execute(tx.conn())
         .await
@@ -201,7 +201,7 @@ async fn suspended_tenants_get_the_410_page() {
 async fn verified_custom_domains_resolve_to_their_tenant() {
     let app = app_with_tenants().await;
     let acme = app.tenant_id("acme").await;
-    let mut tx = app.state.db.begin_platform().await.unwrap();
+    let mut tx = app.platform.begin_platform().await.unwrap();
     sqlx::query(
         "insert into platform.custom_domains (hostname, tenant_id, verification_token, verified_at) \
          values ('alumni.acme.example', $1, 't1', now()), ('pending.acme.example', $1, 't2', null)",

@@ -22,10 +22,14 @@ async fn a_tiny_scale_load_is_consistent_and_isolated() {
         large_survey_responses: 300,
         large_conversations: 500,
     };
-    let report = seed_scale(&app.state.db, &options).await.unwrap();
+    let report = seed_scale(&app.state.db, &app.platform, &options)
+        .await
+        .unwrap();
     assert_eq!(report.tenants, 4);
     assert!(
-        seed_scale(&app.state.db, &options).await.is_err(),
+        seed_scale(&app.state.db, &app.platform, &options)
+            .await
+            .is_err(),
         "a second load is refused"
     );
 

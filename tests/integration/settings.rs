@@ -246,7 +246,7 @@ async fn the_secretariat_edits_settings_and_tenant_apply_keeps_them() {
             d.name = "デモ株式会社（改称）".into();
         }
     }
-    let report = config_file::apply_declarations(&app.state.db, &declarations)
+    let report = config_file::apply_declarations(&app.platform, &declarations)
         .await
         .unwrap();
     let kept: Vec<(String, Section)> = report
@@ -273,7 +273,7 @@ async fn the_secretariat_edits_settings_and_tenant_apply_keeps_them() {
         "デモ株式会社（改称）"
     );
     // Applying again changes nothing and still reports the kept sections.
-    let again = config_file::apply_declarations(&app.state.db, &declarations)
+    let again = config_file::apply_declarations(&app.platform, &declarations)
         .await
         .unwrap();
     assert_eq!(
@@ -284,7 +284,7 @@ async fn the_secretariat_edits_settings_and_tenant_apply_keeps_them() {
 
     // --take-file hands the sections back to the file.
     let taken = config_file::apply_declarations_with(
-        &app.state.db,
+        &app.platform,
         &declarations,
         ApplyOptions { take_file: true },
     )

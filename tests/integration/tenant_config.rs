@@ -23,12 +23,12 @@ async fn tenant_count(app: &TestApp) -> i64 {
 #[tokio::test]
 async fn repository_files_apply_idempotently() {
     let app = TestApp::spawn().await;
-    let first = config_file::apply_path(&app.state.db, &repository_config())
+    let first = config_file::apply_path(&app.platform, &repository_config())
         .await
         .unwrap();
     assert_eq!(first.count(ApplyOutcome::Created), 2);
 
-    let second = config_file::apply_path(&app.state.db, &repository_config())
+    let second = config_file::apply_path(&app.platform, &repository_config())
         .await
         .unwrap();
     assert_eq!(
@@ -62,7 +62,7 @@ async fn repository_files_apply_idempotently() {
     }
     let acme = std::fs::read_to_string(dir.join("acme.toml")).unwrap();
     std::fs::write(dir.join("acme.toml"), acme.replace("#0f766e", "#112233")).unwrap();
-    let third = config_file::apply_path(&app.state.db, &dir).await.unwrap();
+    let third = config_file::apply_path(&app.platform, &dir).await.unwrap();
     assert_eq!(
         third.results,
         vec![
@@ -96,7 +96,7 @@ async fn an_invalid_file_refuses_the_whole_set_and_names_file_field_and_reason()
     )
     .unwrap();
 
-    let error = config_file::apply_path(&app.state.db, &dir)
+    let error = config_file::apply_path(&app.platform, &dir)
         .await
         .unwrap_err();
     let ApplyError::Invalid(errors) = &error else {
@@ -127,7 +127,7 @@ async fn an_invalid_file_refuses_the_whole_set_and_names_file_field_and_reason()
         acme.replace("[features]", "[features]\nteleport = true"),
     )
     .unwrap();
-    let message = config_file::apply_path(&app.state.db, &dir)
+    let message = config_file::apply_path(&app.platform, &dir)
         .await
         .unwrap_err()
         .to_string();
@@ -136,7 +136,7 @@ async fn an_invalid_file_refuses_the_whole_set_and_names_file_field_and_reason()
         "{message}"
     );
     std::fs::write(dir.join("acme.toml"), "slug = \"acme\"\nname = ").unwrap();
-    let message = config_file::apply_path(&app.state.db, &dir)
+    let message = config_file::apply_path(&app.platform, &dir)
         .await
         .unwrap_err()
         .to_string();
@@ -147,7 +147,7 @@ async fn an_invalid_file_refuses_the_whole_set_and_names_file_field_and_reason()
     std::fs::write(dir.join("acme.toml"), acme).unwrap();
     let copy = std::fs::read_to_string(dir.join("demo.toml")).unwrap();
     std::fs::write(dir.join("demo-copy.toml"), copy).unwrap();
-    let message = config_file::apply_path(&app.state.db, &dir)
+    let message = config_file::apply_path(&app.platform, &dir)
         .await
         .unwrap_err()
         .to_string();

@@ -535,9 +535,15 @@ pub struct ScaleReport {
 
 /// Creates the tenants (`scale-large`, `scale-0001`…) and fills them. Refuses to run twice on the
 /// same database (the large tenant exists).
-pub async fn seed_scale(db: &Db, options: &ScaleOptions) -> anyhow::Result<ScaleReport> {
+/// `db` is the app's pool (tenant data, under RLS); `platform_db` writes the tenants themselves
+/// (tsunagu_platform).
+pub async fn seed_scale(
+    db: &Db,
+    platform_db: &Db,
+    options: &ScaleOptions,
+) -> anyhow::Result<ScaleReport> {
     let started = Instant::now();
-    let mut platform = db.begin_platform().await?;
+    let mut platform = platform_db.begin_platform().await?;
     if tsunagu_tenancy::registry::find_by_slug(&mut platform, "scale-large")
         .await?
         .is_some()

@@ -210,9 +210,10 @@ pub const DEMO_STAFF_EMAIL: &str = "cs@tsunagu.example";
 
 /// Demo members (a secretariat, an active alumnus, one waiting for approval) per demo tenant and
 /// a console staff account. Idempotent: existing addresses are left as they are.
-pub async fn seed_demo_accounts(db: &Db) -> anyhow::Result<()> {
+pub async fn seed_demo_accounts(db: &Db, platform_db: &Db) -> anyhow::Result<()> {
     let hash = tsunagu_identity::password::hash(DEMO_PASSWORD.to_owned()).await?;
-    let mut platform = db.begin_platform().await?;
+    // The staff account is a platform write (tsunagu_platform); the members are the tenants'.
+    let mut platform = platform_db.begin_platform().await?;
     let mut tenants = Vec::new();
     for slug in DEMO_SLUGS {
         if let Some(t) = tsunagu_tenancy::registry::find_by_slug(&mut platform, slug).await? {

@@ -115,6 +115,15 @@ fn env_or(var: &str, default: &str) -> String {
         .unwrap_or_else(|| default.to_owned())
 }
 
+/// A pool as tsunagu_platform, for the commands that write the platform's own tables.
+async fn platform_db() -> anyhow::Result<Db> {
+    let url = config::platform_database_url_from(&|k| std::env::var(k).ok())?;
+    Db::connect(url.expose(), 2).await.context(
+        "PLATFORM_DATABASE_URL: cannot connect to PostgreSQL as tsunagu_platform (did `tsunagu migrate` run? \
+         set PLATFORM_DATABASE_URL, or TSUNAGU_PLATFORM_DB_PASSWORD for the URL derived from DATABASE_URL)",
+    )
+}
+
 async fn app_db() -> anyhow::Result<Db> {
     let url = config::app_database_url_from(&|k| std::env::var(k).ok())?;
     Db::connect(url.expose(), 2).await.context(
@@ -135,6 +144,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             tsunagu_kernel::migrate::setup_database(
                 &admin.admin_database_url,
                 admin.app_password.as_ref(),
+                admin.platform_password.as_ref(),
             )
             .await?;
             println!("database ready: roles checked, migrations applied");
@@ -155,7 +165,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             // Validate before connecting: a bad file is reported even with no database.
             let declarations =
                 config_file::load_declarations(&path).map_err(config_file::ApplyError::Invalid)?;
-            let db = app_db().await?;
+            let db = platform_db().await?;
             let options = config_file::ApplyOptions { take_file };
             let report = config_file::apply_declarations_with(&db, &declarations, options).await?;
             for (slug, outcome) in &report.results {
@@ -184,7 +194,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             tsunagu_kernel::telemetry::init(LogFormat::Text);
             let db = app_db().await?;
-            let report = tsunagu_demo::scale::seed_scale(&db, &options).await?;
+            let platform = platform_db().await?;
+            let report = tsunagu_demo::scale::seed_scale(&db, &platform, &options).await?;
             println!(
                 "scale data: {} tenants (large: {}), loaded in {:.1} s",
                 report.tenants,
@@ -202,7 +213,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 "demo content: seeded {:?}, already present {:?}",
                 report.seeded, report.skipped
             );
-            tsunagu_demo::seed::seed_demo_accounts(&db).await?;
+            tsunagu_demo::seed::seed_demo_accounts(&db, &platform_db().await?).await?;
             tsunagu_demo::seed::seed_demo_community(&db).await?;
             tsunagu_demo::surveys::seed_demo_surveys(&db).await?;
             tsunagu_demo::messages::seed_demo_messages(&db).await?;
@@ -258,7 +269,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 )
             })?;
             let hash = tsunagu_identity::password::hash(password).await?;
-            let db = app_db().await?;
+            let db = platform_db().await?;
             let mut tx = db.begin_platform().await?;
             tsunagu_console::queries::upsert_staff(&mut tx, &email, name.trim(), &hash, &role)
                 .await?;

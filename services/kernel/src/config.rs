@@ -101,6 +101,8 @@ pub struct AdminConfig {
     pub admin_database_url: Secret,
     /// When set, `tsunagu migrate` sets this as the `tsunagu_app` password.
     pub app_password: Option<Secret>,
+    /// When set, `tsunagu migrate` sets this as the `tsunagu_platform` password.
+    pub platform_password: Option<Secret>,
 }
 
 type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
@@ -134,7 +136,8 @@ pub fn admin_from(lookup: Lookup) -> Result<AdminConfig, ConfigError> {
             "ADMIN_DATABASE_URL",
             "the PostgreSQL URL of a role that may create roles and databases, e.g. postgres://postgres@127.0.0.1:5432/tsunagu",
         )?,
-        app_password: get(lookup, "TSUNAGU_APP_DB_PASSWORD").map(Secret::new),
+                app_password: get(lookup, "TSUNAGU_APP_DB_PASSWORD").map(Secret::new),
+        platform_password: get(lookup, "TSUNAGU_PLATFORM_DB_PASSWORD").map(Secret::new),
     })
 }
 
@@ -152,6 +155,35 @@ pub fn app_database_url_from(lookup: Lookup) -> Result<Secret, ConfigError> {
         "DATABASE_URL",
         "the PostgreSQL URL the app connects with as tsunagu_app, e.g. postgres://tsunagu_app@127.0.0.1:5432/tsunagu",
     )
+}
+
+/// The URL for writes to the platform's own tables (tenants, custom domains, staff accounts), as
+/// `tsunagu_platform`: `PLATFORM_DATABASE_URL`, or else `DATABASE_URL` with that role's name and
+/// `TSUNAGU_PLATFORM_DB_PASSWORD` (no password when unset, as with local trust authentication).
+pub fn platform_database_url_from(lookup: Lookup) -> Result<Secret, ConfigError> {
+    if get(lookup, "PLATFORM_DATABASE_URL").is_some() {
+        return postgres_url(
+            lookup,
+            "PLATFORM_DATABASE_URL",
+            "the PostgreSQL URL for platform writes as tsunagu_platform",
+        );
+    }
+    let app = app_database_url_from(lookup)?;
+    let (scheme, rest) = app
+        .expose()
+        .split_once("://")
+        .ok_or_else(|| ConfigError::new("DATABASE_URL", "must be a postgres:// URL"))?;
+    let host_and_database = rest.rsplit_once('@').map_or(rest, |(_, after)| after);
+    let credentials = match get(lookup, "TSUNAGU_PLATFORM_DB_PASSWORD") {
+        Some(password) => format!(
+            "tsunagu_platform:{}",
+            percent_encoding::utf8_percent_encode(&password, percent_encoding::NON_ALPHANUMERIC)
+        ),
+        None => "tsunagu_platform".to_owned(),
+    };
+    Ok(Secret::new(format!(
+        "{scheme}://{credentials}@{host_and_database}"
+    )))
 }
 
 /// Validates a DNS name used as the base domain: lowercase labels of letters, digits and hyphens.
@@ -386,6 +418,38 @@ mod tests {
         ("DATABASE_URL", "postgres://tsunagu_app@127.0.0.1/tsunagu"),
         ("REDIS_URL", "redis://127.0.0.1:6379"),
     ];
+
+    #[test]
+    fn the_platform_url_is_its_own_or_the_apps_as_tsunagu_platform() {
+        let url = |vars: &[(&str, &str)]| {
+            let map: HashMap<String, String> = vars
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            platform_database_url_from(&move |k| map.get(k).cloned()).map(|s| s.expose().to_owned())
+        };
+        assert_eq!(
+            url(&[("DATABASE_URL", "postgres://tsunagu_app:pw@db:5432/tsunagu")]).unwrap(),
+            "postgres://tsunagu_platform@db:5432/tsunagu"
+        );
+        assert_eq!(
+            url(&[
+                ("DATABASE_URL", "postgres://tsunagu_app@db/tsunagu"),
+                ("TSUNAGU_PLATFORM_DB_PASSWORD", "p@ss word"),
+            ])
+            .unwrap(),
+            "postgres://tsunagu_platform:p%40ss%20word@db/tsunagu"
+        );
+        assert_eq!(
+            url(&[
+                ("DATABASE_URL", "postgres://tsunagu_app@db/tsunagu"),
+                ("PLATFORM_DATABASE_URL", "postgres://other@elsewhere/x"),
+            ])
+            .unwrap(),
+            "postgres://other@elsewhere/x"
+        );
+        assert!(url(&[]).is_err());
+    }
 
     #[test]
     fn minimal_environment_gives_development_defaults() {

@@ -53,6 +53,7 @@ async fn connect(options: &PgConnectOptions) -> Result<PgConnection, MigrateErro
 pub async fn setup_database(
     admin_url: &Secret,
     app_password: Option<&Secret>,
+    platform_password: Option<&Secret>,
 ) -> Result<(), MigrateError> {
     let options: PgConnectOptions = admin_url
         .expose()
@@ -66,14 +67,18 @@ pub async fn setup_database(
     // Roles are cluster-wide and the target database may not exist yet: use the maintenance db.
     let mut maintenance = connect(&options.clone().database("postgres")).await?;
     maintenance.execute(ROLES_SQL).await?;
-    if let Some(password) = app_password {
+    for (role, password) in [
+        ("tsunagu_app", app_password),
+        ("tsunagu_platform", platform_password),
+    ] {
+        let Some(password) = password else { continue };
         // Parameters are not allowed in ALTER ROLE; quote the literal with PostgreSQL's own function.
         let quoted: String = sqlx::query_scalar("select quote_literal($1)")
             .bind(password.expose())
             .fetch_one(&mut maintenance)
             .await?;
         maintenance
-            .execute(format!("alter role tsunagu_app password {quoted}").as_str())
+            .execute(format!("alter role {role} password {quoted}").as_str())
             .await?;
     }
     create_database_if_missing(&mut maintenance, &database, None).await?;

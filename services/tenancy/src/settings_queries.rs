@@ -1,7 +1,8 @@
 //! SQL of the settings page: read the editable sections, save one. `platform.tenants` has no
-//! row-level security (it is the registry of tenants), so every statement names the tenant of
-//! the transaction explicitly; it runs inside the tenant transaction of the request, so the change
-//! and its audit record commit together.
+//! row-level security (it is the registry of tenants), so the read names the tenant of the
+//! transaction explicitly and the write goes through a function that takes the tenant from the
+//! transaction; both run inside the request's tenant transaction, so the change and its audit
+//! record commit together.
 
 use sqlx::types::Json;
 use tsunagu_kernel::{DbError, TenantTx};
@@ -37,25 +38,18 @@ pub async fn editable(tx: &mut TenantTx) -> Result<EditableSettings, DbError> {
     })
 }
 
-/// Saves one section as the app's: from now on `tenant apply` keeps it.
+/// Saves one section as the app's: from now on `tenant apply` keeps it. The role serving pages
+/// cannot write `platform.tenants`; `platform.save_tenant_settings` (owned by tsunagu_platform)
+/// changes only the editable sections of the transaction's own tenant.
 pub async fn save(
     tx: &mut TenantTx,
     section: Section,
     value: &serde_json::Value,
 ) -> Result<(), DbError> {
-    let tenant_id = tx.tenant_id();
-    // The column is one of four fixed words (Section::column), never input.
-    sqlx::query(&format!(
-        "update platform.tenants set {column} = $2, \
-           ui_edited = ui_edited || jsonb_build_object($3::text, to_char(now() at time zone 'utc', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')), \
-           updated_at = now() \
-         where id = $1",
-        column = section.column()
-    ))
-    .bind(tenant_id)
-    .bind(Json(value))
-    .bind(section.as_str())
-    .execute(tx.conn())
-    .await?;
+    sqlx::query("select platform.save_tenant_settings($1, $2)")
+        .bind(section.column())
+        .bind(Json(value))
+        .execute(tx.conn())
+        .await?;
     Ok(())
 }

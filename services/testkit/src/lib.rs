@@ -52,6 +52,13 @@ pub fn app_password() -> String {
     env("TSUNAGU_APP_DB_PASSWORD", DEFAULT_APP_PASSWORD)
 }
 
+const DEFAULT_PLATFORM_PASSWORD: &str = "tsunagu-platform-dev";
+
+/// The password the tests give `tsunagu_platform` (the role for platform writes).
+pub fn platform_password() -> String {
+    env("TSUNAGU_PLATFORM_DB_PASSWORD", DEFAULT_PLATFORM_PASSWORD)
+}
+
 async fn maintenance() -> PgConnection {
     let options = admin_options().database("postgres");
     let target = migrate::describe(&options);
@@ -100,9 +107,17 @@ async fn template() -> &'static str {
                 .fetch_one(&mut conn)
                 .await
                 .expect("quote password");
-            conn.execute(format!("alter role tsunagu_app password {quoted}").as_str())
+                        conn.execute(format!("alter role tsunagu_app password {quoted}").as_str())
                 .await
                 .expect("set tsunagu_app password");
+            let quoted: String = sqlx::query_scalar("select quote_literal($1)")
+                .bind(platform_password())
+                .fetch_one(&mut conn)
+                .await
+                .expect("quote password");
+            conn.execute(format!("alter role tsunagu_platform password {quoted}").as_str())
+                .await
+                .expect("set tsunagu_platform password");
 
             // Leftovers of crashed runs: test databases nobody is connected to, old templates.
             let stale: Vec<String> = sqlx::query_scalar(
@@ -187,6 +202,17 @@ impl TestDb {
             .expect("connect as tsunagu_app")
     }
 
+    /// A pool as `tsunagu_platform`: writes to tenants, custom domains and staff accounts.
+    pub async fn platform_db(&self, max_connections: u32) -> Db {
+        let options = admin_options()
+            .username("tsunagu_platform")
+            .password(&platform_password())
+            .database(&self.name);
+        Db::connect_with(options, max_connections)
+            .await
+            .expect("connect as tsunagu_platform")
+    }
+
     /// A single connection as `tsunagu_app`, for catalog queries and raw SQL in tests.
     pub async fn app_connection(&self) -> PgConnection {
         self.app_options()
@@ -241,6 +267,8 @@ impl TestResponse {
 /// The real application over a fresh database.
 pub struct TestApp {
     pub state: AppState,
+    /// As `tsunagu_platform`: what `tenant apply`, `staff create` and the loaders write with.
+    pub platform: Db,
     pub router: Router,
     /// The TCP peer the in-process requests claim to come from.
     pub peer: SocketAddr,
@@ -292,6 +320,7 @@ impl TestApp {
         let router = tsunagu_gateway::router(state.clone());
         TestApp {
             state,
+            platform: db.platform_db(2).await,
             router,
             peer: SocketAddr::from(([127, 0, 0, 1], 40000)),
             db,
@@ -302,7 +331,7 @@ impl TestApp {
     pub async fn apply_repository_tenants(&self) -> Vec<TenantDeclaration> {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tenant-config");
         let declarations = config_file::load_declarations(&dir).expect("tenant-config is valid");
-        config_file::apply_declarations(&self.state.db, &declarations)
+        config_file::apply_declarations(&self.platform, &declarations)
             .await
             .expect("apply tenant-config");
         self.state
@@ -320,7 +349,7 @@ impl TestApp {
         );
         let path = std::path::PathBuf::from(format!("{slug}.toml"));
         let declaration = config_file::parse_tenant_file(&path, &text).expect("valid tenant");
-        config_file::apply_declarations(&self.state.db, &[declaration])
+        config_file::apply_declarations(&self.platform, &[declaration])
             .await
             .expect("apply tenant");
         self.state.registry.invalidate(slug);
@@ -331,7 +360,9 @@ impl TestApp {
     pub async fn seed_demo_network(&self) {
         let db = &self.state.db;
         tsunagu_demo::seed::seed_demo(db).await.unwrap();
-        tsunagu_demo::seed::seed_demo_accounts(db).await.unwrap();
+        tsunagu_demo::seed::seed_demo_accounts(db, &self.platform)
+            .await
+            .unwrap();
         tsunagu_demo::seed::seed_demo_community(db).await.unwrap();
         tsunagu_demo::surveys::seed_demo_surveys(db).await.unwrap();
         tsunagu_demo::messages::seed_demo_messages(db)
