@@ -52,6 +52,10 @@ const AGGREGATE_COLUMNS: &[&str] = &[
     "public.members.id",
     "public.members.role",
     "public.members.tenant_id",
+    "public.support_grants.expires_at",
+    "public.support_grants.revoked_at",
+    "public.support_grants.starts_at",
+    "public.support_grants.tenant_id",
 ];
 
 /// (name, command, permissive, USING, WITH CHECK) of one policy.

@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 
 use crate::identity::{active_member, app, PASSWORD};
 
-async fn staff(app: &tsunagu_testkit::TestApp, email: &str) {
+pub(crate) async fn staff(app: &tsunagu_testkit::TestApp, email: &str) {
     let hash = tsunagu_identity::password::hash(PASSWORD.into())
         .await
         .unwrap();

@@ -135,6 +135,7 @@ const OWNERS: &[(&str, &str)] = &[
     ("event_comments", "events"),
     ("member_imports", "secretariat"),
     ("member_import_rows", "secretariat"),
+    ("support_grants", "secretariat"),
     ("engagement_days", "insights"),
     ("member_first_contacts", "insights"),
     ("engagement_cursors", "insights"),

@@ -29,5 +29,6 @@ mod routes;
 mod scale;
 mod secretariat;
 mod settings;
+mod support;
 mod surveys;
 mod tenant_config;

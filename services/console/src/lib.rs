@@ -124,6 +124,8 @@ struct TenantRow {
     /// No secretariat activity in the last 30 days (or ever).
     quiet: bool,
     open_reports: i64,
+    /// Until when the secretariat lets CS help (None: no live grant).
+    support_until: Option<String>,
 }
 
 /// Days without secretariat activity after which a network counts as quiet.
@@ -190,6 +192,9 @@ fn tenant_row(
         employees: health.employees,
         active_30d: health.active_30d,
         open_reports: health.open_reports,
+        support_until: health
+            .support_until
+            .map(|at| tsunagu_web::dates::datetime(at, page.lang, page.zone())),
         name: health.name,
         slug: health.slug,
         status: health.status,
@@ -216,6 +221,7 @@ async fn show_dashboard(
             "quiet" => t.quiet,
             "reports" => t.open_reports > 0,
             "level1" => t.level == Some(1),
+            "support" => t.support_until.is_some(),
             _ => true,
         })
         .collect();

@@ -95,6 +95,8 @@ pub struct TenantHealth {
     pub last_month_first_contacts: i64,
     pub last_secretariat_activity: Option<time::OffsetDateTime>,
     pub open_reports: i64,
+    /// The end of the latest live support grant (None: CS may not enter now).
+    pub support_until: Option<time::OffsetDateTime>,
 }
 
 /// Every tenant's health, by slug.

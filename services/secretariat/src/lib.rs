@@ -10,6 +10,8 @@ pub mod home;
 pub mod import;
 pub mod queries;
 pub mod settings;
+pub mod support;
+pub mod support_queries;
 
 use axum::routing::{get, post};
 
@@ -25,6 +27,7 @@ pub const TEMPLATES: &[tsunagu_web::templates::EmbeddedTemplate] = tsunagu_web::
     "secretariat/import_show.html",
     "secretariat/import_progress.html",
     "secretariat/settings.html",
+    "secretariat/support.html",
 ];
 
 pub fn routes() -> tsunagu_web::routes::Routes {
@@ -90,6 +93,16 @@ pub fn routes() -> tsunagu_web::routes::Routes {
             "/secretariat/settings",
             ManageSettings,
             get(settings::show_settings),
+        )
+        .member(
+            "/secretariat/support",
+            ManageSettings,
+            get(support::show_support).post(support::grant_support),
+        )
+        .member(
+            "/secretariat/support/{id}/revoke",
+            ManageSettings,
+            post(support::revoke_support),
         )
         .member(
             "/secretariat/settings/branding",

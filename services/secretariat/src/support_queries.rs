@@ -1,0 +1,105 @@
+//! SQL of support access (`support_grants`, owned here): the secretariat's grants to the
+//! platform's customer-success staff. Every statement runs in the secretariat's tenant
+//! transaction (RLS) and names the tenant.
+
+use time::OffsetDateTime;
+use tsunagu_kernel::{DbError, MemberId, TenantTx};
+
+tsunagu_kernel::entity_id!(
+    /// A grant of support access.
+    GrantId
+);
+
+tsunagu_kernel::text_enum! {
+    /// What CS may do within a grant.
+    pub enum Scope {
+        /// Articles and timeline posts (drafts for the secretariat to approve).
+        Content => "content",
+        Recruitments => "recruitments",
+        Surveys => "surveys",
+        Events => "events",
+        /// The member list, read-only.
+        MembersRead => "members_read",
+    }
+}
+
+/// One grant as the support page lists it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Grant {
+    pub id: GrantId,
+    pub granted_by_name: Option<String>,
+    pub scopes: Vec<String>,
+    pub note: String,
+    pub starts_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+    pub revoked_at: Option<OffsetDateTime>,
+    pub revoked_by_name: Option<String>,
+    pub created_at: OffsetDateTime,
+}
+
+impl Grant {
+    /// Open now: started, not expired, not revoked.
+    pub fn live(&self, now: OffsetDateTime) -> bool {
+        self.revoked_at.is_none() && self.starts_at <= now && now < self.expires_at
+    }
+}
+
+/// The network's grants, newest first.
+pub async fn grants(tx: &mut TenantTx, limit: i64) -> Result<Vec<Grant>, DbError> {
+    let tenant_id = tx.tenant_id();
+    Ok(sqlx::query_as(
+        "select g.id, b.name_kanji as granted_by_name, g.scopes, g.note, g.starts_at, g.expires_at, \
+                g.revoked_at, r.name_kanji as revoked_by_name, g.created_at \
+         from support_grants g \
+         left join members b on b.tenant_id = g.tenant_id and b.id = g.granted_by \
+         left join members r on r.tenant_id = g.tenant_id and r.id = g.revoked_by \
+         where g.tenant_id = $1 order by g.created_at desc, g.id desc limit $2",
+    )
+    .bind(tenant_id)
+    .bind(limit)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+/// Grants support access from now until `expires_at`.
+pub async fn grant(
+    tx: &mut TenantTx,
+    granted_by: MemberId,
+    scopes: &[Scope],
+    note: &str,
+    expires_at: OffsetDateTime,
+) -> Result<GrantId, DbError> {
+    let tenant_id = tx.tenant_id();
+    let id = GrantId::new();
+    let scopes: Vec<&str> = scopes.iter().map(|s| s.as_str()).collect();
+    sqlx::query(
+        "insert into support_grants (tenant_id, id, granted_by, scopes, note, expires_at) \
+         values ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .bind(granted_by)
+    .bind(&scopes)
+    .bind(note)
+    .bind(expires_at)
+    .execute(tx.conn())
+    .await?;
+    Ok(id)
+}
+
+/// Ends a grant that is not over yet; false when there is none (already revoked or expired, or
+/// not this network's).
+pub async fn revoke(tx: &mut TenantTx, id: GrantId, by: MemberId) -> Result<bool, DbError> {
+    let tenant_id = tx.tenant_id();
+    Ok(sqlx::query(
+        "update support_grants set revoked_at = now(), revoked_by = $3 \
+         where tenant_id = $1 and id = $2 and revoked_at is null and expires_at > now()",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .bind(by)
+    .execute(tx.conn())
+    .await?
+    .rows_affected()
+        == 1)
+}
