@@ -806,12 +806,43 @@ async fn reminders_go_once_the_day_before_even_with_two_workers() {
         .post(&format!("{soon}/rsvp"), &[("status", "interested")])
         .await;
 
-    // Two workers at the same moment: each confirmed attendee of tomorrow's event once.
+    // Two worker processes at the same moment (this test binary again, running
+    // `reminder_worker_process` on this database): each confirmed attendee of tomorrow's event
+    // once between them.
+    let start = (OffsetDateTime::now_utc() + Duration::seconds(4)).unix_timestamp();
+    let workers: Vec<std::process::Child> = (0..2)
+        .map(|_| {
+            std::process::Command::new(std::env::current_exe().unwrap())
+                .args([
+                    "--exact",
+                    "events::reminder_worker_process",
+                    "--ignored",
+                    "--nocapture",
+                ])
+                .env("TSUNAGU_TEST_ATTACH_DB", &app.db.name)
+                .env("TSUNAGU_TEST_START_AT", start.to_string())
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .expect("a worker process")
+        })
+        .collect();
+    let mut reminded = Vec::new();
+    for worker in workers {
+        let output = worker.wait_with_output().unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        assert!(output.status.success(), "{stdout}");
+        let line = stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("reminded "))
+            .unwrap_or_else(|| panic!("no count from the worker: {stdout}"));
+        reminded.push(line.trim().parse::<usize>().unwrap());
+    }
+    assert_eq!(reminded.iter().sum::<usize>(), 3, "{reminded:?}");
     let run =
         || tsunagu_events::jobs::send_reminders(&app.state.db, &app.state.web, &app.state.config);
+    // And two at once in this process too.
     let (a, b) = tokio::join!(run(), run());
-    assert_eq!(a.unwrap() + b.unwrap(), 3);
-    assert_eq!(run().await.unwrap(), 0, "nobody twice");
+    assert_eq!(a.unwrap() + b.unwrap(), 0, "nobody twice");
     assert_eq!(
         demo_count(
             &app,
@@ -828,6 +859,31 @@ async fn reminders_go_once_the_day_before_even_with_two_workers() {
         .await,
         3
     );
+}
+
+/// One worker process of `reminders_go_once_the_day_before_even_with_two_workers`: runs the
+/// reminder job once on the parent's database at the agreed moment and prints how many it sent.
+/// Does nothing when run on its own.
+#[tokio::test]
+#[ignore = "a child process of reminders_go_once_the_day_before_even_with_two_workers"]
+async fn reminder_worker_process() {
+    let Ok(database) = std::env::var("TSUNAGU_TEST_ATTACH_DB") else {
+        return;
+    };
+    let app = tsunagu_testkit::TestApp::attach(&database).await;
+    let start: i64 = std::env::var("TSUNAGU_TEST_START_AT")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let wait = start - OffsetDateTime::now_utc().unix_timestamp();
+    if wait > 0 {
+        tokio::time::sleep(std::time::Duration::from_secs(wait as u64)).await;
+    }
+    let sent =
+        tsunagu_events::jobs::send_reminders(&app.state.db, &app.state.web, &app.state.config)
+            .await
+            .unwrap();
+    println!("reminded {sent}");
 }
 
 #[tokio::test]

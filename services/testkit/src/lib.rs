@@ -173,6 +173,8 @@ async fn template() -> &'static str {
 /// A database of its own for one test, migrated, dropped on drop.
 pub struct TestDb {
     pub name: String,
+    /// Dropped with this value (false: attached to another process's database).
+    owned: bool,
 }
 
 impl TestDb {
@@ -184,7 +186,16 @@ impl TestDb {
             .await
             .expect("create test database");
         let _ = conn.close().await;
-        TestDb { name }
+        TestDb { name, owned: true }
+    }
+
+    /// The database another test process created (by name), without dropping it afterwards:
+    /// for a test that runs part of itself in child processes.
+    pub fn attach(name: &str) -> TestDb {
+        TestDb {
+            name: name.to_owned(),
+            owned: false,
+        }
     }
 
     /// Connection options as `tsunagu_app`.
@@ -224,6 +235,9 @@ impl TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
+        if !self.owned {
+            return;
+        }
         let name = self.name.clone();
         // Drop may run inside a runtime; do the async work on a thread of its own.
         let _ = std::thread::spawn(move || {
@@ -308,9 +322,17 @@ impl TestApp {
         Self::spawn_with(&[]).await
     }
 
+    /// A test app on the database of another test process (see [`TestDb::attach`]).
+    pub async fn attach(database: &str) -> TestApp {
+        Self::on(TestDb::attach(database), &[]).await
+    }
+
     /// With configuration overrides, e.g. `[("TSUNAGU_TRUSTED_PROXIES", "10.0.0.1")]`.
     pub async fn spawn_with(overrides: &[(&str, &str)]) -> TestApp {
-        let db = TestDb::create().await;
+        Self::on(TestDb::create().await, overrides).await
+    }
+
+    async fn on(db: TestDb, overrides: &[(&str, &str)]) -> TestApp {
         let pool = db.app_db(5).await;
         let config = test_config(overrides);
         let redis = tsunagu_web::state::redis_pool(config.redis_url.expose()).expect("redis pool");
