@@ -12,15 +12,18 @@ use crate::identity::{app, secretariat};
 
 const HOST: &str = "demo.localhost";
 
-fn location(response: &tsunagu_testkit::TestResponse) -> String {
+pub(crate) fn location(response: &tsunagu_testkit::TestResponse) -> String {
     response
         .header("location")
         .unwrap_or_else(|| panic!("a redirect, not {}: {}", response.status, response.body))
         .to_owned()
 }
 
-/// One number from a statement run as the system in the demo network.
-pub(crate) async fn demo_count(app: &TestApp, sql: &str) -> i64 {
+/// One value from a statement run as the system in the demo network.
+pub(crate) async fn demo_value<T>(app: &TestApp, sql: &str) -> T
+where
+    T: for<'r> sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres> + Send + Unpin,
+{
     let tenant = app.tenant_id("demo").await;
     let mut tx = app
         .state
@@ -28,9 +31,14 @@ pub(crate) async fn demo_count(app: &TestApp, sql: &str) -> i64 {
         .begin_tenant(tenant, Actor::System)
         .await
         .unwrap();
-    let n: i64 = sqlx::query_scalar(sql).fetch_one(tx.conn()).await.unwrap();
+    let value: T = sqlx::query_scalar(sql).fetch_one(tx.conn()).await.unwrap();
     tx.commit().await.unwrap();
-    n
+    value
+}
+
+/// One number from a statement run as the system in the demo network.
+pub(crate) async fn demo_count(app: &TestApp, sql: &str) -> i64 {
+    demo_value(app, sql).await
 }
 
 #[tokio::test]

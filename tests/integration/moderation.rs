@@ -9,29 +9,13 @@ use tsunagu_testkit::TestApp;
 
 use crate::community::{member, signed_in};
 use crate::identity::{app, secretariat};
-use crate::messages::demo_count;
+use crate::messages::{demo_count, demo_value, location};
 
 const HOST: &str = "demo.localhost";
 
 /// One id from a statement run as the system in the demo network.
 async fn demo_id(app: &TestApp, sql: &str) -> uuid::Uuid {
-    let tenant = app.tenant_id("demo").await;
-    let mut tx = app
-        .state
-        .db
-        .begin_tenant(tenant, Actor::System)
-        .await
-        .unwrap();
-    let id: uuid::Uuid = sqlx::query_scalar(sql).fetch_one(tx.conn()).await.unwrap();
-    tx.commit().await.unwrap();
-    id
-}
-
-fn location(response: &tsunagu_testkit::TestResponse) -> String {
-    response
-        .header("location")
-        .unwrap_or_else(|| panic!("a redirect, not {}: {}", response.status, response.body))
-        .to_owned()
+    demo_value(app, sql).await
 }
 
 #[tokio::test]

@@ -6,7 +6,6 @@
 //! to no other network.
 
 use axum::http::StatusCode;
-use tsunagu_kernel::Actor;
 use tsunagu_tenancy::config_file::{self, ApplyOptions};
 use tsunagu_tenancy::settings::Section;
 use tsunagu_testkit::{TestApp, Upload};
@@ -19,16 +18,7 @@ const HOST: &str = "demo.localhost";
 
 /// One text from a statement run as the system in the demo network.
 async fn demo_text(app: &TestApp, sql: &str) -> String {
-    let tenant = app.tenant_id("demo").await;
-    let mut tx = app
-        .state
-        .db
-        .begin_tenant(tenant, Actor::System)
-        .await
-        .unwrap();
-    let text: String = sqlx::query_scalar(sql).fetch_one(tx.conn()).await.unwrap();
-    tx.commit().await.unwrap();
-    text
+    crate::messages::demo_value(app, sql).await
 }
 
 const BRANDING: &str = "select branding::text from platform.tenants where slug = 'demo'";

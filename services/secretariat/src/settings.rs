@@ -221,6 +221,25 @@ async fn render_settings(
     })
 }
 
+/// The page again with what was refused (422): nothing was saved.
+async fn refused(
+    state: &AppState,
+    page: &Page,
+    member: &Authorized,
+    replace: impl FnOnce(&mut Forms),
+    errors: &FieldErrors,
+) -> Result<Response, AppError> {
+    render_settings(
+        state,
+        page,
+        member,
+        replace,
+        errors,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await
+}
+
 /// `GET /secretariat/settings`.
 pub async fn show_settings(
     State(state): State<AppState>,
@@ -324,13 +343,12 @@ pub async fn save_branding(
         }
     }
     if !errors.is_empty() {
-        return render_settings(
+        return refused(
             &state,
             &page,
             &member,
             |forms| forms.branding = form,
             &errors,
-            StatusCode::UNPROCESSABLE_ENTITY,
         )
         .await;
     }
@@ -383,15 +401,7 @@ pub async fn save_signup(
         errors.insert("employee_email_domains", "errors.field.too_many_domains");
     }
     if !errors.is_empty() {
-        return render_settings(
-            &state,
-            &page,
-            &member,
-            |forms| forms.signup = form,
-            &errors,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
+        return refused(&state, &page, &member, |forms| forms.signup = form, &errors).await;
     }
     save_section(&state, &member, Section::Signup, |_| {
         serde_json::to_value(Signup {
@@ -426,7 +436,7 @@ pub async fn save_features(
             .map(|k| ((*k).to_owned(), value(k).is_some()))
             .collect();
         let stale_days = stale_days.to_owned();
-        return render_settings(
+        return refused(
             &state,
             &page,
             &member,
@@ -435,7 +445,6 @@ pub async fn save_features(
                 forms.stale_days = stale_days;
             },
             &errors,
-            StatusCode::UNPROCESSABLE_ENTITY,
         )
         .await;
     };
@@ -473,13 +482,12 @@ pub async fn save_email_defaults(
         let mut errors = FieldErrors::new();
         errors.insert("email_defaults", "errors.field.choice");
         let submitted: BTreeMap<String, String> = form.clone();
-        return render_settings(
+        return refused(
             &state,
             &page,
             &member,
             |forms| forms.email.extend(submitted),
             &errors,
-            StatusCode::UNPROCESSABLE_ENTITY,
         )
         .await;
     };
@@ -510,15 +518,7 @@ pub async fn save_logo(
             Ok(None) => break,
             Err(_) => {
                 let errors = refuse("errors.field.file_too_large");
-                return render_settings(
-                    &state,
-                    &page,
-                    &member,
-                    |_| {},
-                    &errors,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                )
-                .await;
+                return refused(&state, &page, &member, |_| {}, &errors).await;
             }
         };
         match field.name() {
@@ -547,15 +547,7 @@ pub async fn save_logo(
             Ok(key) => key,
             Err(error) => {
                 let errors = refuse(error.message_key());
-                return render_settings(
-                    &state,
-                    &page,
-                    &member,
-                    |_| {},
-                    &errors,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                )
-                .await;
+                return refused(&state, &page, &member, |_| {}, &errors).await;
             }
         }
     };
