@@ -43,7 +43,7 @@ async fn run(app: &TestApp, at: OffsetDateTime) -> tsunagu_digest::DigestRun {
 }
 
 /// A moment of this week at which the digest is due (Monday before 08:00 in Japan is not).
-fn due_now() -> OffsetDateTime {
+pub(crate) fn due_now() -> OffsetDateTime {
     let now = OffsetDateTime::now_utc();
     if tsunagu_digest::due(now, Zone::JAPAN) {
         now

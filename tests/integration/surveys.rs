@@ -1406,4 +1406,46 @@ async fn a_saved_segment_is_an_event_audience() {
         .await
         .body
         .contains(&format!("value=\"{audience}\" selected")));
+
+    // The weekly digest lists it to the segment's members only (an event for everyone gives
+    // every member a digest to look in).
+    office.get("/events/new").await;
+    post_form(
+        &mut office,
+        "/events",
+        &event_form("全員の交流会", 6, "", "0"),
+    )
+    .await;
+    tsunagu_digest::run(
+        &app.state.db,
+        &app.state.web,
+        &app.state.config,
+        crate::digest::due_now(),
+        Some("demo"),
+    )
+    .await
+    .unwrap();
+    let digests_with_the_event = |address: &str| {
+        format!(
+            "select count(*) from email_outbox where kind = 'digest' and to_address = '{address}' \
+             and text_body like '%協力者の座談会%'"
+        )
+    };
+    assert_eq!(
+        count(&app, &digests_with_the_event("a@example.jp")).await,
+        1
+    );
+    // b gets a digest too (with the event for everyone), without the segment's event.
+    assert_eq!(
+        count(
+            &app,
+            "select count(*) from email_outbox where kind = 'digest' and to_address = 'b@example.jp'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        count(&app, &digests_with_the_event("b@example.jp")).await,
+        0
+    );
 }
