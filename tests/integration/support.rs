@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 
 use crate::community::{member, signed_in};
 use crate::identity::{app, secretariat, PASSWORD};
-use crate::messages::demo_count;
+use crate::messages::{demo_count, demo_value};
 
 const HOST: &str = "demo.localhost";
 
@@ -91,21 +91,7 @@ async fn the_secretariat_opens_sees_and_revokes_support_access() {
     ] {
         assert!(status == StatusCode::FORBIDDEN || status == StatusCode::NOT_FOUND);
     }
-    let grant: uuid::Uuid = {
-        let tenant = app.tenant_id("demo").await;
-        let mut tx = app
-            .state
-            .db
-            .begin_tenant(tenant, tsunagu_kernel::Actor::System)
-            .await
-            .unwrap();
-        let id = sqlx::query_scalar("select id from support_grants")
-            .fetch_one(tx.conn())
-            .await
-            .unwrap();
-        tx.commit().await.unwrap();
-        id
-    };
+    let grant: uuid::Uuid = demo_value(&app, "select id from support_grants").await;
     let mut acme = signed_in(&app, "acme.localhost", "office@acme.example.com").await;
     assert_eq!(
         acme.post(&format!("/secretariat/support/{grant}/revoke"), &[])

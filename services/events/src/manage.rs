@@ -71,19 +71,24 @@ async fn render_form(
 ) -> Result<Response, AppError> {
     // Segments are the secretariat's tool: only it is offered them; an organiser editing an
     // event the secretariat aimed at a segment sees (and keeps) that one.
-    let mut tx = member.begin(state).await?;
-    let segments = if member.may(state, Permission::ManageEvents).await {
-        tsunagu_surveys::segments::queries::list_all(&mut tx).await?
-    } else {
-        match forms::audience_segment(&form.audience) {
+    let can_manage = member.may(state, Permission::ManageEvents).await;
+    let current = forms::audience_segment(&form.audience);
+    // A member's form without a segment (the usual case) needs no transaction at all.
+    let segments = if can_manage || current.is_some() {
+        let mut tx = member.begin(state).await?;
+        let segments = match current {
+            _ if can_manage => tsunagu_surveys::segments::queries::list_all(&mut tx).await?,
             Some(id) => tsunagu_surveys::segments::queries::find(&mut tx, id)
                 .await?
                 .into_iter()
                 .collect(),
             None => Vec::new(),
-        }
+        };
+        tx.commit().await?;
+        segments
+    } else {
+        Vec::new()
     };
-    tx.commit().await?;
     let segments: Vec<SegmentChoice> = segments
         .into_iter()
         .map(|g| SegmentChoice {

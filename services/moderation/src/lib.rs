@@ -97,7 +97,8 @@ struct Lookups {
 impl Lookups {
     async fn load(
         tx: &mut TenantTx,
-        subjects: &[(SubjectKind, Uuid, MemberId)],
+        // (kind, id, whether the author is an active member: a profile's state)
+        subjects: &[(SubjectKind, Uuid, bool)],
     ) -> Result<Self, AppError> {
         let ids = |kind: SubjectKind| -> Vec<Uuid> {
             subjects
@@ -166,13 +167,10 @@ impl Lookups {
                 );
             }
         }
-        for (kind, id, author) in subjects {
-            if *kind != SubjectKind::Profile {
+        for &(kind, id, active) in subjects {
+            if kind != SubjectKind::Profile {
                 continue;
             }
-            let active = tsunagu_identity::queries::find_by_id(tx, *author)
-                .await?
-                .is_some_and(|m| m.status == MemberStatus::Active);
             let entry = Found {
                 state: if active {
                     SubjectState::Visible
@@ -182,7 +180,7 @@ impl Lookups {
                 link: active.then(|| format!("/members/{id}")),
                 text: None,
             };
-            found.insert((SubjectKind::Profile, *id), entry);
+            found.insert((SubjectKind::Profile, id), entry);
         }
         Ok(Self { found })
     }
@@ -276,7 +274,7 @@ pub async fn show_queue(
         let open = queries::open_subjects(&mut tx, QUEUE_PAGE).await?;
         let keys: Vec<_> = open
             .iter()
-            .map(|s| (s.subject_kind, s.subject_id, s.author_id))
+            .map(|s| (s.subject_kind, s.subject_id, s.author_active))
             .collect();
         let lookups = Lookups::load(&mut tx, &keys).await?;
         for s in open {
@@ -337,16 +335,12 @@ pub async fn show_subject(
     let author = queries::subject_author(&mut tx, kind, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let author_name = tsunagu_identity::queries::find_by_id(&mut tx, author)
-        .await?
-        .map(|m| m.name_kanji)
-        .unwrap_or_default();
     let reports = queries::reports_of(&mut tx, kind, id).await?;
     let decisions = queries::decisions_of(&mut tx, kind, id).await?;
-    let lookups = Lookups::load(&mut tx, &[(kind, id, author)]).await?;
+    let lookups = Lookups::load(&mut tx, &[(kind, id, author.active)]).await?;
     tx.commit().await?;
     let snapshot = reports.first().map(|r| r.snapshot.clone());
-    let mut subject = lookups.view(kind, id, author, author_name, snapshot);
+    let mut subject = lookups.view(kind, id, author.id, author.name, snapshot);
     subject.reports = reports.iter().filter(|r| r.resolved_at.is_none()).count() as i64;
     let reports: Vec<ReportView> = reports
         .into_iter()
@@ -408,7 +402,8 @@ pub async fn decide(
     let mut tx = member.begin(&state).await?;
     let author = queries::subject_author(&mut tx, kind, id)
         .await?
-        .ok_or(AppError::NotFound)?;
+        .ok_or(AppError::NotFound)?
+        .id;
     let carried_out = match decision {
         Decision::Hide | Decision::Unhide => {
             let hidden = decision == Decision::Hide;

@@ -13,6 +13,8 @@ pub struct OpenSubject {
     pub subject_id: Uuid,
     pub author_id: MemberId,
     pub author_name: String,
+    /// The author is an active member (a reported profile is still shown).
+    pub author_active: bool,
     pub reports: i64,
     pub first_reported: OffsetDateTime,
     /// The newest report's copy of the text.
@@ -26,13 +28,13 @@ pub async fn open_subjects(tx: &mut TenantTx, limit: i64) -> Result<Vec<OpenSubj
     let tenant_id = tx.tenant_id();
     Ok(sqlx::query_as(
         "select r.subject_kind, r.subject_id, r.subject_author_id as author_id, \
-                a.name_kanji as author_name, count(*) as reports, min(r.created_at) as first_reported, \
+                                a.name_kanji as author_name, a.status = 'active' as author_active, count(*) as reports, min(r.created_at) as first_reported, \
                 (array_agg(r.snapshot order by r.created_at desc))[1] as snapshot, \
                 coalesce(array_agg(r.reason order by r.created_at) filter (where r.reason <> ''), '{}') as reasons \
          from content_reports r \
          join members a on a.tenant_id = r.tenant_id and a.id = r.subject_author_id \
          where r.tenant_id = $1 and r.resolved_at is null \
-         group by r.subject_kind, r.subject_id, r.subject_author_id, a.name_kanji \
+                  group by r.subject_kind, r.subject_id, r.subject_author_id, a.name_kanji, a.status \
          order by min(r.created_at), r.subject_id \
          limit $2",
     )
@@ -124,21 +126,31 @@ pub async fn recent_decisions(tx: &mut TenantTx, limit: i64) -> Result<Vec<Decis
     .await?)
 }
 
+/// The author of a subject, as the subject's page and a decision need them.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SubjectAuthor {
+    pub id: MemberId,
+    pub name: String,
+    pub active: bool,
+}
+
 /// The author of a subject this network has reported or decided about (None: it never came to
 /// moderation here, so there is nothing to decide).
 pub async fn subject_author(
     tx: &mut TenantTx,
     kind: SubjectKind,
     subject: Uuid,
-) -> Result<Option<MemberId>, DbError> {
+) -> Result<Option<SubjectAuthor>, DbError> {
     let tenant_id = tx.tenant_id();
-    Ok(sqlx::query_scalar(
-        "select subject_author_id from content_reports \
-           where tenant_id = $1 and subject_kind = $2 and subject_id = $3 \
-         union all \
-         select subject_author_id from moderation_decisions \
-           where tenant_id = $1 and subject_kind = $2 and subject_id = $3 \
-         limit 1",
+    Ok(sqlx::query_as(
+        "select m.id, m.name_kanji as name, m.status = 'active' as active \
+         from (select subject_author_id from content_reports \
+                 where tenant_id = $1 and subject_kind = $2 and subject_id = $3 \
+               union all \
+               select subject_author_id from moderation_decisions \
+                 where tenant_id = $1 and subject_kind = $2 and subject_id = $3 \
+               limit 1) s \
+         join members m on m.tenant_id = $1 and m.id = s.subject_author_id",
     )
     .bind(tenant_id)
     .bind(kind)
