@@ -257,7 +257,14 @@ async fn control_characters_in_any_parameter_of_any_route_never_give_a_server_er
             .await,
         );
     }
-    let patterns: Vec<&str> = tsunagu_gateway::app::tenant_routes().paths().to_vec();
+    // The crawl signs in as the secretariat, who never reaches the pages of platform staff within
+    // a support grant (`/support…`, tested in support_sessions.rs).
+    let patterns: Vec<&str> = tsunagu_gateway::app::tenant_routes()
+        .paths()
+        .iter()
+        .copied()
+        .filter(|p| !p.starts_with("/support"))
+        .collect();
     assert!(patterns.len() > 40, "the route table lists every route");
     let mut client = signed_in_secretariat(&app).await;
     // A full profile, so its form offers a real value for every field.

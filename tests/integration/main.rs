@@ -30,5 +30,6 @@ mod scale;
 mod secretariat;
 mod settings;
 mod support;
+mod support_sessions;
 mod surveys;
 mod tenant_config;

@@ -13,7 +13,7 @@ use crate::community::{member, signed_in};
 use crate::identity::app;
 
 /// A concrete path for a route pattern (unknown ids: the refusal must come before any lookup).
-fn concrete(pattern: &str) -> String {
+pub(crate) fn concrete(pattern: &str) -> String {
     pattern
         .split('/')
         .map(|segment| {
@@ -75,6 +75,8 @@ async fn every_tenant_route_is_public_or_bound_to_a_permission_the_matrix_knows(
                     "/_dev/mail",
                     // The network's logo, which the sign-in and join pages show too.
                     "/branding/logo/{key}",
+                    // The console's one-time handoff for support staff within a grant.
+                    "/support/enter",
                     // Signed links from emails, which must work signed out (RFC 8058).
                     tsunagu_web::csrf::UNSUBSCRIBE_ROUTE,
                 ]
@@ -84,6 +86,11 @@ async fn every_tenant_route_is_public_or_bound_to_a_permission_the_matrix_knows(
             );
             continue;
         };
+        // The support pages are for platform staff within a grant only.
+        if permission == Permission::VisitAsSupport {
+            assert!(!holds(&["alumni", "secretariat"], permission).await);
+            continue;
+        }
         // The secretariat can use every member page…
         assert!(
             holds(&["alumni", "secretariat"], permission).await,

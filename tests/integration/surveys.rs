@@ -76,7 +76,7 @@ async fn count(app: &TestApp, sql: &str) -> i64 {
 
 /// Builds a survey with a single choice (with "other"), a yes/no, a 1–5 scale and a short text,
 /// and returns its id, unpublished.
-async fn build(office: &mut TestClient<'_>, title: &str, anonymous: bool) -> SurveyId {
+pub(crate) async fn build(office: &mut TestClient<'_>, title: &str, anonymous: bool) -> SurveyId {
     let created = office
         .post("/secretariat/surveys", &[("title", title)])
         .await;

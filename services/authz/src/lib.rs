@@ -48,6 +48,11 @@ pub enum Permission {
     ManageEvents,
     /// Change the network's settings: branding, sign-up, switches, email defaults.
     ManageSettings,
+    /// Publish articles and surveys: the secretariat, never platform staff, whose drafts wait
+    /// for the secretariat's approval.
+    PublishContent,
+    /// The support page of platform staff within a grant (`/support`).
+    VisitAsSupport,
 }
 
 impl Permission {
@@ -73,6 +78,8 @@ impl Permission {
             Permission::CreateEvents => ("events", "create"),
             Permission::ManageEvents => ("events", "manage"),
             Permission::ManageSettings => ("settings", "manage"),
+            Permission::PublishContent => ("content", "publish"),
+            Permission::VisitAsSupport => ("support", "visit"),
         }
     }
 }
@@ -331,6 +338,9 @@ mod tests {
             (&secretariat, ManageSettings, true),
             (&employee, ManageSettings, false),
             (&alumni, ManageSettings, false),
+            (&secretariat, PublishContent, true),
+            (&employee, PublishContent, false),
+            (&secretariat, VisitAsSupport, false),
         ] {
             assert_eq!(
                 authz.can(&t, subjects, permission).await,
@@ -339,6 +349,56 @@ mod tests {
             );
         }
         assert!(!authz.can(&t, &["stranger"], ViewNetwork).await);
+        // Platform staff within a support grant: each scope reaches its own part and the support
+        // page, never messages, settings, the audit log, members' management or publishing.
+        let every_scope = [
+            "support:content",
+            "support:recruitments",
+            "support:surveys",
+            "support:events",
+            "support:members_read",
+        ];
+        for (subject, permission, expected) in [
+            ("support:content", ManageArticles, true),
+            ("support:content", ViewNetwork, true),
+            ("support:content", ViewDirectory, false),
+            ("support:content", ManageSurveys, false),
+            ("support:surveys", ManageSurveys, true),
+            ("support:surveys", ViewNetwork, false),
+            ("support:recruitments", OpenRecruitment, true),
+            ("support:events", CreateEvents, true),
+            ("support:events", ManageEvents, false),
+            ("support:members_read", ViewDirectory, true),
+            ("support:members_read", ManageMembers, false),
+        ] {
+            assert_eq!(
+                authz.can(&t, &[subject], permission).await,
+                expected,
+                "{subject} {permission:?}"
+            );
+        }
+        for permission in [
+            UseMessages,
+            ManageSettings,
+            ViewAudit,
+            ManageMembers,
+            ManageApprovals,
+            ManageInvitations,
+            PublishContent,
+            ModerateTimeline,
+            ManageOwnAccount,
+            AnswerSurveys,
+            Post,
+            ReactToRecruitment,
+        ] {
+            assert!(
+                !authz.can(&t, &every_scope, permission).await,
+                "support {permission:?}"
+            );
+        }
+        for subject in every_scope {
+            assert!(authz.can(&t, &[subject], VisitAsSupport).await);
+        }
         // A network with messages switched off has none.
         let mut quiet = tenant(false);
         quiet.features.messages = false;

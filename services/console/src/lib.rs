@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use axum::extract::{FromRequestParts, Query, State};
+use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -33,6 +33,7 @@ const STAFF_IDLE: Duration = Duration::from_secs(8 * 3600);
 pub fn routes() -> tsunagu_web::routes::Routes {
     tsunagu_web::routes::Routes::new()
         .staff("/", StaffRole::Cs, get(show_dashboard))
+        .staff("/tenants/{slug}/enter", StaffRole::Cs, post(enter_tenant))
         .public("/sign-in", get(show_sign_in).post(sign_in))
         .public("/sign-out", post(sign_out))
 }
@@ -242,6 +243,34 @@ async fn show_dashboard(
     context.insert("sort", &query.sort);
     context.insert("filter", &query.filter);
     Ok(Html(state.web.render("console/dashboard.html", &context)?).into_response())
+}
+
+/// `POST /tenants/{slug}/enter`: hands the staff person over to the network's site, which
+/// starts a support session if (and only if) the network has a live grant
+/// (docs/adr/0004-support-sessions.md).
+async fn enter_tenant(
+    State(state): State<AppState>,
+    staff: StaffUser,
+    Path(slug): Path<String>,
+) -> Result<Response, AppError> {
+    let Some(tenant) = state.registry.resolve_slug(&slug).await? else {
+        return Err(AppError::NotFound);
+    };
+    let token = tsunagu_web::support::create_handoff(
+        &state,
+        &tsunagu_web::support::Handoff {
+            staff_id: staff.0.staff_id,
+            staff_name: staff.0.name.clone(),
+            tenant_id: tenant.id,
+        },
+    )
+    .await?;
+    tracing::info!(staff.id = %staff.0.staff_id, tenant = %tenant.slug, "staff entering a network as support");
+    Ok(Redirect::to(&format!(
+        "{}/support/enter?token={token}",
+        state.config.tenant_origin(&tenant.slug)
+    ))
+    .into_response())
 }
 
 #[derive(Deserialize, Serialize, Default)]

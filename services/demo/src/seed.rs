@@ -608,7 +608,7 @@ pub async fn seed_demo_community(db: &Db) -> anyhow::Result<()> {
                     body_html: &body_html,
                     status: tsunagu_community::kinds::ArticleStatus::Published,
                     publish_at: Some(time::OffsetDateTime::now_utc() - time::Duration::days(3)),
-                    featured: &featured,
+                    featured: Some(&featured),
                 },
             )
             .await?;

@@ -420,6 +420,10 @@ pub async fn rsvp(
     Path(id): Path<EventId>,
     Form(form): Form<RsvpForm>,
 ) -> Result<Response, AppError> {
+    if member.support().is_some() {
+        // Platform staff help organise events; they do not attend them.
+        return Err(AppError::Forbidden);
+    }
     let mut tx = member.begin(&state).await?;
     let (event, can_manage) = load(&state, &member, &mut tx, id).await?;
     let now = OffsetDateTime::now_utc();

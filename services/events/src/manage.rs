@@ -192,7 +192,10 @@ pub async fn create_event(
         }
     };
     let is_secretariat = member.may(&state, Permission::ManageEvents).await;
-    let held = !is_secretariat && member.tenant.features.member_events_need_approval;
+    // Events drafted by platform staff within a support grant always wait for the secretariat's
+    // approval (docs/adr/0004-support-sessions.md); members' only where the network says so.
+    let held = !is_secretariat
+        && (member.support().is_some() || member.tenant.features.member_events_need_approval);
     let mut tx = member.begin(&state).await?;
     if let Some(errors) = refused_audience(&mut tx, &fields, is_secretariat, None).await? {
         tx.rollback().await?;

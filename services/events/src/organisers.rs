@@ -137,6 +137,10 @@ pub async fn add_comment(
     Path(id): Path<EventId>,
     Form(form): Form<CommentForm>,
 ) -> Result<Response, AppError> {
+    if member.support().is_some() {
+        // Comments speak for a member; platform staff have no voice in the network.
+        return Err(AppError::Forbidden);
+    }
     let body = match tsunagu_web::forms::text(&form.body, 1, MAX_COMMENT_CHARS) {
         Ok(body) => body,
         Err(error) => {

@@ -38,11 +38,20 @@ impl DbError {
         is_unavailable(error)
     }
 
+    /// True when the database refused a staff actor's transaction: no live support grant
+    /// (`app.require_live_support_grant()`, docs/adr/0004-support-sessions.md).
+    pub fn is_support_refused(&self) -> bool {
+        matches!(self, DbError::Sqlx(sqlx::Error::Database(e)) if e.code().as_deref() == Some(SUPPORT_REFUSED))
+    }
+
     /// True when a statement ran out of its time (`statement_timeout`).
     pub fn is_timeout(&self) -> bool {
         matches!(self, DbError::Sqlx(sqlx::Error::Database(e)) if e.code().as_deref() == Some("57014"))
     }
 }
+
+/// The SQLSTATE `app.require_live_support_grant()` raises.
+const SUPPORT_REFUSED: &str = "TSG01";
 
 /// Errors that mean "the server is not there right now": the socket failed or closed, the pool
 /// had no connection to give, or PostgreSQL said it is shutting down or starting up
@@ -91,6 +100,14 @@ impl Actor {
             Actor::System | Actor::Anonymous => String::new(),
             Actor::Member(id) => id.to_string(),
             Actor::Staff { staff_id, .. } => staff_id.to_string(),
+        }
+    }
+
+    /// The support grant a staff actor works under (empty for everyone else).
+    fn grant(&self) -> String {
+        match self {
+            Actor::Staff { grant_id, .. } => grant_id.to_string(),
+            _ => String::new(),
         }
     }
 }
@@ -242,11 +259,21 @@ impl Db {
         let statement = format!(
             "begin; select set_config('app.tenant_id', '{tenant}', true), \
                     set_config('app.actor_kind', '{}', true), \
-                    set_config('app.actor_id', '{}', true){plan_setting}{timeout_setting}",
+                                        set_config('app.actor_id', '{}', true), \
+                    set_config('app.support_grant_id', '{}', true){plan_setting}{timeout_setting}",
             actor.kind(),
-            actor.id()
+            actor.id(),
+            actor.grant()
         );
-        let tx = self.begin_retrying(&statement).await?;
+        let mut tx = self.begin_retrying(&statement).await?;
+        if matches!(actor, Actor::Staff { .. }) {
+            // Staff work only within a live grant, checked by the database at its own clock on
+            // every transaction (docs/adr/0004-support-sessions.md). On refusal the transaction
+            // is dropped, which rolls it back.
+            sqlx::query("select app.require_live_support_grant()")
+                .execute(&mut *tx)
+                .await?;
+        }
         Ok(TenantTx {
             tx,
             tenant,

@@ -5,6 +5,7 @@
 
 pub mod activity;
 pub mod audit;
+pub mod clock;
 pub mod config;
 pub mod db;
 pub mod idempotency;
@@ -17,6 +18,7 @@ pub mod search;
 pub mod telemetry;
 pub mod tokens;
 
+pub use clock::Clock;
 pub use db::{Actor, Changes, Db, DbError, PlatformTx, RlsEscape, TenantTx};
 pub use ids::{MemberId, TenantId};
 pub use member::{MemberKind, MemberRole, MemberStatus};

@@ -71,7 +71,10 @@ text_enum! {
         Active => "active",
         Rejected => "rejected",
         Suspended => "suspended",
-        Removed => "removed",
+                Removed => "removed",
+        /// The network's "Tsunagu CS" member, the author of what platform staff draft within a
+        /// support grant (docs/adr/0004-support-sessions.md); never signs in, never listed.
+        Support => "support",
     }
 }
 
@@ -81,6 +84,18 @@ text_enum! {
         Member => "member",
         Secretariat => "secretariat",
     }
+}
+
+impl MemberStatus {
+    /// The statuses a list of members offers as filters (every one but the "Tsunagu CS" member's).
+    pub const LISTED: [MemberStatus; 6] = [
+        MemberStatus::PendingVerification,
+        MemberStatus::PendingApproval,
+        MemberStatus::Active,
+        MemberStatus::Rejected,
+        MemberStatus::Suspended,
+        MemberStatus::Removed,
+    ];
 }
 
 #[cfg(test)]

@@ -28,6 +28,7 @@ pub const TEMPLATES: &[tsunagu_web::templates::EmbeddedTemplate] = tsunagu_web::
     "secretariat/import_progress.html",
     "secretariat/settings.html",
     "secretariat/support.html",
+    "support/home.html",
 ];
 
 pub fn routes() -> tsunagu_web::routes::Routes {
@@ -103,6 +104,15 @@ pub fn routes() -> tsunagu_web::routes::Routes {
             "/secretariat/support/{id}/revoke",
             ManageSettings,
             post(support::revoke_support),
+        )
+        // Platform staff within a support grant (docs/adr/0004-support-sessions.md): the
+        // console's one-time handoff, the support page, leaving.
+        .public("/support/enter", get(support::enter_as_support))
+        .member("/support", VisitAsSupport, get(support::show_support_home))
+        .member(
+            "/support/leave",
+            VisitAsSupport,
+            post(support::leave_support),
         )
         .member(
             "/secretariat/settings/branding",

@@ -37,10 +37,14 @@ pub async fn audit_events(
 ) -> Result<Vec<AuditRow>, DbError> {
     let tenant_id = tx.tenant_id();
     let mut q = sqlx::QueryBuilder::new(
-        "select e.actor_kind, a.name_kanji as actor_name, e.action, e.subject_type, \
+        "select e.actor_kind, \
+                coalesce(a.name_kanji, 'Tsunagu CS · ' || su.name) as actor_name, \
+                e.action, e.subject_type, \
                 coalesce(s.name_kanji, i.email) as subject_name, e.details, e.created_at \
          from audit_events e \
          left join members a on a.tenant_id = e.tenant_id and a.id = e.actor_id \
+           and e.actor_kind = 'member' \
+         left join platform.staff_users su on e.actor_kind = 'staff' and su.id = e.actor_id \
          left join members s on s.tenant_id = e.tenant_id and s.id = e.subject_id \
          left join invitations i on i.tenant_id = e.tenant_id and i.id = e.subject_id \
          where e.tenant_id = ",

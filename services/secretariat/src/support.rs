@@ -1,17 +1,21 @@
 //! Support access (`/secretariat/support`): the secretariat lets the platform's customer-success
 //! staff help it — for 24 hours or 7 days, with a scope — sees every grant it gave, and revokes
-//! any at once. Every grant and revocation is audited. Staff entering the network within a grant
-//! comes next (docs/CONSOLE.md).
+//! any at once. Every grant and revocation is audited. Within a live grant, staff enter the
+//! network from the console (`/support/enter`, a one-time handoff) as its "Tsunagu CS" member with
+//! a staff actor (docs/adr/0004-support-sessions.md), see what the grant's scopes reach from
+//! `/support`, and leave.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Serialize;
 use time::{Duration, OffsetDateTime};
-use tsunagu_kernel::audit;
+use tsunagu_identity::handlers::redirect_with_cookies;
+use tsunagu_kernel::{audit, Actor, MemberKind, MemberRole};
 use tsunagu_web::forms::{render_page, text, FieldErrors};
-use tsunagu_web::{AppError, AppState, Authorized, Page};
+use tsunagu_web::session::{clear_session_cookie, session_cookie, SessionData, SupportAccess};
+use tsunagu_web::{AppError, AppState, Authorized, Page, Visitor};
 
 use crate::support_queries::{self as queries, GrantId, Scope};
 
@@ -194,6 +198,7 @@ pub async fn grant_support(
     )
     .await?;
     tx.commit().await?;
+    refresh_banner(&state, &member).await?;
     Ok(Redirect::to("/secretariat/support?notice=support_granted").into_response())
 }
 
@@ -217,5 +222,168 @@ pub async fn revoke_support(
     )
     .await?;
     tx.commit().await?;
+    refresh_banner(&state, &member).await?;
     Ok(Redirect::to("/secretariat/support?notice=support_revoked").into_response())
+}
+
+/// The network's live grant (if any) for the secretariat's banner, after a grant or revocation.
+async fn refresh_banner(state: &AppState, member: &Authorized) -> Result<(), AppError> {
+    let mut tx = member.begin(state).await?;
+    let live = queries::live_grant(&mut tx).await?;
+    tx.commit().await?;
+    tsunagu_web::support::set_support_until(
+        state,
+        member.tenant.id,
+        live.map(|grant| grant.expires_at),
+    )
+    .await;
+    Ok(())
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct EnterQuery {
+    #[serde(default)]
+    token: String,
+}
+
+/// `GET /support/enter?token=…` (public: the console's one-time handoff is the credential).
+/// Starts a support session within the network's live grant and lands on `/support`. An unknown,
+/// used or expired token, one for another network, or no live grant: 404.
+pub async fn enter_as_support(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Query(query): Query<EnterQuery>,
+) -> Result<Response, AppError> {
+    let Some(handoff) = tsunagu_web::support::take_handoff(&state, &query.token).await? else {
+        return Err(AppError::NotFound);
+    };
+    if handoff.tenant_id != visitor.id {
+        return Err(AppError::NotFound);
+    }
+    let mut tx = visitor.begin(&state, Actor::System).await?;
+    let grant = match queries::live_grant(&mut tx).await? {
+        Some(grant) if grant.expires_at > state.clock.now() => grant,
+        _ => {
+            tx.rollback().await?;
+            return Err(AppError::NotFound);
+        }
+    };
+    let cs_member = tsunagu_identity::queries::support_member(&mut tx).await?;
+    tx.commit().await?;
+    let support = SupportAccess {
+        staff_id: handoff.staff_id,
+        staff_name: handoff.staff_name.clone(),
+        grant_id: grant.id.as_uuid(),
+        scopes: grant.scopes.clone(),
+        until: grant.expires_at.unix_timestamp(),
+    };
+    let mut tx = visitor.begin(&state, support.actor()).await?;
+    audit::record(
+        &mut tx,
+        "support.entered",
+        "support_grant",
+        Some(grant.id.as_uuid()),
+        serde_json::json!({ "staff": handoff.staff_name, "scopes": grant.scopes }),
+    )
+    .await?;
+    tx.commit().await?;
+    let session = state
+        .sessions
+        .create(&SessionData {
+            tenant_id: visitor.id,
+            member_id: cs_member,
+            kind: MemberKind::Employee,
+            role: MemberRole::Member,
+            display_name: "Tsunagu CS".into(),
+            locale: None,
+            signed_in_at: state.clock.now().unix_timestamp(),
+            support: Some(support),
+        })
+        .await?;
+    Ok(redirect_with_cookies(
+        "/support",
+        &[session_cookie(state.config.https, &session)],
+    ))
+}
+
+/// What a scope lets staff do, as links on the support page.
+#[derive(Debug, Serialize)]
+struct SupportLink {
+    scope: String,
+    href: &'static str,
+    label_key: &'static str,
+}
+
+fn scope_links(scopes: &[String]) -> Vec<SupportLink> {
+    let mut links = Vec::new();
+    for scope in scopes {
+        let targets: &[(&str, &str)] = match scope.as_str() {
+            "content" => &[
+                ("/articles/new", "support.link.new_article"),
+                ("/articles", "support.link.articles"),
+            ],
+            "recruitments" => &[
+                ("/recruitments/new", "support.link.new_recruitment"),
+                ("/recruitments", "support.link.recruitments"),
+            ],
+            "surveys" => &[("/secretariat/surveys", "support.link.surveys")],
+            "events" => &[
+                ("/events/new", "support.link.new_event"),
+                ("/events", "support.link.events"),
+            ],
+            "members_read" => &[("/members", "support.link.members")],
+            _ => &[],
+        };
+        links.extend(targets.iter().map(|(href, label_key)| SupportLink {
+            scope: scope.clone(),
+            href,
+            label_key,
+        }));
+    }
+    links
+}
+
+/// `GET /support`: what this grant lets the staff person do here, until when, and leaving.
+pub async fn show_support_home(
+    State(state): State<AppState>,
+    member: Authorized,
+    page: Page,
+) -> Result<Response, AppError> {
+    let Some(support) = member.support() else {
+        return Err(AppError::NotFound);
+    };
+    let links = scope_links(&support.scopes);
+    let scopes = support.scopes.clone();
+    render_page(&state, &page, "support/home.html", StatusCode::OK, |c| {
+        c.insert("links", &links);
+        c.insert("scopes", &scopes);
+    })
+}
+
+/// `POST /support/leave`: ends the support session and returns to the console.
+pub async fn leave_support(
+    State(state): State<AppState>,
+    member: Authorized,
+) -> Result<Response, AppError> {
+    let Some(support) = member.support() else {
+        return Err(AppError::NotFound);
+    };
+    let mut tx = member.begin(&state).await?;
+    audit::record(
+        &mut tx,
+        "support.left",
+        "support_grant",
+        Some(support.grant_id),
+        serde_json::json!({ "staff": support.staff_name }),
+    )
+    .await?;
+    tx.commit().await?;
+    state
+        .sessions
+        .destroy(member.tenant.id, &member.session_id)
+        .await?;
+    Ok(redirect_with_cookies(
+        &format!("{}/", state.config.tenant_origin("console")),
+        &[clear_session_cookie(state.config.https)],
+    ))
 }

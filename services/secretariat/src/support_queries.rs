@@ -103,3 +103,25 @@ pub async fn revoke(tx: &mut TenantTx, id: GrantId, by: MemberId) -> Result<bool
     .rows_affected()
         == 1)
 }
+
+/// A grant open now, as a support session needs it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LiveGrant {
+    pub id: GrantId,
+    pub scopes: Vec<String>,
+    pub expires_at: OffsetDateTime,
+}
+
+/// The network's live grant that lasts longest, if any (by the database's clock, the same one
+/// `app.require_live_support_grant()` uses).
+pub async fn live_grant(tx: &mut TenantTx) -> Result<Option<LiveGrant>, DbError> {
+    let tenant_id = tx.tenant_id();
+    Ok(sqlx::query_as(
+        "select id, scopes, expires_at from support_grants \
+         where tenant_id = $1 and revoked_at is null and starts_at <= now() and expires_at > now() \
+         order by expires_at desc, id limit 1",
+    )
+    .bind(tenant_id)
+    .fetch_optional(tx.conn())
+    .await?)
+}

@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
+use tsunagu_authz::Permission;
 use tsunagu_web::dates::{self, Zone};
 use tsunagu_web::forms::{render_page, text, FieldErrors};
 use tsunagu_web::{AppError, AppState, Authorized, Page};
@@ -42,6 +43,7 @@ pub struct SurveyView {
     pub closes_label: String,
     pub respondents: i64,
     pub previous_version_id: Option<String>,
+    pub by_support: bool,
 }
 
 pub fn survey_view(survey: &Survey, page: &Page, now: OffsetDateTime) -> SurveyView {
@@ -70,6 +72,7 @@ pub fn survey_view(survey: &Survey, page: &Page, now: OffsetDateTime) -> SurveyV
         closes_label: label(survey.closes_at),
         respondents: survey.respondents,
         previous_version_id: survey.previous_version_id.map(|id| id.to_string()),
+        by_support: survey.by_support,
     }
 }
 
@@ -478,6 +481,7 @@ async fn render_builder(
     forms: BuilderForms,
     status: StatusCode,
 ) -> Result<Response, AppError> {
+    let can_publish = member.may(state, Permission::PublishContent).await;
     let mut tx = member.begin(state).await?;
     let survey = queries::find(&mut tx, id)
         .await?
@@ -496,6 +500,7 @@ async fn render_builder(
     };
     render_page(state, page, "surveys/builder.html", status, |c| {
         c.insert("section", "surveys");
+        c.insert("can_publish", &can_publish);
         c.insert("survey", &view);
         c.insert("questions", &question_views(&questions));
         c.insert("form", &settings);
@@ -740,6 +745,8 @@ pub async fn publish(
     member: Authorized,
     Path(id): Path<SurveyId>,
 ) -> Result<Response, AppError> {
+    // Platform staff draft; the secretariat publishes (docs/adr/0004-support-sessions.md).
+    member.require(&state, Permission::PublishContent).await?;
     let mut tx = member.begin(&state).await?;
     let survey = queries::find(&mut tx, id)
         .await?
@@ -770,6 +777,8 @@ pub async fn close(
     member: Authorized,
     Path(id): Path<SurveyId>,
 ) -> Result<Response, AppError> {
+    // Closing a live survey is the secretariat's, like publishing it.
+    member.require(&state, Permission::PublishContent).await?;
     let mut tx = member.begin(&state).await?;
     let survey = queries::find(&mut tx, id)
         .await?

@@ -61,6 +61,8 @@ pub struct Survey {
     pub published_at: Option<OffsetDateTime>,
     /// Members who have answered.
     pub respondents: i64,
+    /// Drafted by platform staff within a support grant (the network's "Tsunagu CS" member).
+    pub by_support: bool,
 }
 
 /// Where a survey stands for its members at one moment.
@@ -94,7 +96,9 @@ const SURVEY_COLUMNS: &str = "s.id, s.title, s.intro, s.status, s.anonymous, s.a
      (select e.title from events e where e.tenant_id = s.tenant_id and e.id = s.audience_event_id) \
        as audience_event_title, \
      s.opens_at, s.closes_at, s.previous_version_id, s.created_at, s.published_at, \
-     (select count(*) from survey_respondents r where r.tenant_id = s.tenant_id and r.survey_id = s.id) as respondents";
+          (select count(*) from survey_respondents r where r.tenant_id = s.tenant_id and r.survey_id = s.id) as respondents, \
+     exists (select 1 from members c where c.tenant_id = s.tenant_id and c.id = s.created_by \
+             and c.status = 'support') as by_support";
 
 pub async fn create(
     tx: &mut TenantTx,

@@ -52,6 +52,9 @@ impl From<tsunagu_kernel::DbError> for AppError {
         if e.is_timeout() {
             tracing::warn!(error = %e, "statement timed out");
             AppError::Busy
+        } else if e.is_support_refused() {
+            // Staff whose grant ended or was revoked: the network is not there for them.
+            AppError::NotFound
         } else {
             AppError::from(anyhow::Error::from(e))
         }

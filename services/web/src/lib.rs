@@ -17,6 +17,7 @@ pub mod rate_limit;
 pub mod routes;
 pub mod session;
 pub mod state;
+pub mod support;
 pub mod templates;
 pub mod theme;
 pub mod versions;

@@ -32,6 +32,52 @@ pub struct SessionData {
     pub locale: Option<String>,
     /// Unix seconds at sign-in.
     pub signed_in_at: i64,
+    /// Set for platform staff working in the network within a support grant; `member_id` is
+    /// then the network's "Tsunagu CS" member (docs/adr/0004-support-sessions.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub support: Option<SupportAccess>,
+}
+
+/// What a support session carries: who the staff person is and the grant they work under.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SupportAccess {
+    pub staff_id: uuid::Uuid,
+    pub staff_name: String,
+    pub grant_id: uuid::Uuid,
+    /// The grant's scopes (`content`, `recruitments`, `surveys`, `events`, `members_read`).
+    pub scopes: Vec<String>,
+    /// Unix seconds: the grant's end.
+    pub until: i64,
+}
+
+impl SupportAccess {
+    /// The casbin subject of each scope (`services/authz/policy.csv`); unknown words give none.
+    pub fn subjects(&self) -> Vec<&'static str> {
+        self.scopes
+            .iter()
+            .filter_map(|scope| match scope.as_str() {
+                "content" => Some("support:content"),
+                "recruitments" => Some("support:recruitments"),
+                "surveys" => Some("support:surveys"),
+                "events" => Some("support:events"),
+                "members_read" => Some("support:members_read"),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The transaction actor: the staff person under the grant.
+    pub fn actor(&self) -> tsunagu_kernel::Actor {
+        tsunagu_kernel::Actor::Staff {
+            staff_id: self.staff_id,
+            grant_id: self.grant_id,
+        }
+    }
+
+    /// Open at `now` by the application's clock (the database checks again at its own).
+    pub fn live_at(&self, now: OffsetDateTime) -> bool {
+        now.unix_timestamp() < self.until
+    }
 }
 
 /// The session of this request, loaded by the session layer.
@@ -74,7 +120,7 @@ if ok and type(data) == 'table' and type(data.member_id) == 'string' then
     first_today = 1
   end
 end
-return {raw, unread, redis.call('HGETALL', KEYS[2]), first_today}
+return {raw, unread, redis.call('HGETALL', KEYS[2]), first_today, redis.call('GET', KEYS[3])}
 "#;
 
 /// A loaded session with the member's cached unread counts (`None`: not cached) and the tenant's
@@ -85,7 +131,13 @@ pub struct LoadedSession {
     pub versions: TenantVersions,
     /// The member's first request today: record the visit.
     pub first_today: bool,
+    /// The end of the network's live support grant, if any (Unix seconds).
+    pub support_until: Option<i64>,
 }
+
+/// What [`LOAD_SCRIPT`] answers: the session, the cached unread counts, the content versions,
+/// whether this is the first request today, and the end of a live support grant.
+type LoadReply = (String, Option<String>, Vec<String>, i64, Option<String>);
 
 fn session_key(tenant: TenantId, id: &str) -> String {
     format!("t:{{{tenant}}}:session:{}", token_hash_hex(id))
@@ -145,17 +197,18 @@ impl SessionStore {
         let key = session_key(tenant, id);
         let mut conn = self.redis.clone();
         let today = OffsetDateTime::now_utc().date().to_string();
-        let found: Option<(String, Option<String>, Vec<String>, i64)> = self
+        let found: Option<LoadReply> = self
             .load_script
             .key(&key)
             .key(versions_key(tenant))
+            .key(support_until_key(tenant))
             .arg(IDLE_TIMEOUT.as_secs())
             .arg(unread_key_prefix(tenant))
             .arg(format!("t:{{{tenant}}}:seen:"))
             .arg(today)
             .invoke_async(&mut conn)
             .await?;
-        let Some((raw, cached_unread, versions, first_today)) = found else {
+        let Some((raw, cached_unread, versions, first_today, support_until)) = found else {
             return Ok(None);
         };
         let data: SessionData = match serde_json::from_str(&raw) {
@@ -172,6 +225,7 @@ impl SessionStore {
             cached_unread: cached_unread.as_deref().and_then(UnreadCounts::parse),
             versions: TenantVersions::from_flat(versions),
             first_today: first_today == 1,
+            support_until: support_until.and_then(|s| s.parse().ok()),
         }))
     }
 
@@ -280,7 +334,20 @@ pub async fn load_session(
                     cached_unread,
                     versions,
                     first_today,
+                    support_until,
                 })) => {
+                    if let Some(support) = &data.support {
+                        if let Err(refusal) = check_support(&state, tenant, support).await {
+                            return refusal;
+                        }
+                        request.extensions_mut().insert(UnreadCounts::default());
+                        request.extensions_mut().insert(versions);
+                        request.extensions_mut().insert(Session { id, data });
+                        return next.run(request).await;
+                    }
+                    if let Some(until) = support_until {
+                        request.extensions_mut().insert(SupportUntil(until));
+                    }
                     if first_today {
                         record_seen(&state, tenant, data.member_id);
                     }
@@ -307,6 +374,46 @@ pub async fn load_session(
         }
     }
     next.run(request).await
+}
+
+/// Lets a support session through only while its grant is live: by the application's clock
+/// against the grant's end carried in the session, then by the database, which refuses a staff
+/// actor's transaction unless the grant is started, unexpired and not revoked at its own clock
+/// (so a revoke takes effect on the next request). Refused: 404 on every route of the network.
+async fn check_support(
+    state: &crate::AppState,
+    tenant: TenantId,
+    support: &SupportAccess,
+) -> Result<(), axum::response::Response> {
+    let refused = || crate::error::error_response(axum::http::StatusCode::NOT_FOUND);
+    if !support.live_at(state.clock.now()) {
+        return Err(refused());
+    }
+    match state.db.begin_tenant(tenant, support.actor()).await {
+        Ok(tx) => {
+            let _ = tx.rollback().await;
+            Ok(())
+        }
+        Err(error) if error.is_support_refused() => Err(refused()),
+        Err(error) => {
+            tracing::warn!(error = %error, "support grant could not be checked");
+            Err(crate::error::unavailable_response(
+                crate::error::RETRY_AFTER_UNAVAILABLE_SECONDS,
+            ))
+        }
+    }
+}
+
+/// The end (Unix seconds) of the network's live support grant, as the secretariat's banner shows
+/// it; read with the session (see [`support_until_key`]).
+#[derive(Clone, Copy, Debug)]
+pub struct SupportUntil(pub i64);
+
+/// The Redis key holding the end of a network's live support grant, for the secretariat's
+/// banner; written when a grant is given or revoked and expiring with the grant. The support page
+/// reads the grants themselves.
+pub fn support_until_key(tenant: TenantId) -> String {
+    format!("t:{{{tenant}}}:support-until")
 }
 
 /// Stores, in the member's tenant transaction, that they were seen now (identity's hook).

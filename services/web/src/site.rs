@@ -158,17 +158,30 @@ impl CurrentMember {
         self.data.member_id
     }
 
-    /// The casbin subjects of this member: kind and role.
-    pub fn subjects(&self) -> [&str; 2] {
-        [self.data.kind.as_str(), self.data.role.as_str()]
+    /// The casbin subjects of this visitor: a member's kind and role, or for platform staff
+    /// within a support grant the grant's scopes (never a kind or role).
+    pub fn subjects(&self) -> Vec<&'static str> {
+        match &self.data.support {
+            Some(support) => support.subjects(),
+            None => vec![self.data.kind.as_str(), self.data.role.as_str()],
+        }
     }
 
+    /// Who acts in this visitor's transactions: the member, or the staff person under the grant.
     pub fn actor(&self) -> tsunagu_kernel::Actor {
-        tsunagu_kernel::Actor::Member(self.data.member_id)
+        match &self.data.support {
+            Some(support) => support.actor(),
+            None => tsunagu_kernel::Actor::Member(self.data.member_id),
+        }
     }
 
     pub fn is_secretariat(&self) -> bool {
-        self.data.role == tsunagu_kernel::MemberRole::Secretariat
+        self.data.support.is_none() && self.data.role == tsunagu_kernel::MemberRole::Secretariat
+    }
+
+    /// Platform staff working in the network within a support grant.
+    pub fn support(&self) -> Option<&crate::session::SupportAccess> {
+        self.data.support.as_ref()
     }
 }
 
@@ -221,6 +234,20 @@ pub struct MemberView {
     pub unread_notifications: i64,
     /// Conversations with messages the member has not read.
     pub unread_messages: i64,
+    /// Set for platform staff within a support grant: the header shows a support bar and only
+    /// the sections the grant's scopes reach.
+    pub support: Option<SupportView>,
+    /// For the secretariat: the end of the network's live support grant ("CS is helping you
+    /// until …"), formatted.
+    pub cs_helping_until: Option<String>,
+}
+
+/// The support bar of a staff person working in the network.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct SupportView {
+    pub staff_name: String,
+    pub until: String,
+    pub scopes: Vec<String>,
 }
 
 /// What a page handler needs to render: the site, the language, the visitor, the CSRF token and
@@ -287,11 +314,34 @@ impl<S: Send + Sync> FromRequestParts<S> for Page {
             .get::<crate::session::UnreadCounts>()
             .copied()
             .unwrap_or_default();
-        let member = session.map(|s| MemberView {
-            display_name: s.data.display_name.clone(),
-            is_secretariat: s.data.role == tsunagu_kernel::MemberRole::Secretariat,
-            unread_notifications: unread.notifications,
-            unread_messages: unread.messages,
+        let zone = match &site {
+            Site::Tenant(tenant) => crate::dates::Zone::of(tenant),
+            _ => crate::dates::Zone::JAPAN,
+        };
+        let when = |unix: i64| {
+            time::OffsetDateTime::from_unix_timestamp(unix)
+                .map(|at| crate::dates::datetime(at, lang, zone))
+                .unwrap_or_default()
+        };
+        let helping_until = parts
+            .extensions
+            .get::<crate::session::SupportUntil>()
+            .map(|until| until.0);
+        let member = session.map(|s| {
+            let is_secretariat =
+                s.data.support.is_none() && s.data.role == tsunagu_kernel::MemberRole::Secretariat;
+            MemberView {
+                display_name: s.data.display_name.clone(),
+                is_secretariat,
+                unread_notifications: unread.notifications,
+                unread_messages: unread.messages,
+                support: s.data.support.as_ref().map(|support| SupportView {
+                    staff_name: support.staff_name.clone(),
+                    until: when(support.until),
+                    scopes: support.scopes.clone(),
+                }),
+                cs_helping_until: helping_until.filter(|_| is_secretariat).map(when),
+            }
         });
         let csrf_token = parts
             .extensions

@@ -49,6 +49,8 @@ pub struct AppStateInner {
     pub home_items: HomeItems,
     /// Records a member's first request of the day (identity's, see [`Features`]).
     pub member_seen: crate::session::MemberSeen,
+    /// The application's clock (support grants' ends are decided by it; tests set it).
+    pub clock: tsunagu_kernel::Clock,
 }
 
 /// Something the home page points a signed-in member to: an open survey they have not answered
@@ -189,6 +191,7 @@ impl AppState {
             unread_messages: features.unread_messages,
             home_items: features.home_items,
             member_seen: features.member_seen,
+            clock: tsunagu_kernel::Clock::default(),
         })))
     }
 

@@ -564,6 +564,8 @@ mod tests {
                 is_secretariat: true,
                 unread_notifications: 2,
                 unread_messages: 1,
+                support: None,
+                cs_helping_until: Some("2026-12-06 10:00".into()),
             });
             let mut context = layout.context();
             context.insert("status", &404);

@@ -41,6 +41,11 @@ pub fn routes() -> tsunagu_web::routes::Routes {
             ManageArticles,
             get(edit_article).post(update_article),
         )
+        .member(
+            "/articles/{id}/publish",
+            PublishContent,
+            post(publish_article),
+        )
         .member("/articles/{id}/like", Post, post(toggle_like))
         .member("/articles/{id}/comments", Post, post(create_comment))
         .member("/media/covers/{id}", ViewNetwork, get(show_cover))
@@ -109,6 +114,13 @@ async fn save_article(
             (ArticleStatus::Draft, None)
         }
     };
+    // Platform staff draft; the secretariat publishes (docs/adr/0004-support-sessions.md).
+    let may_publish = member.may(state, Permission::PublishContent).await;
+    // Featured members are picked from the member list; without it they stay as they are.
+    let lists_members = member.may(state, Permission::ViewDirectory).await;
+    if !may_publish && status != ArticleStatus::Draft {
+        errors.insert("status", "errors.article.draft_only");
+    }
     let featured: Vec<MemberId> = form
         .featured
         .iter()
@@ -176,6 +188,15 @@ async fn save_article(
         ),
         None => None,
     };
+    if !may_publish
+        && existing
+            .as_ref()
+            .is_some_and(|a| a.status != ArticleStatus::Draft)
+    {
+        // Those who may not publish may not change what is published or scheduled either.
+        tx.rollback().await?;
+        return Err(AppError::Forbidden);
+    }
     let was_visible = existing.as_ref().is_some_and(|a| {
         a.status != ArticleStatus::Draft && a.publish_at.is_some_and(|at| at <= now)
     });
@@ -190,7 +211,7 @@ async fn save_article(
         body_html: &body_html,
         status,
         publish_at,
-        featured: &featured,
+        featured: lists_members.then_some(featured.as_slice()),
     };
     let id = queries::save(&mut tx, id, member.id(), &input)
         .await?
@@ -223,6 +244,40 @@ async fn save_article(
         store.delete(member.tenant.id, MediaKind::Cover, &old).await;
     }
     Ok(Redirect::to(&format!("/articles/{id}?notice=saved")).into_response())
+}
+
+/// `POST /articles/{id}/publish`: the secretariat's one-click approval of a draft (one written by
+/// Tsunagu CS, or any other): published now, every member notified.
+pub async fn publish_article(
+    State(state): State<AppState>,
+    member: Authorized,
+    Path(id): Path<queries::ArticleId>,
+) -> Result<Response, AppError> {
+    member.require(&state, Permission::ManageArticles).await?;
+    let mut tx = member.begin(&state).await?;
+    let Some(title) = queries::publish_draft(&mut tx, id).await? else {
+        tx.rollback().await?;
+        return Err(AppError::NotFound);
+    };
+    tsunagu_kernel::audit::record(
+        &mut tx,
+        "article.published",
+        "article",
+        Some(id.as_uuid()),
+        serde_json::json!({}),
+    )
+    .await?;
+    crate::notifications::notify_everyone(
+        &mut tx,
+        "article_published",
+        Some(member.id()),
+        &title,
+        &format!("/articles/{id}"),
+        OffsetDateTime::now_utc(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/articles/{id}?notice=article_published")).into_response())
 }
 
 pub async fn create_article(

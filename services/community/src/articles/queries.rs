@@ -26,11 +26,15 @@ pub struct Article {
     pub like_count: i32,
     pub comment_count: i32,
     pub liked: bool,
+    /// Written by platform staff within a support grant (the network's "Tsunagu CS" member):
+    /// a draft that waits for the secretariat's approval.
+    pub by_support: bool,
 }
 
 const COLUMNS: &str = "a.id, a.author_id, m.name_kanji as author_name, a.title, a.summary, a.body_html, a.cover_key, \
     a.status, a.publish_at, a.like_count, a.comment_count, \
-    exists (select 1 from article_likes l where l.tenant_id = a.tenant_id and l.article_id = a.id and l.member_id = $2) as liked";
+        exists (select 1 from article_likes l where l.tenant_id = a.tenant_id and l.article_id = a.id and l.member_id = $2) as liked, \
+    m.status = 'support' as by_support";
 
 const VISIBLE: &str = "a.status <> 'draft' and a.publish_at <= now()";
 
@@ -71,13 +75,28 @@ pub async fn find(
     .await?)
 }
 
+/// Publishes a draft now (the secretariat's one-click approval); its title, or `None` when it is
+/// not a draft of this network.
+pub async fn publish_draft(tx: &mut TenantTx, id: ArticleId) -> Result<Option<String>, DbError> {
+    let tenant_id = tx.tenant_id();
+    Ok(sqlx::query_scalar(
+        "update articles set status = 'published', publish_at = now(), updated_at = now() \
+         where tenant_id = $1 and id = $2 and status = 'draft' returning title",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .fetch_optional(tx.conn())
+    .await?)
+}
+
 pub struct ArticleInput<'a> {
     pub title: &'a str,
     pub summary: &'a str,
     pub body_html: &'a str,
     pub status: ArticleStatus,
     pub publish_at: Option<OffsetDateTime>,
-    pub featured: &'a [tsunagu_kernel::MemberId],
+    /// `None` keeps the featured members as they are (an editor who may not see the member list).
+    pub featured: Option<&'a [tsunagu_kernel::MemberId]>,
 }
 
 /// Creates (`id` None) or updates an article and replaces its featured members. Featured ids of
@@ -129,6 +148,9 @@ pub async fn save(
             id
         }
     };
+    let Some(featured) = input.featured else {
+        return Ok(Some(id));
+    };
     sqlx::query("delete from article_featured_members where tenant_id = $1 and article_id = $2")
         .bind(tenant_id)
         .bind(id)
@@ -140,7 +162,7 @@ pub async fn save(
     )
     .bind(tenant_id)
     .bind(id)
-    .bind(input.featured)
+        .bind(featured)
     .execute(tx.conn())
     .await?;
     Ok(Some(id))

@@ -24,10 +24,19 @@ pub(super) async fn render_form(
     errors: &FieldErrors,
     status: StatusCode,
 ) -> Result<Response, AppError> {
+    // The featured-members picker lists every member by name: not for support staff whose grant
+    // does not include the member list.
+    let lists_members = member.may(state, Permission::ViewDirectory).await;
+    let can_publish = member.may(state, Permission::PublishContent).await;
     let mut tx = member.begin(state).await?;
-    let options = queries::member_options(&mut tx).await?;
+    let options = if lists_members {
+        queries::member_options(&mut tx).await?
+    } else {
+        Vec::new()
+    };
     tx.commit().await?;
     render(state, page, "articles/form.html", status, |c| {
+        c.insert("can_publish", &can_publish);
         c.insert("article_id", &article_id);
         c.insert("form", form);
         c.insert("errors", errors);
@@ -67,6 +76,7 @@ pub(super) async fn render_article(
     status: StatusCode,
 ) -> Result<Response, AppError> {
     let manage = member.may(state, Permission::ManageArticles).await;
+    let publish = member.may(state, Permission::PublishContent).await;
     let mut tx = member.begin(state).await?;
     let article = queries::find(&mut tx, id, member.id(), manage)
         .await?
@@ -97,7 +107,8 @@ pub(super) async fn render_article(
                 "cover_version": article.cover_key,
                 "like_count": article.like_count,
                 "comment_count": article.comment_count,
-                "liked": article.liked,
+                                "liked": article.liked,
+                "by_support": article.by_support,
             }),
         );
         // Sanitised when it was saved (sanitize_body); the template marks it safe.
@@ -107,6 +118,7 @@ pub(super) async fn render_article(
         c.insert("form", form);
         c.insert("errors", errors);
         c.insert("can_manage", &manage);
+        c.insert("can_publish", &publish);
     })
 }
 

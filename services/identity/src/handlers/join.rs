@@ -400,6 +400,7 @@ pub async fn create_member(
                 display_name: valid.name_kanji.clone(),
                 locale: Some(lang.as_str().to_owned()),
                 signed_in_at: time::OffsetDateTime::now_utc().unix_timestamp(),
+                support: None,
             })
             .await?;
         return Ok(redirect_with_cookies(

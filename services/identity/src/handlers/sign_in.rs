@@ -281,6 +281,7 @@ pub async fn sign_in(
             display_name: member.name_kanji.clone(),
             locale: member.preferred_locale.clone(),
             signed_in_at: time::OffsetDateTime::now_utc().unix_timestamp(),
+            support: None,
         })
         .await?;
     tracing::info!(member.id = %member.id, "signed in");

@@ -25,7 +25,7 @@ pub struct MemberFilter {
     /// readings, organisation and department (the directory's search text) and the address.
     pub search: Option<String>,
     pub kind: Option<MemberKind>,
-    /// `None`: every status but removed.
+    /// `None`: every status but removed (and never the "Tsunagu CS" member of support staff).
     pub status: Option<MemberStatus>,
     pub role: Option<MemberRole>,
     pub joined_since: Option<OffsetDateTime>,
@@ -50,7 +50,7 @@ pub async fn list_members(
             q.push(" and status = ").push_bind(status.as_str());
         }
         None => {
-            q.push(" and status <> 'removed'");
+            q.push(" and status not in ('removed', 'support')");
         }
     }
     if let Some(search) = filter.search.as_deref().filter(|s| !s.is_empty()) {

@@ -527,3 +527,34 @@ pub async fn revoke_invitation(tx: &mut TenantTx, id: InvitationId) -> Result<bo
     .rows_affected()
         == 1)
 }
+
+/// The address of a network's "Tsunagu CS" member (`.invalid`: it never receives email).
+pub const SUPPORT_MEMBER_EMAIL: &str = "cs@support.tsunagu.invalid";
+
+/// The network's "Tsunagu CS" member, created on first use: the author of what platform staff
+/// draft within a support grant (docs/adr/0004-support-sessions.md). Status `support`, so no list
+/// of members shows it; its password hash is no hash at all, so it never signs in.
+pub async fn support_member(tx: &mut TenantTx) -> Result<MemberId, DbError> {
+    let tenant_id = tx.tenant_id();
+    let inserted: Option<MemberId> = sqlx::query_scalar(
+        "insert into members (tenant_id, id, email, email_normalized, password_hash, kind, status, \
+           name_kanji, name_romaji) \
+         values ($1, $2, $3, $3, '!', 'employee', 'support', 'Tsunagu CS', 'Tsunagu CS') \
+         on conflict (tenant_id, email_normalized) do nothing returning id",
+    )
+    .bind(tenant_id)
+    .bind(MemberId::new())
+    .bind(SUPPORT_MEMBER_EMAIL)
+    .fetch_optional(tx.conn())
+    .await?;
+    if let Some(id) = inserted {
+        return Ok(id);
+    }
+    Ok(sqlx::query_scalar(
+        "select id from members where tenant_id = $1 and email_normalized = $2 and status = 'support'",
+    )
+    .bind(tenant_id)
+    .bind(SUPPORT_MEMBER_EMAIL)
+    .fetch_one(tx.conn())
+    .await?)
+}

@@ -54,7 +54,7 @@ impl MemberQuery {
     fn filter(&self, now: OffsetDateTime) -> (MemberFilter, Chosen) {
         let q = self.q.trim().chars().take(100).collect::<String>();
         let kind = MemberKind::parse(&self.kind);
-        let status = MemberStatus::parse(&self.status);
+        let status = MemberStatus::parse(&self.status).filter(|s| MemberStatus::LISTED.contains(s));
         let role = MemberRole::parse(&self.role);
         let joined = match self.joined.as_str() {
             "30d" => Some(30),
@@ -177,7 +177,7 @@ pub async fn list_members(
             c.insert("next_url", &next_url);
             c.insert("csv_url", &csv_url);
             c.insert("kinds", MemberKind::ALL);
-            c.insert("statuses", MemberStatus::ALL);
+            c.insert("statuses", &MemberStatus::LISTED);
             c.insert("roles", MemberRole::ALL);
         },
     )

@@ -712,7 +712,7 @@ pub async fn start_article(
             body_html: "",
             status: ArticleStatus::Draft,
             publish_at: None,
-            featured: &featured,
+            featured: Some(&featured),
         },
     )
     .await?
