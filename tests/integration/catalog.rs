@@ -14,9 +14,12 @@ const PLATFORM_TABLES_WITH_TENANT_ID: &[&str] =
 /// Functions allowed to run with their owner's rights. Each needs a reason in review:
 /// `platform.tenant_health()` gives the console figures across tenants; its owner,
 /// `tsunagu_aggregates`, may read only the columns of [`AGGREGATE_COLUMNS`].
+/// `platform.playbook_outcomes(integer)` gives per-template medians across networks, only for
+/// templates used in at least 5 networks; same owner, same columns.
 /// `platform.save_tenant_settings(text,jsonb)` lets the settings page save one editable section of
 /// the transaction's own tenant; its owner, `tsunagu_platform`, writes the platform's tables.
 const SECURITY_DEFINER_ALLOW_LIST: &[&str] = &[
+    "platform.playbook_outcomes(integer)",
     "platform.save_tenant_settings(text,jsonb)",
     "platform.tenant_health()",
 ];
@@ -33,6 +36,10 @@ const AGGREGATE_COLUMNS: &[&str] = &[
     "platform.tenants.slug",
     "platform.tenants.status",
     "platform.tenants.time_zone",
+    "public.articles.id",
+    "public.articles.like_count",
+    "public.articles.status",
+    "public.articles.tenant_id",
     "public.audit_events.actor_id",
     "public.audit_events.actor_kind",
     "public.audit_events.created_at",
@@ -49,13 +56,35 @@ const AGGREGATE_COLUMNS: &[&str] = &[
     "public.engagement_days.member_started",
     "public.engagement_days.secretariat_started",
     "public.engagement_days.tenant_id",
+    "public.event_rsvps.event_id",
+    "public.event_rsvps.status",
+    "public.event_rsvps.tenant_id",
+    "public.events.id",
+    "public.events.status",
+    "public.events.tenant_id",
     "public.members.id",
     "public.members.role",
+    "public.members.status",
     "public.members.tenant_id",
+    "public.playbook_uses.playbook_key",
+    "public.playbook_uses.subject_id",
+    "public.playbook_uses.subject_kind",
+    "public.playbook_uses.tenant_id",
+    "public.recruitments.cheer_count",
+    "public.recruitments.id",
+    "public.recruitments.interested_count",
+    "public.recruitments.see_later_count",
+    "public.recruitments.status",
+    "public.recruitments.tenant_id",
     "public.support_grants.expires_at",
     "public.support_grants.revoked_at",
     "public.support_grants.starts_at",
     "public.support_grants.tenant_id",
+    "public.survey_respondents.survey_id",
+    "public.survey_respondents.tenant_id",
+    "public.surveys.id",
+    "public.surveys.status",
+    "public.surveys.tenant_id",
 ];
 
 /// (name, command, permissive, USING, WITH CHECK) of one policy.

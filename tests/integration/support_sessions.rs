@@ -404,6 +404,29 @@ async fn drafts_by_support_wait_for_the_secretariats_one_click_approval() {
         "open"
     );
 
+    // From the library: a template of the grant's scopes becomes a draft by Tsunagu CS; one of
+    // another scope is refused.
+    assert_eq!(
+        staff
+            .post("/secretariat/playbooks/online-reunion", &[])
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let pushed = staff
+        .post("/secretariat/playbooks/welcome-survey", &[])
+        .await;
+    assert_eq!(pushed.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        demo_count(
+            &app,
+            "select count(*) from surveys s join members m on m.tenant_id = s.tenant_id \
+             and m.id = s.created_by where s.status = 'draft' and m.status = 'support'"
+        )
+        .await,
+        1
+    );
+
     // The audit log: staff's drafts under the staff actor, the approvals under the secretariat.
     assert_eq!(
         demo_count(

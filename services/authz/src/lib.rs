@@ -53,6 +53,9 @@ pub enum Permission {
     PublishContent,
     /// The support page of platform staff within a grant (`/support`).
     VisitAsSupport,
+    /// The playbook library (`/secretariat/playbooks`): the secretariat, and staff within a
+    /// grant; making a draft also needs the permission of what it makes.
+    UsePlaybooks,
 }
 
 impl Permission {
@@ -80,6 +83,7 @@ impl Permission {
             Permission::ManageSettings => ("settings", "manage"),
             Permission::PublishContent => ("content", "publish"),
             Permission::VisitAsSupport => ("support", "visit"),
+            Permission::UsePlaybooks => ("playbooks", "use"),
         }
     }
 }
@@ -341,6 +345,9 @@ mod tests {
             (&secretariat, PublishContent, true),
             (&employee, PublishContent, false),
             (&secretariat, VisitAsSupport, false),
+            (&secretariat, UsePlaybooks, true),
+            (&alumni, UsePlaybooks, false),
+            (&employee, UsePlaybooks, false),
         ] {
             assert_eq!(
                 authz.can(&t, subjects, permission).await,
@@ -398,6 +405,7 @@ mod tests {
         }
         for subject in every_scope {
             assert!(authz.can(&t, &[subject], VisitAsSupport).await);
+            assert!(authz.can(&t, &[subject], UsePlaybooks).await);
         }
         // A network with messages switched off has none.
         let mut quiet = tenant(false);

@@ -11,7 +11,10 @@ tsunagu_kernel::text_enum! {
 
 tsunagu_kernel::text_enum! {
     /// Whether a 募集 still takes reactions.
-    pub enum RecruitmentStatus {
+        pub enum RecruitmentStatus {
+        /// Opened by platform staff within a support grant, or made from a template: waits for
+        /// the secretariat's approval, seen only by those who manage 募集.
+        Draft => "draft",
         Open => "open",
         Closed => "closed",
     }

@@ -558,6 +558,7 @@ pub async fn seed_demo_community(db: &Db) -> anyhow::Result<()> {
                 title,
                 body,
                 Some(deadline),
+                tsunagu_community::kinds::RecruitmentStatus::Open,
             )
             .await?;
             for (i, member) in everyone.iter().enumerate() {

@@ -55,13 +55,14 @@ pub fn tenant_routes() -> Routes {
             .merge(tsunagu_messages::routes())
             .merge(tsunagu_events::routes())
             .merge(tsunagu_insights::routes())
-            .merge(tsunagu_moderation::routes()),
+            .merge(tsunagu_moderation::routes())
+            .merge(tsunagu_playbooks::routes()),
     )
 }
 
 /// Every route of the customer-success console.
 pub fn console_routes() -> Routes {
-    site_common(tsunagu_console::routes())
+    site_common(tsunagu_console::routes().merge(tsunagu_playbooks::console_routes()))
 }
 
 /// Every route of the apex (landing) site.

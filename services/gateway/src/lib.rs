@@ -42,4 +42,5 @@ pub const TEMPLATES: &[&[tsunagu_web::templates::EmbeddedTemplate]] = &[
     tsunagu_insights::TEMPLATES,
     tsunagu_moderation::TEMPLATES,
     tsunagu_events::TEMPLATES,
+    tsunagu_playbooks::TEMPLATES,
 ];

@@ -340,6 +340,12 @@ fn scope_links(scopes: &[String]) -> Vec<SupportLink> {
             label_key,
         }));
     }
+    // Every scope may turn a template of its own kind into a draft.
+    links.push(SupportLink {
+        scope: String::new(),
+        href: "/secretariat/playbooks",
+        label_key: "support.link.playbooks",
+    });
     links
 }
 

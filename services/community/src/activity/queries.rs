@@ -9,7 +9,7 @@ pub async fn posts_by_day(
     window: Window,
     secretariat: &[MemberId],
 ) -> Result<Vec<DayTally>, DbError> {
-    started_by_day(tx, "posts", window, secretariat).await
+    started_by_day(tx, "posts", "", window, secretariat).await
 }
 
 /// 募集 recruitments per local day, split the same way.
@@ -18,12 +18,21 @@ pub async fn recruitments_by_day(
     window: Window,
     secretariat: &[MemberId],
 ) -> Result<Vec<DayTally>, DbError> {
-    started_by_day(tx, "recruitments", window, secretariat).await
+    // A draft (waiting for the secretariat's approval) is started when it is published.
+    started_by_day(
+        tx,
+        "recruitments",
+        "and status <> 'draft'",
+        window,
+        secretariat,
+    )
+    .await
 }
 
 async fn started_by_day(
     tx: &mut TenantTx,
     table: &'static str,
+    also: &'static str,
     window: Window,
     secretariat: &[MemberId],
 ) -> Result<Vec<DayTally>, DbError> {
@@ -31,7 +40,7 @@ async fn started_by_day(
     let day = local_day("created_at", 4);
     Ok(sqlx::query_as(&format!(
         "select {day} as day, author_id = any($5) as by_secretariat, count(*) as count \
-         from {table} where tenant_id = $1 and created_at >= $2 and created_at < $3 \
+                  from {table} where tenant_id = $1 and created_at >= $2 and created_at < $3 {also} \
          group by 1, 2"
     ))
     .bind(tenant_id)

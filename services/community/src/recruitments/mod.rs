@@ -31,6 +31,11 @@ pub fn routes() -> tsunagu_web::routes::Routes {
         .member("/recruitments", OpenRecruitment, post(create_recruitment))
         .member("/recruitments/new", OpenRecruitment, get(new_recruitment))
         .member("/recruitments/{id}", ViewNetwork, get(show_recruitment))
+        .member(
+            "/recruitments/{id}/publish",
+            PublishContent,
+            post(publish_recruitment),
+        )
         .member("/recruitments/{id}/react", ReactToRecruitment, post(react))
         // The author's own tools (checked in `can_manage`), or the secretariat's.
         .member(
@@ -56,8 +61,9 @@ pub async fn list_recruitments(
     member: Authorized,
     page: Page,
 ) -> Result<Response, AppError> {
+    let drafts = member.may(&state, Permission::ManageRecruitments).await;
     let mut tx = member.begin(&state).await?;
-    let rows = queries::list(&mut tx, member.id()).await?;
+    let rows = queries::list(&mut tx, member.id(), drafts).await?;
     tx.commit().await?;
     let can_open = member.may(&state, Permission::OpenRecruitment).await;
     let views: Vec<RecruitmentView> = rows
@@ -162,7 +168,41 @@ pub async fn create_recruitment(
         tx.rollback().await?;
         return Ok(Redirect::to("/recruitments?notice=published").into_response());
     }
-    let id = queries::create(&mut tx, member.id(), &title, &body, deadline).await?;
+    // What platform staff open waits for the secretariat (docs/adr/0004-support-sessions.md).
+    let status = if member.support().is_some() {
+        RecruitmentStatus::Draft
+    } else {
+        RecruitmentStatus::Open
+    };
+    let id = queries::create(&mut tx, member.id(), &title, &body, deadline, status).await?;
+    tx.commit().await?;
+    let notice = if status == RecruitmentStatus::Draft {
+        "recruitment_drafted"
+    } else {
+        "published"
+    };
+    Ok(Redirect::to(&format!("/recruitments/{id}?notice={notice}")).into_response())
+}
+
+/// `POST /recruitments/{id}/publish`: the secretariat's one-click approval of a draft 募集.
+pub async fn publish_recruitment(
+    State(state): State<AppState>,
+    member: Authorized,
+    Path(id): Path<queries::RecruitmentId>,
+) -> Result<Response, AppError> {
+    let mut tx = member.begin(&state).await?;
+    if queries::publish_draft(&mut tx, id).await?.is_none() {
+        tx.rollback().await?;
+        return Err(AppError::NotFound);
+    }
+    tsunagu_kernel::audit::record(
+        &mut tx,
+        "recruitment.published",
+        "recruitment",
+        Some(id.as_uuid()),
+        serde_json::json!({}),
+    )
+    .await?;
     tx.commit().await?;
     Ok(Redirect::to(&format!("/recruitments/{id}?notice=published")).into_response())
 }
@@ -178,10 +218,15 @@ pub async fn show_recruitment(
     page: Page,
     Path(id): Path<queries::RecruitmentId>,
 ) -> Result<Response, AppError> {
+    let drafts = member.may(&state, Permission::ManageRecruitments).await;
+    let can_publish = member.may(&state, Permission::PublishContent).await;
     let mut tx = member.begin(&state).await?;
-    let recruitment = queries::find(&mut tx, id, member.id())
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let recruitment = if drafts {
+        queries::find_including_drafts(&mut tx, id, member.id()).await?
+    } else {
+        queries::find(&mut tx, id, member.id()).await?
+    }
+    .ok_or(AppError::NotFound)?;
     let manage = can_manage(&state, &member, recruitment.author_id).await;
     let (groups, followups) = if manage {
         let all = queries::reactors(&mut tx, id).await?;
@@ -215,6 +260,7 @@ pub async fn show_recruitment(
             c.insert("recruitment", &v);
             c.insert("reactions", queries::REACTIONS);
             c.insert("can_manage", &manage);
+            c.insert("can_publish", &can_publish);
             c.insert("reactor_groups", &groups);
             c.insert("followups", &followups);
             c.insert("followup_statuses", FOLLOWUP_STATUSES);
@@ -273,7 +319,9 @@ pub async fn update_status(
     Path(id): Path<queries::RecruitmentId>,
     Form(form): Form<StatusForm>,
 ) -> Result<Response, AppError> {
-    let Some(status) = RecruitmentStatus::parse(&form.status) else {
+    let Some(status) =
+        RecruitmentStatus::parse(&form.status).filter(|s| *s != RecruitmentStatus::Draft)
+    else {
         return Err(AppError::BadRequest("unknown status".into()));
     };
     let mut tx = member.begin(&state).await?;

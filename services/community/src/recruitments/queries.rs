@@ -37,30 +37,74 @@ const COLUMNS: &str =
     array(select x.reaction from recruitment_reactions x where x.tenant_id = r.tenant_id \
           and x.recruitment_id = r.id and x.member_id = $2 order by x.reaction) as mine";
 
-pub async fn list(tx: &mut TenantTx, viewer: MemberId) -> Result<Vec<Recruitment>, DbError> {
+/// The network's 募集, drafts first (for those who manage 募集 only), then open, then closed.
+pub async fn list(
+    tx: &mut TenantTx,
+    viewer: MemberId,
+    include_drafts: bool,
+) -> Result<Vec<Recruitment>, DbError> {
     let tenant_id = tx.tenant_id();
     Ok(sqlx::query_as(&format!(
         "select {COLUMNS} from recruitments r join members m on m.tenant_id = r.tenant_id and m.id = r.author_id \
-         where r.tenant_id = $1 order by (r.status = 'open') desc, r.created_at desc, r.id desc limit 100"
+         where r.tenant_id = $1 and (r.status <> 'draft' or $3) \
+         order by (r.status = 'draft') desc, (r.status = 'open') desc, r.created_at desc, r.id desc limit 100"
     ))
     .bind(tenant_id)
     .bind(viewer)
+    .bind(include_drafts)
     .fetch_all(tx.conn())
     .await?)
 }
 
+/// A 募集 that is open or closed (a draft is not there for members).
 pub async fn find(
     tx: &mut TenantTx,
     id: RecruitmentId,
     viewer: MemberId,
 ) -> Result<Option<Recruitment>, DbError> {
+    find_with(tx, id, viewer, false).await
+}
+
+/// A 募集 in any state, drafts included (for those who manage 募集).
+pub async fn find_including_drafts(
+    tx: &mut TenantTx,
+    id: RecruitmentId,
+    viewer: MemberId,
+) -> Result<Option<Recruitment>, DbError> {
+    find_with(tx, id, viewer, true).await
+}
+
+async fn find_with(
+    tx: &mut TenantTx,
+    id: RecruitmentId,
+    viewer: MemberId,
+    include_drafts: bool,
+) -> Result<Option<Recruitment>, DbError> {
     let tenant_id = tx.tenant_id();
     Ok(sqlx::query_as(&format!(
         "select {COLUMNS} from recruitments r join members m on m.tenant_id = r.tenant_id and m.id = r.author_id \
-         where r.tenant_id = $1 and r.id = $3"
+         where r.tenant_id = $1 and r.id = $3 and (r.status <> 'draft' or $4)"
     ))
     .bind(tenant_id)
     .bind(viewer)
+    .bind(id)
+    .bind(include_drafts)
+    .fetch_optional(tx.conn())
+    .await?)
+}
+
+/// Opens a draft now (the secretariat's approval): it counts as started now, so its place in the
+/// list and in the network's figures is the day it opened. `None` when it is not a draft.
+pub async fn publish_draft(
+    tx: &mut TenantTx,
+    id: RecruitmentId,
+) -> Result<Option<String>, DbError> {
+    let tenant_id = tx.tenant_id();
+    Ok(sqlx::query_scalar(
+        "update recruitments set status = 'open', created_at = now(), updated_at = now() \
+         where tenant_id = $1 and id = $2 and status = 'draft' returning title",
+    )
+    .bind(tenant_id)
     .bind(id)
     .fetch_optional(tx.conn())
     .await?)
@@ -88,16 +132,18 @@ pub async fn create(
     title: &str,
     body: &str,
     deadline: Option<Date>,
+    status: RecruitmentStatus,
 ) -> Result<RecruitmentId, DbError> {
     let tenant_id = tx.tenant_id();
     let id = RecruitmentId::new();
-    sqlx::query("insert into recruitments (tenant_id, id, author_id, title, body, deadline) values ($1, $2, $3, $4, $5, $6)")
+    sqlx::query("insert into recruitments (tenant_id, id, author_id, title, body, deadline, status) values ($1, $2, $3, $4, $5, $6, $7)")
         .bind(tenant_id)
         .bind(id)
         .bind(author)
         .bind(title)
         .bind(body)
-        .bind(deadline)
+                .bind(deadline)
+        .bind(status)
         .execute(tx.conn())
         .await?;
     Ok(id)
@@ -138,7 +184,7 @@ pub async fn toggle_reaction(
     let exists: Option<bool> = sqlx::query_scalar(
         "select exists (select 1 from recruitment_reactions where tenant_id = $1 and recruitment_id = $2 \
            and member_id = $3 and reaction = $4) \
-         from recruitments where tenant_id = $1 and id = $2 for update",
+                  from recruitments where tenant_id = $1 and id = $2 and status <> 'draft' for update",
     )
     .bind(tenant_id)
     .bind(id)

@@ -23,6 +23,8 @@ pub struct RecruitmentView {
     paragraphs: Vec<Vec<Segment>>,
     deadline: Option<String>,
     open: bool,
+    /// Waiting for the secretariat's approval (seen only by those who manage 募集).
+    draft: bool,
     created_label: String,
     counts: serde_json::Value,
     mine: Vec<String>,
@@ -37,6 +39,7 @@ pub(super) fn view(
         paragraphs: linkify(&r.body),
         deadline: r.deadline.map(|d| d.to_string()),
         open: r.status == RecruitmentStatus::Open,
+        draft: r.status == RecruitmentStatus::Draft,
         created_label: dates::datetime(r.created_at, lang, zone),
         counts: serde_json::json!({ "cheer": r.cheer_count, "interested": r.interested_count, "see_later": r.see_later_count }),
         id: r.id,
