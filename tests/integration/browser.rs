@@ -37,6 +37,11 @@ async fn browser_journeys_pass_in_headless_chromium() {
         .filter_map(|e| e.ok())
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .filter(|name| name.ends_with(".test.mjs"))
+        // `TSUNAGU_BROWSER_ONLY=support` runs the journeys whose file name contains it (while
+        // working on one; `just test` runs them all).
+        .filter(|name| {
+            std::env::var("TSUNAGU_BROWSER_ONLY").map_or(true, |only| name.contains(&only))
+        })
         .collect();
     files.sort();
     assert!(!files.is_empty());

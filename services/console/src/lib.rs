@@ -24,8 +24,11 @@ use uuid::Uuid;
 pub mod queries;
 
 /// The console's templates (embedded; the gateway hands them to the web kit).
-pub const TEMPLATES: &[tsunagu_web::templates::EmbeddedTemplate] =
-    tsunagu_web::templates!["console/sign_in.html", "console/dashboard.html"];
+pub const TEMPLATES: &[tsunagu_web::templates::EmbeddedTemplate] = tsunagu_web::templates![
+    "console/sign_in.html",
+    "console/dashboard.html",
+    "console/enter.html"
+];
 
 pub const STAFF_COOKIE: &str = "tsunagu_staff_session";
 const STAFF_IDLE: Duration = Duration::from_secs(8 * 3600);
@@ -251,6 +254,7 @@ async fn show_dashboard(
 async fn enter_tenant(
     State(state): State<AppState>,
     staff: StaffUser,
+    page: Page,
     Path(slug): Path<String>,
 ) -> Result<Response, AppError> {
     let Some(tenant) = state.registry.resolve_slug(&slug).await? else {
@@ -266,11 +270,19 @@ async fn enter_tenant(
     )
     .await?;
     tracing::info!(staff.id = %staff.0.staff_id, tenant = %tenant.slug, "staff entering a network as support");
-    Ok(Redirect::to(&format!(
-        "{}/support/enter?token={token}",
-        state.config.tenant_origin(&tenant.slug)
-    ))
-    .into_response())
+    // A page with the link rather than a redirect: a form may not redirect to another origin
+    // (CSP `form-action 'self'`). It follows the link by itself (meta refresh).
+    let mut context = page.layout(&state.web.catalog).context();
+    context.insert("staff", &staff.0);
+    context.insert("network", &tenant.name);
+    context.insert(
+        "enter_url",
+        &format!(
+            "{}/support/enter?token={token}",
+            state.config.tenant_origin(&tenant.slug)
+        ),
+    );
+    Ok(Html(state.web.render("console/enter.html", &context)?).into_response())
 }
 
 #[derive(Deserialize, Serialize, Default)]

@@ -366,7 +366,9 @@ pub async fn show_support_home(
     })
 }
 
-/// `POST /support/leave`: ends the support session and returns to the console.
+/// `POST /support/leave`: ends the support session. It lands on the network's home page, since a
+/// form may not redirect to another origin (CSP `form-action 'self'`); the notice points back to
+/// the console.
 pub async fn leave_support(
     State(state): State<AppState>,
     member: Authorized,
@@ -389,7 +391,7 @@ pub async fn leave_support(
         .destroy(member.tenant.id, &member.session_id)
         .await?;
     Ok(redirect_with_cookies(
-        &format!("{}/", state.config.tenant_origin("console")),
+        "/?notice=support_left",
         &[clear_session_cookie(state.config.https)],
     ))
 }
