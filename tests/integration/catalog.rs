@@ -8,20 +8,27 @@ use tsunagu_testkit::TestDb;
 /// Platform tables that have a `tenant_id` column but hold no tenant data: they are read before
 /// any tenant is known (host → tenant). Adding to this list needs a reason in review.
 /// `work_signals` only says "tenant X has work due at T" so the worker need not visit every tenant.
-const PLATFORM_TABLES_WITH_TENANT_ID: &[&str] =
-    &["platform.custom_domains", "platform.work_signals"];
+/// `tenant_notes` are the console staff's notes about a network, never shown to it.
+const PLATFORM_TABLES_WITH_TENANT_ID: &[&str] = &[
+    "platform.custom_domains",
+    "platform.tenant_notes",
+    "platform.work_signals",
+];
 
 /// Functions allowed to run with their owner's rights. Each needs a reason in review:
 /// `platform.tenant_health()` gives the console figures across tenants; its owner,
 /// `tsunagu_aggregates`, may read only the columns of [`AGGREGATE_COLUMNS`].
 /// `platform.playbook_outcomes(integer)` gives per-template medians across networks, only for
 /// templates used in at least 5 networks; same owner, same columns.
+/// `platform.tenant_support_history(uuid)` gives the console's timeline the dates, scopes and
+/// states of one network's support grants and requests; same owner, same columns.
 /// `platform.save_tenant_settings(text,jsonb)` lets the settings page save one editable section of
 /// the transaction's own tenant; its owner, `tsunagu_platform`, writes the platform's tables.
 const SECURITY_DEFINER_ALLOW_LIST: &[&str] = &[
     "platform.playbook_outcomes(integer)",
     "platform.save_tenant_settings(text,jsonb)",
     "platform.tenant_health()",
+    "platform.tenant_support_history(uuid)",
 ];
 
 /// Every column `tsunagu_aggregates` (the owner of the console's aggregate functions, which reads
@@ -76,10 +83,20 @@ const AGGREGATE_COLUMNS: &[&str] = &[
     "public.recruitments.see_later_count",
     "public.recruitments.status",
     "public.recruitments.tenant_id",
+    "public.support_grants.created_at",
     "public.support_grants.expires_at",
+    "public.support_grants.id",
     "public.support_grants.revoked_at",
+    "public.support_grants.scopes",
     "public.support_grants.starts_at",
     "public.support_grants.tenant_id",
+    "public.support_requests.answer",
+    "public.support_requests.answered_at",
+    "public.support_requests.created_at",
+    "public.support_requests.days",
+    "public.support_requests.scopes",
+    "public.support_requests.staff_name",
+    "public.support_requests.tenant_id",
     "public.survey_respondents.survey_id",
     "public.survey_respondents.tenant_id",
     "public.surveys.id",

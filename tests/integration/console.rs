@@ -203,3 +203,70 @@ async fn the_tenant_directory_shows_health_and_no_personal_data() {
     platform.commit().await.unwrap();
     assert_eq!(visible, 0);
 }
+
+/// A network's page in the console: its figures, staff notes (console only) and a timeline of
+/// support access, with no member's name.
+#[tokio::test]
+async fn a_networks_page_has_notes_and_a_timeline_without_personal_data() {
+    let mut app = app().await;
+    crate::console::own_address(&mut app);
+    crate::identity::secretariat(&app, "demo", "office@demo.example.co.jp").await;
+    let mut office =
+        crate::community::signed_in(&app, "demo.localhost", "office@demo.example.co.jp").await;
+    office
+        .post(
+            "/secretariat/support",
+            &[
+                ("duration", "24h"),
+                ("scope", "events"),
+                ("note", "秘密のメモ"),
+            ],
+        )
+        .await;
+    staff(&app, "cs-notes@tsunagu.example").await;
+    let mut console = app.client("console.localhost");
+    console.sign_in("cs-notes@tsunagu.example", PASSWORD).await;
+
+    let page = console.get("/tenants/demo").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("ネットワーク開設") && page.body.contains("サポートアクセスの許可"));
+    assert!(page.body.contains("イベント"), "the grant's scope");
+    let secretariat_name: String = crate::messages::demo_value(
+        &app,
+        "select name_kanji from members where email_normalized = 'office@demo.example.co.jp'",
+    )
+    .await;
+    assert!(!page.body.contains(&secretariat_name), "no member's name");
+    assert!(
+        !page.body.contains("秘密のメモ"),
+        "not the grant's note either"
+    );
+
+    let empty = console.post("/tenants/demo/notes", &[("body", "  ")]).await;
+    assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let added = console
+        .post(
+            "/tenants/demo/notes",
+            &[("body", "12月に春の同窓会の相談あり")],
+        )
+        .await;
+    assert_eq!(
+        added.header("location"),
+        Some("/tenants/demo?notice=note_added")
+    );
+    assert!(console
+        .get("/tenants/demo")
+        .await
+        .body
+        .contains("12月に春の同窓会の相談あり"));
+    assert_eq!(
+        console.get("/tenants/nope").await.status,
+        StatusCode::NOT_FOUND
+    );
+    // The network never sees the console's notes.
+    assert!(!office
+        .get("/secretariat/support")
+        .await
+        .body
+        .contains("12月に春の同窓会の相談あり"));
+}

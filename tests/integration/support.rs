@@ -136,4 +136,22 @@ async fn the_secretariat_opens_sees_and_revokes_support_access() {
         .await,
         2
     );
+
+    // Seven days is a week to the second: the window is computed by the database, whose
+    // transaction began before the request's own clock was read.
+    let week = office
+        .post(
+            "/secretariat/support",
+            &[("duration", "7d"), ("scope", "events")],
+        )
+        .await;
+    assert_eq!(week.status, StatusCode::SEE_OTHER, "{}", week.body);
+    assert_eq!(
+        demo_count(
+            &app,
+            "select count(*) from support_grants where expires_at - starts_at = interval '7 days'"
+        )
+        .await,
+        1
+    );
 }

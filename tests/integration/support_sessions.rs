@@ -449,3 +449,143 @@ async fn drafts_by_support_wait_for_the_secretariats_one_click_approval() {
         2
     );
 }
+
+/// Staff ask from the console; the secretariat hears of it and approves (exactly what was asked
+/// becomes a grant) or declines; nobody else can answer.
+#[tokio::test]
+async fn staff_ask_for_access_and_the_secretariat_answers() {
+    let mut app = app().await;
+    crate::console::own_address(&mut app);
+    secretariat(&app, "demo", "office@demo.example.co.jp").await;
+    secretariat(&app, "acme", "office@acme.example.com").await;
+    member(&app, "demo", "hanako@example.jp", "佐藤 花子", "alumni").await;
+    let mut office = signed_in(&app, HOST, "office@demo.example.co.jp").await;
+    let mut console = signed_in_staff(&app).await;
+
+    let form = console.get("/tenants/demo/request").await;
+    assert_eq!(form.status, StatusCode::OK);
+    let refused = console
+        .post(
+            "/tenants/demo/request",
+            &[("duration", "30d"), ("note", "x")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        demo_count(&app, "select count(*) from support_requests").await,
+        0
+    );
+    let sent = console
+        .post(
+            "/tenants/demo/request",
+            &[
+                ("duration", "7d"),
+                ("scope", "surveys"),
+                ("note", "春の同窓会アンケートの準備"),
+            ],
+        )
+        .await;
+    assert_eq!(sent.header("location"), Some("/?notice=support_requested"));
+    assert!(console.get("/").await.body.contains("依頼中"));
+    assert_eq!(
+        demo_count(
+            &app,
+            "select count(*) from notifications where kind = 'support_requested'"
+        )
+        .await,
+        1,
+        "the secretariat hears of it"
+    );
+
+    let page = office.get("/secretariat/support").await.body;
+    assert!(
+        page.contains("からアクセスの依頼があります")
+            && page.contains("春の同窓会アンケートの準備")
+    );
+    let request: uuid::Uuid = demo_value(&app, "select id from support_requests").await;
+    // Nobody but this network's secretariat answers.
+    let mut hanako = signed_in(&app, HOST, "hanako@example.jp").await;
+    assert_eq!(
+        hanako
+            .post(
+                &format!("/secretariat/support/requests/{request}/approve"),
+                &[]
+            )
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let mut acme = signed_in(&app, "acme.localhost", "office@acme.example.com").await;
+    assert_eq!(
+        acme.post(
+            &format!("/secretariat/support/requests/{request}/approve"),
+            &[]
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
+    let approved = office
+        .post(
+            &format!("/secretariat/support/requests/{request}/approve"),
+            &[],
+        )
+        .await;
+    assert_eq!(approved.status, StatusCode::SEE_OTHER, "{}", approved.body);
+    assert_eq!(
+        approved.header("location"),
+        Some("/secretariat/support?notice=support_granted")
+    );
+    assert_eq!(
+        demo_count(
+            &app,
+            "select count(*) from support_grants g join support_requests q \
+             on q.tenant_id = g.tenant_id and q.grant_id = g.id \
+             where g.scopes = array['surveys'] and q.answer = 'approved' \
+             and g.expires_at > now() + interval '6 days 23 hours'"
+        )
+        .await,
+        1
+    );
+    // Answered once only; the console now offers to enter.
+    assert_eq!(
+        office
+            .post(
+                &format!("/secretariat/support/requests/{request}/decline"),
+                &[]
+            )
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert!(console.get("/").await.body.contains("/tenants/demo/enter"));
+
+    // A second request, declined: no grant comes of it.
+    console
+        .post(
+            "/tenants/demo/request",
+            &[("duration", "24h"), ("scope", "events")],
+        )
+        .await;
+    let second: uuid::Uuid =
+        demo_value(&app, "select id from support_requests where answer is null").await;
+    office
+        .post(
+            &format!("/secretariat/support/requests/{second}/decline"),
+            &[],
+        )
+        .await;
+    assert_eq!(
+        demo_count(&app, "select count(*) from support_grants").await,
+        1
+    );
+    assert_eq!(
+        demo_count(
+            &app,
+            "select count(*) from audit_events where action in \
+             ('support.requested', 'support.request_declined', 'support.granted')"
+        )
+        .await,
+        4
+    );
+}

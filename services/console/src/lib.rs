@@ -27,7 +27,9 @@ pub mod queries;
 pub const TEMPLATES: &[tsunagu_web::templates::EmbeddedTemplate] = tsunagu_web::templates![
     "console/sign_in.html",
     "console/dashboard.html",
-    "console/enter.html"
+    "console/enter.html",
+    "console/request.html",
+    "console/tenant.html"
 ];
 
 pub const STAFF_COOKIE: &str = "tsunagu_staff_session";
@@ -36,7 +38,14 @@ const STAFF_IDLE: Duration = Duration::from_secs(8 * 3600);
 pub fn routes() -> tsunagu_web::routes::Routes {
     tsunagu_web::routes::Routes::new()
         .staff("/", StaffRole::Cs, get(show_dashboard))
+        .staff("/tenants/{slug}", StaffRole::Cs, get(show_tenant))
+        .staff("/tenants/{slug}/notes", StaffRole::Cs, post(add_note))
         .staff("/tenants/{slug}/enter", StaffRole::Cs, post(enter_tenant))
+        .staff(
+            "/tenants/{slug}/request",
+            StaffRole::Cs,
+            get(show_request).post(send_request),
+        )
         .public("/sign-in", get(show_sign_in).post(sign_in))
         .public("/sign-out", post(sign_out))
 }
@@ -130,6 +139,8 @@ struct TenantRow {
     open_reports: i64,
     /// Until when the secretariat lets CS help (None: no live grant).
     support_until: Option<String>,
+    /// Requests for access waiting for the secretariat's answer.
+    support_requests: i64,
 }
 
 /// Days without secretariat activity after which a network counts as quiet.
@@ -199,6 +210,7 @@ fn tenant_row(
         support_until: health
             .support_until
             .map(|at| tsunagu_web::dates::datetime(at, page.lang, page.zone())),
+        support_requests: health.support_requests,
         name: health.name,
         slug: health.slug,
         status: health.status,
@@ -283,6 +295,324 @@ async fn enter_tenant(
         ),
     );
     Ok(Html(state.web.render("console/enter.html", &context)?).into_response())
+}
+
+/// One line of a network's timeline.
+#[derive(Serialize)]
+struct TimelineEntry {
+    at: String,
+    #[serde(skip)]
+    unix: i64,
+    /// created, note, granted, revoked, ended, requested, approved, declined
+    event: String,
+    scopes: Vec<String>,
+    until: Option<String>,
+    who: Option<String>,
+    body: Option<String>,
+}
+
+/// The longest note staff may write.
+const NOTE_MAX_CHARS: usize = 4000;
+
+async fn render_tenant(
+    state: &AppState,
+    staff: &StaffSession,
+    page: &Page,
+    slug: &str,
+    note: &str,
+    errors: &FieldErrors,
+    status: StatusCode,
+) -> Result<Response, AppError> {
+    let Some(tenant) = state.registry.resolve_slug(slug).await? else {
+        return Err(AppError::NotFound);
+    };
+    let mut tx = state.db.begin_platform().await?;
+    let health = queries::tenant_health(&mut tx)
+        .await?
+        .into_iter()
+        .find(|h| h.slug == tenant.slug);
+    let notes = queries::notes(&mut tx, tenant.id.as_uuid()).await?;
+    let history = queries::support_history(&mut tx, tenant.id.as_uuid()).await?;
+    tx.commit().await?;
+    let Some(health) = health else {
+        return Err(AppError::NotFound);
+    };
+    let when = |at: time::OffsetDateTime| tsunagu_web::dates::datetime(at, page.lang, page.zone());
+    let mut timeline: Vec<TimelineEntry> = Vec::new();
+    timeline.push(TimelineEntry {
+        at: when(health.created_at),
+        unix: health.created_at.unix_timestamp(),
+        event: "created".into(),
+        scopes: Vec::new(),
+        until: None,
+        who: None,
+        body: None,
+    });
+    timeline.extend(notes.into_iter().map(|n| TimelineEntry {
+        at: when(n.created_at),
+        unix: n.created_at.unix_timestamp(),
+        event: "note".into(),
+        scopes: Vec::new(),
+        until: None,
+        who: Some(n.staff_name),
+        body: Some(n.body),
+    }));
+    timeline.extend(history.into_iter().map(|e| TimelineEntry {
+        at: when(e.at),
+        unix: e.at.unix_timestamp(),
+        event: e.event,
+        scopes: e.scopes,
+        until: e.until.map(when),
+        who: e.staff_name,
+        body: None,
+    }));
+    timeline.sort_by_key(|e| std::cmp::Reverse(e.unix));
+    let row = tenant_row(health, state, page, time::OffsetDateTime::now_utc());
+    let mut context = page.layout(&state.web.catalog).context();
+    context.insert("staff", staff);
+    context.insert("tenant", &row);
+    context.insert("timeline", &timeline);
+    context.insert("note", note);
+    context.insert("errors", errors);
+    Ok((
+        status,
+        Html(state.web.render("console/tenant.html", &context)?),
+    )
+        .into_response())
+}
+
+/// `GET /tenants/{slug}`: one network's figures, its timeline (created, support grants and
+/// requests, staff notes) and the note form.
+async fn show_tenant(
+    State(state): State<AppState>,
+    staff: StaffUser,
+    page: Page,
+    Path(slug): Path<String>,
+) -> Result<Response, AppError> {
+    render_tenant(
+        &state,
+        &staff.0,
+        &page,
+        &slug,
+        "",
+        &FieldErrors::new(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+struct NoteForm {
+    #[serde(default)]
+    body: String,
+}
+
+/// `POST /tenants/{slug}/notes`: a staff note (console only; never shown to the network).
+async fn add_note(
+    State(state): State<AppState>,
+    staff: StaffUser,
+    page: Page,
+    Path(slug): Path<String>,
+    Form(form): Form<NoteForm>,
+) -> Result<Response, AppError> {
+    let Some(tenant) = state.registry.resolve_slug(&slug).await? else {
+        return Err(AppError::NotFound);
+    };
+    let body = match tsunagu_web::forms::text(&form.body, 1, NOTE_MAX_CHARS) {
+        Ok(body) => body,
+        Err(key) => {
+            let mut errors = FieldErrors::new();
+            errors.insert("body", key);
+            return render_tenant(
+                &state,
+                &staff.0,
+                &page,
+                &slug,
+                &form.body,
+                &errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
+    };
+    let mut tx = state.db.begin_platform().await?;
+    queries::add_note(
+        &mut tx,
+        tenant.id.as_uuid(),
+        staff.0.staff_id,
+        &staff.0.name,
+        &body,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/tenants/{slug}?notice=note_added")).into_response())
+}
+
+/// What staff ask the secretariat for.
+#[derive(Debug, Default, Serialize)]
+struct RequestForm {
+    duration: String,
+    scopes: Vec<String>,
+    note: String,
+}
+
+fn render_request(
+    state: &AppState,
+    page: &Page,
+    staff: &StaffSession,
+    tenant: &tsunagu_tenancy::Tenant,
+    form: &RequestForm,
+    errors: &FieldErrors,
+    status: StatusCode,
+) -> Result<Response, AppError> {
+    let mut context = page.layout(&state.web.catalog).context();
+    context.insert("staff", staff);
+    context.insert("network", &tenant.name);
+    context.insert("slug", &tenant.slug);
+    context.insert("form", form);
+    context.insert("errors", errors);
+    context.insert(
+        "all_scopes",
+        &tsunagu_secretariat::support_queries::Scope::ALL
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>(),
+    );
+    Ok((
+        status,
+        Html(state.web.render("console/request.html", &context)?),
+    )
+        .into_response())
+}
+
+/// `GET /tenants/{slug}/request`: the form asking a network's secretariat for support access.
+async fn show_request(
+    State(state): State<AppState>,
+    staff: StaffUser,
+    page: Page,
+    Path(slug): Path<String>,
+) -> Result<Response, AppError> {
+    let Some(tenant) = state.registry.resolve_slug(&slug).await? else {
+        return Err(AppError::NotFound);
+    };
+    let form = RequestForm {
+        duration: "24h".into(),
+        scopes: vec!["content".into()],
+        note: String::new(),
+    };
+    render_request(
+        &state,
+        &page,
+        &staff.0,
+        &tenant,
+        &form,
+        &FieldErrors::new(),
+        StatusCode::OK,
+    )
+}
+
+/// `POST /tenants/{slug}/request`: `duration` (24h or 7d), one `scope` per scope, `note`. Stored
+/// in the network (its transaction, as the system: the console reads nothing there), audited,
+/// and the secretariat is notified; it approves or declines on its support page.
+async fn send_request(
+    State(state): State<AppState>,
+    staff: StaffUser,
+    page: Page,
+    Path(slug): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    use tsunagu_secretariat::support_queries::{self as support, Scope};
+    let Some(tenant) = state.registry.resolve_slug(&slug).await? else {
+        return Err(AppError::NotFound);
+    };
+    let value = |name: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim().to_owned())
+            .unwrap_or_default()
+    };
+    let form = RequestForm {
+        duration: value("duration"),
+        scopes: fields
+            .iter()
+            .filter(|(k, _)| k == "scope")
+            .map(|(_, v)| v.clone())
+            .collect(),
+        note: value("note"),
+    };
+    let mut errors = FieldErrors::new();
+    let days = match form.duration.as_str() {
+        "24h" => 1,
+        "7d" => 7,
+        _ => {
+            errors.insert("duration", "errors.field.choice");
+            0
+        }
+    };
+    let mut scopes: Vec<Scope> = Vec::new();
+    for word in &form.scopes {
+        match Scope::parse(word) {
+            Some(scope) if !scopes.contains(&scope) => scopes.push(scope),
+            Some(_) => {}
+            None => {
+                errors.insert("scope", "errors.field.choice");
+            }
+        }
+    }
+    if scopes.is_empty() {
+        errors.insert("scope", "errors.support.scope_required");
+    }
+    if form.note.chars().count() > 500 {
+        errors.insert("note", "errors.field.too_long");
+    }
+    if !errors.is_empty() {
+        return render_request(
+            &state,
+            &page,
+            &staff.0,
+            &tenant,
+            &form,
+            &errors,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
+    }
+    let mut tx = tsunagu_web::access::begin_console_delivery(&state, tenant.id).await?;
+    let id = support::request(
+        &mut tx,
+        &support::NewRequest {
+            staff_id: staff.0.staff_id,
+            staff_name: &staff.0.name,
+            scopes: &scopes,
+            days,
+            note: &form.note,
+        },
+    )
+    .await?;
+    tsunagu_kernel::audit::record(
+        &mut tx,
+        "support.requested",
+        "support_request",
+        Some(id.as_uuid()),
+        serde_json::json!({
+            "staff": staff.0.name,
+            "scopes": scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+            "days": days,
+        }),
+    )
+    .await?;
+    let secretariat = support::secretariat_members(&mut tx).await?;
+    tsunagu_community::notifications::notify(
+        &mut tx,
+        &secretariat,
+        "support_requested",
+        None,
+        &staff.0.name,
+        "/secretariat/support",
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Redirect::to("/?notice=support_requested").into_response())
 }
 
 #[derive(Deserialize, Serialize, Default)]

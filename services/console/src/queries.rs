@@ -97,6 +97,8 @@ pub struct TenantHealth {
     pub open_reports: i64,
     /// The end of the latest live support grant (None: CS may not enter now).
     pub support_until: Option<time::OffsetDateTime>,
+    /// Requests for access the secretariat has not answered yet.
+    pub support_requests: i64,
 }
 
 /// Every tenant's health, by slug.
@@ -106,4 +108,68 @@ pub async fn tenant_health(tx: &mut PlatformTx) -> Result<Vec<TenantHealth>, DbE
             .fetch_all(tx.conn())
             .await?,
     )
+}
+
+/// A staff note about a network.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Note {
+    pub staff_name: String,
+    pub body: String,
+    pub created_at: time::OffsetDateTime,
+}
+
+/// The notes about `tenant`, newest first.
+pub async fn notes(tx: &mut PlatformTx, tenant: Uuid) -> Result<Vec<Note>, DbError> {
+    Ok(sqlx::query_as(
+        "select staff_name, body, created_at from platform.tenant_notes \
+         where tenant_id = $1 order by created_at desc, id desc limit 200",
+    )
+    .bind(tenant)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+/// Adds a note about `tenant`.
+pub async fn add_note(
+    tx: &mut PlatformTx,
+    tenant: Uuid,
+    staff_id: Uuid,
+    staff_name: &str,
+    body: &str,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "insert into platform.tenant_notes (id, tenant_id, staff_id, staff_name, body) \
+         values ($1, $2, $3, $4, $5)",
+    )
+    .bind(Uuid::now_v7())
+    .bind(tenant)
+    .bind(staff_id)
+    .bind(staff_name)
+    .bind(body)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// One event of a network's support history (`platform.tenant_support_history`).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SupportEvent {
+    pub at: time::OffsetDateTime,
+    pub event: String,
+    pub scopes: Vec<String>,
+    pub until: Option<time::OffsetDateTime>,
+    pub staff_name: Option<String>,
+}
+
+pub async fn support_history(
+    tx: &mut PlatformTx,
+    tenant: Uuid,
+) -> Result<Vec<SupportEvent>, DbError> {
+    Ok(sqlx::query_as(
+        "select at, event, scopes, until, staff_name \
+         from platform.tenant_support_history($1) order by at desc limit 200",
+    )
+    .bind(tenant)
+    .fetch_all(tx.conn())
+    .await?)
 }

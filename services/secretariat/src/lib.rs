@@ -105,6 +105,16 @@ pub fn routes() -> tsunagu_web::routes::Routes {
             ManageSettings,
             post(support::revoke_support),
         )
+        .member(
+            "/secretariat/support/requests/{id}/approve",
+            ManageSettings,
+            post(support::approve_request),
+        )
+        .member(
+            "/secretariat/support/requests/{id}/decline",
+            ManageSettings,
+            post(support::decline_request),
+        )
         // Platform staff within a support grant (docs/adr/0004-support-sessions.md): the
         // console's one-time handoff, the support page, leaving.
         .public("/support/enter", get(support::enter_as_support))

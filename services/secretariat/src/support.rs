@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Serialize;
-use time::{Duration, OffsetDateTime};
+use time::OffsetDateTime;
 use tsunagu_identity::handlers::redirect_with_cookies;
 use tsunagu_kernel::{audit, Actor, MemberKind, MemberRole};
 use tsunagu_web::forms::{render_page, text, FieldErrors};
@@ -20,7 +20,7 @@ use tsunagu_web::{AppError, AppState, Authorized, Page, Visitor};
 use crate::support_queries::{self as queries, GrantId, Scope};
 
 /// How long a grant lasts: the two choices the page offers.
-const DURATIONS: &[(&str, i64)] = &[("24h", 1), ("7d", 7)];
+const DURATIONS: &[(&str, i32)] = &[("24h", 1), ("7d", 7)];
 
 #[derive(Debug, Serialize)]
 struct GrantView {
@@ -35,6 +35,21 @@ struct GrantView {
     until: String,
     until_iso: String,
     revoked_at: Option<String>,
+}
+
+/// A request from CS as the support page lists it.
+#[derive(Debug, Serialize)]
+struct RequestView {
+    id: queries::RequestId,
+    staff_name: String,
+    scopes: Vec<String>,
+    duration: &'static str,
+    note: String,
+    asked_at: String,
+    /// approved, declined, or none yet
+    answer: Option<String>,
+    answered_by: Option<String>,
+    answered_at: Option<String>,
 }
 
 /// What the grant form sent back when it was refused.
@@ -55,7 +70,24 @@ async fn render_support(
 ) -> Result<Response, AppError> {
     let mut tx = member.begin(state).await?;
     let grants = queries::grants(&mut tx, 50).await?;
+    let requests = queries::requests(&mut tx, 20).await?;
     tx.commit().await?;
+    let requests: Vec<RequestView> = requests
+        .into_iter()
+        .map(|r| RequestView {
+            id: r.id,
+            staff_name: r.staff_name,
+            scopes: r.scopes,
+            duration: if r.days == 7 { "7d" } else { "24h" },
+            note: r.note,
+            asked_at: tsunagu_web::dates::datetime(r.created_at, page.lang, page.zone()),
+            answer: r.answer,
+            answered_by: r.answered_by_name,
+            answered_at: r
+                .answered_at
+                .map(|at| tsunagu_web::dates::datetime(at, page.lang, page.zone())),
+        })
+        .collect();
     let now = OffsetDateTime::now_utc();
     let (lang, zone) = (page.lang, page.zone());
     let when = |at| tsunagu_web::dates::datetime(at, lang, zone);
@@ -88,6 +120,7 @@ async fn render_support(
     render_page(state, page, "secretariat/support.html", status, |c| {
         c.insert("section", "support");
         c.insert("grants", &views);
+        c.insert("requests", &requests);
         c.insert("live_until", &live_until);
         c.insert("form", form);
         c.insert("errors", errors);
@@ -183,9 +216,8 @@ pub async fn grant_support(
         )
         .await;
     };
-    let expires_at = OffsetDateTime::now_utc() + Duration::days(days);
     let mut tx = member.begin(&state).await?;
-    let id = queries::grant(&mut tx, member.id(), &scopes, &note, expires_at).await?;
+    let (id, expires_at) = queries::grant(&mut tx, member.id(), &scopes, &note, days).await?;
     audit::record(
         &mut tx,
         "support.granted",
@@ -394,4 +426,60 @@ pub async fn leave_support(
         "/?notice=support_left",
         &[clear_session_cookie(state.config.https)],
     ))
+}
+
+/// `POST /secretariat/support/requests/{id}/approve`: grants exactly what CS asked for, from now.
+pub async fn approve_request(
+    State(state): State<AppState>,
+    member: Authorized,
+    Path(id): Path<queries::RequestId>,
+) -> Result<Response, AppError> {
+    let mut tx = member.begin(&state).await?;
+    let Some((scope_words, days, staff_name)) = queries::open_request(&mut tx, id).await? else {
+        tx.rollback().await?;
+        return Err(AppError::NotFound);
+    };
+    let scopes: Vec<Scope> = scope_words.iter().filter_map(|s| Scope::parse(s)).collect();
+    let note = staff_name.clone();
+    let (grant, expires_at) = queries::grant(&mut tx, member.id(), &scopes, &note, days).await?;
+    queries::answer(&mut tx, id, "approved", member.id(), Some(grant)).await?;
+    audit::record(
+        &mut tx,
+        "support.granted",
+        "support_grant",
+        Some(grant.as_uuid()),
+        serde_json::json!({
+            "scopes": scope_words,
+            "until": tsunagu_web::dates::iso(expires_at),
+            "requested_by": staff_name,
+        }),
+    )
+    .await?;
+    tx.commit().await?;
+    refresh_banner(&state, &member).await?;
+    Ok(Redirect::to("/secretariat/support?notice=support_granted").into_response())
+}
+
+/// `POST /secretariat/support/requests/{id}/decline`.
+pub async fn decline_request(
+    State(state): State<AppState>,
+    member: Authorized,
+    Path(id): Path<queries::RequestId>,
+) -> Result<Response, AppError> {
+    let mut tx = member.begin(&state).await?;
+    let Some((_, _, staff_name)) = queries::open_request(&mut tx, id).await? else {
+        tx.rollback().await?;
+        return Err(AppError::NotFound);
+    };
+    queries::answer(&mut tx, id, "declined", member.id(), None).await?;
+    audit::record(
+        &mut tx,
+        "support.request_declined",
+        "support_request",
+        Some(id.as_uuid()),
+        serde_json::json!({ "requested_by": staff_name }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Redirect::to("/secretariat/support?notice=support_request_declined").into_response())
 }

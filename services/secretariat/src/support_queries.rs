@@ -61,30 +61,32 @@ pub async fn grants(tx: &mut TenantTx, limit: i64) -> Result<Vec<Grant>, DbError
     .await?)
 }
 
-/// Grants support access from now until `expires_at`.
+/// Grants support access from now for `days` days; returns the grant and its end. Both ends
+/// are the database's `now()`, so the window is exactly the days given (the table refuses
+/// more than 7).
 pub async fn grant(
     tx: &mut TenantTx,
     granted_by: MemberId,
     scopes: &[Scope],
     note: &str,
-    expires_at: OffsetDateTime,
-) -> Result<GrantId, DbError> {
+    days: i32,
+) -> Result<(GrantId, OffsetDateTime), DbError> {
     let tenant_id = tx.tenant_id();
     let id = GrantId::new();
     let scopes: Vec<&str> = scopes.iter().map(|s| s.as_str()).collect();
-    sqlx::query(
-        "insert into support_grants (tenant_id, id, granted_by, scopes, note, expires_at) \
-         values ($1, $2, $3, $4, $5, $6)",
+    let expires_at = sqlx::query_scalar(
+        "insert into support_grants (tenant_id, id, granted_by, scopes, note, starts_at, expires_at) \
+         values ($1, $2, $3, $4, $5, now(), now() + make_interval(days => $6)) returning expires_at",
     )
     .bind(tenant_id)
     .bind(id)
     .bind(granted_by)
     .bind(&scopes)
     .bind(note)
-    .bind(expires_at)
-    .execute(tx.conn())
+    .bind(days)
+    .fetch_one(tx.conn())
     .await?;
-    Ok(id)
+    Ok((id, expires_at))
 }
 
 /// Ends a grant that is not over yet; false when there is none (already revoked or expired, or
@@ -123,5 +125,122 @@ pub async fn live_grant(tx: &mut TenantTx) -> Result<Option<LiveGrant>, DbError>
     )
     .bind(tenant_id)
     .fetch_optional(tx.conn())
+    .await?)
+}
+
+tsunagu_kernel::entity_id!(
+    /// A request for support access from CS.
+    RequestId
+);
+
+/// What a staff member asks for.
+pub struct NewRequest<'a> {
+    pub staff_id: uuid::Uuid,
+    pub staff_name: &'a str,
+    pub scopes: &'a [Scope],
+    /// 1 or 7.
+    pub days: i32,
+    pub note: &'a str,
+}
+
+/// Stores a request from CS (the console, in the network's transaction as the system).
+pub async fn request(tx: &mut TenantTx, new: &NewRequest<'_>) -> Result<RequestId, DbError> {
+    let tenant_id = tx.tenant_id();
+    let id = RequestId::new();
+    let scopes: Vec<&str> = new.scopes.iter().map(|s| s.as_str()).collect();
+    sqlx::query(
+        "insert into support_requests (tenant_id, id, staff_id, staff_name, scopes, days, note) \
+         values ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .bind(new.staff_id)
+    .bind(new.staff_name)
+    .bind(&scopes)
+    .bind(new.days)
+    .bind(new.note)
+    .execute(tx.conn())
+    .await?;
+    Ok(id)
+}
+
+/// A request as the support page lists it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Request {
+    pub id: RequestId,
+    pub staff_name: String,
+    pub scopes: Vec<String>,
+    pub days: i32,
+    pub note: String,
+    pub created_at: OffsetDateTime,
+    pub answer: Option<String>,
+    pub answered_at: Option<OffsetDateTime>,
+    pub answered_by_name: Option<String>,
+}
+
+/// The network's requests, unanswered first, then newest first.
+pub async fn requests(tx: &mut TenantTx, limit: i64) -> Result<Vec<Request>, DbError> {
+    let tenant_id = tx.tenant_id();
+    Ok(sqlx::query_as(
+        "select q.id, q.staff_name, q.scopes, q.days, q.note, q.created_at, q.answer, \
+                q.answered_at, m.name_kanji as answered_by_name \
+         from support_requests q \
+         left join members m on m.tenant_id = q.tenant_id and m.id = q.answered_by \
+         where q.tenant_id = $1 \
+         order by (q.answer is null) desc, q.created_at desc, q.id desc limit $2",
+    )
+    .bind(tenant_id)
+    .bind(limit)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+/// An unanswered request, locked for answering.
+pub async fn open_request(
+    tx: &mut TenantTx,
+    id: RequestId,
+) -> Result<Option<(Vec<String>, i32, String)>, DbError> {
+    let tenant_id = tx.tenant_id();
+    Ok(sqlx::query_as(
+        "select scopes, days, staff_name from support_requests \
+         where tenant_id = $1 and id = $2 and answer is null for update",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .fetch_optional(tx.conn())
+    .await?)
+}
+
+/// Records the secretariat's answer (and an approval's grant).
+pub async fn answer(
+    tx: &mut TenantTx,
+    id: RequestId,
+    answer: &str,
+    by: MemberId,
+    grant: Option<GrantId>,
+) -> Result<(), DbError> {
+    let tenant_id = tx.tenant_id();
+    sqlx::query(
+        "update support_requests set answer = $3, answered_at = now(), answered_by = $4, \
+           grant_id = $5 where tenant_id = $1 and id = $2 and answer is null",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .bind(answer)
+    .bind(by)
+    .bind(grant)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// The active secretariat of the network (who hear of a request).
+pub async fn secretariat_members(tx: &mut TenantTx) -> Result<Vec<MemberId>, DbError> {
+    let tenant_id = tx.tenant_id();
+    Ok(sqlx::query_scalar(
+        "select id from members where tenant_id = $1 and role = 'secretariat' and status = 'active'",
+    )
+    .bind(tenant_id)
+    .fetch_all(tx.conn())
     .await?)
 }

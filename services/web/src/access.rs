@@ -229,6 +229,18 @@ pub async fn announce(state: &AppState, tenant: tsunagu_kernel::TenantId, change
     }
 }
 
+/// The console's one door into a network outside a support grant: delivering a request for access
+/// to the network's secretariat (the request, its audit row, the secretariat's notifications).
+/// The transaction acts as the system; the handler that opens it must write those and read
+/// nothing (docs/CONSOLE.md, "Requests"). Staff reach a network's content only within a grant.
+pub async fn begin_console_delivery(
+    state: &AppState,
+    tenant: tsunagu_kernel::TenantId,
+) -> Result<WebTx, AppError> {
+    let tx = state.db.begin_tenant(tenant, Actor::System).await?;
+    Ok(WebTx::new(state, tx))
+}
+
 /// A visitor of a public tenant route (signed in or not), with the tenant transaction the
 /// public flows need (sign-in looks the account up, join creates it). Dereferences to the
 /// tenant.
