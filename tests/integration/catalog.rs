@@ -20,11 +20,14 @@ const PLATFORM_TABLES_WITH_TENANT_ID: &[&str] = &[
 /// `tsunagu_aggregates`, may read only the columns of [`AGGREGATE_COLUMNS`].
 /// `platform.playbook_outcomes(integer)` gives per-template medians across networks, only for
 /// templates used in at least 5 networks; same owner, same columns.
+/// `platform.enable_staff_totp(uuid,text)` lets the console turn a staff member's second factor
+/// on once (never replace it); its owner, `tsunagu_platform`, writes staff accounts.
 /// `platform.tenant_support_history(uuid)` gives the console's timeline the dates, scopes and
 /// states of one network's support grants and requests; same owner, same columns.
 /// `platform.save_tenant_settings(text,jsonb)` lets the settings page save one editable section of
 /// the transaction's own tenant; its owner, `tsunagu_platform`, writes the platform's tables.
 const SECURITY_DEFINER_ALLOW_LIST: &[&str] = &[
+    "platform.enable_staff_totp(uuid,text)",
     "platform.playbook_outcomes(integer)",
     "platform.save_tenant_settings(text,jsonb)",
     "platform.tenant_health()",

@@ -270,3 +270,108 @@ async fn a_networks_page_has_notes_and_a_timeline_without_personal_data() {
         .body
         .contains("12月に春の同窓会の相談あり"));
 }
+
+/// The secret the enrolment page offers (shown in groups of four).
+fn offered_secret(body: &str) -> String {
+    let start = body
+        .find("class=\"totp-secret\">")
+        .expect("the offered key")
+        + 20;
+    let end = start + body[start..].find('<').unwrap();
+    body[start..end].replace(' ', "")
+}
+
+fn now_unix() -> u64 {
+    time::OffsetDateTime::now_utc().unix_timestamp() as u64
+}
+
+/// A staff member turns two-factor sign-in on; from then on the password alone opens nothing,
+/// a wrong code is refused, and a code is accepted once.
+#[tokio::test]
+async fn staff_turn_on_two_factor_and_then_sign_in_with_a_code_once() {
+    let mut app = app().await;
+    crate::console::own_address(&mut app);
+    let email = "cs-2fa@tsunagu.example";
+    staff(&app, email).await;
+    let mut console = app.client("console.localhost");
+    assert_eq!(
+        console.sign_in(email, PASSWORD).await.header("location"),
+        Some("/")
+    );
+    let page = console.get("/two-factor").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let secret = offered_secret(&page.body);
+    assert!(page.body.replace("&#x2F;", "/").contains("otpauth://totp/"));
+    let wrong = console.post("/two-factor", &[("code", "000000")]).await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let code = tsunagu_console::two_factor::code_at(&secret, now_unix()).unwrap();
+    let on = console.post("/two-factor", &[("code", &code)]).await;
+    assert_eq!(on.header("location"), Some("/?notice=two_factor_on"));
+    // On once: the console cannot replace it.
+    let mut tx = app.state.db.begin_platform().await.unwrap();
+    let id: uuid::Uuid =
+        sqlx::query_scalar("select id from platform.staff_users where email_normalized = $1")
+            .bind(email)
+            .fetch_one(tx.conn())
+            .await
+            .unwrap();
+    let replaced: bool = sqlx::query_scalar("select platform.enable_staff_totp($1, $2)")
+        .bind(id)
+        .bind("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
+        .fetch_one(tx.conn())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert!(!replaced);
+
+    // Signing in now needs the code; the password alone gives no session.
+    console.post("/sign-out", &[]).await;
+    let signed = console.sign_in(email, PASSWORD).await;
+    assert_eq!(signed.header("location"), Some("/sign-in/code"));
+    assert_eq!(console.get("/").await.header("location"), Some("/sign-in"));
+    let wrong = console.post("/sign-in/code", &[("code", "123456")]).await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(wrong.body.contains("コードが正しくありません"));
+    // The next step's code (within the accepted drift, and not the one used to enrol).
+    let code = tsunagu_console::two_factor::code_at(&secret, now_unix() + 30).unwrap();
+    let done = console.post("/sign-in/code", &[("code", &code)]).await;
+    assert_eq!(done.header("location"), Some("/"));
+    assert_eq!(console.get("/").await.status, StatusCode::OK);
+
+    // The same code again, in a new sign-in: refused (RFC 6238 §5.2).
+    console.post("/sign-out", &[]).await;
+    console.sign_in(email, PASSWORD).await;
+    let replay = console.post("/sign-in/code", &[("code", &code)]).await;
+    assert_eq!(replay.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(replay.body.contains("使用済み"));
+}
+
+/// Where two-factor sign-in is required (always in production), a staff member without it can
+/// reach nothing but the enrolment.
+#[tokio::test]
+async fn where_two_factor_is_required_staff_without_it_can_only_enrol() {
+    let mut app =
+        tsunagu_testkit::TestApp::spawn_with(&[("TSUNAGU_STAFF_2FA_REQUIRED", "true")]).await;
+    app.apply_repository_tenants().await;
+    crate::console::own_address(&mut app);
+    let email = "cs-required@tsunagu.example";
+    staff(&app, email).await;
+    let mut console = app.client("console.localhost");
+    assert_eq!(
+        console.sign_in(email, PASSWORD).await.header("location"),
+        Some("/two-factor")
+    );
+    for path in ["/", "/playbooks", "/tenants/demo"] {
+        assert_eq!(
+            console.get(path).await.header("location"),
+            Some("/two-factor"),
+            "{path}"
+        );
+    }
+    let page = console.get("/two-factor").await;
+    assert!(page.body.contains("2 段階認証が必須です"));
+    let code =
+        tsunagu_console::two_factor::code_at(&offered_secret(&page.body), now_unix()).unwrap();
+    console.post("/two-factor", &[("code", &code)]).await;
+    assert_eq!(console.get("/").await.status, StatusCode::OK);
+}

@@ -290,6 +290,40 @@ async fn control_characters_in_any_parameter_of_any_route_never_give_a_server_er
     client
         .post(&conversation, &[("body", "クロール用のメッセージ")])
         .await;
+    // Drafts waiting for approval (a 募集 and an article from the library), a live support grant
+    // and a request from CS waiting for an answer: their pages carry the approval forms.
+    for template in ["reunion-speaker", "interview-article"] {
+        let made = client
+            .post(&format!("/secretariat/playbooks/{template}"), &[])
+            .await;
+        assert_eq!(made.status, StatusCode::SEE_OTHER, "{template}");
+    }
+    client
+        .post(
+            "/secretariat/support",
+            &[("duration", "24h"), ("scope", "content")],
+        )
+        .await;
+    let demo = app.tenant_id("demo").await;
+    let mut tx = app
+        .state
+        .db
+        .begin_tenant(demo, tsunagu_kernel::Actor::System)
+        .await
+        .unwrap();
+    tsunagu_secretariat::support_queries::request(
+        &mut tx,
+        &tsunagu_secretariat::support_queries::NewRequest {
+            staff_id: uuid::Uuid::now_v7(),
+            staff_name: "CS Crawler",
+            scopes: &[tsunagu_secretariat::support_queries::Scope::Surveys],
+            days: 1,
+            note: "",
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
 
     // Crawl: every page reachable from the parameterless routes, to learn ids and fields.
     let mut samples: BTreeMap<&str, RouteSample> = patterns

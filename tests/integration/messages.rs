@@ -874,3 +874,86 @@ async fn an_image_goes_to_the_conversation_only_and_leaves_with_its_message() {
     assert_eq!(hanako.get(&image_path).await.status, StatusCode::NOT_FOUND);
     assert_eq!(stored(), 0, "the file went with the message");
 }
+
+/// Two server processes: a message posted through a server in another OS process (this test
+/// binary again, `message_sender_process`, on the same database and Redis) appears on an event
+/// stream held open by this one: the fan-out goes through Redis pub/sub, not through memory.
+#[tokio::test]
+async fn a_message_posted_by_another_server_process_reaches_a_stream_here() {
+    let app = app().await;
+    let alumna = member(&app, "demo", "hanako@example.jp", "佐藤 花子", "alumni").await;
+    member(
+        &app,
+        "demo",
+        "ken@demo.example.co.jp",
+        "田中 健",
+        "employee",
+    )
+    .await;
+    let hanako = signed_in(&app, HOST, "hanako@example.jp").await;
+    let mut stream = open_stream(&app.router, &app, HOST, &hanako).await;
+    // This process's subscription starts with its first stream.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+
+    let database = app.db.name.clone();
+    let sender = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "messages::message_sender_process",
+                "--ignored",
+                "--nocapture",
+            ])
+            .env("TSUNAGU_TEST_ATTACH_DB", database)
+            .env("TSUNAGU_TEST_MESSAGE_TO", alumna.to_string())
+            .output()
+            .expect("the sender process")
+    });
+    let seen = read_stream_until(
+        &mut stream,
+        "event: message",
+        std::time::Duration::from_secs(30),
+    )
+    .await;
+    let output = sender.await.unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(output.status.success(), "{stdout}");
+    let conversation = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("conversation "))
+        .unwrap_or_else(|| panic!("no conversation from the sender: {stdout}"))
+        .trim()
+        .to_owned();
+    let mut seen = seen;
+    if !seen.contains(&conversation) {
+        let more = read_stream_until(
+            &mut stream,
+            &conversation,
+            std::time::Duration::from_secs(5),
+        )
+        .await;
+        seen.push_str(&more);
+    }
+    assert!(seen.contains(&format!("data: {conversation}")), "{seen:?}");
+}
+
+/// The sending server of `a_message_posted_by_another_server_process_reaches_a_stream_here`:
+/// signs in as Ken on the parent's database, writes to the member named in
+/// `TSUNAGU_TEST_MESSAGE_TO` and prints the conversation. Does nothing when run on its own.
+#[tokio::test]
+#[ignore = "a child process of a_message_posted_by_another_server_process_reaches_a_stream_here"]
+async fn message_sender_process() {
+    let Ok(database) = std::env::var("TSUNAGU_TEST_ATTACH_DB") else {
+        return;
+    };
+    let to = std::env::var("TSUNAGU_TEST_MESSAGE_TO").expect("the recipient");
+    let app = TestApp::attach(&database).await;
+    let mut ken = signed_in(&app, HOST, "ken@demo.example.co.jp").await;
+    let started = ken.post("/messages/direct", &[("to", &to)]).await;
+    let path = location(&started);
+    let sent = ken
+        .post(&path, &[("body", "別のサーバーから届きましたか？")])
+        .await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER);
+    println!("conversation {}", path.trim_start_matches("/messages/"));
+}

@@ -121,7 +121,14 @@ fn console_routes_are_staff_routes_and_the_apex_is_public() {
         match entry.access {
             Access::Staff(_) => {}
             Access::Public => assert!(
-                ["/sign-in", "/sign-out", "/theme.css", "/lang"].contains(&entry.path),
+                [
+                    "/sign-in",
+                    "/sign-in/code",
+                    "/sign-out",
+                    "/theme.css",
+                    "/lang"
+                ]
+                .contains(&entry.path),
                 "console route {} is public",
                 entry.path
             ),

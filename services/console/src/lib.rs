@@ -22,6 +22,7 @@ use tsunagu_web::{AppError, AppState, ClientIp, Page};
 use uuid::Uuid;
 
 pub mod queries;
+pub mod two_factor;
 
 /// The console's templates (embedded; the gateway hands them to the web kit).
 pub const TEMPLATES: &[tsunagu_web::templates::EmbeddedTemplate] = tsunagu_web::templates![
@@ -29,7 +30,9 @@ pub const TEMPLATES: &[tsunagu_web::templates::EmbeddedTemplate] = tsunagu_web::
     "console/dashboard.html",
     "console/enter.html",
     "console/request.html",
-    "console/tenant.html"
+    "console/tenant.html",
+    "console/two_factor.html",
+    "console/sign_in_code.html"
 ];
 
 pub const STAFF_COOKIE: &str = "tsunagu_staff_session";
@@ -46,7 +49,16 @@ pub fn routes() -> tsunagu_web::routes::Routes {
             StaffRole::Cs,
             get(show_request).post(send_request),
         )
+        .staff(
+            "/two-factor",
+            StaffRole::Cs,
+            get(two_factor::show_enrolment).post(two_factor::confirm_enrolment),
+        )
         .public("/sign-in", get(show_sign_in).post(sign_in))
+        .public(
+            "/sign-in/code",
+            get(two_factor::show_code).post(two_factor::submit_code),
+        )
         .public("/sign-out", post(sign_out))
 }
 
@@ -56,6 +68,13 @@ pub struct StaffSession {
     pub name: String,
     pub email: String,
     pub role: String,
+    /// Signed in with a second factor, or turned one on during this session.
+    #[serde(default)]
+    pub two_factor: bool,
+    /// Two-factor sign-in is required and this staff member has none yet: every page but the
+    /// enrolment sends them there.
+    #[serde(default)]
+    pub must_enroll: bool,
 }
 
 fn session_key(id: &str) -> String {
@@ -97,6 +116,9 @@ impl FromRequestParts<AppState> for StaffUser {
         };
         match loaded {
             Ok(Some(raw)) => match serde_json::from_str::<StaffSession>(&raw) {
+                Ok(session) if session.must_enroll && parts.uri.path() != "/two-factor" => {
+                    Err(Redirect::to("/two-factor").into_response())
+                }
                 Ok(session) if required.is_held_by(&session.role) => Ok(StaffUser(session)),
                 Ok(_) => Err(AppError::Forbidden.into_response()),
                 Err(_) => Err(to_sign_in()),
@@ -738,13 +760,40 @@ async fn sign_in(
         }
     };
     state.rate_limiter.reset(&account_bucket).await;
-    let id = random_token();
     let session = StaffSession {
         staff_id: staff.id,
         name: staff.name,
         email: staff.email,
         role: staff.role,
+        two_factor: false,
+        must_enroll: false,
     };
+    if staff.has_second_factor {
+        // The password was right; the session starts only with the code.
+        return two_factor::await_code(&state, &session).await;
+    }
+    let must_enroll = state.config.staff_two_factor_required;
+    start_session(
+        &state,
+        StaffSession {
+            must_enroll,
+            ..session
+        },
+        if must_enroll { "/two-factor" } else { "/" },
+        &[],
+    )
+    .await
+}
+
+/// Starts a staff session and sends the browser to `location` with its cookie (and `extra`
+/// cookies).
+async fn start_session(
+    state: &AppState,
+    session: StaffSession,
+    location: &str,
+    extra: &[String],
+) -> Result<Response, AppError> {
+    let id = random_token();
     let mut conn = state.redis.get().await.map_err(anyhow::Error::from)?;
     let _: () = redis::cmd("SET")
         .arg(session_key(&id))
@@ -754,14 +803,34 @@ async fn sign_in(
         .query_async(&mut *conn)
         .await
         .map_err(anyhow::Error::from)?;
-    tracing::info!(staff.id = %session.staff_id, "staff signed in");
+    tracing::info!(staff.id = %session.staff_id, two_factor = session.two_factor, "staff signed in");
     let secure = if state.config.https { "; Secure" } else { "" };
-    Ok(redirect_with_cookies(
-        "/",
-        &[format!(
-            "{STAFF_COOKIE}={id}; Path=/; HttpOnly; SameSite=Lax{secure}"
-        )],
-    ))
+    let mut cookies = vec![format!(
+        "{STAFF_COOKIE}={id}; Path=/; HttpOnly; SameSite=Lax{secure}"
+    )];
+    cookies.extend_from_slice(extra);
+    Ok(redirect_with_cookies(location, &cookies))
+}
+
+/// Rewrites the signed-in staff member's session (keeping its lifetime).
+async fn update_session(
+    state: &AppState,
+    headers: &HeaderMap,
+    session: &StaffSession,
+) -> Result<(), AppError> {
+    let Some(id) = cookie(headers, STAFF_COOKIE).filter(|id| looks_like_token(id)) else {
+        return Ok(());
+    };
+    let mut conn = state.redis.get().await.map_err(anyhow::Error::from)?;
+    let _: Option<String> = redis::cmd("SET")
+        .arg(session_key(id))
+        .arg(serde_json::to_string(session).map_err(anyhow::Error::from)?)
+        .arg("KEEPTTL")
+        .arg("XX")
+        .query_async(&mut *conn)
+        .await
+        .map_err(anyhow::Error::from)?;
+    Ok(())
 }
 
 async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {

@@ -14,6 +14,7 @@ pub struct StaffRecord {
     pub password_hash: String,
     pub role: String,
     pub disabled: bool,
+    pub has_second_factor: bool,
 }
 
 pub async fn find_staff(
@@ -21,7 +22,8 @@ pub async fn find_staff(
     normalized_email: &str,
 ) -> Result<Option<StaffRecord>, DbError> {
     Ok(sqlx::query_as(
-        "select id, email, name, password_hash, role, disabled_at is not null as disabled \
+        "select id, email, name, password_hash, role, disabled_at is not null as disabled, \
+                totp_secret is not null as has_second_factor \
          from platform.staff_users where email_normalized = $1",
     )
     .bind(normalized_email)
@@ -172,4 +174,41 @@ pub async fn support_history(
     .bind(tenant)
     .fetch_all(tx.conn())
     .await?)
+}
+
+/// A staff member's second-factor secret (base32), if the account is enabled and has one.
+pub async fn totp_secret(tx: &mut PlatformTx, staff: Uuid) -> Result<Option<String>, DbError> {
+    Ok(sqlx::query_scalar(
+        "select totp_secret from platform.staff_users \
+         where id = $1 and disabled_at is null and totp_secret is not null",
+    )
+    .bind(staff)
+    .fetch_optional(tx.conn())
+    .await?)
+}
+
+/// Turns a staff member's second factor on, once (`platform.enable_staff_totp`); false when it
+/// was already on or the account is disabled.
+pub async fn enable_totp(tx: &mut PlatformTx, staff: Uuid, secret: &str) -> Result<bool, DbError> {
+    Ok(
+        sqlx::query_scalar("select platform.enable_staff_totp($1, $2)")
+            .bind(staff)
+            .bind(secret)
+            .fetch_one(tx.conn())
+            .await?,
+    )
+}
+
+/// Turns a staff member's second factor off (`tsunagu staff reset-2fa`, as tsunagu_platform);
+/// false when there was none.
+pub async fn reset_totp(tx: &mut PlatformTx, normalized_email: &str) -> Result<bool, DbError> {
+    Ok(sqlx::query(
+        "update platform.staff_users set totp_secret = null, totp_enabled_at = null \
+         where email_normalized = $1 and totp_secret is not null",
+    )
+    .bind(normalized_email)
+    .execute(tx.conn())
+    .await?
+    .rows_affected()
+        == 1)
 }

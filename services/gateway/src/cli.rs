@@ -80,6 +80,12 @@ pub enum StaffCommand {
         #[arg(long, default_value = "cs")]
         role: String,
     },
+    /// Turn a staff member's two-factor sign-in off (a lost device); they set it up again at
+    /// their next sign-in where it is required.
+    Reset2fa {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -275,6 +281,24 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await?;
             tx.commit().await?;
             println!("staff account ready: {}", email.address);
+            Ok(())
+        }
+        Command::Staff {
+            command: StaffCommand::Reset2fa { email },
+        } => {
+            let email = tsunagu_identity::forms::EmailAddress::parse(&email)
+                .map_err(|_| anyhow::anyhow!("--email: {email:?} is not an email address"))?;
+            let db = platform_db().await?;
+            let mut tx = db.begin_platform().await?;
+            let reset = tsunagu_console::queries::reset_totp(&mut tx, &email.normalized).await?;
+            tx.commit().await?;
+            if !reset {
+                anyhow::bail!(
+                    "no staff account {} with two-factor sign-in on",
+                    email.address
+                );
+            }
+            println!("two-factor sign-in reset for {}", email.address);
             Ok(())
         }
         Command::Insights { tenant, at } => {

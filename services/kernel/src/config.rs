@@ -87,6 +87,9 @@ pub struct ServerConfig {
     /// renders the timeline afresh on every request; the benchmark uses it to price the cache
     /// and row-level security on the uncached path.
     pub feed_cache: bool,
+    /// `TSUNAGU_STAFF_2FA_REQUIRED` (default: true in production, false in development): console
+    /// staff must sign in with a TOTP code, and those without one enrol before anything else.
+    pub staff_two_factor_required: bool,
 }
 
 /// The only role the server accepts with BYPASSRLS, and only with `TSUNAGU_BENCH_RLS_BYPASS`.
@@ -382,9 +385,27 @@ impl ServerConfig {
                 ))
             }
         };
+        let staff_two_factor_required = match get(lookup, "TSUNAGU_STAFF_2FA_REQUIRED").as_deref() {
+            None => environment == Environment::Production,
+            Some("true") => true,
+            Some("false") if environment == Environment::Production => {
+                return Err(ConfigError::new(
+                    "TSUNAGU_STAFF_2FA_REQUIRED",
+                    "cannot be false when TSUNAGU_ENV=production",
+                ))
+            }
+            Some("false") => false,
+            Some(other) => {
+                return Err(ConfigError::new(
+                    "TSUNAGU_STAFF_2FA_REQUIRED",
+                    format!("{other:?} is not one of: true, false"),
+                ))
+            }
+        };
         Ok(Self {
             bench_rls_bypass,
             feed_cache,
+            staff_two_factor_required,
             data_dir,
             environment,
             database_url,
@@ -505,6 +526,17 @@ mod tests {
         vars.push(("TSUNAGU_ENV", "production"));
         vars.push(("TSUNAGU_SECRET_KEY", "0123456789abcdef0123456789abcdef"));
         assert_eq!(load(&vars).unwrap_err().var, "TSUNAGU_BENCH_RLS_BYPASS");
+    }
+
+    #[test]
+    fn staff_two_factor_is_required_in_production_and_optional_in_development() {
+        let mut vars = MINIMAL.to_vec();
+        assert!(!load(&vars).unwrap().staff_two_factor_required);
+        vars.push(("TSUNAGU_STAFF_2FA_REQUIRED", "true"));
+        assert!(load(&vars).unwrap().staff_two_factor_required);
+        let mut vars = MINIMAL.to_vec();
+        vars.push(("TSUNAGU_STAFF_2FA_REQUIRED", "maybe"));
+        assert_eq!(load(&vars).unwrap_err().var, "TSUNAGU_STAFF_2FA_REQUIRED");
     }
 
     #[test]
