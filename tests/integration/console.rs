@@ -14,12 +14,16 @@ pub(crate) fn own_address(app: &mut tsunagu_testkit::TestApp) {
 }
 
 pub(crate) async fn staff(app: &tsunagu_testkit::TestApp, email: &str) {
+    staff_with_role(app, email, "cs").await;
+}
+
+async fn staff_with_role(app: &tsunagu_testkit::TestApp, email: &str, role: &str) {
     let hash = tsunagu_identity::password::hash(PASSWORD.into())
         .await
         .unwrap();
     let email = tsunagu_identity::forms::EmailAddress::parse(email).unwrap();
     let mut tx = app.platform.begin_platform().await.unwrap();
-    tsunagu_console::queries::upsert_staff(&mut tx, &email, "CS Staff", &hash, "cs")
+    tsunagu_console::queries::upsert_staff(&mut tx, &email, "CS Staff", &hash, role)
         .await
         .unwrap();
     tx.commit().await.unwrap();
@@ -374,4 +378,200 @@ async fn where_two_factor_is_required_staff_without_it_can_only_enrol() {
         tsunagu_console::two_factor::code_at(&offered_secret(&page.body), now_unix()).unwrap();
     console.post("/two-factor", &[("code", &code)]).await;
     assert_eq!(console.get("/").await.status, StatusCode::OK);
+}
+
+async fn admin(app: &tsunagu_testkit::TestApp, email: &str) {
+    staff_with_role(app, email, "admin").await;
+}
+
+/// An administrator adds a staff member, who sets a password through the one-time link and signs
+/// in; a cs member cannot administer; disabling ends the account's sessions at once.
+#[tokio::test]
+async fn administrators_add_and_disable_staff() {
+    let mut app = app().await;
+    crate::console::own_address(&mut app);
+    admin(&app, "admin-staff@tsunagu.example").await;
+    let mut boss = app.client("console.localhost");
+    boss.sign_in("admin-staff@tsunagu.example", PASSWORD).await;
+
+    let refused = boss
+        .post(
+            "/admin/staff",
+            &[("email", "not-an-address"), ("name", ""), ("role", "cs")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let added = boss
+        .post(
+            "/admin/staff",
+            &[
+                ("email", "new-cs@tsunagu.example"),
+                ("name", "新人 CS"),
+                ("role", "cs"),
+            ],
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::OK);
+    let body = added.body.replace("&#x2F;", "/");
+    let at = body.find("/welcome?token=").expect("the setup link");
+    let link: String = body[at..]
+        .chars()
+        .take_while(|c| *c != '<' && *c != '"')
+        .collect();
+    let taken = boss
+        .post(
+            "/admin/staff",
+            &[
+                ("email", "new-cs@tsunagu.example"),
+                ("name", "x"),
+                ("role", "cs"),
+            ],
+        )
+        .await;
+    assert_eq!(taken.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // The new staff member cannot sign in before choosing a password; then can.
+    let mut newcomer = app.client("console.localhost");
+    assert_eq!(
+        newcomer
+            .sign_in("new-cs@tsunagu.example", "anything-at-all-1")
+            .await
+            .status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(newcomer.get(&link).await.status, StatusCode::OK);
+    let token = link.trim_start_matches("/welcome?token=");
+    let differ = newcomer
+        .post(
+            "/welcome",
+            &[
+                ("token", token),
+                ("password", "a-long-new-password-1"),
+                ("password_confirm", "something else"),
+            ],
+        )
+        .await;
+    assert_eq!(differ.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let set = newcomer
+        .post(
+            "/welcome",
+            &[
+                ("token", token),
+                ("password", "a-long-new-password-1"),
+                ("password_confirm", "a-long-new-password-1"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        set.header("location"),
+        Some("/sign-in?notice=staff_welcome")
+    );
+    assert_eq!(
+        newcomer.get(&link).await.status,
+        StatusCode::NOT_FOUND,
+        "once"
+    );
+    assert_eq!(
+        newcomer
+            .sign_in("new-cs@tsunagu.example", "a-long-new-password-1")
+            .await
+            .header("location"),
+        Some("/")
+    );
+    // A cs member does not administer.
+    assert_eq!(
+        newcomer.get("/admin/staff").await.status,
+        StatusCode::FORBIDDEN
+    );
+
+    // Disabled: the session ends at once and the password opens nothing.
+    let id: uuid::Uuid = {
+        let mut tx = app.state.db.begin_platform().await.unwrap();
+        let id = sqlx::query_scalar(
+            "select id from platform.staff_users where email_normalized = 'new-cs@tsunagu.example'",
+        )
+        .fetch_one(tx.conn())
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        id
+    };
+    let disabled = boss.post(&format!("/admin/staff/{id}/disable"), &[]).await;
+    assert_eq!(
+        disabled.header("location"),
+        Some("/admin/staff?notice=staff_disabled")
+    );
+    assert_eq!(newcomer.get("/").await.header("location"), Some("/sign-in"));
+    assert_eq!(
+        newcomer
+            .sign_in("new-cs@tsunagu.example", "a-long-new-password-1")
+            .await
+            .status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    // Not one's own account.
+    let me: uuid::Uuid = {
+        let mut tx = app.state.db.begin_platform().await.unwrap();
+        let id = sqlx::query_scalar(
+            "select id from platform.staff_users where email_normalized = 'admin-staff@tsunagu.example'",
+        )
+        .fetch_one(tx.conn())
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        id
+    };
+    assert_eq!(
+        boss.post(&format!("/admin/staff/{me}/disable"), &[])
+            .await
+            .header("location"),
+        Some("/admin/staff?notice=cannot_change_self")
+    );
+    boss.post(&format!("/admin/staff/{id}/enable"), &[]).await;
+    assert_eq!(
+        newcomer
+            .sign_in("new-cs@tsunagu.example", "a-long-new-password-1")
+            .await
+            .header("location"),
+        Some("/")
+    );
+}
+
+/// An administrator suspends a network (every page 410, nothing deleted), `tenant apply` keeps
+/// the suspension, and resuming brings it back; both are in the network's timeline.
+#[tokio::test]
+async fn administrators_suspend_and_resume_a_network() {
+    let mut app = app().await;
+    crate::console::own_address(&mut app);
+    admin(&app, "admin-tenants@tsunagu.example").await;
+    staff(&app, "cs-tenants@tsunagu.example").await;
+    let mut cs = app.client("console.localhost");
+    cs.sign_in("cs-tenants@tsunagu.example", PASSWORD).await;
+    assert_eq!(
+        cs.post("/tenants/demo/suspend", &[]).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let mut boss = app.client("console.localhost");
+    boss.sign_in("admin-tenants@tsunagu.example", PASSWORD)
+        .await;
+    let suspended = boss.post("/tenants/demo/suspend", &[]).await;
+    assert_eq!(
+        suspended.header("location"),
+        Some("/tenants/demo?notice=tenant_suspended")
+    );
+    assert_eq!(
+        app.get("demo.localhost", "/").await.status,
+        StatusCode::GONE
+    );
+    // The repository's files say active; the console's suspension stands.
+    app.apply_repository_tenants().await;
+    app.state.registry.invalidate("demo");
+    assert_eq!(
+        app.get("demo.localhost", "/").await.status,
+        StatusCode::GONE
+    );
+    boss.post("/tenants/demo/resume", &[]).await;
+    assert_eq!(app.get("demo.localhost", "/").await.status, StatusCode::OK);
+    let page = boss.get("/tenants/demo").await.body;
+    assert!(page.contains("Suspended the network.") && page.contains("Resumed the network."));
 }

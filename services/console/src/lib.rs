@@ -21,6 +21,7 @@ use tsunagu_web::site::cookie;
 use tsunagu_web::{AppError, AppState, ClientIp, Page};
 use uuid::Uuid;
 
+pub mod admin;
 pub mod queries;
 pub mod two_factor;
 
@@ -32,7 +33,9 @@ pub const TEMPLATES: &[tsunagu_web::templates::EmbeddedTemplate] = tsunagu_web::
     "console/request.html",
     "console/tenant.html",
     "console/two_factor.html",
-    "console/sign_in_code.html"
+    "console/sign_in_code.html",
+    "console/admin_staff.html",
+    "console/welcome.html"
 ];
 
 pub const STAFF_COOKIE: &str = "tsunagu_staff_session";
@@ -53,6 +56,35 @@ pub fn routes() -> tsunagu_web::routes::Routes {
             "/two-factor",
             StaffRole::Cs,
             get(two_factor::show_enrolment).post(two_factor::confirm_enrolment),
+        )
+        .staff(
+            "/admin/staff",
+            StaffRole::Admin,
+            get(admin::show_staff).post(admin::add_staff),
+        )
+        .staff(
+            "/admin/staff/{id}/disable",
+            StaffRole::Admin,
+            post(admin::disable_staff),
+        )
+        .staff(
+            "/admin/staff/{id}/enable",
+            StaffRole::Admin,
+            post(admin::enable_staff),
+        )
+        .staff(
+            "/tenants/{slug}/suspend",
+            StaffRole::Admin,
+            post(admin::suspend_tenant),
+        )
+        .staff(
+            "/tenants/{slug}/resume",
+            StaffRole::Admin,
+            post(admin::resume_tenant),
+        )
+        .public(
+            "/welcome",
+            get(admin::show_welcome).post(admin::set_password),
         )
         .public("/sign-in", get(show_sign_in).post(sign_in))
         .public(
@@ -795,12 +827,25 @@ async fn start_session(
 ) -> Result<Response, AppError> {
     let id = random_token();
     let mut conn = state.redis.get().await.map_err(anyhow::Error::from)?;
-    let _: () = redis::cmd("SET")
+    // Indexed per staff member, so that disabling an account ends its sessions.
+    let index = admin::sessions_index(session.staff_id);
+    redis::pipe()
+        .atomic()
+        .cmd("SET")
         .arg(session_key(&id))
         .arg(serde_json::to_string(&session).map_err(anyhow::Error::from)?)
         .arg("EX")
         .arg(STAFF_IDLE.as_secs())
-        .query_async(&mut *conn)
+        .ignore()
+        .cmd("SADD")
+        .arg(&index)
+        .arg(session_key(&id))
+        .ignore()
+        .cmd("EXPIRE")
+        .arg(&index)
+        .arg(24 * 3600)
+        .ignore()
+        .query_async::<()>(&mut *conn)
         .await
         .map_err(anyhow::Error::from)?;
     tracing::info!(staff.id = %session.staff_id, two_factor = session.two_factor, "staff signed in");

@@ -212,3 +212,85 @@ pub async fn reset_totp(tx: &mut PlatformTx, normalized_email: &str) -> Result<b
     .rows_affected()
         == 1)
 }
+
+/// A staff account as the administration lists it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StaffListing {
+    pub id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub disabled: bool,
+    pub two_factor: bool,
+    /// Created by an administrator and not set up yet (no password).
+    pub pending_setup: bool,
+    pub created_at: time::OffsetDateTime,
+}
+
+pub async fn staff_list(tx: &mut PlatformTx) -> Result<Vec<StaffListing>, DbError> {
+    Ok(sqlx::query_as(
+        "select id, email, name, role, disabled_at is not null as disabled, \
+                totp_secret is not null as two_factor, password_hash = '!' as pending_setup, \
+                created_at \
+         from platform.staff_users order by disabled_at is not null, name, email",
+    )
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+/// A staff account an administrator adds: no password yet (`'!'` matches no hash), set through
+/// the one-time setup link. `None` when the address is taken.
+pub async fn add_staff(
+    tx: &mut PlatformTx,
+    email: &EmailAddress,
+    name: &str,
+    role: &str,
+) -> Result<Option<Uuid>, DbError> {
+    Ok(sqlx::query_scalar(
+        "insert into platform.staff_users (id, email, email_normalized, name, password_hash, role) \
+         values ($1, $2, $3, $4, '!', $5) on conflict (email_normalized) do nothing returning id",
+    )
+    .bind(Uuid::now_v7())
+    .bind(&email.address)
+    .bind(&email.normalized)
+    .bind(name)
+    .bind(role)
+    .fetch_optional(tx.conn())
+    .await?)
+}
+
+/// Sets the first password of an account added by an administrator; false once it has one.
+pub async fn set_first_password(
+    tx: &mut PlatformTx,
+    staff: Uuid,
+    hash: &str,
+) -> Result<bool, DbError> {
+    Ok(sqlx::query(
+        "update platform.staff_users set password_hash = $2 \
+         where id = $1 and password_hash = '!' and disabled_at is null",
+    )
+    .bind(staff)
+    .bind(hash)
+    .execute(tx.conn())
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+/// Disables or enables a staff account; false when nothing changed.
+pub async fn set_staff_disabled(
+    tx: &mut PlatformTx,
+    staff: Uuid,
+    disabled: bool,
+) -> Result<bool, DbError> {
+    Ok(sqlx::query(
+        "update platform.staff_users set disabled_at = case when $2 then now() end \
+         where id = $1 and (disabled_at is not null) <> $2",
+    )
+    .bind(staff)
+    .bind(disabled)
+    .execute(tx.conn())
+    .await?
+    .rows_affected()
+        == 1)
+}

@@ -500,7 +500,8 @@ pub async fn apply_declarations_with(
             email_defaults, time_zone, level3) \
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
          on conflict (slug) do update set \
-           name = excluded.name, status = excluded.status, \
+                      name = excluded.name, \
+           status = case when tenants.ui_edited ? 'status' then tenants.status else excluded.status end, \
            default_locale = excluded.default_locale, plan = excluded.plan, \
            time_zone = excluded.time_zone, \
            branding = {branding}, features = {features}, signup = {signup}, \
@@ -510,7 +511,9 @@ pub async fn apply_declarations_with(
                 tenants.branding, tenants.features, tenants.signup, tenants.profile_fields, \
                 tenants.email_defaults, tenants.time_zone, tenants.level3) \
                is distinct from \
-               (excluded.name, excluded.status, excluded.default_locale, excluded.plan, \
+                              (excluded.name, \
+                case when tenants.ui_edited ? 'status' then tenants.status else excluded.status end, \
+                excluded.default_locale, excluded.plan, \
                 {branding}, {features}, {signup}, excluded.profile_fields, \
                 {email_defaults}, excluded.time_zone, excluded.level3) \
          returning (xmax = 0)"

@@ -53,3 +53,24 @@ pub async fn save(
         .await?;
     Ok(())
 }
+
+/// Suspends or resumes a network from the console's administration (as `tsunagu_platform`, on the
+/// console's own pool). The status is marked as set in the app (`ui_edited.status`), so `tenant
+/// apply` keeps it until `--take-file`. False when there is no such network or nothing changed.
+pub async fn set_status_from_console(
+    tx: &mut tsunagu_kernel::PlatformTx,
+    slug: &str,
+    status: crate::TenantStatus,
+) -> Result<bool, DbError> {
+    Ok(sqlx::query(
+        "update platform.tenants set status = $2, \
+           ui_edited = ui_edited || jsonb_build_object('status', now()::text), updated_at = now() \
+         where slug = $1 and status <> $2",
+    )
+    .bind(slug)
+    .bind(status.as_str())
+    .execute(tx.conn())
+    .await?
+    .rows_affected()
+        == 1)
+}

@@ -340,6 +340,7 @@ impl TestApp {
             .await
             .expect("state");
         let router = tsunagu_gateway::router(state.clone());
+        let _ = state.platform_db.set(db.platform_db(2).await);
         TestApp {
             state,
             platform: db.platform_db(2).await,

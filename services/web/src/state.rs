@@ -51,6 +51,11 @@ pub struct AppStateInner {
     pub member_seen: crate::session::MemberSeen,
     /// The application's clock (support grants' ends are decided by it; tests set it).
     pub clock: tsunagu_kernel::Clock,
+    /// A small pool as `tsunagu_platform`, for the console's administration only (staff
+    /// accounts, suspending networks): tenant pages run on the `tsunagu_app` pool and can never
+    /// reach it. Unset (administration off, and the console says so) when the server could not
+    /// connect as that role.
+    pub platform_db: std::sync::OnceLock<Db>,
 }
 
 /// Something the home page points a signed-in member to: an open survey they have not answered
@@ -192,6 +197,7 @@ impl AppState {
             home_items: features.home_items,
             member_seen: features.member_seen,
             clock: tsunagu_kernel::Clock::default(),
+            platform_db: std::sync::OnceLock::new(),
         })))
     }
 
