@@ -70,7 +70,7 @@ pub async fn join(
 }
 
 /// Follows the verification link of the newest email to `address`: GET the page, POST its form.
-async fn verify_from_email(
+pub(crate) async fn verify_from_email(
     app: &TestApp,
     sink: &SmtpSink,
     client: &mut TestClient<'_>,

@@ -24,6 +24,7 @@ mod mail;
 mod messages;
 mod moderation;
 mod pages;
+mod plans;
 mod playbooks;
 mod pool_reuse;
 mod routes;

@@ -811,7 +811,15 @@ async fn answers_export_as_csv() {
     assert!(!csv.body.contains("a@example.jp") && !csv.body.contains("回答 者"));
     assert!(!csv.body.contains("氏名"));
     assert!(csv.body.contains("はい"));
-    // Another network cannot export it.
+    // Another network cannot export it (acme on a plan with the export, so that it is the
+    // network, not the plan, that refuses).
+    let mut tx = app.platform.begin_platform().await.unwrap();
+    sqlx::query("update platform.tenants set plan = 'standard' where slug = 'acme'")
+        .execute(tx.conn())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    app.state.registry.invalidate("acme");
     secretariat(&app, "acme", "office@acme.example.com").await;
     let mut acme = signed_in(&app, "acme.localhost", "office@acme.example.com").await;
     assert_eq!(

@@ -408,6 +408,75 @@ pub async fn set_tenant_status(
     .into_response())
 }
 
+#[derive(Deserialize)]
+pub struct PlanForm {
+    #[serde(default)]
+    plan: String,
+}
+
+/// `POST /tenants/{slug}/plan` (`plan`): changes the network's plan (until billing does it,
+/// docs/BILLING.md). A plan with more room lets in the sign-ups the member cap held, oldest first.
+/// Kept by `tenant apply` until `--take-file`; audited in the network and noted in its timeline.
+pub async fn change_plan(
+    State(state): State<AppState>,
+    staff: StaffUser,
+    Path(slug): Path<String>,
+    Form(form): Form<PlanForm>,
+) -> Result<Response, AppError> {
+    let Some(plan) = tsunagu_tenancy::plans::find(&form.plan) else {
+        return Err(AppError::BadRequest("unknown plan".into()));
+    };
+    let Some(tenant) = state.registry.resolve_slug(&slug).await? else {
+        return Err(AppError::NotFound);
+    };
+    let db = platform_db(&state)?;
+    let mut tx = db.begin_platform().await?;
+    let before =
+        tsunagu_tenancy::settings_queries::set_plan_from_console(&mut tx, &slug, &plan.key).await?;
+    tx.commit().await?;
+    let Some(before) = before else {
+        return Err(AppError::NotFound);
+    };
+    state.registry.invalidate(&slug);
+    if let Err(error) = tsunagu_tenancy::registry::publish_invalidation(&state.redis, &slug).await {
+        tracing::warn!(%error, "tenant change not announced; other replicas see it within a minute");
+    }
+    let mut tx = tsunagu_web::access::begin_console_delivery(&state, tenant.id).await?;
+    let active = tsunagu_identity::queries::active_members_locked(&mut tx).await?;
+    let room = tsunagu_tenancy::plans::Entitlements::of(&plan.key).room(active);
+    let released = tsunagu_identity::queries::release_held(&mut tx, room).await?;
+    tsunagu_kernel::audit::record(
+        &mut tx,
+        "plan.changed",
+        "tenant",
+        Some(tenant.id.as_uuid()),
+        serde_json::json!({
+            "from": before,
+            "to": plan.key,
+            "released": released.len(),
+            "by": staff.0.name,
+        }),
+    )
+    .await?;
+    tx.commit().await?;
+    let mut tx = state.db.begin_platform().await?;
+    queries::add_note(
+        &mut tx,
+        tenant.id.as_uuid(),
+        staff.0.staff_id,
+        &staff.0.name,
+        &format!(
+            "Plan changed from {before} to {}; {} sign-ups let in.",
+            plan.key,
+            released.len()
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(staff.id = %staff.0.staff_id, tenant = %slug, from = %before, to = %plan.key, released = released.len(), "plan changed");
+    Ok(Redirect::to(&format!("/tenants/{slug}?notice=plan_changed")).into_response())
+}
+
 pub async fn suspend_tenant(
     State(state): State<AppState>,
     staff: StaffUser,

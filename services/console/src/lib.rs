@@ -73,6 +73,11 @@ pub fn routes() -> tsunagu_web::routes::Routes {
             post(admin::enable_staff),
         )
         .staff(
+            "/tenants/{slug}/plan",
+            StaffRole::Admin,
+            post(admin::change_plan),
+        )
+        .staff(
             "/tenants/{slug}/suspend",
             StaffRole::Admin,
             post(admin::suspend_tenant),

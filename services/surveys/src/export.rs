@@ -107,6 +107,14 @@ pub async fn export_csv(
     page: Page,
     Path(id): Path<SurveyId>,
 ) -> Result<Response, AppError> {
+    // A plan entitlement (docs/BILLING.md): the results page says so instead of offering it.
+    if !member
+        .tenant
+        .entitlements()
+        .allows(tsunagu_tenancy::plans::Entitlement::SurveysExport)
+    {
+        return Err(AppError::Forbidden);
+    }
     let mut tx = member.begin(&state).await?;
     let survey = queries::find(&mut tx, id)
         .await?

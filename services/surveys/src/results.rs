@@ -314,7 +314,12 @@ pub async fn show_results(
     });
     let now = OffsetDateTime::now_utc();
     let view = survey_view(&survey, &page, now);
+    let can_export = member
+        .tenant
+        .entitlements()
+        .allows(tsunagu_tenancy::plans::Entitlement::SurveysExport);
     render_page(&state, &page, "surveys/results.html", StatusCode::OK, |c| {
+        c.insert("can_export", &can_export);
         c.insert("section", "surveys");
         c.insert("survey", &view);
         c.insert("results", &results);

@@ -134,7 +134,6 @@ impl ApplyReport {
     }
 }
 
-pub const PLANS: &[&str] = &["free", "standard", "enterprise"];
 pub const LOCALES: &[&str] = &["ja", "en"];
 pub const ALUMNI_POLICIES: &[&str] = &["approval", "invitation_only"];
 
@@ -223,10 +222,13 @@ pub fn parse_tenant_file(path: &Path, text: &str) -> Result<TenantDeclaration, V
         }
     };
     let plan = raw.plan.unwrap_or_else(|| "free".to_owned());
-    if !PLANS.contains(&plan.as_str()) {
+    if crate::plans::find(&plan).is_none() {
         errors.push(error(
             "plan",
-            format!("{plan:?} is not one of: {}", PLANS.join(", ")),
+            format!(
+                "{plan:?} is not one of: {}",
+                crate::plans::keys().join(", ")
+            ),
         ));
     }
 
@@ -502,7 +504,8 @@ pub async fn apply_declarations_with(
          on conflict (slug) do update set \
                       name = excluded.name, \
            status = case when tenants.ui_edited ? 'status' then tenants.status else excluded.status end, \
-           default_locale = excluded.default_locale, plan = excluded.plan, \
+                      default_locale = excluded.default_locale, \
+           plan = case when tenants.ui_edited ? 'plan' then tenants.plan else excluded.plan end, \
            time_zone = excluded.time_zone, \
            branding = {branding}, features = {features}, signup = {signup}, \
            profile_fields = excluded.profile_fields, \
@@ -513,7 +516,8 @@ pub async fn apply_declarations_with(
                is distinct from \
                               (excluded.name, \
                 case when tenants.ui_edited ? 'status' then tenants.status else excluded.status end, \
-                excluded.default_locale, excluded.plan, \
+                                excluded.default_locale, \
+                case when tenants.ui_edited ? 'plan' then tenants.plan else excluded.plan end, \
                 {branding}, {features}, {signup}, excluded.profile_fields, \
                 {email_defaults}, excluded.time_zone, excluded.level3) \
          returning (xmax = 0)"

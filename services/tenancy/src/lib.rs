@@ -10,6 +10,7 @@
 pub mod config_file;
 pub mod email;
 pub mod host;
+pub mod plans;
 pub mod registry;
 pub mod settings;
 pub mod settings_queries;

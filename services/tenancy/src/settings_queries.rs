@@ -74,3 +74,24 @@ pub async fn set_status_from_console(
     .rows_affected()
         == 1)
 }
+
+/// Changes a network's plan from the console's administration (as `tsunagu_platform`), marked as
+/// set in the app (`ui_edited.plan`) so `tenant apply` keeps it until `--take-file`. Its plan
+/// before, or `None` when there is no such network.
+pub async fn set_plan_from_console(
+    tx: &mut tsunagu_kernel::PlatformTx,
+    slug: &str,
+    plan: &str,
+) -> Result<Option<String>, DbError> {
+    Ok(sqlx::query_scalar(
+        "update platform.tenants t set plan = $2, \
+           ui_edited = t.ui_edited || jsonb_build_object('plan', now()::text), updated_at = now() \
+         from platform.tenants before \
+         where t.slug = $1 and before.id = t.id \
+         returning before.plan",
+    )
+    .bind(slug)
+    .bind(plan)
+    .fetch_optional(tx.conn())
+    .await?)
+}

@@ -229,10 +229,11 @@ pub async fn announce(state: &AppState, tenant: tsunagu_kernel::TenantId, change
     }
 }
 
-/// The console's one door into a network outside a support grant: delivering a request for access
-/// to the network's secretariat (the request, its audit row, the secretariat's notifications).
-/// The transaction acts as the system; the handler that opens it must write those and read
-/// nothing (docs/CONSOLE.md, "Requests"). Staff reach a network's content only within a grant.
+/// The console's one door into a network outside a support grant, for the platform's own acts in
+/// it: delivering a request for access to the secretariat (the request, its audit row, the
+/// notifications) and applying a plan change (letting in the sign-ups the plan held). The
+/// transaction acts as the system; the handlers that open it write those and show nothing of the
+/// network (docs/CONSOLE.md). Staff reach a network's content only within a grant.
 pub async fn begin_console_delivery(
     state: &AppState,
     tenant: tsunagu_kernel::TenantId,

@@ -337,6 +337,12 @@ pub async fn create_member(
     let origin = state.config.tenant_origin(&tenant.slug);
     let lang = page.lang;
     let invited = invitation.is_some();
+    // An invitation makes an active member, unless the plan's member cap is reached: then the
+    // invitee waits in the approval queue until the network upgrades (docs/BILLING.md).
+    let held = invited && {
+        let active = queries::active_members_locked(&mut tx).await?;
+        !tenant.entitlements().has_room_for_member(active)
+    };
     let inserted = queries::insert_member(
         &mut tx,
         &NewMember {
@@ -344,7 +350,9 @@ pub async fn create_member(
             email_normalized: &valid.email.normalized,
             password_hash: &password_hash,
             kind: valid.kind,
-            status: if invited {
+            status: if held {
+                MemberStatus::PendingApproval
+            } else if invited {
                 MemberStatus::Active
             } else {
                 MemberStatus::PendingVerification
@@ -389,6 +397,11 @@ pub async fn create_member(
             serde_json::json!({ "invitation_id": invitation.id }),
         )
         .await?;
+        if held {
+            queries::hold_for_plan(&mut tx, member_id).await?;
+            tx.commit().await?;
+            return Ok(Redirect::to("/sign-in?notice=held_for_plan").into_response());
+        }
         tx.commit().await?;
         let session = state
             .sessions

@@ -87,20 +87,32 @@ pub async fn verify_email(
     let member = queries::find_by_id(&mut tx, member_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    // Employees were checked against the company domains at sign-up: verified means active.
-    // Alumni wait for the secretariat.
-    let next_status = if member.kind == MemberKind::Employee {
+    // Employees were checked against the company domains at sign-up: verified means active,
+    // unless the plan's member cap is reached, when they wait in the approval queue until the
+    // network upgrades (docs/BILLING.md). Alumni wait for the secretariat.
+    let room = if member.kind == MemberKind::Employee
+        && member.status == MemberStatus::PendingVerification
+    {
+        let active = queries::active_members_locked(&mut tx).await?;
+        tenant.entitlements().has_room_for_member(active)
+    } else {
+        true
+    };
+    let next_status = if member.kind == MemberKind::Employee && room {
         MemberStatus::Active
     } else {
         MemberStatus::PendingApproval
     };
-    queries::transition_status(
+    let moved = queries::transition_status(
         &mut tx,
         member_id,
         &[MemberStatus::PendingVerification],
         next_status,
     )
     .await?;
+    if moved && member.kind == MemberKind::Employee && !room {
+        queries::hold_for_plan(&mut tx, member_id).await?;
+    }
     tx.commit().await?;
     tracing::info!(member.id = %member_id, status = %next_status, "email verified");
     let (title, body) = match (member.status, next_status) {

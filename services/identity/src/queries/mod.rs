@@ -206,7 +206,8 @@ pub async fn transition_status(
     let changed = sqlx::query(
         "update members set status = $4, updated_at = now(), \
            approved_at = case when $4 = 'active' and approved_at is null then now() else approved_at end, \
-           approved_by = case when $4 = 'active' and approved_by is null then app.current_actor_id() else approved_by end \
+                      approved_by = case when $4 = 'active' and approved_by is null then app.current_actor_id() else approved_by end, \
+           held_for_plan = case when $4 = 'active' then false else held_for_plan end \
          where tenant_id = $1 and id = $2 and status = any($3)",
     )
     .bind(tenant_id)
@@ -555,6 +556,77 @@ pub async fn support_member(tx: &mut TenantTx) -> Result<MemberId, DbError> {
     )
     .bind(tenant_id)
     .bind(SUPPORT_MEMBER_EMAIL)
+    .fetch_one(tx.conn())
+    .await?)
+}
+
+/// The network's active members, counted under a per-network lock held to the end of the
+/// transaction, so that two sign-ups at once cannot both take the plan's last place.
+pub async fn active_members_locked(tx: &mut TenantTx) -> Result<i64, DbError> {
+    let tenant_id = tx.tenant_id();
+    sqlx::query("select pg_advisory_xact_lock(hashtextextended($1::text || ':member-cap', 0))")
+        .bind(tenant_id)
+        .execute(tx.conn())
+        .await?;
+    Ok(sqlx::query_scalar(
+        "select count(*) from members where tenant_id = $1 and status = 'active'",
+    )
+    .bind(tenant_id)
+    .fetch_one(tx.conn())
+    .await?)
+}
+
+/// Marks a member as waiting in the approval queue because of the plan's member cap.
+pub async fn hold_for_plan(tx: &mut TenantTx, id: MemberId) -> Result<(), DbError> {
+    let tenant_id = tx.tenant_id();
+    sqlx::query(
+        "update members set held_for_plan = true, updated_at = now() \
+         where tenant_id = $1 and id = $2 and status = 'pending_approval'",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// Members waiting only because of the plan's member cap.
+pub async fn held_for_plan(tx: &mut TenantTx) -> Result<i64, DbError> {
+    let tenant_id = tx.tenant_id();
+    Ok(sqlx::query_scalar(
+        "select count(*) from members where tenant_id = $1 and held_for_plan \
+         and status = 'pending_approval'",
+    )
+    .bind(tenant_id)
+    .fetch_one(tx.conn())
+    .await?)
+}
+
+/// Activates members held by the plan, oldest first, at most `room` of them (none: all); the
+/// ones activated.
+pub async fn release_held(tx: &mut TenantTx, room: Option<i64>) -> Result<Vec<MemberId>, DbError> {
+    let tenant_id = tx.tenant_id();
+    Ok(sqlx::query_scalar(
+        "update members set status = 'active', held_for_plan = false, updated_at = now(), \
+           approved_at = coalesce(approved_at, now()) \
+         where tenant_id = $1 and id in ( \
+           select id from members where tenant_id = $1 and held_for_plan \
+             and status = 'pending_approval' order by created_at, id limit $2) \
+         returning id",
+    )
+    .bind(tenant_id)
+    .bind(room)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+/// The network's active members (no lock: for display).
+pub async fn active_members(tx: &mut TenantTx) -> Result<i64, DbError> {
+    let tenant_id = tx.tenant_id();
+    Ok(sqlx::query_scalar(
+        "select count(*) from members where tenant_id = $1 and status = 'active'",
+    )
+    .bind(tenant_id)
     .fetch_one(tx.conn())
     .await?)
 }

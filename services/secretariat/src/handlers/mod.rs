@@ -50,6 +50,14 @@ pub async fn approve_member(
     Path(id): Path<MemberId>,
 ) -> Result<Response, AppError> {
     let mut tx = member.begin(&state).await?;
+    // The plan's member cap: the member stays in the queue, and the page says why.
+    let active = tsunagu_identity::queries::active_members_locked(&mut tx).await?;
+    if !member.tenant.entitlements().has_room_for_member(active) {
+        tx.rollback().await?;
+        return Ok(axum::response::IntoResponse::into_response(Redirect::to(
+            "/secretariat/approvals?notice=plan_member_cap",
+        )));
+    }
     if !queries::transition_status(
         &mut tx,
         id,

@@ -55,7 +55,33 @@ pub(super) async fn render_approvals(
             current_organisation: m.current_organisation,
         })
         .collect();
+    // The plan's member cap, when the network is at it or has sign-ups held by it.
+    let plan_limit = match &page.site {
+        tsunagu_web::Site::Tenant(tenant) => {
+            let entitlements = tenant.entitlements();
+            match entitlements.member_cap() {
+                Some(cap) => {
+                    let active = queries::active_members(tx).await?;
+                    let held = queries::held_for_plan(tx).await?;
+                    (held > 0 || !entitlements.has_room_for_member(active)).then(|| {
+                        serde_json::json!({
+                            "plan": match page.lang {
+                                tsunagu_web::Locale::Ja => &entitlements.plan().name.ja,
+                                tsunagu_web::Locale::En => &entitlements.plan().name.en,
+                            },
+                            "cap": cap,
+                            "active": active,
+                            "held": held,
+                        })
+                    })
+                }
+                None => None,
+            }
+        }
+        _ => None,
+    };
     render_page(state, page, "secretariat/approvals.html", status, |c| {
+        c.insert("plan_limit", &plan_limit);
         c.insert("pending", &pending);
         c.insert("errors", errors);
         c.insert("failed_id", &failed_id);

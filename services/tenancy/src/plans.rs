@@ -1,0 +1,170 @@
+//! Plans and what they entitle a network to (`services/tenancy/plans.toml`, embedded and checked
+//! by a unit test). Every feature a plan limits asks [`Entitlements`] — the member cap, surveys and
+//! their export, events, a custom domain, CS support hours — never the plan's name.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+const PLANS_FILE: &str = include_str!("../plans.toml");
+
+/// A name in both languages.
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct PlanName {
+    pub ja: String,
+    pub en: String,
+}
+
+/// One plan as the file declares it.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Plan {
+    #[serde(skip)]
+    pub key: String,
+    pub name: PlanName,
+    /// Active members at most (none: no cap).
+    pub member_cap: Option<u32>,
+    pub surveys: bool,
+    pub surveys_export: bool,
+    pub events: bool,
+    pub custom_domain: bool,
+    pub cs_support_hours: u32,
+    /// The environment variable with the plan's Stripe price id (paid plans).
+    pub stripe_price_env: Option<String>,
+}
+
+/// What a plan may limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entitlement {
+    Surveys,
+    SurveysExport,
+    Events,
+    CustomDomain,
+}
+
+/// The plans, in the file's order (a bad file fails the unit test, not a visitor).
+pub fn plans() -> &'static [Plan] {
+    static PLANS: std::sync::OnceLock<Vec<Plan>> = std::sync::OnceLock::new();
+    PLANS.get_or_init(|| load(PLANS_FILE).expect("services/tenancy/plans.toml is valid"))
+}
+
+fn load(text: &str) -> Result<Vec<Plan>, String> {
+    let table: toml::Table = toml::from_str(text).map_err(|e| e.to_string())?;
+    let mut plans = Vec::new();
+    for (key, value) in table {
+        let mut plan: Plan = value.try_into().map_err(|e| format!("plan {key}: {e}"))?;
+        plan.key = key;
+        plans.push(plan);
+    }
+    // toml tables keep their keys sorted; the cheapest plan first reads naturally.
+    plans.sort_by_key(|p| p.member_cap.map_or(u64::MAX, u64::from));
+    if plans.is_empty() {
+        return Err("no plans".into());
+    }
+    Ok(plans)
+}
+
+/// The plan with this key, if there is one.
+pub fn find(key: &str) -> Option<&'static Plan> {
+    plans().iter().find(|p| p.key == key)
+}
+
+/// The keys of every plan (for validating tenant-config files and forms).
+pub fn keys() -> Vec<&'static str> {
+    plans().iter().map(|p| p.key.as_str()).collect()
+}
+
+/// What a network's plan entitles it to.
+#[derive(Debug, Clone, Copy)]
+pub struct Entitlements {
+    plan: &'static Plan,
+}
+
+impl Entitlements {
+    /// The entitlements of plan `key`; an unknown key gets the most limited plan.
+    pub fn of(key: &str) -> Self {
+        let plan = find(key).unwrap_or_else(|| &plans()[0]);
+        Self { plan }
+    }
+
+    pub fn plan(&self) -> &'static Plan {
+        self.plan
+    }
+
+    /// Active members at most (none: no cap).
+    pub fn member_cap(&self) -> Option<u32> {
+        self.plan.member_cap
+    }
+
+    /// Is there room for one more active member, with `active` now?
+    pub fn has_room_for_member(&self, active: i64) -> bool {
+        self.plan
+            .member_cap
+            .is_none_or(|cap| active < i64::from(cap))
+    }
+
+    /// How many more active members fit, with `active` now (none: no cap).
+    pub fn room(&self, active: i64) -> Option<i64> {
+        self.plan
+            .member_cap
+            .map(|cap| (i64::from(cap) - active).max(0))
+    }
+
+    pub fn allows(&self, entitlement: Entitlement) -> bool {
+        match entitlement {
+            Entitlement::Surveys => self.plan.surveys,
+            Entitlement::SurveysExport => self.plan.surveys_export,
+            Entitlement::Events => self.plan.events,
+            Entitlement::CustomDomain => self.plan.custom_domain,
+        }
+    }
+
+    pub fn cs_support_hours(&self) -> u32 {
+        self.plan.cs_support_hours
+    }
+}
+
+impl crate::Tenant {
+    /// What this network's plan entitles it to.
+    pub fn entitlements(&self) -> Entitlements {
+        Entitlements::of(&self.plan)
+    }
+}
+
+/// The plans by key (for templates).
+pub fn by_key() -> BTreeMap<&'static str, &'static Plan> {
+    plans().iter().map(|p| (p.key.as_str(), p)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_plans_file_loads_and_orders_plans_by_size() {
+        let keys = keys();
+        assert_eq!(keys, ["free", "standard", "enterprise"]);
+        let free = Entitlements::of("free");
+        assert_eq!(free.member_cap(), Some(50));
+        assert!(free.has_room_for_member(49));
+        assert!(!free.has_room_for_member(50));
+        assert_eq!(free.room(52), Some(0));
+        assert!(!free.allows(Entitlement::SurveysExport));
+        assert!(Entitlements::of("standard").allows(Entitlement::SurveysExport));
+        assert!(Entitlements::of("enterprise").allows(Entitlement::CustomDomain));
+        assert!(Entitlements::of("enterprise").has_room_for_member(1_000_000));
+        // Unknown: the most limited plan.
+        assert_eq!(Entitlements::of("gold").plan().key, "free");
+        assert!(find("standard")
+            .unwrap()
+            .stripe_price_env
+            .as_deref()
+            .is_some_and(|v| v.starts_with("STRIPE_PRICE_")));
+    }
+
+    #[test]
+    fn a_plan_with_an_unknown_field_is_refused() {
+        assert!(load("[free]\nname = { ja = \"a\", en = \"b\" }\nsurveys = true\nsurveys_export = true\nevents = true\ncustom_domain = false\ncs_support_hours = 0\nseats = 3\n").is_err());
+    }
+}
