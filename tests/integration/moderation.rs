@@ -466,3 +466,46 @@ async fn a_reported_message_can_be_hidden_without_opening_the_conversation() {
         .body
         .contains("しつこい営業メッセージ"));
 }
+
+/// A member of another network reports nothing here: a post, a comment or a profile of demo,
+/// named by its id from acme, is not found and no report is stored.
+#[tokio::test]
+async fn reports_of_another_networks_content_are_not_found() {
+    let app = app().await;
+    let hanako = member(&app, "demo", "hanako@example.jp", "佐藤 花子", "alumni").await;
+    member(&app, "acme", "sam@example.org", "Sam Patel", "alumni").await;
+    let mut author = signed_in(&app, HOST, "hanako@example.jp").await;
+    author
+        .post("/posts", &[("body", "デモの投稿"), ("kind", "post")])
+        .await;
+    let post = demo_id(&app, "select id from posts where body = 'デモの投稿'").await;
+    author
+        .post(
+            &format!("/posts/{post}/comments"),
+            &[("body", "デモのコメント")],
+        )
+        .await;
+    let comment = demo_id(
+        &app,
+        "select id from post_comments where body = 'デモのコメント'",
+    )
+    .await;
+    let mut sam = signed_in(&app, "acme.localhost", "sam@example.org").await;
+    for path in [
+        format!("/posts/{post}/report"),
+        format!("/posts/{post}/comments/{comment}/report"),
+        format!("/members/{hanako}/report"),
+    ] {
+        assert_eq!(
+            sam.post(&path, &[("reason", "from another network")])
+                .await
+                .status,
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
+    assert_eq!(
+        demo_count(&app, "select count(*) from content_reports").await,
+        0
+    );
+}

@@ -163,3 +163,67 @@ fn every_repository_file_is_valid() {
     let slugs: Vec<&str> = declarations.iter().map(|d| d.slug.as_str()).collect();
     assert!(slugs.contains(&"demo") && slugs.contains(&"acme"));
 }
+
+/// docs/adr/0005: a network that no file declares (self-serve, or created in the database) is
+/// never touched by `tenant apply`; a file that later declares its slug adopts it (same id),
+/// keeping what was set in the app.
+#[tokio::test]
+async fn apply_leaves_undeclared_networks_alone_and_adopts_them_by_slug() {
+    let app = TestApp::spawn().await;
+    config_file::apply_path(&app.platform, &repository_config())
+        .await
+        .unwrap();
+    let mut tx = app.platform.begin_platform().await.unwrap();
+    let id: uuid::Uuid = sqlx::query_scalar(
+        "insert into platform.tenants (id, slug, name, status, default_locale, plan) \
+         values (gen_random_uuid(), 'selfserve', 'Self Serve KK', 'active', 'ja', 'free') \
+         returning id",
+    )
+    .fetch_one(tx.conn())
+    .await
+    .unwrap();
+    sqlx::query(
+        "update platform.tenants set plan = 'standard', \
+           ui_edited = ui_edited || jsonb_build_object('plan', now()::text) where id = $1",
+    )
+    .bind(id)
+    .execute(tx.conn())
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let row = |app: &TestApp| {
+        let platform = app.platform.clone();
+        async move {
+            let mut tx = platform.begin_platform().await.unwrap();
+            let row: (uuid::Uuid, String, String) = sqlx::query_as(
+                "select id, name, plan from platform.tenants where slug = 'selfserve'",
+            )
+            .fetch_one(tx.conn())
+            .await
+            .unwrap();
+            tx.commit().await.unwrap();
+            row
+        }
+    };
+    // The repository's files again: the undeclared network is as it was.
+    config_file::apply_path(&app.platform, &repository_config())
+        .await
+        .unwrap();
+    assert_eq!(
+        row(&app).await,
+        (id, "Self Serve KK".to_owned(), "standard".to_owned())
+    );
+    // A file declaring its slug adopts it: same id, the file's name, the plan set in the app kept.
+    let text = "slug = \"selfserve\"\nname = \"Self Serve (managed)\"\ndefault_locale = \"ja\"\n\
+                plan = \"free\"\n[branding]\nprimary_color = \"#123456\"\naccent_color = \"#abcdef\"\n\
+                logo_text = \"SS\"\n";
+    let declaration =
+        config_file::parse_tenant_file(Path::new("selfserve.toml"), text).expect("valid");
+    config_file::apply_declarations(&app.platform, &[declaration])
+        .await
+        .unwrap();
+    assert_eq!(
+        row(&app).await,
+        (id, "Self Serve (managed)".to_owned(), "standard".to_owned())
+    );
+}
