@@ -297,3 +297,40 @@ async fn the_level3_indicator_matches_a_hand_computed_month() {
         StatusCode::FORBIDDEN
     );
 }
+
+/// The first-week checklist ticks each step once it has happened, whoever did it, and leaves the
+/// workspace once every step is done.
+#[tokio::test]
+async fn the_first_week_checklist_ticks_itself() {
+    let app = crate::identity::app().await;
+    crate::identity::secretariat(&app, "acme", "office@acme.example.com").await;
+    let mut office =
+        crate::community::signed_in(&app, "acme.localhost", "office@acme.example.com").await;
+    let page = office.get("/secretariat").await;
+    assert_eq!(page.status, axum::http::StatusCode::OK);
+    assert!(page.body.contains("Your first week"), "{}", page.body);
+    assert!(page.body.contains("Publish a first article"));
+    assert!(!page.body.contains("<s>Publish a first article</s>"));
+    // acme's file names its employee domains: that step is done already.
+    assert!(
+        page.body
+            .contains("<s>Add your company&#x27;s email domains, so employees join at once</s>")
+            || page
+                .body
+                .contains("<s>Add your company's email domains, so employees join at once</s>")
+    );
+    let published = office
+        .post_multipart(
+            "/articles",
+            &[
+                ("title", "Hello"),
+                ("body", "First article"),
+                ("status", "publish"),
+            ],
+            &[],
+        )
+        .await;
+    assert_eq!(published.status, axum::http::StatusCode::SEE_OTHER);
+    let page = office.get("/secretariat").await.body;
+    assert!(page.contains("<s>Publish a first article</s>"), "{page}");
+}

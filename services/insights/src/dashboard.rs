@@ -70,6 +70,62 @@ pub async fn todo(
     ])
 }
 
+/// A step of the first-week checklist (issue #19): it ticks itself once done.
+#[derive(Debug, Serialize)]
+pub struct FirstStep {
+    /// i18n key under `insights.first_steps`.
+    pub key: &'static str,
+    pub done: bool,
+    pub url: &'static str,
+}
+
+/// The first week of a network, in order: branding, employee email domains, inviting employees,
+/// importing alumni, the first article, the first 募集, the first survey. Each step is read from
+/// what exists, so it ticks itself whoever did it and however.
+pub async fn first_steps(
+    tx: &mut tsunagu_kernel::TenantTx,
+    tenant: &tsunagu_tenancy::Tenant,
+) -> Result<Vec<FirstStep>, tsunagu_kernel::DbError> {
+    let steps = queries::first_steps(tx).await?;
+    Ok(vec![
+        FirstStep {
+            key: "branding",
+            done: steps.branding,
+            url: "/secretariat/settings",
+        },
+        FirstStep {
+            key: "domains",
+            done: !tenant.signup.employee_email_domains.is_empty(),
+            url: "/secretariat/settings",
+        },
+        FirstStep {
+            key: "invite_employees",
+            done: steps.employees_invited,
+            url: "/secretariat/invitations",
+        },
+        FirstStep {
+            key: "import_alumni",
+            done: steps.alumni_imported,
+            url: "/secretariat/import",
+        },
+        FirstStep {
+            key: "first_article",
+            done: steps.first_article,
+            url: "/articles/new",
+        },
+        FirstStep {
+            key: "first_recruitment",
+            done: steps.first_recruitment,
+            url: "/recruitments/new",
+        },
+        FirstStep {
+            key: "first_survey",
+            done: steps.first_survey,
+            url: "/secretariat/surveys",
+        },
+    ])
+}
+
 #[derive(Debug, Serialize)]
 struct MonthView {
     label: String,
@@ -157,7 +213,11 @@ pub async fn show_workspace(
     let days = queries::days_since(&mut tx, first_month.min(first_week_day)).await?;
     let rates = queries::rates(&mut tx).await?;
     let todo = todo(&mut tx, now).await?;
+    let first_steps = first_steps(&mut tx, &member.tenant).await?;
     tx.commit().await?;
+    let steps_done = first_steps.iter().filter(|s| s.done).count();
+    // Shown until every step is done.
+    let first_steps = (steps_done < first_steps.len()).then_some(first_steps);
 
     let thresholds = &member.tenant.level3;
     let mut months: Vec<Date> = vec![first_month];
@@ -328,6 +388,8 @@ pub async fn show_workspace(
         |c| {
             c.insert("section", "dashboard");
             c.insert("todo", &todo);
+            c.insert("first_steps", &first_steps);
+            c.insert("steps_done", &steps_done);
             c.insert("has_rollups", &!days.is_empty());
             c.insert("headline", &headline);
             c.insert("months", &month_views);

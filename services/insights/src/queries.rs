@@ -227,3 +227,37 @@ pub async fn rates(tx: &mut TenantTx) -> Result<Vec<RateRow>, DbError> {
     .fetch_all(tx.conn())
     .await?)
 }
+
+/// What the first-week checklist reads, in one round trip: whether each step has happened. Every
+/// part stops at its first row or two (the workspace is a budgeted page, and the large network has
+/// 100,000 members).
+#[derive(Debug, Clone, Copy, sqlx::FromRow)]
+pub struct FirstSteps {
+    pub branding: bool,
+    pub employees_invited: bool,
+    pub alumni_imported: bool,
+    pub first_article: bool,
+    pub first_recruitment: bool,
+    pub first_survey: bool,
+}
+
+pub async fn first_steps(tx: &mut TenantTx) -> Result<FirstSteps, DbError> {
+    let tenant_id = tx.tenant_id();
+    Ok(sqlx::query_as(
+        "select \
+           coalesce((select t.ui_edited ? 'branding' or coalesce(t.branding->>'logo_key', '') <> '' \
+                     from platform.tenants t where t.id = $1), false) as branding, \
+           exists (select 1 from invitations where tenant_id = $1 and kind = 'employee') \
+                          or (select count(*) from (select 1 from members where tenant_id = $1 \
+                 and kind = 'employee' and status = 'active' limit 2) two) > 1 \
+             as employees_invited, \
+           exists (select 1 from member_imports where tenant_id = $1) as alumni_imported, \
+           exists (select 1 from articles where tenant_id = $1 and status <> 'draft') as first_article, \
+           exists (select 1 from recruitments where tenant_id = $1 and status <> 'draft') \
+             as first_recruitment, \
+           exists (select 1 from surveys where tenant_id = $1 and status <> 'draft') as first_survey",
+    )
+    .bind(tenant_id)
+    .fetch_one(tx.conn())
+    .await?)
+}
