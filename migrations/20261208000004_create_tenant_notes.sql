@@ -1,6 +1,7 @@
 -- The console's notes and timeline per tenant (docs/CONSOLE.md "A network's page").
 
--- Staff notes about a network: console data, never shown to the network. Written by the console
+-- Staff notes about a network: console data, never shown to the network. Platform data, no
+-- tenant data (like platform.staff_users), so no row-level security: the network never reads it. Written by the console
 -- (tsunagu_app may insert and read, not change or delete: a note is a record).
 create table platform.tenant_notes (
   id uuid not null,

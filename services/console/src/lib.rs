@@ -507,13 +507,8 @@ async fn add_note(
     Ok(Redirect::to(&format!("/tenants/{slug}?notice=note_added")).into_response())
 }
 
-/// What staff ask the secretariat for.
-#[derive(Debug, Default, Serialize)]
-struct RequestForm {
-    duration: String,
-    scopes: Vec<String>,
-    note: String,
-}
+/// What staff ask the secretariat for: the same form as the secretariat's grant.
+use tsunagu_secretariat::support::GrantForm as RequestForm;
 
 fn render_request(
     state: &AppState,
@@ -580,71 +575,35 @@ async fn send_request(
     Path(slug): Path<String>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
-    use tsunagu_secretariat::support_queries::{self as support, Scope};
+    use tsunagu_secretariat::support_queries as support;
     let Some(tenant) = state.registry.resolve_slug(&slug).await? else {
         return Err(AppError::NotFound);
     };
-    let value = |name: &str| {
-        fields
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.trim().to_owned())
-            .unwrap_or_default()
-    };
-    let form = RequestForm {
-        duration: value("duration"),
-        scopes: fields
-            .iter()
-            .filter(|(k, _)| k == "scope")
-            .map(|(_, v)| v.clone())
-            .collect(),
-        note: value("note"),
-    };
-    let mut errors = FieldErrors::new();
-    let days = match form.duration.as_str() {
-        "24h" => 1,
-        "7d" => 7,
-        _ => {
-            errors.insert("duration", "errors.field.choice");
-            0
+    let form = RequestForm::read(&fields);
+    let asked = match form.check() {
+        Ok(asked) => asked,
+        Err(errors) => {
+            return render_request(
+                &state,
+                &page,
+                &staff.0,
+                &tenant,
+                &form,
+                &errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
         }
     };
-    let mut scopes: Vec<Scope> = Vec::new();
-    for word in &form.scopes {
-        match Scope::parse(word) {
-            Some(scope) if !scopes.contains(&scope) => scopes.push(scope),
-            Some(_) => {}
-            None => {
-                errors.insert("scope", "errors.field.choice");
-            }
-        }
-    }
-    if scopes.is_empty() {
-        errors.insert("scope", "errors.support.scope_required");
-    }
-    if form.note.chars().count() > 500 {
-        errors.insert("note", "errors.field.too_long");
-    }
-    if !errors.is_empty() {
-        return render_request(
-            &state,
-            &page,
-            &staff.0,
-            &tenant,
-            &form,
-            &errors,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        );
-    }
+    let (days, scopes) = (asked.days, &asked.scopes);
     let mut tx = tsunagu_web::access::begin_console_delivery(&state, tenant.id).await?;
     let id = support::request(
         &mut tx,
         &support::NewRequest {
             staff_id: staff.0.staff_id,
             staff_name: &staff.0.name,
-            scopes: &scopes,
+            scopes,
             days,
-            note: &form.note,
+            note: &asked.note,
         },
     )
     .await?;

@@ -52,12 +52,76 @@ struct RequestView {
     answered_at: Option<String>,
 }
 
-/// What the grant form sent back when it was refused.
+/// The form of support access — a grant on the support page, a request in the console: `duration`
+/// (24h or 7d), one `scope` field per scope, `note`. Kept as sent, to show again when refused.
 #[derive(Debug, Default, Serialize)]
-struct GrantForm {
-    duration: String,
-    scopes: Vec<String>,
-    note: String,
+pub struct GrantForm {
+    pub duration: String,
+    pub scopes: Vec<String>,
+    pub note: String,
+}
+
+/// What a valid [`GrantForm`] asks for.
+pub struct AccessAsked {
+    pub days: i32,
+    pub scopes: Vec<Scope>,
+    pub note: String,
+}
+
+impl GrantForm {
+    /// Reads the form's fields (a scope field per chosen scope).
+    pub fn read(fields: &[(String, String)]) -> Self {
+        let value = |name: &str| {
+            fields
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.trim().to_owned())
+                .unwrap_or_default()
+        };
+        Self {
+            duration: value("duration"),
+            scopes: fields
+                .iter()
+                .filter(|(k, _)| k == "scope")
+                .map(|(_, v)| v.clone())
+                .collect(),
+            note: value("note"),
+        }
+    }
+
+    /// The duration, the scopes (at least one, each once) and the note (500 characters at most),
+    /// or the errors to show.
+    pub fn check(&self) -> Result<AccessAsked, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let days = DURATIONS
+            .iter()
+            .find(|(d, _)| *d == self.duration)
+            .map(|(_, days)| *days);
+        if days.is_none() {
+            errors.insert("duration", "errors.field.choice");
+        }
+        let mut scopes: Vec<Scope> = Vec::new();
+        for word in &self.scopes {
+            match Scope::parse(word) {
+                Some(scope) if !scopes.contains(&scope) => scopes.push(scope),
+                Some(_) => {}
+                None => {
+                    errors.insert("scope", "errors.field.choice");
+                }
+            }
+        }
+        if scopes.is_empty() {
+            errors.insert("scope", "errors.support.scope_required");
+        }
+        let note = text(&self.note, 0, 500).unwrap_or_else(|key| {
+            errors.insert("note", key);
+            String::new()
+        });
+        match (days, errors.is_empty()) {
+            (Some(days), true) => Ok(AccessAsked { days, scopes, note }),
+            _ => Err(errors),
+        }
+    }
 }
 
 async fn render_support(
@@ -164,57 +228,20 @@ pub async fn grant_support(
     page: Page,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
-    let value = |name: &str| {
-        fields
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.trim().to_owned())
-            .unwrap_or_default()
-    };
-    let form = GrantForm {
-        duration: value("duration"),
-        scopes: fields
-            .iter()
-            .filter(|(k, _)| k == "scope")
-            .map(|(_, v)| v.clone())
-            .collect(),
-        note: value("note"),
-    };
-    let mut errors = FieldErrors::new();
-    let days = DURATIONS
-        .iter()
-        .find(|(d, _)| *d == form.duration)
-        .map(|(_, days)| *days);
-    if days.is_none() {
-        errors.insert("duration", "errors.field.choice");
-    }
-    let mut scopes: Vec<Scope> = Vec::new();
-    for word in &form.scopes {
-        match Scope::parse(word) {
-            Some(scope) if !scopes.contains(&scope) => scopes.push(scope),
-            Some(_) => {}
-            None => {
-                errors.insert("scope", "errors.field.choice");
-            }
+    let form = GrantForm::read(&fields);
+    let AccessAsked { days, scopes, note } = match form.check() {
+        Ok(asked) => asked,
+        Err(errors) => {
+            return render_support(
+                &state,
+                &page,
+                &member,
+                &form,
+                &errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
-    }
-    if scopes.is_empty() {
-        errors.insert("scope", "errors.support.scope_required");
-    }
-    let note = text(&form.note, 0, 500).unwrap_or_else(|key| {
-        errors.insert("note", key);
-        String::new()
-    });
-    let (Some(days), true) = (days, errors.is_empty()) else {
-        return render_support(
-            &state,
-            &page,
-            &member,
-            &form,
-            &errors,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
     };
     let mut tx = member.begin(&state).await?;
     let (id, expires_at) = queries::grant(&mut tx, member.id(), &scopes, &note, days).await?;
