@@ -27,7 +27,9 @@ const PLATFORM_TABLES_WITH_TENANT_ID: &[&str] = &[
 /// `platform.save_tenant_settings(text,jsonb)` lets the settings page save one editable section of
 /// the transaction's own tenant; its owner, `tsunagu_platform`, writes the platform's tables.
 const SECURITY_DEFINER_ALLOW_LIST: &[&str] = &[
+    "platform.create_self_serve_tenant(text,text,text,text,text)",
     "platform.enable_staff_totp(uuid,text)",
+    "platform.open_self_serve_tenant()",
     "platform.playbook_outcomes(integer)",
     "platform.save_tenant_settings(text,jsonb)",
     "platform.tenant_health()",

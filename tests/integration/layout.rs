@@ -243,6 +243,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("tsunagu-moderation", 7),
     ("tsunagu-insights", 8),
     ("tsunagu-playbooks", 8),
+    ("tsunagu-onboarding", 8),
     ("tsunagu-gateway", 9),
     ("tsunagu-testkit", 10),
     ("tsunagu-tests", 11),

@@ -23,6 +23,7 @@ mod layout;
 mod mail;
 mod messages;
 mod moderation;
+mod onboarding;
 mod pages;
 mod plans;
 mod playbooks;

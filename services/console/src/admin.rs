@@ -388,6 +388,7 @@ pub async fn set_tenant_status(
         let note = match status {
             tsunagu_tenancy::TenantStatus::Suspended => "Suspended the network.",
             tsunagu_tenancy::TenantStatus::Active => "Resumed the network.",
+            tsunagu_tenancy::TenantStatus::Pending => "Waiting for the first confirmation.",
         };
         let mut tx = state.db.begin_platform().await?;
         queries::add_note(

@@ -67,7 +67,7 @@ pub fn console_routes() -> Routes {
 
 /// Every route of the apex (landing) site.
 pub fn apex_routes() -> Routes {
-    site_common(crate::apex::routes())
+    site_common(crate::apex::routes().merge(tsunagu_onboarding::apex_routes()))
 }
 
 fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {

@@ -43,4 +43,5 @@ pub const TEMPLATES: &[&[tsunagu_web::templates::EmbeddedTemplate]] = &[
     tsunagu_moderation::TEMPLATES,
     tsunagu_events::TEMPLATES,
     tsunagu_playbooks::TEMPLATES,
+    tsunagu_onboarding::TEMPLATES,
 ];

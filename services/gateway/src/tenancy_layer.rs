@@ -15,6 +15,10 @@ use tsunagu_web::error::ErrorPage;
 use tsunagu_web::site::request_locale;
 use tsunagu_web::{ClientIp, EffectiveHost, Site};
 
+/// What a pending network serves (docs/ONBOARDING.md): the confirmation link of its first
+/// secretariat, the stylesheet and the language switch of that page.
+const PENDING_NETWORK_PATHS: &[&str] = &["/verify-email", "/theme.css", "/lang"];
+
 use crate::common::render_error_page;
 use tsunagu_web::AppState;
 
@@ -129,6 +133,22 @@ pub async fn resolve_site(
         tracing::Span::current().record("tenant.id", tracing::field::display(tenant.id));
         // Other networks' expensive requests are metered while this one is being served.
         state.expensive.saw(tenant.id);
+        // A network signed up on the apex site serves nothing but the confirmation of its first
+        // secretariat's address (and what that page needs) until that confirmation opens it.
+        let waiting = tenant.status == TenantStatus::Pending
+            && !PENDING_NETWORK_PATHS.contains(&request.uri().path());
+        if waiting {
+            let lang = request_locale(request.headers(), Some(&site));
+            return render_error_page(
+                &state,
+                StatusCode::NOT_FOUND,
+                &Site::Apex,
+                lang,
+                None,
+                None,
+                None,
+            );
+        }
         if tenant.status == TenantStatus::Suspended {
             let lang = request_locale(request.headers(), Some(&site));
             // Platform branding: a suspended network is not shown as if it were running.

@@ -14,6 +14,7 @@ pub mod plans;
 pub mod registry;
 pub mod settings;
 pub mod settings_queries;
+pub mod signup_queries;
 pub mod slug;
 pub mod time_zone;
 

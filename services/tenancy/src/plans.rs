@@ -32,6 +32,29 @@ pub struct Plan {
     pub cs_support_hours: u32,
     /// The environment variable with the plan's Stripe price id (paid plans).
     pub stripe_price_env: Option<String>,
+    /// The list price per month in yen, shown on the sign-up and billing pages (Stripe's price
+    /// is what is charged).
+    pub monthly_yen: Option<u32>,
+    /// Offered on the sign-up and billing pages (default true).
+    #[serde(default = "yes")]
+    pub self_serve: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Plan {
+    /// Is this plan paid for through Stripe (it names a price)?
+    pub fn is_paid(&self) -> bool {
+        self.stripe_price_env.is_some()
+    }
+
+    /// May a company choose it itself, at sign-up or on the billing page? (Enterprise is
+    /// arranged with sales: `self_serve = false`.)
+    pub fn is_self_serve(&self) -> bool {
+        self.self_serve
+    }
 }
 
 /// What a plan may limit.

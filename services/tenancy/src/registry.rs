@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use sqlx::types::Json;
-use tsunagu_kernel::{Db, DbError, PlatformTx, TenantId};
+use tsunagu_kernel::{Db, DbError, PlatformTx, TenantId, TenantTx};
 
 /// The Redis channel on which tenant changes are announced (platform key space `p:`).
 pub const INVALIDATION_CHANNEL: &str = "p:tenant-registry:invalidate";
@@ -26,6 +26,9 @@ const MAX_ENTRIES: usize = 10_000;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TenantStatus {
+    /// Signed up on the apex site, waiting for its first secretariat to confirm the address
+    /// (docs/ONBOARDING.md): only the confirmation link is served.
+    Pending,
     Active,
     Suspended,
 }
@@ -35,6 +38,7 @@ impl TenantStatus {
         match self {
             TenantStatus::Active => "active",
             TenantStatus::Suspended => "suspended",
+            TenantStatus::Pending => "pending",
         }
     }
 }
@@ -194,10 +198,10 @@ impl From<TenantRow> for Tenant {
             id: row.id,
             slug: row.slug,
             name: row.name,
-            status: if row.status == "suspended" {
-                TenantStatus::Suspended
-            } else {
-                TenantStatus::Active
+            status: match row.status.as_str() {
+                "suspended" => TenantStatus::Suspended,
+                "pending" => TenantStatus::Pending,
+                _ => TenantStatus::Active,
             },
             default_locale: row.default_locale,
             time_zone: row.time_zone,
@@ -236,6 +240,19 @@ pub async fn find_by_custom_domain(
          where d.hostname = $1 and d.verified_at is not null"
     ))
     .bind(hostname)
+    .fetch_optional(tx.conn())
+    .await?;
+    Ok(row.map(Tenant::from))
+}
+
+/// The tenant a tenant transaction is set to, read afresh (not from the registry's cache): the
+/// sign-up reads the network it has just created in the same transaction.
+pub async fn find_of_transaction(tx: &mut TenantTx) -> Result<Option<Tenant>, DbError> {
+    let id = tx.tenant_id();
+    let row: Option<TenantRow> = sqlx::query_as(&format!(
+        "select {TENANT_COLUMNS} from platform.tenants t where t.id = $1"
+    ))
+    .bind(id)
     .fetch_optional(tx.conn())
     .await?;
     Ok(row.map(Tenant::from))

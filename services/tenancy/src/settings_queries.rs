@@ -57,6 +57,8 @@ pub async fn save(
 /// Suspends or resumes a network from the console's administration (as `tsunagu_platform`, on the
 /// console's own pool). The status is marked as set in the app (`ui_edited.status`), so `tenant
 /// apply` keeps it until `--take-file`. False when there is no such network or nothing changed.
+/// A pending self-serve network (its first secretariat has not confirmed the address yet) is
+/// neither suspended nor resumed here: only that confirmation opens it.
 pub async fn set_status_from_console(
     tx: &mut tsunagu_kernel::PlatformTx,
     slug: &str,
@@ -65,7 +67,7 @@ pub async fn set_status_from_console(
     Ok(sqlx::query(
         "update platform.tenants set status = $2, \
            ui_edited = ui_edited || jsonb_build_object('status', now()::text), updated_at = now() \
-         where slug = $1 and status <> $2",
+         where slug = $1 and status <> $2 and status <> 'pending'",
     )
     .bind(slug)
     .bind(status.as_str())

@@ -242,6 +242,19 @@ pub async fn begin_console_delivery(
     Ok(WebTx::new(state, tx))
 }
 
+/// The apex sign-up's one door into the network it creates (docs/ONBOARDING.md): a transaction
+/// set to a new tenant id, in which `platform.create_self_serve_tenant()` creates that network
+/// and the first secretariat's account is written under row-level security. Anonymous: the
+/// company has no account yet. Nothing else of any network can be reached through it, since no
+/// other tenant has this id.
+pub async fn begin_new_network(state: &AppState) -> Result<WebTx, AppError> {
+    let tx = state
+        .db
+        .begin_tenant(tsunagu_kernel::TenantId::new(), Actor::Anonymous)
+        .await?;
+    Ok(WebTx::new(state, tx))
+}
+
 /// A visitor of a public tenant route (signed in or not), with the tenant transaction the
 /// public flows need (sign-in looks the account up, join creates it). Dereferences to the
 /// tenant.

@@ -9,7 +9,9 @@ use axum::response::Response;
 use axum::Form;
 use serde::Deserialize;
 use tsunagu_kernel::tokens::looks_like_token;
-use tsunagu_kernel::{Actor, MemberKind, MemberStatus};
+use tsunagu_kernel::{Actor, MemberKind, MemberRole, MemberStatus};
+use tsunagu_tenancy::TenantStatus;
+use tsunagu_web::session::{session_cookie, SessionData};
 use tsunagu_web::{AppError, AppState, ClientIp, Page, Visitor};
 
 use super::{account_key, client_key, message_page, render_page};
@@ -87,6 +89,9 @@ pub async fn verify_email(
     let member = queries::find_by_id(&mut tx, member_id)
         .await?
         .ok_or(AppError::NotFound)?;
+    if tenant.status == TenantStatus::Pending {
+        return open_new_network(&state, &tenant, tx, member).await;
+    }
     // Employees were checked against the company domains at sign-up: verified means active,
     // unless the plan's member cap is reached, when they wait in the approval queue until the
     // network upgrades (docs/BILLING.md). Alumni wait for the secretariat.
@@ -132,6 +137,75 @@ pub async fn verify_email(
         body,
         Some(("/sign-in", "identity.sign_in_link")),
     )
+}
+
+/// The first secretariat of a network signed up on the apex site confirmed the address
+/// (docs/ONBOARDING.md): the network opens, they are signed in and land in the workspace with
+/// the first-week checklist, or on the billing page when they chose a paid plan.
+async fn open_new_network(
+    state: &AppState,
+    tenant: &Visitor,
+    mut tx: tsunagu_web::access::WebTx,
+    member: queries::Member,
+) -> Result<Response, AppError> {
+    if member.role != MemberRole::Secretariat {
+        // Nobody else can have an account in a network nobody can reach yet.
+        tx.rollback().await?;
+        return Err(AppError::NotFound);
+    }
+    queries::transition_status(
+        &mut tx,
+        member.id,
+        &[MemberStatus::PendingVerification],
+        MemberStatus::Active,
+    )
+    .await?;
+    let opened = tsunagu_tenancy::signup_queries::open_pending(&mut tx).await?;
+    let chosen_plan = tsunagu_tenancy::signup_queries::chosen_plan(&mut tx).await?;
+    if opened {
+        tsunagu_kernel::audit::record(
+            &mut tx,
+            "network.opened",
+            "member",
+            Some(member.id.as_uuid()),
+            serde_json::json!({ "slug": tenant.slug }),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    state.registry.invalidate(&tenant.slug);
+    if let Err(error) =
+        tsunagu_tenancy::registry::publish_invalidation(&state.redis, &tenant.slug).await
+    {
+        tracing::warn!(%error, "tenant change not announced; other replicas see it within a minute");
+    }
+    tracing::info!(tenant.slug = %tenant.slug, "self-serve network opened");
+    let session = state
+        .sessions
+        .create(&SessionData {
+            tenant_id: tenant.id,
+            member_id: member.id,
+            kind: member.kind,
+            role: MemberRole::Secretariat,
+            display_name: member.name_kanji.clone(),
+            locale: member.preferred_locale.clone(),
+            signed_in_at: state.clock.now().unix_timestamp(),
+            support: None,
+        })
+        .await?;
+    let paid = chosen_plan
+        .as_deref()
+        .and_then(tsunagu_tenancy::plans::find)
+        .is_some_and(|plan| plan.is_paid());
+    let landing = if paid {
+        "/secretariat/billing?notice=network_ready"
+    } else {
+        "/secretariat?notice=network_ready"
+    };
+    Ok(super::redirect_with_cookies(
+        landing,
+        &[session_cookie(state.config.https, &session)],
+    ))
 }
 
 #[derive(Deserialize)]
