@@ -23,7 +23,12 @@ async fn browser_journeys_pass_in_headless_chromium() {
     // must know the port it will be served on.
     let listener = loopback_listener().await;
     let public_port = listener.local_addr().unwrap().port().to_string();
-    let app = TestApp::spawn_with(&[("TSUNAGU_PUBLIC_PORT", &public_port)]).await;
+    // Billing talks to the stand-in Stripe, which delivers its webhooks to this server.
+    let stripe = tsunagu_testkit::stripe_standin::StripeStandIn::start().await;
+    let stripe_config = stripe.config();
+    let mut overrides = vec![("TSUNAGU_PUBLIC_PORT", public_port.as_str())];
+    overrides.extend(stripe_config.iter().map(|(k, v)| (*k, v.as_str())));
+    let app = TestApp::spawn_with(&overrides).await;
     app.apply_repository_tenants().await;
     app.seed_demo_network().await;
     // The secretariat's dashboard shows the worker's rollups: write them as its first run would.
@@ -31,6 +36,7 @@ async fn browser_journeys_pass_in_headless_chromium() {
         .await
         .unwrap();
     let server = app.serve_on(listener).await;
+    stripe.deliver_to(server.port);
 
     let mut files: Vec<String> = std::fs::read_dir(root.join("tests/browser"))
         .unwrap()

@@ -10,7 +10,9 @@ use tsunagu_testkit::TestDb;
 /// `work_signals` only says "tenant X has work due at T" so the worker need not visit every tenant.
 /// `tenant_notes` are the console staff's notes about a network, never shown to it.
 const PLATFORM_TABLES_WITH_TENANT_ID: &[&str] = &[
+    "platform.billing_accounts",
     "platform.custom_domains",
+    "platform.stripe_events",
     "platform.tenant_notes",
     "platform.work_signals",
 ];

@@ -139,6 +139,8 @@ const OWNERS: &[(&str, &str)] = &[
     ("playbook_uses", "playbooks"),
     ("support_requests", "secretariat"),
     ("tenant_notes", "console"),
+    ("billing_accounts", "onboarding"),
+    ("stripe_events", "onboarding"),
     ("engagement_days", "insights"),
     ("member_first_contacts", "insights"),
     ("engagement_cursors", "insights"),

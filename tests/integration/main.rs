@@ -1,6 +1,7 @@
 //! One integration-test binary for the whole platform (one link step instead of many). Every
 //! test gets its own database from `tsunagu_testkit` and connects as `tsunagu_app`.
 
+mod billing;
 mod browser;
 mod cache_invalidation;
 mod catalog;

@@ -56,6 +56,9 @@ pub enum Permission {
     /// The playbook library (`/secretariat/playbooks`): the secretariat, and staff within a
     /// grant; making a draft also needs the permission of what it makes.
     UsePlaybooks,
+    /// The plan and its payment (`/secretariat/billing`, Stripe Checkout and the Customer
+    /// Portal): the secretariat only, never platform staff within a grant.
+    ManageBilling,
 }
 
 impl Permission {
@@ -84,6 +87,7 @@ impl Permission {
             Permission::PublishContent => ("content", "publish"),
             Permission::VisitAsSupport => ("support", "visit"),
             Permission::UsePlaybooks => ("playbooks", "use"),
+            Permission::ManageBilling => ("billing", "manage"),
         }
     }
 }
@@ -288,6 +292,7 @@ mod tests {
             profile_fields: Vec::new(),
             email_defaults: Default::default(),
             level3: Default::default(),
+            payment_failed_at: None,
         }
     }
 
@@ -340,6 +345,9 @@ mod tests {
             (&employee, ManageEvents, false),
             (&secretariat, ManageEvents, true),
             (&secretariat, ManageSettings, true),
+            (&secretariat, ManageBilling, true),
+            (&employee, ManageBilling, false),
+            (&alumni, ManageBilling, false),
             (&employee, ManageSettings, false),
             (&alumni, ManageSettings, false),
             (&secretariat, PublishContent, true),
@@ -387,6 +395,7 @@ mod tests {
         for permission in [
             UseMessages,
             ManageSettings,
+            ManageBilling,
             ViewAudit,
             ManageMembers,
             ManageApprovals,

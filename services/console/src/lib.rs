@@ -200,6 +200,10 @@ struct TenantRow {
     support_until: Option<String>,
     /// Requests for access waiting for the secretariat's answer.
     support_requests: i64,
+    /// The Stripe subscription's status (None: the network never paid through Stripe).
+    billing: Option<String>,
+    /// A payment failed and was not recovered yet (docs/BILLING.md).
+    payment_failed: bool,
 }
 
 /// Days without secretariat activity after which a network counts as quiet.
@@ -270,6 +274,8 @@ fn tenant_row(
             .support_until
             .map(|at| tsunagu_web::dates::datetime(at, page.lang, page.zone())),
         support_requests: health.support_requests,
+        billing: None,
+        payment_failed: false,
         name: health.name,
         slug: health.slug,
         status: health.status,
@@ -286,12 +292,21 @@ async fn show_dashboard(
 ) -> Result<Response, AppError> {
     let mut tx = state.db.begin_platform().await?;
     let health = queries::tenant_health(&mut tx).await?;
+    let billing = queries::billing_overview(&mut tx).await?;
     tx.commit().await?;
     let now = time::OffsetDateTime::now_utc();
     let all = health.len();
     let mut tenants: Vec<TenantRow> = health
         .into_iter()
-        .map(|h| tenant_row(h, &state, &page, now))
+        .map(|h| {
+            let billing = billing.get(&h.tenant_id).cloned();
+            let mut row = tenant_row(h, &state, &page, now);
+            if let Some((status, failed)) = billing {
+                row.billing = status;
+                row.payment_failed = failed;
+            }
+            row
+        })
         .filter(|t| match query.filter.as_str() {
             "quiet" => t.quiet,
             "reports" => t.open_reports > 0,

@@ -294,3 +294,20 @@ pub async fn set_staff_disabled(
     .rows_affected()
         == 1)
 }
+
+/// Every network's billing at a glance, by tenant id: the Stripe subscription's status (None:
+/// never paid through Stripe) and whether a payment failed and was not recovered.
+pub async fn billing_overview(
+    tx: &mut PlatformTx,
+) -> Result<std::collections::HashMap<Uuid, (Option<String>, bool)>, DbError> {
+    let rows: Vec<(Uuid, Option<String>, bool)> = sqlx::query_as(
+        "select t.id, b.subscription_status, t.payment_failed_at is not null \
+         from platform.tenants t left join platform.billing_accounts b on b.tenant_id = t.id",
+    )
+    .fetch_all(tx.conn())
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, status, failed)| (id, (status, failed)))
+        .collect())
+}

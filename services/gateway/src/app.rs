@@ -56,7 +56,8 @@ pub fn tenant_routes() -> Routes {
             .merge(tsunagu_events::routes())
             .merge(tsunagu_insights::routes())
             .merge(tsunagu_moderation::routes())
-            .merge(tsunagu_playbooks::routes()),
+            .merge(tsunagu_playbooks::routes())
+            .merge(tsunagu_onboarding::routes()),
     )
 }
 

@@ -16,8 +16,9 @@ use tsunagu_web::site::request_locale;
 use tsunagu_web::{ClientIp, EffectiveHost, Site};
 
 /// What a pending network serves (docs/ONBOARDING.md): the confirmation link of its first
-/// secretariat, the stylesheet and the language switch of that page.
-const PENDING_NETWORK_PATHS: &[&str] = &["/verify-email", "/theme.css", "/lang"];
+/// secretariat, the stylesheet and the language switch of that page, and in development the
+/// outbox page holding that link (a 404 in production by itself).
+const PENDING_NETWORK_PATHS: &[&str] = &["/verify-email", "/theme.css", "/lang", "/_dev/mail"];
 
 use crate::common::render_error_page;
 use tsunagu_web::AppState;

@@ -90,6 +90,65 @@ pub struct ServerConfig {
     /// `TSUNAGU_STAFF_2FA_REQUIRED` (default: true in production, false in development): console
     /// staff must sign in with a TOTP code, and those without one enrol before anything else.
     pub staff_two_factor_required: bool,
+    /// Stripe (docs/BILLING.md): `None` when `STRIPE_SECRET_KEY` is not set, and then the
+    /// billing page says payments are not set up on this server.
+    pub stripe: Option<StripeConfig>,
+}
+
+/// The environment variables holding the paid plans' Stripe price ids (`stripe_price_env` in
+/// `services/tenancy/plans.toml`; a unit test there keeps the two lists in step).
+pub const STRIPE_PRICE_VARIABLES: &[&str] = &["STRIPE_PRICE_STANDARD", "STRIPE_PRICE_ENTERPRISE"];
+
+/// How this server talks to Stripe.
+#[derive(Clone, Debug)]
+pub struct StripeConfig {
+    /// `STRIPE_SECRET_KEY` (`sk_test_…` in test mode).
+    pub secret_key: Secret,
+    /// `STRIPE_WEBHOOK_SECRET` (`whsec_…`): webhook payloads are signed with it.
+    pub webhook_secret: Secret,
+    /// `STRIPE_API_BASE`: Stripe's API unless set (tests point it at the stand-in server).
+    pub api_base: Option<String>,
+    /// Price ids by the name of their variable (`STRIPE_PRICE_STANDARD` → `price_…`).
+    pub prices: Vec<(String, String)>,
+}
+
+impl StripeConfig {
+    /// The price id in `variable`, if set.
+    pub fn price(&self, variable: &str) -> Option<&str> {
+        self.prices
+            .iter()
+            .find(|(name, _)| name == variable)
+            .map(|(_, price)| price.as_str())
+    }
+
+    /// The variable whose price id is `price`, if any.
+    pub fn variable_of_price(&self, price: &str) -> Option<&str> {
+        self.prices
+            .iter()
+            .find(|(_, id)| id == price)
+            .map(|(name, _)| name.as_str())
+    }
+}
+
+fn stripe_config(lookup: Lookup) -> Result<Option<StripeConfig>, ConfigError> {
+    let Some(secret_key) = get(lookup, "STRIPE_SECRET_KEY") else {
+        return Ok(None);
+    };
+    let webhook_secret = require(
+        lookup,
+        "STRIPE_WEBHOOK_SECRET",
+        "with STRIPE_SECRET_KEY set, webhooks must be verified (the whsec_… of the endpoint)",
+    )?;
+    let prices = STRIPE_PRICE_VARIABLES
+        .iter()
+        .filter_map(|&name| get(lookup, name).map(|price| (name.to_owned(), price)))
+        .collect();
+    Ok(Some(StripeConfig {
+        secret_key: Secret::new(secret_key),
+        webhook_secret: Secret::new(webhook_secret),
+        api_base: get(lookup, "STRIPE_API_BASE"),
+        prices,
+    }))
 }
 
 /// The only role the server accepts with BYPASSRLS, and only with `TSUNAGU_BENCH_RLS_BYPASS`.
@@ -402,10 +461,12 @@ impl ServerConfig {
                 ))
             }
         };
+        let stripe = stripe_config(lookup)?;
         Ok(Self {
             bench_rls_bypass,
             feed_cache,
             staff_two_factor_required,
+            stripe,
             data_dir,
             environment,
             database_url,

@@ -65,7 +65,8 @@ struct PlanChoice {
     name_en: &'static str,
     /// The list price per month, with thousands separators (`30,000`).
     monthly_yen_text: String,
-    member_cap: Option<u32>,
+    /// With thousands separators (none: no cap).
+    member_cap: Option<String>,
     paid: bool,
 }
 
@@ -91,7 +92,7 @@ fn plan_choices() -> Vec<PlanChoice> {
             name_ja: &p.name.ja,
             name_en: &p.name.en,
             monthly_yen_text: group_thousands(p.monthly_yen.unwrap_or(0)),
-            member_cap: p.member_cap,
+            member_cap: p.member_cap.map(group_thousands),
             paid: p.is_paid(),
         })
         .collect()
@@ -418,6 +419,11 @@ pub async fn show_check_email(
     let address = Slug::parse(&query.network)
         .ok()
         .map(|slug| format!("{}.{}", slug, state.config.base_domain));
+    // In development there is no mail server: point at the network's outbox page.
+    let dev_mail = Slug::parse(&query.network)
+        .ok()
+        .filter(|_| state.is_development())
+        .map(|slug| format!("{}/_dev/mail", state.config.tenant_origin(slug.as_str())));
     render_page(
         &state,
         &page,
@@ -425,6 +431,7 @@ pub async fn show_check_email(
         StatusCode::OK,
         |c| {
             c.insert("address", &address);
+            c.insert("dev_mail", &dev_mail);
         },
     )
 }

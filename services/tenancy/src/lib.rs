@@ -7,6 +7,7 @@
 //! * [`config_file`] reads `tenant-config/*.toml`, validates every field, and applies the files
 //!   idempotently in one transaction.
 
+pub mod billing_queries;
 pub mod config_file;
 pub mod email;
 pub mod host;

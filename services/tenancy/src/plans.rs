@@ -98,17 +98,56 @@ pub fn keys() -> Vec<&'static str> {
     plans().iter().map(|p| p.key.as_str()).collect()
 }
 
+/// How long after a failed payment a paid plan's features keep working (docs/BILLING.md):
+/// Stripe retries the card meanwhile and the secretariat can update it in the portal.
+pub const PAYMENT_GRACE: time::Duration = time::Duration::days(14);
+
+/// Where a network stands with paying for its plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum PaymentStanding {
+    InGoodStanding,
+    /// A payment failed; the paid features work until `grace_until`.
+    Failed {
+        #[serde(with = "time::serde::rfc3339")]
+        grace_until: time::OffsetDateTime,
+    },
+    /// The grace period has passed: the paid features are paused until a payment succeeds.
+    Paused,
+}
+
 /// What a network's plan entitles it to.
 #[derive(Debug, Clone, Copy)]
 pub struct Entitlements {
     plan: &'static Plan,
+    /// The plan's paid features are paused (a failed payment past its grace period): these are
+    /// the most limited plan's entitlements.
+    paused: bool,
 }
 
 impl Entitlements {
     /// The entitlements of plan `key`; an unknown key gets the most limited plan.
     pub fn of(key: &str) -> Self {
         let plan = find(key).unwrap_or_else(|| &plans()[0]);
-        Self { plan }
+        Self {
+            plan,
+            paused: false,
+        }
+    }
+
+    /// The most limited plan's entitlements, standing in for a paid plan whose payment failed
+    /// past the grace period. Nothing is deleted: members beyond its cap stay, new sign-ups
+    /// wait, and everything returns when a payment succeeds.
+    fn paused() -> Self {
+        Self {
+            plan: &plans()[0],
+            paused: true,
+        }
+    }
+
+    /// Are a paid plan's features paused for a failed payment?
+    pub fn is_paused(&self) -> bool {
+        self.paused
     }
 
     pub fn plan(&self) -> &'static Plan {
@@ -149,9 +188,34 @@ impl Entitlements {
 }
 
 impl crate::Tenant {
-    /// What this network's plan entitles it to.
+    /// What this network's plan entitles it to now.
     pub fn entitlements(&self) -> Entitlements {
-        Entitlements::of(&self.plan)
+        self.entitlements_at(time::OffsetDateTime::now_utc())
+    }
+
+    /// What this network's plan entitles it to at `now`: its plan's, or the most limited
+    /// plan's while a failed payment is past its grace period.
+    pub fn entitlements_at(&self, now: time::OffsetDateTime) -> Entitlements {
+        match self.payment_standing_at(now) {
+            PaymentStanding::Paused => Entitlements::paused(),
+            _ => Entitlements::of(&self.plan),
+        }
+    }
+
+    /// Where the network stands with paying for its plan at `now`.
+    pub fn payment_standing_at(&self, now: time::OffsetDateTime) -> PaymentStanding {
+        let paid = find(&self.plan).is_some_and(Plan::is_paid);
+        match self.payment_failed_at {
+            Some(failed_at) if paid => {
+                let grace_until = failed_at + PAYMENT_GRACE;
+                if now >= grace_until {
+                    PaymentStanding::Paused
+                } else {
+                    PaymentStanding::Failed { grace_until }
+                }
+            }
+            _ => PaymentStanding::InGoodStanding,
+        }
     }
 }
 
@@ -184,6 +248,69 @@ mod tests {
             .stripe_price_env
             .as_deref()
             .is_some_and(|v| v.starts_with("STRIPE_PRICE_")));
+    }
+
+    fn network(plan: &str, failed_at: Option<time::OffsetDateTime>) -> crate::Tenant {
+        crate::Tenant {
+            id: tsunagu_kernel::TenantId::new(),
+            slug: "t".into(),
+            name: "T".into(),
+            status: crate::TenantStatus::Active,
+            default_locale: "ja".into(),
+            time_zone: "Asia/Tokyo".into(),
+            plan: plan.into(),
+            branding: Default::default(),
+            features: Default::default(),
+            signup: Default::default(),
+            profile_fields: Vec::new(),
+            email_defaults: Default::default(),
+            level3: Default::default(),
+            payment_failed_at: failed_at,
+        }
+    }
+
+    #[test]
+    fn a_failed_payment_keeps_the_paid_features_through_the_grace_period_then_pauses_them() {
+        let failed = time::OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
+        let standard = network("standard", Some(failed));
+        let during = failed + time::Duration::days(13);
+        assert_eq!(
+            standard.payment_standing_at(during),
+            PaymentStanding::Failed {
+                grace_until: failed + PAYMENT_GRACE
+            }
+        );
+        let entitled = standard.entitlements_at(during);
+        assert!(!entitled.is_paused());
+        assert!(entitled.allows(Entitlement::SurveysExport));
+        assert_eq!(entitled.member_cap(), Some(5000));
+
+        let after = failed + PAYMENT_GRACE;
+        assert_eq!(standard.payment_standing_at(after), PaymentStanding::Paused);
+        let paused = standard.entitlements_at(after);
+        assert!(paused.is_paused());
+        assert!(!paused.allows(Entitlement::SurveysExport));
+        assert_eq!(paused.member_cap(), Some(50));
+        // The plan itself is kept: a paid invoice brings everything back.
+        assert_eq!(standard.plan, "standard");
+        assert!(!network("standard", None).entitlements_at(after).is_paused());
+        // A failure on Free (e.g. the last invoice of a cancelled plan) pauses nothing.
+        assert_eq!(
+            network("free", Some(failed)).payment_standing_at(after),
+            PaymentStanding::InGoodStanding
+        );
+    }
+
+    #[test]
+    fn every_paid_plan_names_a_price_variable_the_configuration_reads() {
+        for plan in plans() {
+            if let Some(variable) = &plan.stripe_price_env {
+                assert!(
+                    tsunagu_kernel::config::STRIPE_PRICE_VARIABLES.contains(&variable.as_str()),
+                    "{variable} is not in kernel::config::STRIPE_PRICE_VARIABLES"
+                );
+            }
+        }
     }
 
     #[test]

@@ -7,6 +7,8 @@
 //! * [`TestApp`]: the real router and state over a `TestDb`, driven in-process
 //!   (`oneshot`) or served on port 0 for the browser journeys.
 
+pub mod stripe_standin;
+
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -33,6 +33,11 @@ pub const FORM_TOKEN_FIELD: &str = "_form";
 pub const UNSUBSCRIBE_ROUTE: &str = "/email/unsubscribe/{member}/{category}/{signature}";
 const UNSUBSCRIBE_PREFIX: &str = "/email/unsubscribe/";
 
+/// Stripe's webhook endpoint on the apex site (docs/BILLING.md). Exempt from both checks: Stripe
+/// posts it server to server, with no cookie or `Origin`; the `Stripe-Signature` header, checked
+/// by the handler with the endpoint's secret, is what authorises it.
+pub const STRIPE_WEBHOOK_ROUTE: &str = "/stripe/webhook";
+
 /// Forms larger than this are refused before parsing.
 const MAX_FORM_BYTES: usize = 1024 * 1024;
 /// Multipart forms carry images. Images may be 5 MB (community::media), but a larger one must
@@ -142,8 +147,13 @@ pub async fn protect(
         .map(str::to_owned);
     let token = existing.clone().unwrap_or_else(random_token);
 
-    let exempt =
-        request.method() == Method::POST && request.uri().path().starts_with(UNSUBSCRIBE_PREFIX);
+    let apex = matches!(
+        request.extensions().get::<crate::Site>(),
+        Some(crate::Site::Apex)
+    );
+    let exempt = request.method() == Method::POST
+        && (request.uri().path().starts_with(UNSUBSCRIBE_PREFIX)
+            || (apex && request.uri().path() == STRIPE_WEBHOOK_ROUTE));
     let request = if is_state_changing(request.method()) && !exempt {
         let host = request
             .extensions()

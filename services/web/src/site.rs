@@ -7,6 +7,7 @@ use std::sync::Arc;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
+use tsunagu_tenancy::plans::PaymentStanding;
 use tsunagu_tenancy::Tenant;
 
 use crate::csrf::CsrfToken;
@@ -73,6 +74,17 @@ impl Site {
                 has_events: t.features.events,
                 has_surveys: t.features.surveys,
                 has_messages: t.features.messages,
+                payment_state: match t.payment_standing_at(time::OffsetDateTime::now_utc()) {
+                    PaymentStanding::InGoodStanding => "",
+                    PaymentStanding::Failed { .. } => "failed",
+                    PaymentStanding::Paused => "paused",
+                },
+                payment_grace_until: match t.payment_standing_at(time::OffsetDateTime::now_utc()) {
+                    PaymentStanding::Failed { grace_until } => {
+                        crate::dates::date(grace_until, lang, crate::dates::Zone::of(t))
+                    }
+                    _ => String::new(),
+                },
             },
             Site::Apex => SiteView {
                 kind: "apex",
@@ -84,6 +96,8 @@ impl Site {
                 has_events: false,
                 has_surveys: false,
                 has_messages: false,
+                payment_state: "",
+                payment_grace_until: String::new(),
             },
             Site::Console => SiteView {
                 kind: "console",
@@ -95,6 +109,8 @@ impl Site {
                 has_events: false,
                 has_surveys: false,
                 has_messages: false,
+                payment_state: "",
+                payment_grace_until: String::new(),
             },
         }
     }

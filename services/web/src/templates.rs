@@ -443,6 +443,10 @@ pub struct SiteView {
     pub has_events: bool,
     pub has_surveys: bool,
     pub has_messages: bool,
+    /// A paid plan's payment standing (docs/BILLING.md), for the secretariat's banner: empty
+    /// in good standing, `failed` (with the end of the grace period) or `paused`.
+    pub payment_state: &'static str,
+    pub payment_grace_until: String,
 }
 
 impl Layout {
@@ -557,6 +561,8 @@ mod tests {
                 has_events: true,
                 has_surveys: true,
                 has_messages: true,
+                payment_state: "failed",
+                payment_grace_until: "2026/12/19".into(),
             };
             let mut layout = Layout::new(locale, site, "/timeline");
             layout.member = Some(crate::site::MemberView {
