@@ -68,12 +68,14 @@ test: _test-deps
     echo "${passed} passed, ${failed} failed, ${ignored} skipped"
     exit "$status"
 
-# Node modules for the browser journeys (playwright-core only; Chromium comes from the system).
+# Node modules for the browser journeys (playwright-core; Chromium comes from the system) and
+# the official stripe package the webhook signature is cross-checked with.
 _test-deps:
     #!/usr/bin/env bash
     set -euo pipefail
     if ! command -v node >/dev/null; then echo "Node.js 18+ is needed for the browser tests (apt-get install nodejs npm)" >&2; exit 1; fi
-    if [ ! -d tests/browser/node_modules/playwright-core ]; then (cd tests/browser && npm ci --no-audit --no-fund --silent); fi
+        # Installed afresh whenever the lock file is newer than what npm last installed.
+    if [ ! -f tests/browser/node_modules/.package-lock.json ] || [ tests/browser/package-lock.json -nt tests/browser/node_modules/.package-lock.json ]; then (cd tests/browser && npm ci --no-audit --no-fund --silent); fi
     if ! python3 -c "import aiosmtpd" 2>/dev/null; then
       echo "installing aiosmtpd (the SMTP server the mail tests talk to)"
       python3 -m pip install --quiet aiosmtpd || { echo "Python 3 with pip is needed: python3 -m pip install aiosmtpd" >&2; exit 1; }
