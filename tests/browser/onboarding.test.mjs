@@ -41,7 +41,9 @@ test('a company signs up, opens its network and upgrades through Checkout', asyn
   // The confirmation link from the development outbox.
   await page.goto(url('example-corp', '/_dev/mail'));
   const link = await page.locator('a[href*="/verify-email?token="]').first().getAttribute('href');
-  await page.goto(link);
+    await page.goto(link);
+  await page.fill('form[action="/verify-email"] input[name=password]', 'a long enough password');
+  await page.shot('onboarding-confirm-ja');
   await page.click('form[action="/verify-email"] [type=submit]');
   await page.waitForURL(/\/secretariat\?notice=network_ready$/);
   assert.ok(await page.isVisible('text=ネットワークを開設しました'));

@@ -143,8 +143,35 @@ async fn a_company_signs_up_confirms_its_address_and_lands_in_its_network_with_t
     let token = path.split_once("token=").unwrap().1.to_owned();
     let confirm = network_site.get(&path).await;
     assert_eq!(confirm.status, StatusCode::OK, "{}", confirm.body);
+    assert!(
+        confirm.body.contains("name=\"password\""),
+        "{}",
+        confirm.body
+    );
+    // Whoever holds the link must also know the password chosen at sign-up: someone who typed
+    // another person's address cannot have them open a network whose password they know.
+    let refused = network_site
+        .post(
+            "/verify-email",
+            &[("token", &token), ("password", "not the password at all")],
+        )
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
+    assert!(refused.body.contains("password-error"));
+    assert_eq!(
+        network(&app, "example-corp").await.map(|n| n.0),
+        Some("pending".into())
+    );
     let opened = network_site
-        .post("/verify-email", &[("token", &token)])
+        .post(
+            "/verify-email",
+            &[("token", &token), ("password", PASSWORD)],
+        )
         .await;
     assert_eq!(opened.status, StatusCode::SEE_OTHER, "{}", opened.body);
     assert_eq!(
@@ -167,7 +194,10 @@ async fn a_company_signs_up_confirms_its_address_and_lands_in_its_network_with_t
 
     // The link is used up: a second confirmation opens nothing again.
     let again = network_site
-        .post("/verify-email", &[("token", &token)])
+        .post(
+            "/verify-email",
+            &[("token", &token), ("password", PASSWORD)],
+        )
         .await;
     assert_eq!(again.status, StatusCode::NOT_FOUND);
 
@@ -206,8 +236,7 @@ async fn a_company_that_chose_a_paid_plan_lands_on_the_billing_page_on_free() {
     let created = sign_up(&mut apex, &fields).await;
     assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
     let mut site = app.client("paid-corp.localhost");
-    let opened =
-        crate::identity::verify_from_email(&app, &sink, &mut site, "owner@paid.example").await;
+    let opened = open_from_email(&app, &sink, &mut site, "owner@paid.example").await;
     assert_eq!(
         opened.header("location"),
         Some("/secretariat/billing?notice=network_ready")
@@ -221,6 +250,79 @@ async fn a_company_that_chose_a_paid_plan_lands_on_the_billing_page_on_free() {
             .unwrap();
     tx.commit().await.unwrap();
     assert_eq!(plan, "free");
+}
+
+/// Follows the newest confirmation link to `address` and opens the network with the password.
+async fn open_from_email(
+    app: &TestApp,
+    sink: &SmtpSink,
+    client: &mut TestClient<'_>,
+    address: &str,
+) -> tsunagu_testkit::TestResponse {
+    app.deliver_mail(sink).await;
+    let mail = sink.to(address).pop().expect("a confirmation email");
+    let link = mail
+        .link_containing("/verify-email?token=")
+        .expect("a confirmation link");
+    let token = link.split_once("token=").unwrap().1.to_owned();
+    let page = client.get(&format!("/verify-email?token={token}")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    client
+        .post(
+            "/verify-email",
+            &[("token", &token), ("password", PASSWORD)],
+        )
+        .await
+}
+
+#[tokio::test]
+async fn signing_up_again_with_the_same_address_and_password_sends_a_new_link() {
+    let app = app().await;
+    let sink = SmtpSink::start();
+    let mut apex = app.client(APEX);
+    let fields = form("Again Corp", "again-corp", "owner@again.example");
+    assert_eq!(
+        sign_up(&mut apex, &fields).await.status,
+        StatusCode::SEE_OTHER
+    );
+    app.deliver_mail(&sink).await;
+    assert_eq!(sink.to("owner@again.example").len(), 1);
+
+    // The same person: a second link, nothing else changes.
+    let again = sign_up(&mut apex, &fields).await;
+    assert_eq!(again.status, StatusCode::SEE_OTHER, "{}", again.body);
+    app.deliver_mail(&sink).await;
+    assert_eq!(sink.to("owner@again.example").len(), 2);
+    // Anyone else (another password, another address) finds the address taken.
+    let mut other = fields.clone();
+    other.retain(|(k, _)| *k != "password");
+    other.push(("password", "someone else's password"));
+    assert_eq!(
+        sign_up(&mut apex, &other).await.status,
+        StatusCode::CONFLICT
+    );
+    let stranger = form("Again Corp", "again-corp", "stranger@again.example");
+    assert_eq!(
+        sign_up(&mut apex, &stranger).await.status,
+        StatusCode::CONFLICT
+    );
+    app.deliver_mail(&sink).await;
+    assert_eq!(sink.to("owner@again.example").len(), 2);
+    assert!(sink.to("stranger@again.example").is_empty());
+
+    // The newest link opens it.
+    let mut site = app.client("again-corp.localhost");
+    let opened = open_from_email(&app, &sink, &mut site, "owner@again.example").await;
+    assert_eq!(opened.status, StatusCode::SEE_OTHER, "{}", opened.body);
+    assert_eq!(
+        network(&app, "again-corp").await.map(|n| n.0),
+        Some("active".into())
+    );
+    // Open now: the address is simply taken.
+    assert_eq!(
+        sign_up(&mut apex, &fields).await.status,
+        StatusCode::CONFLICT
+    );
 }
 
 #[tokio::test]

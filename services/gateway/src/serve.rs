@@ -30,8 +30,9 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
         None
     };
     let state = AppState::connect(config, &crate::FEATURES).await?;
-    // The console's administration writes staff accounts and tenants as tsunagu_platform, on a
-    // pool of its own (docs/CONSOLE.md "Administration").
+    // The console's administration and the Stripe webhook write staff accounts, tenants and
+    // billing as tsunagu_platform, on a pool of their own (docs/CONSOLE.md "Administration",
+    // docs/BILLING.md).
     match tsunagu_kernel::config::platform_database_url_from(&|k| std::env::var(k).ok()) {
         Ok(url) => match tsunagu_kernel::Db::connect(url.expose(), 2).await {
             Ok(db) => {
@@ -39,11 +40,11 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
             }
             Err(error) => tracing::warn!(
                 %error,
-                "console administration is off: cannot connect as tsunagu_platform \
+                                "console administration and Stripe webhooks are off: cannot connect as tsunagu_platform \
                  (PLATFORM_DATABASE_URL, or TSUNAGU_PLATFORM_DB_PASSWORD with DATABASE_URL)"
             ),
         },
-        Err(error) => tracing::warn!(%error, "console administration is off"),
+        Err(error) => tracing::warn!(%error, "console administration and Stripe webhooks are off"),
     }
     state.registry.spawn_invalidation_listener(redis_url);
     if let Some(mailer) = mailer {

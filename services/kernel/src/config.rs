@@ -287,11 +287,20 @@ impl ServerConfig {
     /// absolute link (emails, from a request or from the worker). Never derived from a request's
     /// `Host`, which the visitor chooses.
     pub fn tenant_origin(&self, slug: &str) -> String {
+        self.origin_of(&format!("{slug}.{}", self.base_domain))
+    }
+
+    /// `scheme://{base}[:port]`, the apex site's public origin (where companies sign up).
+    pub fn apex_origin(&self) -> String {
+        self.origin_of(&self.base_domain)
+    }
+
+    fn origin_of(&self, host: &str) -> String {
         let scheme = if self.https { "https" } else { "http" };
         let standard = if self.https { 443 } else { 80 };
         match self.public_port.filter(|port| *port != standard) {
-            Some(port) => format!("{scheme}://{slug}.{}:{port}", self.base_domain),
-            None => format!("{scheme}://{slug}.{}", self.base_domain),
+            Some(port) => format!("{scheme}://{host}:{port}"),
+            None => format!("{scheme}://{host}"),
         }
     }
 

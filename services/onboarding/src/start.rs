@@ -26,7 +26,7 @@ use tsunagu_web::{AppError, AppState, ClientIp, Page};
 
 /// Sign-ups one address may make in an hour: a company signs up once; this stops a script from
 /// claiming subdomains by the thousand.
-const SIGNUPS_PER_HOUR: u32 = 5;
+const SIGNUPS_PER_HOUR: u32 = 10;
 
 /// What the form posts. Every field is kept to show the form again, but the password.
 #[derive(Debug, Default, Deserialize, Serialize)]
@@ -305,7 +305,15 @@ pub async fn create_network(
     // check is decided by the insert below.
     let mut tx = state.db.begin_platform().await?;
     let taken = signup_queries::slug_is_taken(&mut tx, valid.slug.as_str()).await?;
+    let pending = signup_queries::pending_network(&mut tx, valid.slug.as_str()).await?;
     tx.commit().await?;
+    if let Some(pending) = pending {
+        // The same company signing up again (a lost email, an expired link): a new link.
+        if send_link_again(&state, &page, pending, &valid).await? {
+            return Ok(check_email_redirect(&valid.slug));
+        }
+        return slug_taken(&state, &page, &form);
+    }
     if taken {
         return slug_taken(&state, &page, &form);
     }
@@ -362,20 +370,38 @@ pub async fn create_network(
         serde_json::json!({ "slug": valid.slug.as_str(), "plan": valid.plan.key }),
     )
     .await?;
-    let token = identity::issue_token(&mut tx, member_id, TokenPurpose::VerifyEmail).await?;
     let tenant = tsunagu_tenancy::registry::find_of_transaction(&mut tx)
         .await?
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("the new network is not readable")))?;
+    send_confirmation(&state, &mut tx, &tenant, &valid, member_id).await?;
+    tx.commit().await?;
+    tracing::info!(tenant.slug = %valid.slug, "network signed up, waiting for confirmation");
+    Ok(check_email_redirect(&valid.slug))
+}
+
+fn check_email_redirect(slug: &Slug) -> Response {
+    Redirect::to(&format!("/start/check-email?network={slug}")).into_response()
+}
+
+/// Queues the email with the link that opens the network.
+async fn send_confirmation(
+    state: &AppState,
+    tx: &mut tsunagu_kernel::TenantTx,
+    tenant: &tsunagu_tenancy::Tenant,
+    valid: &ValidStart,
+    member: tsunagu_kernel::MemberId,
+) -> Result<(), AppError> {
+    let token = identity::issue_token(tx, member, TokenPurpose::VerifyEmail).await?;
     let origin = state.config.tenant_origin(valid.slug.as_str());
     email::send(
-        &mut tx,
+        tx,
         &state.web,
-        &tenant,
+        tenant,
         &EmailSpec {
             kind: "network_confirm",
             to: &valid.email.address,
             recipient_name: Some(&valid.name),
-            locale: tsunagu_web::Locale::parse(valid.language).unwrap_or(page.lang),
+            locale: tsunagu_web::Locale::parse(valid.language).unwrap_or(tsunagu_web::Locale::Ja),
             args: vec![
                 (
                     "hours",
@@ -390,9 +416,41 @@ pub async fn create_network(
         },
     )
     .await?;
+    Ok(())
+}
+
+/// Sends the confirmation link of a pending network again when the sign-up repeats its first
+/// secretariat's address and password (whoever else tries gets "taken", as for any network).
+async fn send_link_again(
+    state: &AppState,
+    page: &Page,
+    pending: tsunagu_kernel::TenantId,
+    valid: &ValidStart,
+) -> Result<bool, AppError> {
+    let mut tx = tsunagu_web::access::begin_pending_network(state, pending).await?;
+    let member = identity::find_by_email(&mut tx, &valid.email.normalized).await?;
+    let Some(member) = member.filter(|m| {
+        m.role == MemberRole::Secretariat && m.status == MemberStatus::PendingVerification
+    }) else {
+        tx.rollback().await?;
+        return Ok(false);
+    };
+    let tenant = tsunagu_tenancy::registry::find_of_transaction(&mut tx).await?;
     tx.commit().await?;
-    tracing::info!(tenant.slug = %valid.slug, "network signed up, waiting for confirmation");
-    Ok(Redirect::to(&format!("/start/check-email?network={}", valid.slug)).into_response())
+    // Checked with no transaction open (argon2 takes a while).
+    let same_person = tsunagu_identity::password::verify(
+        valid.password.clone(),
+        Some(member.password_hash.clone()),
+    )
+    .await;
+    let Some(tenant) = tenant.filter(|_| same_person) else {
+        return Ok(false);
+    };
+    let mut tx = tsunagu_web::access::begin_pending_network(state, pending).await?;
+    send_confirmation(state, &mut tx, &tenant, valid, member.id).await?;
+    tx.commit().await?;
+    tracing::info!(tenant.slug = %valid.slug, lang = %page.lang.as_str(), "confirmation link sent again");
+    Ok(true)
 }
 
 /// The answer to a subdomain someone else holds: the form again, as typed, with the message on

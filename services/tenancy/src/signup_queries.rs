@@ -65,3 +65,18 @@ pub async fn chosen_plan(tx: &mut TenantTx) -> Result<Option<String>, DbError> {
     .await?
     .flatten())
 }
+
+/// The pending self-serve network at `slug`, if that is what holds it (its sign-up may be
+/// repeated for a new confirmation link).
+pub async fn pending_network(
+    tx: &mut PlatformTx,
+    slug: &str,
+) -> Result<Option<tsunagu_kernel::TenantId>, DbError> {
+    Ok(sqlx::query_scalar(
+        "select id from platform.tenants \
+         where slug = $1 and status = 'pending' and origin = 'self_serve'",
+    )
+    .bind(slug)
+    .fetch_optional(tx.conn())
+    .await?)
+}

@@ -255,6 +255,17 @@ pub async fn begin_new_network(state: &AppState) -> Result<WebTx, AppError> {
     Ok(WebTx::new(state, tx))
 }
 
+/// The apex sign-up's door into a network it created that is still pending, to send its
+/// confirmation link again to the person who signed it up (docs/ONBOARDING.md). Anonymous; the
+/// caller proves who it is with the address and password chosen at sign-up.
+pub async fn begin_pending_network(
+    state: &AppState,
+    tenant: tsunagu_kernel::TenantId,
+) -> Result<WebTx, AppError> {
+    let tx = state.db.begin_tenant(tenant, Actor::Anonymous).await?;
+    Ok(WebTx::new(state, tx))
+}
+
 /// A visitor of a public tenant route (signed in or not), with the tenant transaction the
 /// public flows need (sign-in looks the account up, join creates it). Dereferences to the
 /// tenant.

@@ -29,9 +29,20 @@ pub struct TokenQuery {
 pub struct TokenForm {
     #[serde(default)]
     token: String,
+    /// Opening a network signed up on the apex site: the password chosen at sign-up, so that
+    /// only the person who signed up can open it (someone who typed another's address cannot
+    /// have them open a network whose password they know).
+    #[serde(default)]
+    password: String,
 }
 
-fn invalid_link(state: &AppState, page: &Page) -> Result<Response, AppError> {
+/// The address where a company signs up again for a new link (the apex site's `/start`).
+fn start_url(state: &AppState) -> String {
+    format!("{}/start", state.config.apex_origin())
+}
+
+fn invalid_link(state: &AppState, page: &Page, tenant: &Visitor) -> Result<Response, AppError> {
+    let opening = tenant.status == TenantStatus::Pending;
     render_page(
         state,
         page,
@@ -39,6 +50,8 @@ fn invalid_link(state: &AppState, page: &Page) -> Result<Response, AppError> {
         StatusCode::NOT_FOUND,
         |c| {
             c.insert("invalid", &true);
+            c.insert("opening_network", &opening);
+            c.insert("start_url", &start_url(state));
         },
     )
 }
@@ -50,13 +63,13 @@ pub async fn show_verify(
     Query(query): Query<TokenQuery>,
 ) -> Result<Response, AppError> {
     if !looks_like_token(&query.token) {
-        return invalid_link(&state, &page);
+        return invalid_link(&state, &page, &tenant);
     }
     let mut tx = tenant.begin(&state, Actor::Anonymous).await?;
     let valid = queries::token_is_valid(&mut tx, &query.token, TokenPurpose::VerifyEmail).await?;
     tx.commit().await?;
     if !valid {
-        return invalid_link(&state, &page);
+        return invalid_link(&state, &page, &tenant);
     }
     render_page(
         &state,
@@ -65,6 +78,7 @@ pub async fn show_verify(
         StatusCode::OK,
         |c| {
             c.insert("token", &query.token);
+            c.insert("opening_network", &(tenant.status == TenantStatus::Pending));
         },
     )
 }
@@ -76,20 +90,40 @@ pub async fn verify_email(
     Form(form): Form<TokenForm>,
 ) -> Result<Response, AppError> {
     if !looks_like_token(&form.token) {
-        return invalid_link(&state, &page);
+        return invalid_link(&state, &page, &tenant);
     }
     let mut tx = tenant.begin(&state, Actor::Anonymous).await?;
     let Some(member_id) =
         queries::consume_token(&mut tx, &form.token, TokenPurpose::VerifyEmail).await?
     else {
         tx.rollback().await?;
-        return invalid_link(&state, &page);
+        return invalid_link(&state, &page, &tenant);
     };
     queries::mark_email_verified(&mut tx, member_id).await?;
     let member = queries::find_by_id(&mut tx, member_id)
         .await?
         .ok_or(AppError::NotFound)?;
     if tenant.status == TenantStatus::Pending {
+        let known =
+            crate::password::verify(form.password.clone(), Some(member.password_hash.clone()))
+                .await;
+        if !known {
+            // The link stays valid: nothing was consumed.
+            tx.rollback().await?;
+            return render_page(
+                &state,
+                &page,
+                "identity/verify_email.html",
+                StatusCode::UNPROCESSABLE_ENTITY,
+                |c| {
+                    c.insert("token", &form.token);
+                    c.insert("opening_network", &true);
+                    let mut errors = crate::forms::FieldErrors::new();
+                    errors.insert("password", "identity.opening_password_wrong");
+                    c.insert("errors", &errors);
+                },
+            );
+        }
         return open_new_network(&state, &tenant, tx, member).await;
     }
     // Employees were checked against the company domains at sign-up: verified means active,
