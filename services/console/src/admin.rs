@@ -380,10 +380,7 @@ pub async fn set_tenant_status(
     let changed =
         tsunagu_tenancy::settings_queries::set_status_from_console(&mut tx, slug, status).await?;
     tx.commit().await?;
-    state.registry.invalidate(slug);
-    if let Err(error) = tsunagu_tenancy::registry::publish_invalidation(&state.redis, slug).await {
-        tracing::warn!(%error, "tenant change not announced; other replicas see it within a minute");
-    }
+    state.tenant_changed(slug).await;
     if changed {
         let note = match status {
             tsunagu_tenancy::TenantStatus::Suspended => "Suspended the network.",
@@ -438,10 +435,7 @@ pub async fn change_plan(
     let Some(before) = before else {
         return Err(AppError::NotFound);
     };
-    state.registry.invalidate(&slug);
-    if let Err(error) = tsunagu_tenancy::registry::publish_invalidation(&state.redis, &slug).await {
-        tracing::warn!(%error, "tenant change not announced; other replicas see it within a minute");
-    }
+    state.tenant_changed(&slug).await;
     let mut tx = tsunagu_web::access::begin_console_delivery(&state, tenant.id).await?;
     let active = tsunagu_identity::queries::active_members_locked(&mut tx).await?;
     let room = tsunagu_tenancy::plans::Entitlements::of(&plan.key).room(active);

@@ -237,7 +237,10 @@ pub async fn check_availability(
         Ok(slug) => {
             // Checked per keystroke pause; the limit only stops a script walking the namespace.
             if let Some(axum::Extension(ClientIp(ip))) = client {
-                let key = format!("p:rl:availability:ip:{ip}");
+                let key = format!(
+                    "p:rl:availability:ip:{}",
+                    tsunagu_identity::handlers::throttled_address(ip)
+                );
                 if state
                     .rate_limiter
                     .hit(&key, 120, Duration::from_secs(60))
@@ -289,7 +292,10 @@ pub async fn create_network(
         }
     };
     if let Some(axum::Extension(ClientIp(ip))) = client {
-        let key = format!("p:rl:signup:ip:{ip}");
+        let key = format!(
+            "p:rl:signup:ip:{}",
+            tsunagu_identity::handlers::throttled_address(ip)
+        );
         if state
             .rate_limiter
             .hit(&key, SIGNUPS_PER_HOUR, Duration::from_secs(3600))
@@ -309,7 +315,7 @@ pub async fn create_network(
     tx.commit().await?;
     if let Some(pending) = pending {
         // The same company signing up again (a lost email, an expired link): a new link.
-        if send_link_again(&state, &page, pending, &valid).await? {
+        if send_link_again(&state, pending, &valid).await? {
             return Ok(check_email_redirect(&valid.slug));
         }
         return slug_taken(&state, &page, &form);
@@ -423,7 +429,6 @@ async fn send_confirmation(
 /// secretariat's address and password (whoever else tries gets "taken", as for any network).
 async fn send_link_again(
     state: &AppState,
-    page: &Page,
     pending: tsunagu_kernel::TenantId,
     valid: &ValidStart,
 ) -> Result<bool, AppError> {
@@ -449,7 +454,7 @@ async fn send_link_again(
     let mut tx = tsunagu_web::access::begin_pending_network(state, pending).await?;
     send_confirmation(state, &mut tx, &tenant, valid, member.id).await?;
     tx.commit().await?;
-    tracing::info!(tenant.slug = %valid.slug, lang = %page.lang.as_str(), "confirmation link sent again");
+    tracing::info!(tenant.slug = %valid.slug, "confirmation link sent again");
     Ok(true)
 }
 

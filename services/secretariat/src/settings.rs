@@ -278,13 +278,7 @@ async fn save_section(
     )
     .await?;
     tx.commit().await?;
-    state.registry.invalidate(&member.tenant.slug);
-    if let Err(error) =
-        tsunagu_tenancy::registry::publish_invalidation(&state.redis, &member.tenant.slug).await
-    {
-        // Other replicas then refresh within a minute (the registry's cache lifetime).
-        tracing::warn!(%error, "could not announce a settings change over Redis");
-    }
+    state.tenant_changed(&member.tenant.slug).await;
     Ok(())
 }
 

@@ -222,29 +222,7 @@ impl StripeStandIn {
 
     /// Cancels `customer`'s subscription as the portal's button does.
     pub async fn cancel(&self, customer: &str) -> u16 {
-        let row = self
-            .books
-            .lock()
-            .unwrap()
-            .subscriptions
-            .get(customer)
-            .cloned();
-        let Some((subscription_id, price, metadata)) = row else {
-            return 0;
-        };
-        let object = subscription(
-            &subscription_id,
-            customer,
-            "canceled",
-            &price,
-            now(),
-            metadata,
-        );
-        deliver(
-            &self.books,
-            &event("customer.subscription.deleted", now(), object),
-        )
-        .await
+        cancel_subscription(&self.books, customer).await
     }
 
     /// The customer created for the network `tenant` (by its subscription's metadata).
@@ -543,27 +521,28 @@ async fn cancel_in_portal(State(state): State<StandInState>, Path(id): Path<Stri
     let Some((customer, return_url)) = state.books.lock().unwrap().portals.get(&id).cloned() else {
         return (StatusCode::NOT_FOUND, "No such portal session").into_response();
     };
-    let subscription_row = state
-        .books
-        .lock()
-        .unwrap()
-        .subscriptions
-        .get(&customer)
-        .cloned();
-    if let Some((subscription_id, price, metadata)) = subscription_row {
-        let object = subscription(
-            &subscription_id,
-            &customer,
-            "canceled",
-            &price,
-            now(),
-            metadata,
-        );
-        deliver(
-            &state.books,
-            &event("customer.subscription.deleted", now(), object),
-        )
-        .await;
-    }
+    cancel_subscription(&state.books, &customer).await;
     Redirect::to(&return_url).into_response()
+}
+
+/// Ends `customer`'s subscription and delivers `customer.subscription.deleted`; the app's status
+/// (0 when the customer has none).
+async fn cancel_subscription(books: &Shared, customer: &str) -> u16 {
+    let row = books.lock().unwrap().subscriptions.get(customer).cloned();
+    let Some((subscription_id, price, metadata)) = row else {
+        return 0;
+    };
+    let object = subscription(
+        &subscription_id,
+        customer,
+        "canceled",
+        &price,
+        now(),
+        metadata,
+    );
+    deliver(
+        books,
+        &event("customer.subscription.deleted", now(), object),
+    )
+    .await
 }

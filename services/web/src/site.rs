@@ -63,29 +63,32 @@ impl Site {
     pub fn view(&self, lang: Locale, catalog: &crate::i18n::Catalog) -> SiteView {
         let theme_url = self.theme_url();
         match self {
-            Site::Tenant(t) => SiteView {
-                kind: "tenant",
-                name: t.name.clone(),
-                logo_text: t.branding.logo_text.clone(),
-                logo_url: (!t.branding.logo_key.is_empty())
-                    .then(|| format!("/branding/logo/{}", t.branding.logo_key)),
-                tagline: t.branding.tagline.clone(),
-                theme_url,
-                has_events: t.features.events,
-                has_surveys: t.features.surveys,
-                has_messages: t.features.messages,
-                payment_state: match t.payment_standing_at(time::OffsetDateTime::now_utc()) {
-                    PaymentStanding::InGoodStanding => "",
-                    PaymentStanding::Failed { .. } => "failed",
-                    PaymentStanding::Paused => "paused",
-                },
-                payment_grace_until: match t.payment_standing_at(time::OffsetDateTime::now_utc()) {
-                    PaymentStanding::Failed { grace_until } => {
-                        crate::dates::date(grace_until, lang, crate::dates::Zone::of(t))
-                    }
-                    _ => String::new(),
-                },
-            },
+            Site::Tenant(t) => {
+                let standing = t.payment_standing_at(time::OffsetDateTime::now_utc());
+                SiteView {
+                    kind: "tenant",
+                    name: t.name.clone(),
+                    logo_text: t.branding.logo_text.clone(),
+                    logo_url: (!t.branding.logo_key.is_empty())
+                        .then(|| format!("/branding/logo/{}", t.branding.logo_key)),
+                    tagline: t.branding.tagline.clone(),
+                    theme_url,
+                    has_events: t.features.events,
+                    has_surveys: t.features.surveys,
+                    has_messages: t.features.messages,
+                    payment_state: match standing {
+                        PaymentStanding::InGoodStanding => "",
+                        PaymentStanding::Failed { .. } => "failed",
+                        PaymentStanding::Paused => "paused",
+                    },
+                    payment_grace_until: match standing {
+                        PaymentStanding::Failed { grace_until } => {
+                            crate::dates::date(grace_until, lang, crate::dates::Zone::of(t))
+                        }
+                        _ => String::new(),
+                    },
+                }
+            }
             Site::Apex => SiteView {
                 kind: "apex",
                 name: catalog.t(lang, "common.product", &[]),

@@ -213,4 +213,15 @@ impl AppState {
     pub fn is_development(&self) -> bool {
         self.config.environment == tsunagu_kernel::config::Environment::Development
     }
+
+    /// After a committed change to a network's registry row (settings, status, plan, payment
+    /// standing): drops this replica's cached copy and tells the others. Best effort: if Redis is
+    /// down, other replicas see the change when their entry expires (within a minute).
+    pub async fn tenant_changed(&self, slug: &str) {
+        self.registry.invalidate(slug);
+        if let Err(error) = tsunagu_tenancy::registry::publish_invalidation(&self.redis, slug).await
+        {
+            tracing::warn!(%error, tenant.slug = %slug, "tenant change not announced; other replicas see it within a minute");
+        }
+    }
 }

@@ -207,12 +207,7 @@ async fn open_new_network(
         .await?;
     }
     tx.commit().await?;
-    state.registry.invalidate(&tenant.slug);
-    if let Err(error) =
-        tsunagu_tenancy::registry::publish_invalidation(&state.redis, &tenant.slug).await
-    {
-        tracing::warn!(%error, "tenant change not announced; other replicas see it within a minute");
-    }
+    state.tenant_changed(&tenant.slug).await;
     tracing::info!(tenant.slug = %tenant.slug, "self-serve network opened");
     let session = state
         .sessions

@@ -151,6 +151,17 @@ async fn render_billing(
     })
 }
 
+/// The billing page again, with `error_key` said at its top.
+async fn refused(
+    state: &AppState,
+    member: &Authorized,
+    page: &Page,
+    error_key: &str,
+    status: StatusCode,
+) -> Result<Response, AppError> {
+    render_billing(state, member, page, "", Some(error_key), status).await
+}
+
 /// The stored account as the page shows it.
 #[derive(Serialize)]
 struct AccountView {
@@ -231,12 +242,11 @@ pub async fn start_checkout(
     Form(form): Form<CheckoutForm>,
 ) -> Result<Response, AppError> {
     let Some(config) = state.config.stripe.as_ref() else {
-        return render_billing(
+        return refused(
             &state,
             &member,
             &page,
-            "",
-            Some("billing.not_configured"),
+            "billing.not_configured",
             StatusCode::CONFLICT,
         )
         .await;
@@ -246,12 +256,11 @@ pub async fn start_checkout(
         .and_then(|p| p.stripe_price_env.as_deref())
         .and_then(|variable| config.price(variable));
     let (Some(plan), Some(price)) = (plan, price) else {
-        return render_billing(
+        return refused(
             &state,
             &member,
             &page,
-            "",
-            Some("billing.unknown_plan"),
+            "billing.unknown_plan",
             StatusCode::UNPROCESSABLE_ENTITY,
         )
         .await;
@@ -283,12 +292,11 @@ pub async fn start_checkout(
         }
         Err(error) => {
             tracing::error!(%error, "Stripe Checkout Session not created");
-            render_billing(
+            refused(
                 &state,
                 &member,
                 &page,
-                "",
-                Some("billing.stripe_unavailable"),
+                "billing.stripe_unavailable",
                 StatusCode::BAD_GATEWAY,
             )
             .await
@@ -304,12 +312,11 @@ pub async fn open_portal(
     page: Page,
 ) -> Result<Response, AppError> {
     let Some(config) = state.config.stripe.as_ref() else {
-        return render_billing(
+        return refused(
             &state,
             &member,
             &page,
-            "",
-            Some("billing.not_configured"),
+            "billing.not_configured",
             StatusCode::CONFLICT,
         )
         .await;
@@ -320,12 +327,11 @@ pub async fn open_portal(
         .and_then(|a| a.stripe_customer_id);
     tx.commit().await?;
     let Some(customer) = customer else {
-        return render_billing(
+        return refused(
             &state,
             &member,
             &page,
-            "",
-            Some("billing.no_customer"),
+            "billing.no_customer",
             StatusCode::CONFLICT,
         )
         .await;
@@ -338,12 +344,11 @@ pub async fn open_portal(
         Ok(url) => continue_to(&state, &page, &url, "billing.continue_to_portal"),
         Err(error) => {
             tracing::error!(%error, "Stripe Customer Portal session not created");
-            render_billing(
+            refused(
                 &state,
                 &member,
                 &page,
-                "",
-                Some("billing.stripe_unavailable"),
+                "billing.stripe_unavailable",
                 StatusCode::BAD_GATEWAY,
             )
             .await

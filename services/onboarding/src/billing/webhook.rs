@@ -135,7 +135,7 @@ async fn process(state: &AppState, event: &Event, kind: Kind) -> Result<Outcome,
     queries::finish_event(&mut tx, &event.id, tenant, outcome.as_str()).await?;
     tx.commit().await?;
     if let Some(slug) = standing_changed {
-        announce(state, &slug).await;
+        state.tenant_changed(&slug).await;
     }
     if let Some(change) = change {
         apply_plan_change(state, &change, &event.id).await?;
@@ -328,14 +328,6 @@ async fn invoice_reported(
     Ok((Some(tenant), Outcome::Applied, None, standing_changed))
 }
 
-/// Tells every replica the network changed (its plan or payment standing).
-async fn announce(state: &AppState, slug: &str) {
-    state.registry.invalidate(slug);
-    if let Err(error) = tsunagu_tenancy::registry::publish_invalidation(&state.redis, slug).await {
-        tracing::warn!(%error, "tenant change not announced; other replicas see it within a minute");
-    }
-}
-
 /// After a plan change: every replica learns it, a plan with more room lets in the sign-ups the
 /// member cap held (oldest first), and the network's audit log records it.
 async fn apply_plan_change(
@@ -343,7 +335,7 @@ async fn apply_plan_change(
     change: &PlanChange,
     event_id: &str,
 ) -> Result<(), AppError> {
-    announce(state, &change.slug).await;
+    state.tenant_changed(&change.slug).await;
     let mut tx = tsunagu_web::access::begin_console_delivery(state, change.tenant).await?;
     let active = tsunagu_identity::queries::active_members_locked(&mut tx).await?;
     let room = tsunagu_tenancy::plans::Entitlements::of(&change.to).room(active);
